@@ -1,0 +1,50 @@
+"""Test configuration shared by the whole suite.
+
+hypothesis profiles: `ci` (derandomized, bounded, no deadline, no example database)
+registered on top of hypothesis's built-in `ci` profile, which hypothesis itself
+loads when CI=true; `dev` for local runs (random, with the local example database).
+Choose with HYPOTHESIS_PROFILE=dev|ci. Long runs belong to `mmreview fuzz`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+
+settings.register_profile(
+    "ci",
+    parent=settings.get_profile("ci"),
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=60,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "dev",
+    deadline=None,
+    max_examples=200,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    """../shared/corpus, or skip cleanly when ../shared is absent."""
+    if not (CORPUS / "cow-fixes-part2-v1.mbox").is_file():
+        pytest.skip("../shared/corpus is not present")
+    return CORPUS

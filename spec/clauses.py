@@ -67,4 +67,6 @@ CLAUSES: dict[str, Clause] = {c.id: c for c in (
        "include/linux/page-flags.h; __split_huge_pmd_locked"),
     _i("refcount-covers-users", "refcount < mappings + pins + references + swapcache",
        "include/linux/mm.h folio_ref_count; GUP_PIN_COUNTING_BIAS"),
+    _i("patch-assertion", "a VM_BUG_ON/WARN_ON condition extracted from the patch holds when the spec runs its primitive",
+       "the patch's own assertions (review/extract), bound to spec primitives"),
 )}

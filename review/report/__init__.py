@@ -1,0 +1,183 @@
+"""The result of `mmreview check` and its output formats.
+
+review/check.py builds a CheckReport (one PatchResult per patch, each with its
+findings and a plain account of what was checked); the modules beside this one turn
+it into text, JSON, SARIF, JUnit, checkpatch lines or b4's check-command JSON. They
+read only these objects, so every format says the same thing.
+
+Severities (issue 5): error = a contract clause broke; warning = an internal
+invariant broke, or pre and post image differ observably although the commit
+message claims no functional change; note = informational (an observable behaviour
+change the patch does not deny, a difference from the reference rule set, an
+unmodelled condition, a function extracted only partially). Errors and warnings make
+the check fail (exit 1); notes do not.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+SEVERITIES = ("error", "warning", "note")
+FAILING = frozenset({"error", "warning"})
+
+# Finding ids that are not clause ids of spec/clauses.py: what the check itself
+# reports. Stable like the clause ids: used by SARIF rule ids and by tests.
+CHECK_IDS: dict[str, tuple[str, str]] = {
+    # id: (default severity, one line of meaning)
+    "nfc-claim": ("warning",
+                  "the commit message claims no functional change, yet pre- and "
+                  "post-image rules behave observably differently"),
+    "behaviour-change": ("note",
+                         "pre- and post-image rules behave observably differently "
+                         "(the patch does not claim otherwise)"),
+    "reference-difference": ("note",
+                             "the post-image rules differ observably from the "
+                             "reference rule set"),
+    "unmodelled": ("note",
+                   "a condition uses an identifier the vocabulary lacks; it was "
+                   "explored both ways"),
+    "partial": ("note",
+                "a function was extracted from hunks only, not whole"),
+}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: object) -> str:
+    """Text from mail or C made printable: control characters, terminal escapes and
+    bidi overrides become visible escapes, so nothing a patch says can drive the
+    reader's terminal or forge report lines. Newlines are kept only where the
+    format allows them (callers pass single-line text)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def one_line(text: object) -> str:
+    return safe(" ".join(str(text).split()))
+
+
+@dataclass
+class PatchRef:
+    """Which patch a result is about, as the user knows it."""
+    index: int                 # 1-based position in the checked input
+    total: int
+    subject: str
+    source: str = ""           # the input it came from (path, msgid, range)
+    msgid: str = ""
+    commit: str = ""           # git commit sha for git input
+
+
+@dataclass
+class Finding:
+    """One thing the check reports about one patch."""
+    severity: str              # error | warning | note
+    id: str                    # a clause id (spec/clauses.py) or a CHECK_IDS key
+    message: str               # one line: what happened
+    file: str = ""             # the patch's file (path in the tree)
+    line: int = 0              # line in that file's image (post, or pre for removed code)
+    image: str = "post"
+    mail_line: int = 0         # line in the patch mail as given (checkpatch's -:N:)
+    function: str = ""
+    rule: str = ""             # the implicated rule: point/primitive, guard -> outcome
+    mode: str = ""             # invariants | reference | differential | nfc | extract
+    trace: dict | None = None  # the shrunk replay trace (replay format)
+    trace_file: str = ""       # where it was written
+    replay: str = ""           # the command that replays it
+    steps: list[str] = field(default_factory=list)  # readable step list, with results
+    detail: str = ""           # more lines (differences, valuations)
+
+    @property
+    def fails(self) -> bool:
+        return self.severity in FAILING
+
+    def where(self) -> str:
+        if self.file and self.line:
+            return f"{self.file}:{self.line}"
+        return self.file or ""
+
+    def to_json(self) -> dict:
+        return {
+            "severity": self.severity, "id": self.id, "message": self.message,
+            "file": self.file, "line": self.line, "image": self.image,
+            "mail_line": self.mail_line, "function": self.function, "rule": self.rule,
+            "mode": self.mode, "trace": self.trace, "trace_file": self.trace_file,
+            "replay": self.replay, "steps": list(self.steps), "detail": self.detail,
+        }
+
+
+@dataclass
+class PatchResult:
+    patch: PatchRef
+    findings: list[Finding] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)  # what was checked, one line each
+    modes: list[str] = field(default_factory=list)    # fuzz modes that ran (invariants, reference, differential, nfc)
+    nfc_claim: str = ""        # the sentence claiming no functional change, if any
+    examples: int = 0          # traces run for this patch (all modes)
+    seconds: float = 0.0
+    skipped: str = ""          # why nothing could be checked (no bound function...)
+
+    @property
+    def fails(self) -> bool:
+        return any(f.fails for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
+
+
+@dataclass
+class CheckReport:
+    patches: list[PatchResult]
+    seed: int = 0
+    budget: float = 0.0
+    max_examples: int = 0
+    reference: str = "current"
+    inputs: list[str] = field(default_factory=list)
+    tool_version: str = ""
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for p in self.patches for f in p.findings]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(p.fails for p in self.patches) else 0
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
+
+
+def _formats() -> dict[str, Callable[[CheckReport], str]]:
+    from review.report import b4, checkpatch, json_report, junit, sarif, text
+    return {
+        "text": text.render,
+        "json": json_report.render,
+        "sarif": sarif.render,
+        "junit": junit.render,
+        "checkpatch": checkpatch.render,
+        "b4": b4.render,
+    }
+
+
+FORMAT_NAMES = ("text", "json", "sarif", "junit", "checkpatch", "b4")
+
+
+def render(report: CheckReport, fmt: str) -> str:
+    return _formats()[fmt](report)
+
+
+def describe(finding_id: str) -> tuple[str, str, str]:
+    """(default severity, meaning, source) of a finding id: a clause of
+    spec/clauses.py or one of CHECK_IDS."""
+    from spec.clauses import CLAUSES
+    clause = CLAUSES.get(finding_id)
+    if clause is not None:
+        severity = "error" if clause.kind == "contract" else "warning"
+        return severity, clause.meaning, clause.source
+    if finding_id in CHECK_IDS:
+        severity, meaning = CHECK_IDS[finding_id]
+        return severity, meaning, "mmreview check (docs/check.md)"
+    return "warning", finding_id, ""
+
+
+def severity_of(finding_id: str) -> str:
+    return describe(finding_id)[0]

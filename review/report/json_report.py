@@ -1,0 +1,40 @@
+"""JSON output: the whole report, stable keys (documented in docs/check.md)."""
+from __future__ import annotations
+
+import json
+
+from review.report import CheckReport
+
+SCHEMA_VERSION = 1
+
+
+def to_json(report: CheckReport) -> dict:
+    return {
+        "version": SCHEMA_VERSION,
+        "tool": "mmreview check",
+        "tool_version": report.tool_version,
+        "seed": report.seed,
+        "budget": report.budget,
+        "max_examples": report.max_examples,
+        "reference": report.reference,
+        "inputs": list(report.inputs),
+        "exit_code": report.exit_code,
+        "counts": report.counts(),
+        "patches": [
+            {
+                "index": p.patch.index, "total": p.patch.total,
+                "subject": p.patch.subject, "source": p.patch.source,
+                "msgid": p.patch.msgid, "commit": p.patch.commit,
+                "nfc_claim": p.nfc_claim, "checked": list(p.checked),
+                "skipped": p.skipped, "examples": p.examples,
+                "seconds": round(p.seconds, 3),
+                "findings": [f.to_json() for f in p.findings],
+            }
+            for p in report.patches
+        ],
+    }
+
+
+def render(report: CheckReport) -> str:
+    # ensure_ascii keeps mail text inert on any terminal
+    return json.dumps(to_json(report), indent=2, ensure_ascii=True) + "\n"

@@ -1,0 +1,62 @@
+"""Text output: compact, checkpatch-like, one line per finding, then its trace.
+
+    [1/4] mm: fork: stop checking pins (fixtures/patches/0001.patch)
+      checked: ...
+    mm/memory.c:42: ERROR: pin-coherence: ... [fork.anon_pte: !anon_exclusive -> share]
+      1. mmap(mm=1, vpn=0, npages=1)
+      ...
+      replay: mmreview check --replay .mmreview/check/0001-pin-coherence.json
+    total: 1 error, 0 warnings, 0 notes; 4 patches checked (seed 0)
+"""
+from __future__ import annotations
+
+from review.report import CheckReport, Finding, one_line, safe
+
+LABEL = {"error": "ERROR", "warning": "WARNING", "note": "NOTE"}
+
+
+def finding_lines(f: Finding, *, verbose: bool = True) -> list[str]:
+    where = f.where() or "-"
+    head = f"{safe(where)}: {LABEL[f.severity]}: {f.id}: {one_line(f.message)}"
+    if f.rule:
+        head += f" [{one_line(f.rule)}]"
+    lines = [head]
+    if not verbose:
+        return lines
+    for d in f.detail.splitlines():
+        lines.append(f"  {one_line(d)}")
+    for i, s in enumerate(f.steps, 1):
+        lines.append(f"  {i}. {one_line(s)}")
+    if f.replay:
+        lines.append(f"  replay: {one_line(f.replay)}")
+    return lines
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def render(report: CheckReport) -> str:
+    out: list[str] = []
+    for p in report.patches:
+        ref = p.patch
+        src = f" ({safe(ref.source)})" if ref.source else ""
+        out.append(f"[{ref.index}/{ref.total}] {one_line(ref.subject)}{src}")
+        if p.nfc_claim:
+            out.append(f"  claims no functional change: \"{one_line(p.nfc_claim)}\"")
+        for c in p.checked:
+            out.append(f"  checked: {one_line(c)}")
+        if p.skipped:
+            out.append(f"  not fuzzed: {one_line(p.skipped)}")
+        for f in p.findings:
+            out.extend(finding_lines(f))
+        if not p.findings:
+            out.append("  no findings")
+    c = report.counts()
+    n = len(report.patches)
+    out.append(
+        f"total: {_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, "
+        f"{_plural(c['note'], 'note')}; {n} patch{'' if n == 1 else 'es'} checked"
+        f" (seed {report.seed}, reference {report.reference})"
+    )
+    return "\n".join(out) + "\n"

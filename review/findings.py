@@ -1,0 +1,122 @@
+"""A Finding: one clause broken by one (shrunk) trace, as the fuzzer reports it.
+
+Consumed by `mmreview fuzz`, `mmreview check` (review/check.py, review/report/) and the
+TUI. The trace is in the replay format (spec/trace.py), so every finding can be saved,
+replayed with `mmreview replay`, edited and kept as a regression test.
+
+Modes:
+    invariants    one rule set; `clause` is a contract clause or internal invariant id
+                  of spec/clauses.py (kind "contract" or "invariant")
+    differential  two rule sets on the same trace (reference first); `clause` is
+                  "observable-difference" (a read/dma_read value or a step status
+                  differs: `difference` says where) or "outcome-difference" (only the
+                  decisions taken inside differ: `outcome_differences`); kind
+                  "differential"
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from spec.clauses import CLAUSES
+from spec.trace import format_step, parse_trace
+
+# Differential "clauses": not properties of one rule set, so not in spec/clauses.py.
+DIFFERENTIAL_CLAUSES = {
+    "observable-difference": "the two rule sets give a user-visible different result "
+                             "(a read or dma_read value, or a step's status)",
+    "outcome-difference": "the two rule sets take different decisions inside the kernel "
+                          "on the same trace, with no visible difference (yet)",
+}
+
+
+def clause_kind(clause: str) -> str:
+    if clause in DIFFERENTIAL_CLAUSES:
+        return "differential"
+    c = CLAUSES.get(clause)
+    return c.kind if c else "unknown"
+
+
+def clause_meaning(clause: str) -> str:
+    if clause in DIFFERENTIAL_CLAUSES:
+        return DIFFERENTIAL_CLAUSES[clause]
+    c = CLAUSES.get(clause)
+    return c.meaning if c else ""
+
+
+@dataclass
+class Finding:
+    clause: str                       # violated clause id (or differential id)
+    message: str                      # what was seen, one line
+    trace: dict                       # replay JSON: {"ruleset", ["free"], "steps"}
+    step: int                         # index of the step at which it was seen
+    rulesets: tuple[str, ...]         # (ruleset,) or (reference, patched)
+    mode: str = "invariants"          # "invariants" | "differential"
+    kind: str = ""                    # "contract" | "invariant" | "differential"
+    # differential only: the first observable difference, e.g.
+    # {"step": 5, "op": "dma_read id=p0", "reference": {"status": "ok", "value": 1},
+    #  "patched": {"status": "ok", "value": 2}}
+    difference: dict | None = None
+    # differential only: decisions that differ, per step, e.g.
+    # [{"step": 2, "op": "fork mm=0 child=1", "reference": [["fork.anon_pte", "share"]],
+    #   "patched": [["fork.anon_pte", "copy"]]}]
+    outcome_differences: list = field(default_factory=list)
+    seed: int | None = None           # the seed of the run that found it
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            self.kind = clause_kind(self.clause)
+
+    @property
+    def steps(self) -> list[str]:
+        """The trace as readable lines (`write mm=0 vpn=0 value=1`)."""
+        return [format_step(s) for s in parse_trace(self.trace).steps]
+
+    @property
+    def meaning(self) -> str:
+        return clause_meaning(self.clause)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "clause": self.clause,
+            "kind": self.kind,
+            "message": self.message,
+            "step": self.step,
+            "rulesets": list(self.rulesets),
+            "mode": self.mode,
+            "trace": self.trace,
+        }
+        if self.mode == "differential":
+            out["difference"] = self.difference
+            out["outcome_differences"] = self.outcome_differences
+        if self.seed is not None:
+            out["seed"] = self.seed
+        return out
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> "Finding":
+        return cls(
+            clause=obj["clause"], message=obj["message"], trace=obj["trace"],
+            step=obj["step"], rulesets=tuple(obj["rulesets"]), mode=obj.get("mode", "invariants"),
+            kind=obj.get("kind", ""), difference=obj.get("difference"),
+            outcome_differences=list(obj.get("outcome_differences", [])), seed=obj.get("seed"),
+        )
+
+    def text(self) -> str:
+        """Readable block: the clause, the message, the numbered steps (the failing
+        one marked)."""
+        head = f"{self.clause} ({self.kind}) on {' vs '.join(self.rulesets)}: {self.message}"
+        lines = [head]
+        for i, s in enumerate(self.steps):
+            mark = "  <-" if i == self.step else ""
+            lines.append(f"  {i:2d}  {s}{mark}")
+        if self.outcome_differences:
+            lines.append("  decisions that differ:")
+            for d in self.outcome_differences:
+                lines.append(f"    step {d['step']} {d['op']}: {_outcomes(d['reference'])} "
+                             f"vs {_outcomes(d['patched'])}")
+        return "\n".join(lines)
+
+
+def _outcomes(pairs: list) -> str:
+    return ", ".join(f"{p}={o}" for p, o in pairs) or "-"

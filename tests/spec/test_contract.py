@@ -1,0 +1,212 @@
+"""The contract on its own: each clause fires on hand-written observations and stays
+quiet on correct ones. The contract never looks inside the kernel, so these tests feed
+it the results a kernel would give (right or wrong) without running one."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spec.contract import Contract
+from spec.trace import step
+
+
+@dataclass
+class R:  # a step result as the kernel gives it
+    status: str = "ok"
+    value: object = None
+
+
+class FakeKernel:
+    """Only the user-level views the contract may use."""
+
+    def __init__(self):
+        self.mem = {}
+
+    def peek(self, mm, vpn):
+        return self.mem.get((mm, vpn), 0)
+
+
+def run(*pairs, kernel=None):
+    """pairs: (step, result) or step (result ok). Returns the violation ids per step."""
+    c = Contract()
+    seen = []
+    for i, p in enumerate(pairs):
+        s, r = p if isinstance(p, tuple) else (p, R())
+        c.before(s, kernel)
+        seen.append([v.id for v in c.observe(i, s, r, kernel)])
+    return seen
+
+
+def ids(seen):
+    return sorted({v for vs in seen for v in vs})
+
+
+MMAP = step("mmap", mm=0, vpn=0, npages=2)
+
+
+def read(mm, vpn, value):
+    return step("read", mm=mm, vpn=vpn), R(value=value)
+
+
+def dma_read(id, value):
+    return step("dma_read", id=id), R(value=value)
+
+
+def pin(mm, vpn, id, write=False, longterm=False):
+    return step("pin", mm=mm, vpn=vpn, write=write, longterm=longterm, id=id)
+
+
+# ------------------------------------------------------------------ isolation
+
+def test_isolation_quiet_on_own_writes_inherited_values_and_zero():
+    assert ids(run(MMAP, read(0, 0, 0), step("write", mm=0, vpn=0, value=5), read(0, 0, 5),
+                   step("fork", mm=0, child=1), read(1, 0, 5),
+                   step("write", mm=1, vpn=0, value=6), read(1, 0, 6), read(0, 0, 5))) == []
+
+
+def test_isolation_fires_when_child_sees_parent_write_after_fork():
+    seen = run(MMAP, step("write", mm=0, vpn=0, value=5), step("fork", mm=0, child=1),
+               step("write", mm=0, vpn=0, value=6), read(1, 0, 6))
+    assert seen[-1] == ["isolation"]
+
+
+def test_dontneed_zeroes_and_wipeonfork_zeroes_in_child_dontfork_leaves_nothing():
+    base = (MMAP, step("write", mm=0, vpn=0, value=5), step("write", mm=0, vpn=1, value=6))
+    assert run(*base, step("madvise", mm=0, vpn=0, npages=1, advice="dontneed"),
+               read(0, 0, 5))[-1] == ["isolation"]
+    assert run(*base, step("madvise", mm=0, vpn=0, npages=1, advice="wipeonfork"),
+               step("fork", mm=0, child=1), read(1, 0, 0), read(1, 1, 6), read(0, 0, 5))[-3:] \
+        == [[], [], []]
+    assert run(*base, step("madvise", mm=0, vpn=0, npages=1, advice="wipeonfork"),
+               step("fork", mm=0, child=1), read(1, 0, 5))[-1] == ["isolation"]
+    # a dontfork range does not exist in the child: nothing to check, no violation
+    assert run(*base, step("madvise", mm=0, vpn=0, npages=1, advice="dontfork"),
+               step("fork", mm=0, child=1), (step("read", mm=1, vpn=0), R("SIGSEGV")))[-1] == []
+
+
+def test_refused_write_changes_nothing():
+    seen = run(MMAP, (step("write", mm=0, vpn=0, value=5), R("SIGSEGV")), read(0, 0, 0))
+    assert ids(seen) == []
+
+
+# ------------------------------------------------------------------ pin-coherence
+
+def test_rw_pin_coherent_both_ways():
+    ok = run(MMAP, pin(0, 0, "p", write=True), step("write", mm=0, vpn=0, value=5),
+             dma_read("p", 5), step("dma_write", id="p", value=9), read(0, 0, 9))
+    assert ids(ok) == []
+    # device read misses the process's write (the v5.8 R/W pin + fork + write bug)
+    bad = run(MMAP, pin(0, 0, "p", write=True), step("fork", mm=0, child=1),
+              step("write", mm=0, vpn=0, value=5), dma_read("p", 0))
+    assert bad[-1] == ["pin-coherence"]
+    # the holder misses the device's write
+    bad = run(MMAP, pin(0, 0, "p", write=True), step("dma_write", id="p", value=9),
+              read(0, 0, 0))
+    assert bad[-1] == ["pin-coherence"]
+
+
+def test_device_write_seen_by_forked_child_is_isolation():
+    seen = run(MMAP, step("write", mm=0, vpn=0, value=5), pin(0, 0, "p", write=True),
+               step("fork", mm=0, child=1), step("dma_write", id="p", value=9),
+               read(0, 0, 9), read(1, 0, 9))
+    assert seen[-2:] == [[], ["isolation"]]
+
+
+def test_ro_shortterm_pin_on_written_memory_is_promised():
+    seen = run(MMAP, step("write", mm=0, vpn=0, value=5), pin(0, 0, "p"),
+               step("write", mm=0, vpn=0, value=6), dma_read("p", 5))
+    assert seen[-1] == ["pin-coherence"]
+
+
+def test_ro_shortterm_pin_on_never_written_memory_may_go_stale():
+    seen = run(MMAP, pin(0, 0, "p"), step("write", mm=0, vpn=0, value=6), dma_read("p", 0))
+    assert ids(seen) == []
+
+
+def test_ro_longterm_pin_on_never_written_memory_is_promised():
+    seen = run(MMAP, pin(0, 0, "p", longterm=True), step("write", mm=0, vpn=0, value=6),
+               dma_read("p", 0))
+    assert seen[-1] == ["pin-coherence"]
+
+
+def test_unbinding_ends_the_promise_but_device_writes_stay_private():
+    seen = run(MMAP, step("write", mm=0, vpn=0, value=5), pin(0, 0, "p", write=True),
+               step("munmap", mm=0, vpn=0, npages=1), step("mmap", mm=0, vpn=0, npages=1),
+               step("write", mm=0, vpn=0, value=6), dma_read("p", 5),
+               step("dma_write", id="p", value=9), read(0, 0, 6))
+    assert ids(seen) == []
+    seen = run(MMAP, pin(0, 0, "p", write=True), step("madvise", mm=0, vpn=0, npages=1,
+                                                      advice="dontneed"),
+               step("dma_write", id="p", value=9), read(0, 0, 9))
+    assert seen[-1] == ["isolation"]
+
+
+def test_unpinned_id_is_forgotten():
+    seen = run(MMAP, pin(0, 0, "p", write=True), step("unpin", id="p"),
+               step("write", mm=0, vpn=0, value=5), read(0, 0, 5))
+    assert ids(seen) == []
+
+
+# ------------------------------------------------------------------ no-foreign-data
+
+CVE = (MMAP, step("write", mm=0, vpn=0, value=5), step("fork", mm=0, child=1),
+       step("get", mm=1, vpn=0, id="g"), step("exit", mm=1),
+       step("write", mm=0, vpn=0, value=6))
+
+
+def test_cve_2020_29374_foreign_value_through_get():
+    assert run(*CVE, dma_read("g", 6))[-1] == ["no-foreign-data"]
+
+
+def test_get_may_be_stale_never_foreign():
+    assert ids(run(*CVE, dma_read("g", 5))) == []
+    seen = run(MMAP, step("write", mm=0, vpn=0, value=5), step("get", mm=0, vpn=0, id="g"),
+               step("write", mm=0, vpn=0, value=6), dma_read("g", 5), dma_read("g", 6))
+    assert ids(seen) == []
+
+
+def test_value_from_before_the_reference_was_taken_is_foreign():
+    seen = run(MMAP, step("write", mm=0, vpn=0, value=5), step("write", mm=0, vpn=0, value=6),
+               step("get", mm=0, vpn=0, id="g"), dma_read("g", 5))
+    assert seen[-1] == ["no-foreign-data"]
+
+
+def test_foreign_value_on_a_coherent_pin_breaks_both():
+    seen = run(MMAP, step("write", mm=0, vpn=0, value=5), step("fork", mm=0, child=1),
+               pin(1, 0, "p", write=True), step("write", mm=0, vpn=0, value=6),
+               dma_read("p", 6))
+    assert seen[-1] == ["no-foreign-data", "pin-coherence"]
+
+
+# ------------------------------------------------------------------ no-loss
+
+def test_no_loss_compares_peeks_around_the_step():
+    k = FakeKernel()
+    k.mem[(0, 0)] = 5
+
+    c = Contract()
+    for i, s in enumerate([MMAP, step("write", mm=0, vpn=0, value=5)]):
+        c.before(s, k)
+        assert c.observe(i, s, R(), k) == []
+    s = step("swapout", mm=0, vpn=0)
+    c.before(s, k)
+    assert c.observe(2, s, R(), k) == []
+    c.before(s, k)
+    k.mem[(0, 0)] = 0          # the kernel lost the data
+    assert [v.id for v in c.observe(3, s, R(), k)] == ["no-loss"]
+    # not a no-loss op: nothing compared
+    s = step("mprotect", mm=0, vpn=0, npages=1, write=False)
+    c.before(s, k)
+    k.mem[(0, 0)] = 7
+    assert c.observe(4, s, R(), k) == []
+
+
+def test_clone_is_independent():
+    c = Contract()
+    for i, s in enumerate([MMAP, step("write", mm=0, vpn=0, value=5),
+                           pin(0, 0, "p", write=True)]):
+        c.observe(i, s, R())
+    d = c.clone()
+    d.observe(3, step("write", mm=0, vpn=0, value=6), R())
+    assert c.logical(0, 0) == 5 and d.logical(0, 0) == 6
+    assert c.dma_violations("p", 6) == ["no-foreign-data", "pin-coherence"]
+    assert d.dma_violations("p", 6) == []

@@ -1,0 +1,164 @@
+"""The kernel model: state + rule set + the operations of the replay table.
+
+API (H2's Session, H5's exploration and the tests code against this; keep it stable):
+
+    k = Kernel(rules)                 # rules: spec.decisions.RuleSet (spec.presets.PRESETS[name])
+    r = k.apply(op, args)             # op: a name of the replay table; args: a Mapping with
+                                      # every argument present and well typed (spec.trace
+                                      # fills defaults); returns Result(status, value)
+    k.peek(mm, vpn) -> int | None     # what a read would return, without faulting:
+                                      # follows swap and migration entries; zero page -> 0;
+                                      # None when nothing is mapped (or no VMA / no such mm)
+    k.dma_peek(ref_id) -> int         # what dma_read would return (no side effect)
+    k.clone() -> Kernel               # independent copy (state copied, rules shared)
+    k.state                           # spec.state.State: every field readable
+    k.rules                           # the RuleSet
+    k.outcomes                        # [(decision point id, outcome)] asked during the last apply
+    k.assertion_failures              # [(AssertionRule, message)] from extracted assertions
+                                      # that held during the last apply
+    k.step_count                      # number of apply() calls so far
+
+Result statuses:
+    "ok"        done (read and dma_read carry `value`)
+    "refused"   the kernel declined or found nothing to act on: swapout / migrate /
+                ksm_merge / split_folio of a pinned (or otherwise busy) folio, a
+                swapout/migrate/split of an address that maps no folio, a swapin of an
+                address that holds no swap entry, split_pmd of an address not PMD-mapped
+    "SIGSEGV"   read/write of an address with no VMA; write to a VMA without VM_WRITE
+    "EFAULT"    pin/get of an address with no VMA, or a R/W pin of a R/O VMA
+    "EINVAL"    mmap(thp) of an unaligned range, npages < 1, madvise collapse on an era
+                without MADV_COLLAPSE or on a range it cannot collapse
+    "ENOMEM"    munmap-free ops (madvise, mprotect) on a range with holes (the mapped
+                part is still processed, as the kernel does)
+    "EAGAIN"    MADV_COLLAPSE of a range whose pages carry extra references
+
+spec.errors.StepError is raised for steps that make no sense at all: an op by an
+exited or unknown process, fork to an id that was ever used, an unknown or reused
+reference id, unpin of a FOLL_GET reference (or put of a pin), dma_write through a
+R/O pin or a FOLL_GET reference, an unknown op or advice.
+
+Operations live in spec/ops/ (one module per kernel area) and are written through the
+primitives of spec/primitives.py; decision points are asked through `Kernel.ask`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from spec.decisions import AssertionRule, DecisionContext, RuleSet
+from spec.errors import StepError
+from spec.state import MIGRATION, PRESENT, SWAP, ZERO, ZERO_FOLIO, Mm, State
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    status: str = "ok"
+    value: int | None = None
+
+
+OK = Result()
+REFUSED = Result("refused")
+
+
+class Kernel:
+    __slots__ = ("state", "rules", "outcomes", "assertion_failures", "step_count",
+                 "has_ae", "check_assertions", "_ops")
+
+    def __init__(self, rules: RuleSet, state: State | None = None):
+        self.rules = rules
+        self.state = state if state is not None else State()
+        self.outcomes: list[tuple[str, str]] = []
+        self.assertion_failures: list[tuple[AssertionRule, str]] = []
+        self.step_count = 0
+        # Era features read on hot paths, cached (RuleSet is frozen).
+        self.has_ae = bool(rules.feature("anon_exclusive"))
+        self.check_assertions = bool(rules.assertions)
+        from spec.ops import OPS  # late import: ops import this module
+        self._ops: Mapping[str, Callable[[Kernel, Mapping[str, Any]], Result]] = OPS
+
+    # ------------------------------------------------------------------ API
+    def apply(self, op: str, args: Mapping[str, Any]) -> Result:
+        self.outcomes = []
+        if self.assertion_failures:
+            self.assertion_failures = []
+        self.step_count += 1
+        fn = self._ops.get(op)
+        if fn is None:
+            raise StepError(f"unknown op {op!r}")
+        return fn(self, args)
+
+    def clone(self) -> "Kernel":
+        k = Kernel.__new__(Kernel)
+        k.state = self.state.clone()
+        k.rules = self.rules
+        k.outcomes = list(self.outcomes)
+        k.assertion_failures = list(self.assertion_failures)
+        k.step_count = self.step_count
+        k.has_ae = self.has_ae
+        k.check_assertions = self.check_assertions
+        k._ops = self._ops
+        return k
+
+    def peek(self, mm: int, vpn: int) -> int | None:
+        m = self.state.mms.get(mm)
+        if m is None or not m.alive or vpn not in m.vmas:
+            return None
+        pte, is_pmd = self.state.entry(m, vpn)
+        if pte is None:
+            return None
+        kind = pte.kind
+        if kind == ZERO:
+            return 0
+        if kind == PRESENT or kind == MIGRATION:
+            f = self.state.folios.get(pte.folio)
+            if f is None:
+                return None  # use-after-free: reported by spec.invariants
+            return f.data[vpn % f.nr if is_pmd else pte.subpage]
+        if kind == SWAP:
+            slot = self.state.slots.get(pte.slot)
+            if slot is None:
+                return None
+            if slot.folio:
+                f = self.state.folios.get(slot.folio)
+                return None if f is None else f.data[0]
+            return slot.data
+        return None
+
+    def dma_peek(self, ref_id: str) -> int:
+        ref = self.state.refs.get(ref_id)
+        if ref is None:
+            raise StepError(f"unknown reference id {ref_id!r}")
+        if ref.folio == ZERO_FOLIO:
+            return 0
+        f = self.state.folios.get(ref.folio)
+        if f is None:
+            raise StepError(f"reference {ref_id!r} holds freed folio {ref.folio}")
+        return f.data[ref.subpage]
+
+    # ------------------------------------------------------- for ops/primitives
+    def ask(self, point: str, ctx: DecisionContext) -> str:
+        outcome = self.rules.ask(point, ctx)
+        self.outcomes.append((point, outcome))
+        return outcome
+
+    def assertion(self, primitive: str, ctx: DecisionContext) -> None:
+        for a in self.rules.failed_assertions(primitive, ctx):
+            where = f" ({a.provenance.file}:{a.provenance.line} {a.provenance.function})" \
+                if a.provenance else ""
+            self.assertion_failures.append(
+                (a, f"{a.macro}({a.condition}) holds in {primitive}{where}"))
+
+    def mm(self, mm_id: int) -> Mm:
+        """The live process `mm_id`, or StepError."""
+        m = self.state.mms.get(mm_id)
+        if m is None:
+            raise StepError(f"unknown process {mm_id}")
+        if not m.alive:
+            raise StepError(f"process {mm_id} has exited")
+        return m
+
+    def __repr__(self) -> str:
+        return f"Kernel({self.rules.name}, {self.state!r})"
+
+
+__all__ = ["Kernel", "Result", "OK", "REFUSED", "SWAP"]

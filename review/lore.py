@@ -1,0 +1,101 @@
+"""Fetching a thread from lore (or any public-inbox) by message-id or URL.
+
+liblore's LoreNode does the work: GET <base>/<msgid>/t.mbox.gz, gunzip, a
+cache directory keyed by URL, requests' proxy handling (HTTPS_PROXY, NO_PROXY, ...
+from the environment). Ours: deciding whether an INPUT is a message-id or URL,
+the base URL choice (like b4's midmask: $MMREVIEW_LORE or the URL's own host), and
+turning every network failure into one line naming the input.
+"""
+from __future__ import annotations
+
+import os
+import re
+import urllib.parse
+from pathlib import Path
+
+from review.errors import InputError
+
+DEFAULT_BASE = "https://lore.kernel.org/all"
+_MSGID = re.compile(r"^<?[^\s<>@/]+@[^\s<>@/]+>?$")
+
+
+def is_lore_source(source: str) -> bool:
+    """A lore/public-inbox URL, or a bare message-id (local@domain, optional <>)."""
+    if source.startswith(("http://", "https://")):
+        return True
+    return bool(_MSGID.match(source)) and not os.path.exists(source)
+
+
+def split_source(source: str, lore_base: str | None) -> tuple[str, str]:
+    """(base URL, msgid) for a lore INPUT.
+
+    A URL names its own inbox: https://lore.kernel.org/linux-mm/<msgid>/ fetches
+    from https://lore.kernel.org/linux-mm, unless lore_base is given explicitly.
+    """
+    from liblore.utils import get_msgid_from_url
+
+    base = lore_base or os.environ.get("MMREVIEW_LORE") or DEFAULT_BASE
+    if source.startswith(("http://", "https://")):
+        msgid = get_msgid_from_url(source)
+        if "@" not in msgid:
+            raise InputError(f"{source}: no message-id in this URL")
+        if not lore_base:
+            parts = urllib.parse.urlsplit(source)
+            path = parts.path.split("/")
+            quoted = urllib.parse.quote(msgid, safe="@")
+            # everything before the msgid path element is the inbox base
+            for i, el in enumerate(path):
+                if urllib.parse.unquote(el) == msgid or el == quoted:
+                    base = f"{parts.scheme}://{parts.netloc}{'/'.join(path[:i])}"
+                    break
+        return base.rstrip("/"), msgid
+    return base.rstrip("/"), source.strip().strip("<>")
+
+
+def default_cache_dir() -> str:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(root) / "mmreview" / "lore")
+
+
+def fetch_thread(source: str, *, lore_base: str | None = None, cache_dir: str | None = None,
+                 timeout: float = 20.0, cache_ttl: int = 24 * 3600) -> tuple[bytes, str, str]:
+    """Return (mbox bytes, msgid, base URL) of the thread `source` names."""
+    from liblore import LibloreError, LoreNode, RemoteError
+
+    base, msgid = split_source(source, lore_base)
+    cache = cache_dir or default_cache_dir()
+    try:
+        os.makedirs(cache, exist_ok=True)
+    except OSError:
+        cache = None  # caching is a convenience; a read-only home must not stop a review
+    try:
+        with LoreNode(base, cache_dir=cache, cache_ttl=cache_ttl,
+                      request_timeout=(min(5.0, timeout), timeout),
+                      follow_upstream=False) as node:
+            node.set_user_agent("mmreview", "0")
+            data = node.get_mbox_by_msgid(msgid)
+    except RemoteError as exc:
+        status = getattr(exc, "status_code", None)
+        if status == 404:
+            raise InputError(f"{source}: not found on {base}") from None
+        if status:
+            raise InputError(f"{source}: {base} answered HTTP {status}") from None
+        raise InputError(f"{source}: cannot reach {base} ({_short(exc)})") from None
+    except (LibloreError, OSError, ValueError) as exc:
+        raise InputError(f"{source}: cannot fetch from {base} ({_short(exc)})") from None
+    except Exception as exc:  # requests' own exceptions (InvalidURL, ...), gzip errors
+        raise InputError(f"{source}: cannot fetch from {base} ({type(exc).__name__})") from None
+    if not data:
+        raise InputError(f"{source}: {base} returned an empty thread")
+    return data, msgid, base
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    # requests' messages nest the whole urllib3 repr; keep the reason only
+    m = re.search(r"\[Errno [^\]]+\] ([^'\")]+)", text)
+    if m:
+        return m.group(1).strip()
+    if "Connection refused" in text:
+        return "connection refused"
+    return text[:120]

@@ -106,7 +106,7 @@ def parse_bytes(raw: bytes, source: str, index: int) -> tuple[Message, EmailMess
     if addr == "missing@address.local":
         warnings.append("no From header")
         addr = ""
-    date = _safe(lambda: lu.msg_get_date(em), warnings, "Date")
+    date = _header_date(em) or _safe(lambda: lu.msg_get_date(em), warnings, "Date")
     in_reply_to = _first_msgid(_raw_header(em, "In-Reply-To"))
     references = _MSGID_RE.findall(_raw_header(em, "References") or "")
     references = [r for r in references if r != msgid]
@@ -123,6 +123,22 @@ def parse_bytes(raw: bytes, source: str, index: int) -> tuple[Message, EmailMess
         subject_info=info, source=source, index=index, warnings=warnings,
     )
     return msg, em
+
+
+def _header_date(em: EmailMessage):
+    """The sender's Date header, as lore's thread overview shows it.
+
+    liblore's msg_get_date prefers the last Received stamp (what a mirror saw);
+    a reviewer reads the date the author wrote, so Date comes first here and
+    Received is only the fallback.
+    """
+    raw = _raw_header(em, "Date")
+    if not raw:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(lu.clean_header(raw))
+    except (ValueError, TypeError, IndexError, OverflowError):
+        return None
 
 
 def subject_info(subject: str) -> SubjectInfo:

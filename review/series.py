@@ -263,7 +263,9 @@ def build_series(messages: list[Message], emails: dict[str, EmailMessage]) -> tu
         if m.patch is not None and m.patch.inline:
             m.patch.revises = target if isinstance(target, Patch) else None
             m.patch.version = m.patch.revises.version if m.patch.revises else 1
-        if m.patch is not None and not m.patch.inline or m in covers:
+        if m.patch is not None or m in covers:
+            # A patch's own trailers were read with it; an inline patch's
+            # Signed-off-by endorses the inline patch, not the one it answers.
             continue
         em = emails.get(m.msgid)
         if em is None:

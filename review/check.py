@@ -1,0 +1,743 @@
+"""`mmreview check`: per patch, extract its rules and fuzz them.
+
+For every patch of the input:
+  1. extract the pre- and post-image rules of the bound functions it touches
+     (review/extract), with their unmodelled atoms and what was partial;
+  2. build overlays on the reference rule set: `<ref>+pre` and `<ref>+post`;
+  3. fuzz (review/fuzz.search):
+     (a) invariants: the post-image rules against the contract and the internal
+         invariants (and the patch's own assertions);
+         reference: the post-image rules against the reference rule set;
+     (b) differential: pre- against post-image rules: an observable difference is a
+         behaviour change, and a finding of its own when the commit message claims
+         no functional change (review/nfc.py);
+  every search runs once per valuation of the unmodelled atoms (both ways for each,
+  up to MAX_FREE_ATOMS atoms exhaustively, then all-true/all-false plus seeded
+  random valuations);
+  4. turn what the fuzzer found into report Findings: severity, the implicated rule
+     with the patch's file and line (the guarded outcome that fired on the trace; the
+     changed rule when one fired), the shrunk trace written to a replay file.
+
+Search budgets are per patch (--budget seconds, split over its searches; each search
+also stops at --max-examples). Seeds are derived from --seed, the patch's position
+and the search, so the result does not depend on --workers or on other patches.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from spec import expr as E
+from spec.decisions import AssertionRule, ExtractedDecision, GuardedOutcome, RuleSet
+from spec.trace import parse_trace
+
+from review.errors import InputError
+from review.nfc import find_claim
+from review.report import CheckReport, Finding, PatchRef, PatchResult, severity_of
+from review.report import locate
+
+MAX_FREE_ATOMS = 3      # 2**3 valuations explored exhaustively; more get sampled
+SAMPLED_VALUATIONS = 4  # all-true, all-false and two seeded random ones
+DEFAULT_BUDGET = 3.0    # seconds per patch: 15 patches in < 60 s on 2 cores
+DEFAULT_MAX_EXAMPLES = 400
+
+
+# --- what extraction gives us, per patch ------------------------------------------
+
+@dataclass
+class ImageRules:
+    decisions: tuple[ExtractedDecision, ...] = ()
+    assertions: tuple[AssertionRule, ...] = ()
+
+
+@dataclass
+class PatchRules:
+    pre: ImageRules
+    post: ImageRules
+    bound: list[str] = field(default_factory=list)        # "mm/memory.c:copy_present_pte -> fork.anon_pte"
+    unbound: list[str] = field(default_factory=list)      # touched functions with no binding
+    unmodelled: list[tuple[str, str, int, str]] = field(default_factory=list)  # (atom, file, line, image)
+    partial: list[tuple[str, str, int, str]] = field(default_factory=list)     # (function, file, line, why)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.pre.decisions or self.pre.assertions
+                    or self.post.decisions or self.post.assertions)
+
+    def free_atoms(self) -> list[str]:
+        names: set[str] = set()
+        for img in (self.pre, self.post):
+            for d in img.decisions:
+                for c in d.cases:
+                    names |= _free_names(c.guard)
+            for a in img.assertions:
+                names |= _free_names(a.condition)
+        return sorted(names)
+
+
+def _free_names(e: E.Expr) -> set[str]:
+    if isinstance(e, E.Free):
+        return {e.name}
+    out: set[str] = set()
+    for child in _children(e):
+        out |= _free_names(child)
+    return out
+
+
+def _children(e: E.Expr) -> tuple:
+    if isinstance(e, E.Not):
+        return (e.arg,)
+    if isinstance(e, (E.And, E.Or)):
+        return tuple(e.args)
+    if isinstance(e, (E.Cmp, E.Arith)):
+        return (e.left, e.right)
+    return ()
+
+
+# --- options and the per-patch job ------------------------------------------------
+
+@dataclass
+class Options:
+    budget: float = DEFAULT_BUDGET
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    seed: int = 0
+    database: object = None        # a hypothesis ExampleDatabase, or None
+    reference: str = "current"
+    exhaustive: int = 0            # --exhaustive DEPTH (0: off)
+    out_dir: Path | None = None    # where replay traces are written
+    replay_hint: str = ""          # "mmreview check INPUT" prefix of replay commands
+    tree: str | None = None
+
+
+def valuations(atoms: list[str], seed: int) -> list[dict[str, bool]]:
+    """Both ways for each unmodelled atom: every combination when there are few,
+    else all-true, all-false and seeded random ones."""
+    if not atoms:
+        return [{}]
+    if len(atoms) <= MAX_FREE_ATOMS:
+        out = []
+        for bits in range(2 ** len(atoms)):
+            out.append({a: bool(bits >> i & 1) for i, a in enumerate(atoms)})
+        return out
+    rnd = random.Random(seed)
+    out = [{a: True for a in atoms}, {a: False for a in atoms}]
+    while len(out) < SAMPLED_VALUATIONS:
+        v = {a: rnd.random() < 0.5 for a in atoms}
+        if v not in out:
+            out.append(v)
+    return out
+
+
+def derive_seed(seed: int, *parts: object) -> int:
+    h = hashlib.sha256(repr((seed,) + parts).encode()).digest()
+    return int.from_bytes(h[:4], "big")
+
+
+def changed_cases(pre: ImageRules, post: ImageRules) -> tuple[list, list]:
+    """Guarded outcomes and assertions in one image and not the other (compared by
+    meaning: point, guard tree, outcome; not by line), post-image first."""
+    def dkeys(img: ImageRules):
+        return {(d.point, c.guard, c.outcome): c for d in img.decisions for c in d.cases}
+
+    def akeys(img: ImageRules):
+        return {(a.primitive, a.condition, a.macro): a for a in img.assertions}
+    pre_d, post_d = dkeys(pre), dkeys(post)
+    pre_a, post_a = akeys(pre), akeys(post)
+    added = [post_d[k] for k in post_d if k not in pre_d] + [post_a[k] for k in post_a if k not in pre_a]
+    removed = [pre_d[k] for k in pre_d if k not in post_d] + [pre_a[k] for k in pre_a if k not in post_a]
+    return added, removed
+
+
+def same_rules(pre: ImageRules, post: ImageRules) -> bool:
+    def norm(img: ImageRules):
+        return ({(d.point, tuple((c.guard, c.outcome) for c in d.cases), d.default) for d in img.decisions},
+                {(a.primitive, a.condition, a.macro) for a in img.assertions})
+    return norm(pre) == norm(post)
+
+
+def rule_text(rule, point: str = "") -> str:
+    """A rule as a reviewer reads it: `fork.anon_pte: <C condition> -> share`."""
+    prov = getattr(rule, "provenance", None)
+    if isinstance(rule, GuardedOutcome):
+        cond = prov.text if prov is not None and prov.text else str(rule.guard)
+        return f"{point + ': ' if point else ''}{' '.join(cond.split())} -> {rule.outcome}"
+    if isinstance(rule, AssertionRule):
+        cond = prov.text if prov is not None and prov.text else str(rule.condition)
+        return f"{rule.primitive}: {rule.macro}({' '.join(cond.split())})"
+    return str(rule)
+
+
+def _point_of(rule, rules: PatchRules) -> str:
+    for img in (rules.post, rules.pre):
+        for d in img.decisions:
+            if any(c is rule for c in d.cases):
+                return d.point
+    return ""
+
+
+# --- which rule a trace implicates --------------------------------------------------
+
+class _Recorder:
+    """Wraps a rule set's decisions to record which extracted case decided each ask."""
+
+    def __init__(self, rules: RuleSet, image: ImageRules):
+        self.fired: list[tuple[int, object]] = []   # (step index, GuardedOutcome)
+        self.step = 0
+        decide = dict(rules.decide)
+        valuation = dict(rules.free)
+        for d in image.decisions:
+            decide[d.point] = self._wrap(d, decide[d.point], valuation)
+        from dataclasses import replace
+        self.rules = replace(rules, decide=decide)
+
+    def _wrap(self, d: ExtractedDecision, inner, valuation):
+        def decide(ctx):
+            for c in d.cases:
+                if E.evaluate(c.guard, ctx, valuation):
+                    self.fired.append((self.step, c))
+                    break
+            return inner(ctx)
+        return decide
+
+
+def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
+               upto: int | None = None) -> object | None:
+    """The extracted rule a trace implicates: the last changed rule that decided a
+    step up to `upto`, else the last extracted rule that did; None if none fired."""
+    from spec.run import Session
+    rec = _Recorder(rules, image)
+    session = Session(rec.rules)
+    try:
+        steps = parse_trace(trace).steps
+        for i, s in enumerate(steps):
+            if upto is not None and i > upto:
+                break
+            rec.step = i
+            session.step(s)
+    except Exception:  # a trace the rules cannot replay: fall back to no rule
+        pass
+    if not rec.fired:
+        return None
+    changed_ids = {id(c) for c in changed}
+    for _, c in reversed(rec.fired):
+        if id(c) in changed_ids:
+            return c
+    return rec.fired[-1][1]
+
+
+# --- one patch ----------------------------------------------------------------------
+
+@dataclass
+class PatchJob:
+    ref: PatchRef
+    patch: object                  # review.model.Patch
+    rules: PatchRules | None
+    mail_lines: list[str] | None   # the mail as given, for checkpatch's -:N:
+    extract_error: str = ""
+
+
+def _steps_with_results(trace: dict, rules: RuleSet) -> list[str]:
+    """Readable steps, each with its result under `rules` when it has a value or was
+    refused (`dma_read id=p0 -> 1`)."""
+    from spec.run import run_trace
+    from spec.trace import format_step
+    t = parse_trace(trace)
+    try:
+        rep = run_trace(t, rules)
+        results = rep.results
+    except Exception:
+        results = []
+    out = []
+    for i, s in enumerate(t.steps):
+        line = format_step(s)
+        if i < len(results):
+            r = results[i]
+            if r.status != "ok":
+                line += f" -> {r.status}"
+            elif r.value is not None:
+                line += f" -> {r.value}"
+        out.append(line)
+    return out
+
+
+class PatchChecker:
+    """Runs every search of one patch and turns the fuzzer's findings into report
+    findings. `search` is review.fuzz.search (injectable for tests of the plumbing)."""
+
+    def __init__(self, job: PatchJob, opts: Options, presets: dict[str, RuleSet],
+                 search: Callable, verify: Callable | None = None):
+        self.job = job
+        self.opts = opts
+        self.presets = presets
+        self.search = search
+        self.verify = verify
+        self.result = PatchResult(job.ref)
+        self.deadline = 0.0
+
+    # -- helpers
+    def _finding_place(self, f: Finding, rule) -> None:
+        prov = getattr(rule, "provenance", None)
+        if rule is not None:
+            f.rule = rule_text(rule, _point_of(rule, self.job.rules))
+        if prov is not None:
+            f.file, f.line, f.image, f.function = prov.file, prov.line, prov.image, prov.function
+        else:
+            # no rule fired: the first changed line of the patch
+            first = self._first_changed_line()
+            if first:
+                f.file, f.line, f.image = first
+        if self.job.mail_lines and f.file and f.line:
+            pos = locate.find(self.job.mail_lines, f.file, f.line, f.image)
+            if pos is not None:
+                f.mail_line = pos.index + 1
+
+    def _first_changed_line(self) -> tuple[str, int, str] | None:
+        for fd in getattr(self.job.patch, "files", []):
+            for h in fd.hunks:
+                for ln in h.lines:
+                    if ln.kind == "added":
+                        return fd.path, ln.new_lineno, "post"
+                    if ln.kind == "removed":
+                        return fd.path, ln.old_lineno, "pre"
+        return None
+
+    def _write_trace(self, f: Finding, trace: dict, ruleset: str, about: str) -> None:
+        t = dict(trace)
+        t["ruleset"] = ruleset
+        t["about"] = about
+        t["source"] = f"{self.job.ref.source} patch {self.job.ref.index}/{self.job.ref.total}"
+        f.trace = t
+        if self.opts.out_dir is None:
+            return
+        digest = hashlib.sha256(json.dumps(t, sort_keys=True).encode()).hexdigest()[:10]
+        name = f"{self.job.ref.index:04d}-{f.id}-{digest}.json"
+        self.opts.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.opts.out_dir / name
+        path.write_text(json.dumps(t, indent=1) + "\n")
+        f.trace_file = str(path)
+        hint = self.opts.replay_hint or "mmreview check INPUT"
+        f.replay = f"{hint} --patch {self.job.ref.index} --replay {path}"
+
+    def _budget_left(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    # -- the run
+    def run(self) -> PatchResult:
+        t0 = time.monotonic()
+        job, res = self.job, self.result
+        patch = job.patch
+        claim = find_claim(getattr(patch, "commit_message", "") or "", getattr(patch, "title", "") or "")
+        if claim:
+            res.nfc_claim = claim.text
+        if job.extract_error:
+            res.skipped = f"extraction failed: {job.extract_error}"
+            return res
+        rules = job.rules
+        self._extraction_notes(rules)
+        if rules.bound:
+            res.checked.append("bound functions: " + "; ".join(rules.bound))
+        if rules.unbound:
+            res.checked.append("touched, not bound (not checked): " + ", ".join(rules.unbound))
+        if rules.empty:
+            res.skipped = ("no rule extracted: the patch touches no function bound to a "
+                           "decision point or primitive")
+            if claim:
+                res.checked.append(f"claims no functional change (\"{claim.text}\"): "
+                                   "nothing bound to check it against")
+            res.seconds = time.monotonic() - t0
+            return res
+        self._run_searches(rules, claim)
+        if self.opts.exhaustive and self.verify is not None:
+            self._run_exhaustive(rules)
+        res.seconds = time.monotonic() - t0
+        return res
+
+    def _extraction_notes(self, rules: PatchRules) -> None:
+        seen = set()
+        for atom, file, line, image in rules.unmodelled:
+            if (atom, file, line) in seen:
+                continue
+            seen.add((atom, file, line))
+            f = Finding("note", "unmodelled",
+                        f"`{atom}` is not in the vocabulary: explored both ways",
+                        file=file, line=line, image=image, mode="extract")
+            self._finding_place_plain(f)
+            self.result.findings.append(f)
+        for function, file, line, why in rules.partial:
+            f = Finding("note", "partial", f"{function}: {why}", file=file, line=line,
+                        function=function, mode="extract")
+            self._finding_place_plain(f)
+            self.result.findings.append(f)
+
+    def _finding_place_plain(self, f: Finding) -> None:
+        if self.job.mail_lines and f.file and f.line:
+            pos = locate.find(self.job.mail_lines, f.file, f.line, f.image)
+            if pos is not None:
+                f.mail_line = pos.index + 1
+
+    def _rulesets(self, rules: PatchRules, valuation: dict) -> tuple[RuleSet, RuleSet, RuleSet]:
+        ref_name = self.opts.reference
+        base = self.presets[ref_name]
+        if valuation:
+            base_v = base.with_overlay(free=valuation, name=ref_name)
+        else:
+            base_v = base
+        pre = base.with_overlay(rules.pre.decisions, rules.pre.assertions, free=valuation,
+                                name=f"{ref_name}+pre")
+        post = base.with_overlay(rules.post.decisions, rules.post.assertions, free=valuation,
+                                 name=f"{ref_name}+post")
+        return base_v, pre, post
+
+    def _run_searches(self, rules: PatchRules, claim) -> None:
+        opts, res = self.opts, self.result
+        atoms = rules.free_atoms()
+        vals = valuations(atoms, derive_seed(opts.seed, self.job.ref.index, "valuations"))
+        identical = same_rules(rules.pre, rules.post)
+        has_post_decisions = bool(rules.post.decisions)
+        searches: list[tuple[str, int]] = []
+        for vi in range(len(vals)):
+            searches.append(("invariants", vi))
+            if has_post_decisions:
+                searches.append(("reference", vi))
+            if not identical:
+                searches.append(("differential", vi))
+        modes = ["invariants"] + (["reference"] if has_post_decisions else [])
+        modes += ["differential"] if not identical else []
+        if claim:
+            modes.append("nfc")
+        res.modes = modes
+        self.deadline = time.monotonic() + opts.budget
+        added, removed = changed_cases(rules.pre, rules.post)
+        per_search = opts.budget / max(1, len(searches))
+        found_ids: dict[tuple[str, str], Finding] = {}
+        counts: dict[str, int] = {}
+        for n, (mode, vi) in enumerate(searches):
+            valuation = vals[vi]
+            base, pre, post = self._rulesets(rules, valuation)
+            # spread what is left over the searches still to run
+            budget = max(0.05, min(self._budget_left() / max(1, len(searches) - n), per_search * 2))
+            seed = derive_seed(opts.seed, self.job.ref.index, mode, vi)
+            if mode == "invariants":
+                got = self.search(post, mode="invariants", max_examples=opts.max_examples,
+                                  budget=budget, seed=seed, database=opts.database)
+            elif mode == "reference":
+                got = self.search(post, reference=base, mode="differential",
+                                  max_examples=opts.max_examples, budget=budget, seed=seed,
+                                  database=opts.database)
+            else:
+                got = self.search(post, reference=pre, mode="differential",
+                                  max_examples=opts.max_examples, budget=budget, seed=seed,
+                                  database=opts.database)
+            counts[mode] = counts.get(mode, 0) + 1
+            for ff in got:
+                f = self._convert(ff, mode, valuation, base, pre, post, added, removed, claim)
+                if f is None:
+                    continue
+                key = (f.id, f.where())
+                if key in found_ids:
+                    continue
+                found_ids[key] = f
+                res.findings.append(f)
+        if atoms:
+            res.checked.append(f"unmodelled atoms {', '.join(atoms)}: {len(vals)} valuations "
+                               f"({'all' if len(atoms) <= MAX_FREE_ATOMS else 'sampled'})")
+        what = {"invariants": "post-image rules vs contract and invariants",
+                "reference": f"post-image rules vs reference `{opts.reference}`",
+                "differential": "pre- vs post-image rules"}
+        for mode in ("invariants", "reference", "differential"):
+            if mode in counts:
+                res.checked.append(f"{what[mode]}: {counts[mode]} search(es), up to "
+                                   f"{opts.max_examples} traces each")
+        if identical:
+            res.checked.append("pre- and post-image rules are identical: no behaviour change possible")
+        if claim:
+            diff = [f for f in res.findings if f.id == "nfc-claim"]
+            res.checked.append(f"claims no functional change (\"{claim.text}\"): "
+                               + ("contradicted by a pre/post difference" if diff else
+                                  "no observable pre/post difference found"))
+        res.examples = sum(counts.values()) * opts.max_examples
+
+    def _convert(self, ff, mode, valuation, base, pre, post, added, removed, claim) -> Finding | None:
+        """A review.findings.Finding (one search's result) -> a report Finding."""
+        rules = self.job.rules
+        trace = dict(ff.trace)
+        if valuation:
+            trace["free"] = dict(valuation)
+        if mode == "invariants":
+            fid = ff.clause
+            sev = severity_of(fid)
+            rule = None
+            if fid == "patch-assertion":
+                rule = next((a for a in rules.post.assertions
+                             if a.provenance and f"{a.provenance.file}:{a.provenance.line}" in ff.message),
+                            rules.post.assertions[0] if rules.post.assertions else None)
+            if rule is None:
+                rule = implicated(trace, post, rules.post, added, upto=ff.step)
+            message = ff.message
+            # Did the pre-image rules break the same clause on this trace? Then the
+            # patch did not introduce it: a note, not a failure.
+            from spec.run import run_trace
+            try:
+                pre_rep = run_trace(parse_trace(trace), pre)
+                if fid in pre_rep.clauses:
+                    sev = "note"
+                    message += " (the pre-image rules break it on this trace too: not introduced by this patch)"
+            except Exception:
+                pass
+            f = Finding(sev, fid, message, mode="invariants")
+            self._finding_place(f, rule)
+            self._write_trace(f, trace, post.name, f"{fid}: {message}")
+            f.steps = _steps_with_results(f.trace, post)
+            return f
+        if ff.clause != "observable-difference":
+            return None  # outcome-only differences are not observable: not reported
+        diff = ff.difference or {}
+        detail = ""
+        if diff:
+            detail = (f"step {diff.get('step')} {diff.get('op', '')}: "
+                      f"{'reference' if mode == 'reference' else 'pre-image'} "
+                      f"{_result_text(diff.get('reference'))}, post-image {_result_text(diff.get('patched'))}")
+        if mode == "reference":
+            changed = [c for d in rules.post.decisions for c in d.cases]
+            rule = implicated(trace, post, rules.post, changed, upto=diff.get("step"))
+            f = Finding("note", "reference-difference",
+                        f"post-image rules differ observably from `{self.opts.reference}`: {ff.message}",
+                        mode="reference", detail=detail)
+        else:
+            rule = implicated(trace, post, rules.post, added, upto=diff.get("step"))
+            if rule is None and removed:
+                rule = removed[0]
+            if claim:
+                f = Finding("warning", "nfc-claim",
+                            f"claims \"{claim.text}\" but pre- and post-image differ: {ff.message}",
+                            mode="nfc", detail=detail)
+            else:
+                f = Finding("note", "behaviour-change",
+                            f"pre- and post-image rules differ observably: {ff.message}",
+                            mode="differential", detail=detail)
+        self._finding_place(f, rule)
+        self._write_trace(f, trace, post.name, f"{f.id}: {f.message}")
+        f.steps = _steps_with_results(f.trace, post)
+        return f
+
+    def _run_exhaustive(self, rules: PatchRules) -> None:
+        from review.verify import Bounds
+        opts = self.opts
+        _, pre, post = self._rulesets(rules, {})
+        bounds = Bounds(depth=opts.exhaustive)
+        vr = self.verify(post, bounds)
+        self.result.checked.append(f"exhaustive (post-image rules): {vr.summary()}")
+        if vr.status == "violation" and vr.trace:
+            v = vr.violations[0]
+            trace = {"ruleset": post.name, "steps": vr.trace}
+            added, _ = changed_cases(rules.pre, rules.post)
+            rule = implicated(trace, post, rules.post, added, upto=v.step)
+            f = Finding(severity_of(v.id), v.id, f"{v.message} (shortest trace, exhaustive search)",
+                        mode="invariants")
+            self._finding_place(f, rule)
+            self._write_trace(f, trace, post.name, f"{v.id}: {v.message}")
+            f.steps = _steps_with_results(f.trace, post)
+            if not any(x.id == f.id and x.where() == f.where() for x in self.result.findings):
+                self.result.findings.append(f)
+
+
+def _result_text(r) -> str:
+    if not isinstance(r, dict):
+        return str(r)
+    if r.get("status", "ok") != "ok":
+        return str(r.get("status"))
+    return f"reads {r.get('value')}" if "value" in r else "ok"
+
+
+# --- the whole run --------------------------------------------------------------------
+
+def extract_patch(patch, tree: str | None) -> PatchRules:
+    """The rules of one patch, from review/extract (H4's interface), reshaped into
+    PatchRules. Kept in one place so that the rest of the check reads one shape."""
+    from review import extract
+    return _adapt_extraction(extract.extract_patch(patch, tree=tree))
+
+
+def _adapt_extraction(x) -> PatchRules:
+    raise NotImplementedError  # filled in against review/extract when it lands
+
+
+@dataclass
+class Loaded:
+    patches: list            # review.model.Patch, in input order
+    sources: list[str]       # the INPUT each came from
+    mail_lines: list         # per patch: the mail's lines as given, or None
+    notes: list[str]
+
+
+def load_inputs(inputs: list[str], *, repo: str | None = None, stdin=None) -> Loaded:
+    from review.inputs import load
+    import io
+    import sys
+    patches, sources, mails, notes = [], [], [], []
+    for source in inputs:
+        raw = None
+        stream = None
+        if source == "-" and repo is None:
+            raw = (stdin or sys.stdin.buffer).read()
+            stream = io.BytesIO(raw)
+        coll = load(source, repo=repo, stdin=stream)
+        notes.extend(getattr(coll, "notes", []) or [])
+        ps = [p for p in coll.patches if not getattr(p, "inline", False)]
+        if raw is None and len(ps) == 1 and source != "-" and Path(source).is_file():
+            try:
+                raw = Path(source).read_bytes()
+            except OSError:
+                raw = None
+        for p in ps:
+            patches.append(p)
+            sources.append(source)
+            if raw is not None and len(ps) == 1:
+                mails.append(raw.decode("utf-8", "replace").splitlines())
+            else:
+                mails.append(None)
+    return Loaded(patches, sources, mails, notes)
+
+
+def _patch_ref(p, i: int, n: int, source: str) -> PatchRef:
+    msg = getattr(p, "message", None)
+    return PatchRef(index=i, total=n, subject=getattr(p, "title", "") or "(no subject)",
+                    source=source, msgid=getattr(msg, "msgid", "") if msg else "",
+                    commit=getattr(p, "commit", "") or "")
+
+
+def make_jobs(loaded: Loaded, tree: str | None) -> list[PatchJob]:
+    jobs = []
+    n = len(loaded.patches)
+    for i, (p, src, mail) in enumerate(zip(loaded.patches, loaded.sources, loaded.mail_lines), 1):
+        ref = _patch_ref(p, i, n, src)
+        try:
+            rules = extract_patch(p, tree)
+            err = ""
+        except InputError:
+            raise
+        except Exception as exc:  # extraction must not take the whole run down
+            rules, err = None, f"{type(exc).__name__}: {exc}"
+        jobs.append(PatchJob(ref, p, rules, mail, err))
+    return jobs
+
+
+# The jobs of the current run, inherited by forked workers (--workers N).
+_JOBS: list[PatchJob] = []
+_OPTS: Options | None = None
+
+
+def _run_one(index: int) -> PatchResult:
+    from review.fuzz import search
+    from review.verify import verify
+    from spec.presets import PRESETS
+    job = _JOBS[index]
+    return PatchChecker(job, _OPTS, PRESETS, search, verify).run()
+
+
+def run_jobs(jobs: list[PatchJob], opts: Options, workers: int = 1,
+             on_patch: Callable[[PatchResult], None] | None = None) -> list[PatchResult]:
+    global _JOBS, _OPTS
+    _JOBS, _OPTS = jobs, opts
+    if workers <= 1 or len(jobs) <= 1:
+        out = []
+        for i in range(len(jobs)):
+            r = _run_one(i)
+            if on_patch:
+                on_patch(r)
+            out.append(r)
+        return out
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    # fork: workers inherit the extracted jobs and the options (rule sets hold
+    # closures, which do not pickle); results are plain dataclasses.
+    ctx = mp.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        out = list(pool.map(_run_one, range(len(jobs))))
+    if on_patch:
+        for r in out:
+            on_patch(r)
+    return out
+
+
+def open_database(spec: str | None):
+    """--database DIR or redis://HOST:PORT/N -> a hypothesis ExampleDatabase."""
+    if not spec:
+        return None
+    if spec.startswith("redis://"):
+        try:
+            import redis
+            from hypothesis.extra.redis import RedisExampleDatabase
+        except ImportError as exc:
+            raise InputError(f"{spec}: the redis package is not installed ({exc.name})") from None
+        try:
+            client = redis.Redis.from_url(spec, socket_connect_timeout=3)
+            client.ping()
+        except Exception as exc:
+            raise InputError(f"{spec}: cannot reach redis ({exc})") from None
+        return RedisExampleDatabase(client, key_prefix=b"mmreview-check:")
+    from hypothesis.database import DirectoryBasedExampleDatabase
+    path = Path(spec)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{spec}: not a directory")
+    return DirectoryBasedExampleDatabase(str(path))
+
+
+def default_out_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mmreview" / "check"
+
+
+def check(inputs: list[str], opts: Options, *, repo: str | None = None, stdin=None,
+          workers: int = 1, no_patch_ok: bool = False,
+          on_patch: Callable[[PatchResult], None] | None = None) -> tuple[CheckReport, Loaded]:
+    loaded = load_inputs(inputs, repo=repo, stdin=stdin)
+    if not loaded.patches and not no_patch_ok:
+        raise InputError(f"{' '.join(inputs)}: no patch found")
+    jobs = make_jobs(loaded, opts.tree)
+    results = run_jobs(jobs, opts, workers, on_patch)
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        v = version("mmreview")
+    except PackageNotFoundError:
+        v = ""
+    report = CheckReport(results, seed=opts.seed, budget=opts.budget,
+                         max_examples=opts.max_examples, reference=opts.reference,
+                         inputs=list(inputs), tool_version=v)
+    return report, loaded
+
+
+def replay(inputs: list[str], trace_obj: dict, patch_index: int, opts: Options, *,
+           repo: str | None = None, stdin=None) -> dict:
+    """Replay a trace written by `check` under the rules it names (`<ref>+post`,
+    `<ref>+pre` or a preset), re-extracted from the same input; also under the
+    other image, so a differential finding shows both sides."""
+    from spec.presets import PRESETS
+    from spec.run import rules_for, run_trace
+    loaded = load_inputs(inputs, repo=repo, stdin=stdin)
+    if not 1 <= patch_index <= len(loaded.patches):
+        raise InputError(f"--patch {patch_index}: the input has {len(loaded.patches)} patch(es)")
+    rules = extract_patch(loaded.patches[patch_index - 1], opts.tree)
+    trace = parse_trace(trace_obj)
+    ref = trace.ruleset.split("+")[0]
+    if ref not in PRESETS:
+        raise InputError(f"trace: unknown ruleset {trace.ruleset!r}")
+    base = PRESETS[ref]
+    sets = {
+        ref: base,
+        f"{ref}+pre": base.with_overlay(rules.pre.decisions, rules.pre.assertions, name=f"{ref}+pre"),
+        f"{ref}+post": base.with_overlay(rules.post.decisions, rules.post.assertions, name=f"{ref}+post"),
+    }
+    out = {}
+    for name in (f"{ref}+post", f"{ref}+pre", ref):
+        rs = rules_for(trace, name, presets=sets)
+        out[name] = run_trace(trace, rs).to_json()
+    return {"trace": trace.ruleset, "runs": out,
+            "violated": bool(out[trace.ruleset]["violations"]) if trace.ruleset in out else False}

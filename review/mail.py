@@ -107,7 +107,12 @@ def parse_bytes(raw: bytes, source: str, index: int) -> tuple[Message, EmailMess
         warnings.append("no From header")
         addr = ""
     date = _header_date(em) or _safe(lambda: lu.msg_get_date(em), warnings, "Date")
-    in_reply_to = _first_msgid(_raw_header(em, "In-Reply-To"))
+    if date is None and _raw_header(em, "Date"):
+        warnings.append("unreadable Date header")
+    raw_irt = _raw_header(em, "In-Reply-To")
+    in_reply_to = _first_msgid(raw_irt)
+    if raw_irt and not in_reply_to:
+        warnings.append("In-Reply-To header without a <message-id>")
     references = _MSGID_RE.findall(_raw_header(em, "References") or "")
     references = [r for r in references if r != msgid]
     if in_reply_to == msgid:

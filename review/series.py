@@ -103,8 +103,7 @@ def build_threads(messages: list[Message]) -> list[ThreadNode]:
         si = m.subject_info
         if si.is_cover:
             covers.setdefault((m.author_email.lower(), si.version, si.expected, si.is_resend), n)
-        if not (si.is_patch and si.counter_stated and si.counter > 0):
-            originals.setdefault(_bare_subject(m), n)
+        originals.setdefault(_bare_subject(m), n)  # earliest non-reply with that subject
     for n in roots:
         m = n.message
         if m is None or m.in_reply_to or m.references or not m.subject_info:
@@ -325,7 +324,7 @@ def _link_versions(series: list[Series]) -> None:
     for key, group in by_key.items():
         if len(group) < 2:
             continue
-        group.sort(key=lambda s: (s.version, s.date or _EPOCH if s.date and s.date.tzinfo else _EPOCH))
+        group.sort(key=lambda s: (s.version, s.date if s.date and s.date.tzinfo else _EPOCH))
         for older, newer in zip(group, group[1:]):
             older.next, newer.previous = newer, older
             newer.linked_by = key[0]  # type: ignore[assignment]

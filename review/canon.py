@@ -1,0 +1,253 @@
+"""Canonical keys of explored states: equal keys mean "behaves the same from here on".
+
+A state of the exploration is a spec.run.Session (kernel state + contract model)
+plus the explorer's bookkeeping. The key keeps everything that can influence a
+future step's result or violations, and renames the names nothing depends on:
+
+- folio ids and swap slot ids: renumbered by first appearance in a fixed walk
+  (processes, then PMD and PTE entries by address, then references by id, then the
+  remaining folios and slots). The model allocates them from counters and uses them
+  only as identities, so any injective renaming is behaviour-preserving.
+- reference ids: renumbered in sorted order (the model uses them as names only).
+- process ids: by default renumbered in increasing order, live processes first
+  then exited ones that a reference still names (exited processes that nothing names
+  are dropped: they are empty and no step may use them). This is sound as long as
+  the model uses process ids only as identities and for its rmap-walk order (sorted
+  ids), both of which an order-preserving renaming keeps. `full_symmetry` instead
+  takes the least key over every order of the live processes; that is sound only if
+  the outcome of every step is independent of the rmap-walk order, which
+  `review.verify.audit` checks empirically (see docs/verify.md).
+- values: every value held in the kernel (folio data, swap slot data) is renumbered
+  by first appearance in the canonical walk of folios and slots; zero stays zero.
+  Values the kernel no longer holds anywhere can never be returned by a read or a
+  dma_read again (the explorer writes only fresh values), and the contract compares
+  values only with what the kernel returns, so all of them become one symbol (-1),
+  and they are dropped from the sets of values a reference may show.
+
+Left out of the key because nothing reads them but messages: the contract's
+history and origin tables, the step index at which a reference was taken or
+unbound, the kernel's step counter and decision log, and the allocation counters.
+`check_schema()` fails loudly when the model grows a field this module does not
+know, so that a new piece of state cannot silently be left out of the key.
+"""
+from __future__ import annotations
+
+import hashlib
+import marshal
+from itertools import permutations
+
+from spec.errors import StepError, TraceError
+from spec.state import MIGRATION, PRESENT, SWAP
+
+GONE = -1  # a value the kernel no longer holds anywhere
+
+# The fields of the model this module knows how to key (or knows to leave out).
+KNOWN_FIELDS = {
+    "State": {"mms", "folios", "slots", "refs", "next_folio", "next_slot", "used_mm_ids"},
+    "Mm": {"id", "alive", "has_pinned", "vmas", "ptes", "pmds", "pte_tables"},
+    "Pte": {"kind", "folio", "subpage", "writable", "dirty", "soft_dirty", "slot",
+            "swp_exclusive", "migration"},
+    "Folio": {"id", "nr", "anon", "ksm", "swapcache", "refcount", "pincount", "data",
+              "anon_exclusive", "mapcount", "entire_mapcount"},
+    "SwapSlot": {"id", "count", "data", "folio"},
+    "KRef": {"id", "pin", "write", "longterm", "folio", "subpage", "mm", "vpn"},
+    "Kernel": {"state", "rules", "outcomes", "assertion_failures", "step_count", "has_ae",
+               "check_assertions", "_ops"},
+    "Contract": {"procs", "exited", "history", "origin", "refs", "_bound", "_snapshot"},
+    "Proc": {"mem", "written", "dontfork", "wipeonfork"},
+    "CRef": {"id", "kind", "mm", "vpn", "write", "longterm", "taken", "coherent", "bound",
+             "unbound_at", "held", "device"},
+    "Session": {"rules", "kernel", "contract", "check_invariants", "index"},
+}
+
+
+class SchemaError(RuntimeError):
+    """The model has state this module does not key: the key would be unsound."""
+
+
+def _fields(cls) -> set[str]:
+    slots = set()
+    for klass in cls.__mro__:
+        slots.update(getattr(klass, "__slots__", ()))
+    if hasattr(cls, "__dataclass_fields__"):
+        slots.update(cls.__dataclass_fields__)
+    return slots
+
+
+def check_schema(session=None) -> None:
+    """Raise SchemaError when a model class has fields KNOWN_FIELDS lacks."""
+    from spec import contract, kernel, run, state
+
+    classes = {"State": state.State, "Mm": state.Mm, "Pte": state.Pte, "Folio": state.Folio,
+               "SwapSlot": state.SwapSlot, "KRef": state.Ref, "Kernel": kernel.Kernel,
+               "Contract": contract.Contract, "Proc": contract.Proc, "CRef": contract.Ref}
+    problems = []
+    for name, cls in classes.items():
+        extra = _fields(cls) - KNOWN_FIELDS[name]
+        if extra:
+            problems.append(f"{cls.__module__}.{cls.__qualname__}: {', '.join(sorted(extra))}")
+    if session is not None:
+        for name, obj in (("Session", session), ("Contract", session.contract)):
+            extra = set(vars(obj)) - KNOWN_FIELDS[name] if hasattr(obj, "__dict__") else set()
+            if extra:
+                problems.append(f"{name} instance: {', '.join(sorted(extra))}")
+    if problems:
+        raise SchemaError("review/canon.py does not key these model fields (the exploration "
+                          "would be unsound): " + "; ".join(problems))
+
+
+def apply(session, step):
+    """Run `step` on `session`: (status, violations), or (None, ()) when the model
+    cannot apply it at all (StepError / TraceError: e.g. an exited process)."""
+    try:
+        result, violations = session.step(step)
+    except (StepError, TraceError):
+        return None, ()
+    return result.status, violations
+
+
+class Keyer:
+    """Computes keys. `digest` (default) stores a 128-bit BLAKE2b digest of the
+    marshalled key instead of the key itself (hash compaction: 16 bytes a state; a
+    collision, which would merge two different states, has probability about
+    n^2 / 2^129 for n states, below 1e-20 at a billion states)."""
+
+    def __init__(self, processes: int, full_symmetry: bool = False, digest: bool = True):
+        self.processes = processes
+        self.full_symmetry = full_symmetry
+        self.digest = digest
+
+    def key(self, session, driver):
+        t = self.raw(session, driver)
+        if not self.digest:
+            return t
+        return hashlib.blake2b(marshal.dumps(t), digest_size=16).digest()
+
+    def raw(self, session, driver) -> tuple:
+        st = session.kernel.state
+        c = session.contract
+        mms = st.mms
+        live = sorted(pid for pid, m in mms.items() if m.alive)
+        named = {r.mm for r in st.refs.values()}
+        named.update(r.mm for r in c.refs.values())
+        dead = sorted(named.difference(live))
+        forks_left = self.processes - driver[0]
+        if self.full_symmetry and len(live) > 1:
+            return min(_key(st, c, list(order) + dead) for order in permutations(live)) + (forks_left,)
+        return _key(st, c, live + dead) + (forks_left,)
+
+
+def _key(st, c, order: list[int]) -> tuple:
+    pmap = {pid: i for i, pid in enumerate(order)}
+    fmap: dict[int, int] = {}
+    smap: dict[int, int] = {}
+    mms = st.mms
+    folios = st.folios
+    slots = st.slots
+
+    def entry(p):
+        kind = p.kind
+        if kind == PRESENT or kind == MIGRATION:
+            f = p.folio
+            n = fmap.get(f)
+            if n is None:
+                n = fmap[f] = len(fmap) + 1
+            if kind == PRESENT:
+                return (kind, n, p.subpage, p.writable, p.dirty, p.soft_dirty)
+            return (kind, n, p.subpage, p.migration)
+        if kind == SWAP:
+            s = p.slot
+            n = smap.get(s)
+            if n is None:
+                n = smap[s] = len(smap) + 1
+            return (kind, n, p.swp_exclusive)
+        return (kind,)
+
+    mm_keys = []
+    for pid in order:
+        m = mms.get(pid)
+        if m is None:
+            mm_keys.append(None)
+            continue
+        pmds = m.pmds
+        ptes = m.ptes
+        mm_keys.append((
+            m.alive, m.has_pinned,
+            tuple(sorted(m.vmas.items())),
+            tuple([(b, entry(pmds[b])) for b in sorted(pmds)]),
+            tuple([(v, entry(ptes[v])) for v in sorted(ptes)]),
+            tuple(sorted(m.pte_tables)),
+        ))
+
+    # references: kernel and contract share the id namespace
+    ids = sorted(set(st.refs).union(c.refs))
+    rmap = {rid: i for i, rid in enumerate(ids)}
+    krefs = []
+    for rid in sorted(st.refs):
+        r = st.refs[rid]
+        f = r.folio
+        n = 0
+        if f:
+            n = fmap.get(f)
+            if n is None:
+                n = fmap[f] = len(fmap) + 1
+        krefs.append((rmap[rid], r.pin, r.write, r.longterm, n, r.subpage,
+                      pmap.get(r.mm, -1), r.vpn))
+
+    for fid in sorted(folios):
+        if fid not in fmap:
+            fmap[fid] = len(fmap) + 1
+    # canonical folio order, then the slots they cache, then the remaining slots
+    forder = sorted(folios, key=fmap.__getitem__)
+    for fid in forder:
+        sc = folios[fid].swapcache
+        if sc and sc not in smap:
+            smap[sc] = len(smap) + 1
+    for sid in sorted(slots):
+        if sid not in smap:
+            smap[sid] = len(smap) + 1
+    sorder = sorted(slots, key=smap.__getitem__)
+
+    vmap = {0: 0}
+    fkeys = []
+    for fid in forder:
+        f = folios[fid]
+        data = []
+        for d in f.data:
+            n = vmap.get(d)
+            if n is None:
+                n = vmap[d] = len(vmap)
+            data.append(n)
+        fkeys.append((fmap[fid], f.nr, f.anon, f.ksm, smap.get(f.swapcache, 0) if f.swapcache else 0,
+                      f.refcount, f.pincount, tuple(data), tuple(f.anon_exclusive),
+                      tuple(f.mapcount), f.entire_mapcount))
+    skeys = []
+    for sid in sorder:
+        s = slots[sid]
+        n = vmap.get(s.data)
+        if n is None:
+            n = vmap[s.data] = len(vmap)
+        skeys.append((s.count, n, fmap.get(s.folio, -1) if s.folio else 0))
+
+    # the contract, in the same process and value names
+    vget = vmap.get
+    procs = c.procs
+    ckeys = []
+    for pid in order:
+        p = procs.get(pid)
+        if p is None:
+            ckeys.append(None)
+            continue
+        mem = p.mem
+        ckeys.append((
+            tuple([(v, vget(mem[v], GONE)) for v in sorted(mem)]),
+            tuple(sorted(p.written)), tuple(sorted(p.dontfork)), tuple(sorted(p.wipeonfork)),
+        ))
+    crefs = []
+    for rid in sorted(c.refs):
+        r = c.refs[rid]
+        crefs.append((rmap[rid], r.kind, pmap.get(r.mm, -1), r.vpn, r.write, r.longterm,
+                      r.coherent, r.bound,
+                      tuple(sorted([vmap[v] for v in r.held if v in vmap])),
+                      tuple(sorted([vmap[v] for v in r.device if v in vmap]))))
+    return (tuple(mm_keys), tuple(krefs), tuple(fkeys), tuple(skeys), tuple(ckeys), tuple(crefs))

@@ -1,0 +1,123 @@
+"""`mmreview verify`: bounded exhaustive exploration with shortest counterexamples.
+
+Exit codes: 0 verified to the requested depth (or the state space was exhausted
+before it), 1 a violating trace was found (printed on stdout in the replay format),
+2 bad usage, 3 incomplete: the state budget (--max-states) was reached first,
+130 interrupted (Ctrl-C); the last two print the depth verified so far.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+
+from review.errors import InputError
+
+HELP = "exhaustively explore every operation sequence up to a depth; print the shortest violating trace"
+
+EXIT_INCOMPLETE = 3
+EXIT_INTERRUPTED = 130
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--ruleset", default="current", help="preset rule set (default: current)")
+    parser.add_argument("--depth", type=int, required=True, metavar="N",
+                        help="explore every sequence of up to N operations after the setup mmap")
+    parser.add_argument("--processes", type=int, default=2, metavar="P",
+                        help="process ids a trace may use; fork creates the next (default 2)")
+    parser.add_argument("--pages", type=int, default=1, metavar="K",
+                        help="pages the operations address, vpn 0..K-1 (default 1)")
+    parser.add_argument("--thp", action="store_true",
+                        help="map one THP (4 pages) instead of K small pages; ops address its first K pages")
+    parser.add_argument("--pins", type=int, default=1, metavar="M",
+                        help="reference ids for pins and FOLL_GET references (default 1)")
+    parser.add_argument("--ops", metavar="LIST",
+                        help="comma-separated operations of the alphabet (default: all but mmap)")
+    parser.add_argument("--advice", metavar="LIST",
+                        help="comma-separated madvise advices (default: all)")
+    parser.add_argument("--max-states", type=int, default=2_000_000, metavar="S",
+                        help="stop, incomplete, after storing S distinct states (default 2000000)")
+    parser.add_argument("--full-symmetry", action="store_true",
+                        help="also identify states that differ by an order of the live processes "
+                             "(sound when no step depends on the rmap-walk order; see docs/verify.md)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the whole result as JSON instead of the summary and trace")
+    parser.add_argument("--out", metavar="FILE", help="also write the violating trace to FILE")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _split(text: str | None, what: str, known: tuple[str, ...]) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    items = tuple(t.strip() for t in text.split(",") if t.strip())
+    bad = [t for t in items if t not in known]
+    if bad or not items:
+        raise InputError(f"--{what}: unknown {', '.join(bad) or '(empty list)'}; "
+                         f"known: {', '.join(known)}")
+    return items
+
+
+def bounds_from_args(args):
+    from review.verify import ADVICES, ALL_OPS, DEFAULT_OPS, Bounds
+
+    ops = _split(args.ops, "ops", ALL_OPS) or DEFAULT_OPS
+    advices = _split(args.advice, "advice", ADVICES) or ADVICES
+    try:
+        return Bounds(depth=args.depth, processes=args.processes, pages=args.pages,
+                      thp=args.thp, pins=args.pins, ops=ops, advices=advices,
+                      max_states=args.max_states, symmetry=args.full_symmetry)
+    except ValueError as exc:
+        raise InputError(f"bounds: {exc}") from None
+
+
+def run(args) -> int:
+    from review.verify import verify
+    from spec.presets import PRESETS
+
+    if args.ruleset not in PRESETS:
+        raise InputError(f"--ruleset {args.ruleset!r}: unknown; known: {', '.join(PRESETS)}")
+    bounds = bounds_from_args(args)
+    interrupted = []
+
+    def on_sigint(signum, frame):  # first Ctrl-C: finish with the best result so far
+        interrupted.append(True)
+        signal.signal(signal.SIGINT, previous)
+
+    def on_progress(p) -> None:
+        if not args.quiet:
+            rate = p.transitions / p.elapsed if p.elapsed else 0.0
+            print(f"verify: depth {p.depth + 1}: {p.expanded}/{p.frontier} expanded, "
+                  f"{p.states} distinct states, {p.transitions} steps, {rate:,.0f} steps/s, "
+                  f"{p.elapsed:.0f}s", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = verify(PRESETS[args.ruleset], bounds, on_progress=on_progress,
+                        should_stop=lambda: bool(interrupted))
+    finally:
+        if not interrupted:
+            signal.signal(signal.SIGINT, previous)
+
+    trace = result.replay_trace()
+    if args.out and trace is not None:
+        try:
+            with open(args.out, "w", encoding="utf-8") as fh:
+                json.dump(trace, fh, indent=1)
+                fh.write("\n")
+        except OSError as exc:
+            raise InputError(f"--out {args.out}: {exc.strerror}") from None
+    if args.json:
+        print(json.dumps(result.to_json(), indent=1))
+    else:
+        if trace is not None:
+            print(json.dumps(trace, indent=1))
+            for v in result.violations:
+                print(f"verify: {v.id} after step {v.step}: {v.message}", file=sys.stderr)
+        print(f"verify: {result.summary()}", file=sys.stderr if trace is not None else sys.stdout)
+    if result.status == "violation":
+        return 1
+    if result.status == "max_states":
+        return EXIT_INCOMPLETE
+    if result.status == "stopped":
+        return EXIT_INTERRUPTED
+    return 0

@@ -1,0 +1,409 @@
+"""Bounded exhaustive exploration of the spec: every operation sequence up to a depth.
+
+Random search (review/fuzz) finds bugs but cannot say that none exist. This module
+explores, breadth first, every sequence of concrete operations within small bounds
+(processes, pages, reference ids) from a fixed setup (process 0 maps the pages), and
+checks the contract and the invariants after every step, as `spec.run.Session` does
+for a replayed trace. Breadth first means the first violating sequence found is a
+shortest one: every sequence one step shorter was explored before it.
+
+States are deduplicated by a canonical key (review/canon.py) that abstracts the
+names nothing depends on: folio ids, swap slots, reference ids, written values and
+(optionally, by trying every order) process ids. Two states with the same key behave
+the same under every continuation, so exploring one of them is enough. The key
+covers the kernel state, the contract model's state (the same kernel state with
+different logical expectations is a different state) and the explorer's own
+bookkeeping (which processes and reference ids the alphabet may still use).
+
+The engine is a library function, `verify(rules, bounds)`, so that the pre-submit
+check can run it on a rule set with a patch's extracted overlay.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from spec.clauses import Violation
+from spec.decisions import RuleSet
+
+from review import canon
+
+# Operations the alphabet knows, in the replay format's names. Their concrete
+# instances are generated per state by `_alphabet`.
+ALL_OPS = (
+    "read", "write", "fork", "exit", "pin", "get", "unpin", "put", "dma_read",
+    "dma_write", "swapout", "swapin", "migrate", "ksm_merge", "split_pmd",
+    "split_folio", "madvise", "mprotect", "munmap", "mmap",
+)
+# mmap re-maps a page over itself (MAP_FIXED): off by default, it mostly repeats
+# what munmap and MADV_DONTNEED already reach.
+DEFAULT_OPS = tuple(op for op in ALL_OPS if op != "mmap")
+ADVICES = ("dontneed", "dontfork", "dofork", "wipeonfork", "pageout", "mergeable",
+           "unmergeable", "hugepage", "nohugepage", "collapse")
+THP_PAGES = 4  # a THP is a folio of 4 pages in the model (DESIGN.md replay semantics)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What `verify` explores.
+
+    depth       longest operation sequence explored (the setup mmap not counted)
+    processes   process ids that may exist over a trace (fork creates the next id;
+                ids are never reused, so exited processes count)
+    pages       pages addressed by the operations (vpn 0..pages-1)
+    thp         map one THP (4 pages) instead of `pages` small pages; operations
+                still address vpn 0..pages-1 of it
+    pins        reference ids (FOLL_PIN pins and FOLL_GET references share them)
+    ops         the operation names of the alphabet
+    advices     the madvise advices of the alphabet
+    max_states  stop (incomplete) once this many distinct states are stored
+    symmetry    full process-id symmetry: the least key over every order of the
+                live processes (default: order-preserving renaming only; see
+                review/canon.py for when each is sound)
+    """
+    depth: int
+    processes: int = 2
+    pages: int = 1
+    thp: bool = False
+    pins: int = 1
+    ops: tuple[str, ...] = DEFAULT_OPS
+    advices: tuple[str, ...] = ADVICES
+    max_states: int = 2_000_000
+    symmetry: bool = False
+
+    def __post_init__(self) -> None:
+        if self.depth < 0:
+            raise ValueError("depth must be >= 0")
+        if self.processes < 1:
+            raise ValueError("at least one process")
+        if self.pages < 1 or (self.thp and self.pages > THP_PAGES):
+            raise ValueError(f"pages must be 1..{THP_PAGES} with a THP, >= 1 otherwise")
+        if self.pins < 0:
+            raise ValueError("pins must be >= 0")
+        unknown = set(self.ops) - set(ALL_OPS)
+        if unknown:
+            raise ValueError(f"unknown operation(s): {', '.join(sorted(unknown))}")
+        bad = set(self.advices) - set(ADVICES)
+        if bad:
+            raise ValueError(f"unknown madvise advice(s): {', '.join(sorted(bad))}")
+        if self.max_states < 1:
+            raise ValueError("max_states must be >= 1")
+
+    def setup(self) -> list[dict]:
+        """The fixed prefix every explored sequence starts with."""
+        npages = THP_PAGES if self.thp else self.pages
+        return [{"op": "mmap", "mm": 0, "vpn": 0, "npages": npages, "thp": self.thp}]
+
+    def to_json(self) -> dict:
+        return {"depth": self.depth, "processes": self.processes, "pages": self.pages,
+                "thp": self.thp, "pins": self.pins, "ops": list(self.ops),
+                "advices": list(self.advices), "max_states": self.max_states,
+                "symmetry": self.symmetry}
+
+
+@dataclass
+class Progress:
+    depth: int            # the level being expanded (sequences of this length -> +1)
+    frontier: int         # states at that level
+    expanded: int         # of which expanded so far
+    states: int           # distinct states stored
+    transitions: int      # steps applied
+    elapsed: float
+
+
+@dataclass
+class VerifyResult:
+    """status: "verified" (every sequence up to bounds.depth is clean), "violation"
+    (trace is a shortest violating sequence), "exhausted" (no new state: every
+    reachable state within the process/page/pin bounds was seen, so any depth
+    verifies), "max_states" or "stopped" (incomplete: verified up to
+    `depth_verified` only)."""
+    status: str
+    rules: str
+    bounds: Bounds
+    depth_verified: int
+    states: int
+    transitions: int
+    states_per_depth: list[int]
+    elapsed: float
+    trace: list[dict] | None = None       # setup + steps, replay format steps
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("verified", "exhausted")
+
+    @property
+    def complete(self) -> bool:
+        return self.status != "max_states" and self.status != "stopped"
+
+    def replay_trace(self) -> dict | None:
+        if self.trace is None:
+            return None
+        return {"ruleset": self.rules, "steps": self.trace}
+
+    def summary(self) -> str:
+        s = f"{self.states} distinct states"
+        if self.status == "verified":
+            return f"verified up to depth {self.depth_verified} ({s})"
+        if self.status == "exhausted":
+            return (f"verified up to depth {self.bounds.depth}: state space exhausted at "
+                    f"depth {self.depth_verified} ({s}, every reachable state seen)")
+        if self.status == "violation":
+            ids = ", ".join(sorted({v.id for v in self.violations}))
+            n = len(self.trace) - len(self.bounds.setup())
+            return f"violation of {ids} by a shortest trace of {n} steps ({s} explored)"
+        why = ("state budget of %d reached" % self.bounds.max_states
+               if self.status == "max_states" else "interrupted")
+        return (f"{why}: verified up to depth {self.depth_verified} only "
+                f"(requested {self.bounds.depth}; {s})")
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "ruleset": self.rules, "bounds": self.bounds.to_json(),
+                "depth_verified": self.depth_verified, "states": self.states,
+                "transitions": self.transitions, "states_per_depth": self.states_per_depth,
+                "elapsed": round(self.elapsed, 3), "summary": self.summary(),
+                "trace": self.replay_trace(),
+                "violations": [v.to_json() for v in self.violations]}
+
+
+# --- the explorer's bookkeeping beside each session ---------------------------------
+#
+# Driver: (next_pid, alive pids, refs, next_value). refs is a tuple of
+# (slot, kind) with kind "pin_rw", "pin_ro" or "get"; slot i is named f"r{i}".
+# next_value is a per-path counter so that every write writes a value never seen
+# on that path; it is left out of the key (values are renamed canonically).
+
+def _ref_id(slot: int) -> str:
+    return f"r{slot}"
+
+
+def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]:
+    """Every concrete step enabled by the bookkeeping, with the driver after it
+    (assuming the step succeeds; `_after` corrects for refused steps)."""
+    next_pid, alive, refs, value = driver
+    vpns = range(b.pages)
+    used = {s for s, _ in refs}
+    free_slot = next((i for i in range(b.pins) if i not in used), None)
+    for mm in alive:
+        for vpn in vpns:
+            if "read" in ops:
+                yield {"op": "read", "mm": mm, "vpn": vpn}, driver
+            if "write" in ops:
+                yield ({"op": "write", "mm": mm, "vpn": vpn, "value": value},
+                       (next_pid, alive, refs, value + 1))
+            if free_slot is not None:
+                rid = _ref_id(free_slot)
+                if "pin" in ops:
+                    for write in (False, True):
+                        for longterm in (False, True):
+                            kind = "pin_rw" if write else "pin_ro"
+                            yield ({"op": "pin", "mm": mm, "vpn": vpn, "write": write,
+                                    "longterm": longterm, "id": rid},
+                                   (next_pid, alive, _add_ref(refs, free_slot, kind), value))
+                if "get" in ops:
+                    yield ({"op": "get", "mm": mm, "vpn": vpn, "id": rid},
+                           (next_pid, alive, _add_ref(refs, free_slot, "get"), value))
+            for op in ("swapout", "swapin", "migrate"):
+                if op in ops:
+                    yield {"op": op, "mm": mm, "vpn": vpn}, driver
+            if b.thp:
+                for op in ("split_pmd", "split_folio"):
+                    if op in ops:
+                        yield {"op": op, "mm": mm, "vpn": vpn}, driver
+            if "mprotect" in ops:
+                for write in (False, True):
+                    yield {"op": "mprotect", "mm": mm, "vpn": vpn, "npages": 1,
+                           "write": write}, driver
+            if "madvise" in ops:
+                for advice in b.advices:
+                    yield {"op": "madvise", "mm": mm, "vpn": vpn, "npages": 1,
+                           "advice": advice}, driver
+            if "munmap" in ops:
+                yield {"op": "munmap", "mm": mm, "vpn": vpn, "npages": 1}, driver
+            if "mmap" in ops and not b.thp:
+                yield {"op": "mmap", "mm": mm, "vpn": vpn, "npages": 1, "thp": False}, driver
+        if "mmap" in ops and b.thp:
+            yield {"op": "mmap", "mm": mm, "vpn": 0, "npages": THP_PAGES, "thp": True}, driver
+        if "fork" in ops and next_pid < b.processes:
+            yield ({"op": "fork", "mm": mm, "child": next_pid},
+                   (next_pid + 1, alive + (next_pid,), refs, value))
+        if "exit" in ops:
+            yield ({"op": "exit", "mm": mm},
+                   (next_pid, tuple(p for p in alive if p != mm), refs, value))
+        if "ksm_merge" in ops:
+            for vpn in vpns:
+                for mm2 in alive:
+                    for vpn2 in vpns:
+                        if (mm2, vpn2) > (mm, vpn):
+                            yield {"op": "ksm_merge", "mm": mm, "vpn": vpn, "mm2": mm2,
+                                   "vpn2": vpn2}, driver
+    for slot, kind in refs:
+        rid = _ref_id(slot)
+        release = "put" if kind == "get" else "unpin"
+        if release in ops:
+            yield ({"op": release, "id": rid},
+                   (next_pid, alive, tuple(r for r in refs if r[0] != slot), value))
+        if "dma_read" in ops:
+            yield {"op": "dma_read", "id": rid}, driver
+        if "dma_write" in ops and kind == "pin_rw":
+            yield ({"op": "dma_write", "id": rid, "value": value},
+                   (next_pid, alive, refs, value + 1))
+
+
+def _add_ref(refs: tuple, slot: int, kind: str) -> tuple:
+    return tuple(sorted(refs + ((slot, kind),)))
+
+
+def _after(step: dict, status: str, before, after):
+    """The driver after `step` returned `status`: a refused pin/get/fork binds nothing."""
+    if status == "ok":
+        return after
+    op = step["op"]
+    if op in ("pin", "get", "fork"):
+        return before
+    return after
+
+
+# --- the model the search runs on -------------------------------------------------------
+
+class SpecModel:
+    """The spec (spec.run.Session: kernel + contract + invariants) with the explorer's
+    bookkeeping, as the search sees it: a state is (session, driver)."""
+
+    def __init__(self, rules: RuleSet, bounds: Bounds, *, digest: bool = True):
+        from spec.run import Session  # imported on use: the CLI starts faster
+        from spec.trace import Step
+
+        self._session_class = Session
+        self._step_class = Step
+        self.rules = rules
+        self.bounds = bounds
+        self.ops = frozenset(bounds.ops)
+        self.keyer = canon.Keyer(bounds.processes, full_symmetry=bounds.symmetry, digest=digest)
+        self._alphabets: dict[tuple, list] = {}
+
+    def initial(self):
+        """(state or None, setup steps as JSON, violations of the setup)."""
+        session = self._session_class(self.rules)
+        canon.check_schema(session)
+        setup = self.bounds.setup()
+        for i, obj in enumerate(setup):
+            status, violations = canon.apply(session, self._step(obj))
+            if status != "ok" or violations:
+                return None, setup, list(violations) or [Violation(
+                    "isolation", i, f"setup step {obj} returned {status}")]
+        return (session, (1, (0,), (), 1)), setup, []
+
+    def _step(self, obj: dict):
+        args = dict(obj)
+        op = args.pop("op")
+        return self._step_class(op, args)
+
+    def alphabet(self, driver) -> list:
+        """[(Step, step as JSON, driver after it succeeds)], cached per driver."""
+        found = self._alphabets.get(driver)
+        if found is None:
+            found = [(self._step(obj), obj, after)
+                     for obj, after in _alphabet(self.bounds, driver, self.ops)]
+            self._alphabets[driver] = found
+        return found
+
+    def successors(self, state):
+        """(step as JSON, child state or None when the step does not apply, violations)."""
+        session, driver = state
+        for step, obj, driver_ok in self.alphabet(driver):
+            child = session.clone()
+            status, violations = canon.apply(child, step)
+            if status is None:
+                yield obj, None, ()
+                continue
+            yield obj, (child, _after(obj, status, driver, driver_ok)), violations
+
+    def key(self, state):
+        session, driver = state
+        return self.keyer.key(session, driver)
+
+
+# --- the search --------------------------------------------------------------------------
+
+def verify(
+    rules: RuleSet,
+    bounds: Bounds,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress_every: float = 1.0,
+) -> VerifyResult:
+    """Breadth-first exploration of every step sequence within `bounds` under `rules`.
+
+    Returns the first (hence shortest) violating sequence, or the verdict that none
+    exists up to bounds.depth. `should_stop` is polled between expansions; when it
+    says yes the result is "stopped" with the depth completed so far (Ctrl-C in the
+    CLI). `on_progress` is called about every `progress_every` seconds."""
+    return explore(SpecModel(rules, bounds), rules.name, bounds, on_progress=on_progress,
+                   should_stop=should_stop, progress_every=progress_every)
+
+
+def explore(model, rules_name: str, bounds: Bounds, *, on_progress=None, should_stop=None,
+            progress_every: float = 1.0) -> VerifyResult:
+    """The search itself, over any model with initial(), successors(state), key(state)."""
+    t0 = time.monotonic()
+    root, setup, bad = model.initial()
+    transitions = len(setup)
+    if root is None:
+        return VerifyResult("violation", rules_name, bounds, 0, 0, transitions, [0],
+                            time.monotonic() - t0, list(setup), bad)
+    seen: set = {model.key(root)}
+    # Parent links for trace reconstruction: node i was reached from parent[i] by
+    # steps[i]; node 0 is the root. Only the frontier keeps its states alive.
+    parent: list[int] = [-1]
+    steps: list[dict | None] = [None]
+    frontier: list[tuple[int, object]] = [(0, root)]
+    per_depth = [1]
+    last_report = t0
+
+    def trace_of(node: int, last: dict) -> list[dict]:
+        out = [last]
+        while node > 0:
+            out.append(steps[node])
+            node = parent[node]
+        return list(setup) + out[::-1]
+
+    def result(status: str, depth_done: int, trace=None, violations=()) -> VerifyResult:
+        return VerifyResult(status, rules_name, bounds, depth_done, len(seen), transitions,
+                            list(per_depth), time.monotonic() - t0, trace, list(violations))
+
+    for depth in range(bounds.depth):
+        nxt: list[tuple[int, object]] = []
+        for expanded, (node, state) in enumerate(frontier):
+            for step, child, violations in model.successors(state):
+                transitions += 1
+                if child is None:
+                    continue
+                if violations:
+                    return result("violation", depth, trace_of(node, step), violations)
+                key = model.key(child)
+                if key in seen:
+                    continue
+                if len(seen) >= bounds.max_states:
+                    return result("max_states", depth)
+                seen.add(key)
+                parent.append(node)
+                steps.append(step)
+                nxt.append((len(parent) - 1, child))
+            frontier[expanded] = None  # let the expanded state go
+            if on_progress is not None:
+                now = time.monotonic()
+                if now - last_report >= progress_every:
+                    last_report = now
+                    on_progress(Progress(depth, len(frontier), expanded + 1, len(seen),
+                                         transitions, now - t0))
+            if should_stop is not None and should_stop():
+                return result("stopped", depth)
+        frontier = nxt
+        per_depth.append(len(nxt))
+        if not nxt:
+            return result("exhausted", depth + 1)
+    return result("verified", bounds.depth)

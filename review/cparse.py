@@ -138,8 +138,31 @@ def functions(source: str, line_map: dict[int, int] | None = None) -> list[CFunc
                                      complete=_body_complete(body), params=_params(fdecl),
                                      line_map=line_map))
             continue  # no nested definitions in C
+        if node.type == "ERROR":
+            recovered = _recovered_definition(node, source, line_map)
+            if recovered is not None:
+                out.append(recovered)
+                continue
         stack.extend(reversed(node.children))
     return out
+
+
+def _recovered_definition(node: Node, source: str, line_map: dict[int, int] | None) -> CFunction | None:
+    """A definition tree-sitter could not close (unbalanced braces): an ERROR node
+    holding a function declarator followed by statements. Read as an incomplete
+    function whose body is the ERROR node."""
+    kids = node.children
+    for i, k in enumerate(kids):
+        if k.type == "function_declarator":
+            name, fdecl = _declarator_name(k)
+            if not name or not any(c.type.endswith("statement") or c.type == "declaration" for c in kids[i + 1:]):
+                return None
+            start, end = node.start_point[0] + 1, node.end_point[0] + 1
+            if line_map is not None:
+                start, end = line_map.get(start, 0), line_map.get(end, 0)
+            return CFunction(name, start, end, node, node, source, complete=False,
+                             params=_params(fdecl), line_map=line_map)
+    return None
 
 
 def find_function(source: str, name: str) -> CFunction | None:

@@ -88,6 +88,7 @@ class Walker:
         self.pending: dict[str, list[PathState]] = {}
         self._inline_cache: dict[str, E.Expr | None] = {}
         self.markers = binding.markers if binding else ()
+        self.inlined: set[str] = set()
         self.relevant = relevant_variables(fn.body)
 
     # ---------------------------------------------------------------- entry
@@ -95,7 +96,7 @@ class Walker:
         states = self._block(self.fn.body.children, [PathState(E.TRUE, {})], 0)
         self.result.fallthrough = mk_or(*(s.pc for s in states)) if states else E.FALSE
         for label, st in self.pending.items():
-            if st:
+            if st and self.fn.complete:
                 self.result.warnings.append(f"{self.fn.name}: goto {label}: label not found after the goto "
                                             f"(backward goto or missing label): path not followed")
         return self.result
@@ -183,7 +184,7 @@ class Walker:
         for node in nodes:
             if node.type == "labeled_statement":
                 label = text(node.child_by_field_name("label"))
-                states = states + self.pending.pop(label, [])
+                states = _join(states + self.pending.pop(label, []))
                 m = self._marker("label", label)
                 if m is not None:
                     for st in states:
@@ -343,9 +344,12 @@ class Walker:
         helper = self.helpers(name)
         value = None
         if helper is not None and helper.complete and helper.end_line - helper.start_line <= MAX_INLINE_LINES:
-            sub = Walker(helper, None, self.helpers, self.inline_ok, self.inline_stack).run()
+            inner = Walker(helper, None, self.helpers, self.inline_ok, self.inline_stack)
+            sub = inner.run()
+            self.inlined |= inner.inlined
             if sub.returns:
                 value = mk_or(*(mk_and(r.guard, r.value) for r in sub.returns))
+                self.inlined.add(name)
                 self.result.unmodelled.extend(sub.unmodelled)
                 self.result.warnings.extend(sub.warnings)
         self._inline_cache[name] = value

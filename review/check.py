@@ -38,6 +38,7 @@ from spec.decisions import AssertionRule, ExtractedDecision, GuardedOutcome, Rul
 from spec.trace import parse_trace
 
 from review.errors import InputError
+from review.extract import ImageRules, PatchRules
 from review.nfc import find_claim
 from review.report import CheckReport, Finding, PatchRef, PatchResult, severity_of
 from review.report import locate
@@ -49,57 +50,10 @@ DEFAULT_MAX_EXAMPLES = 400
 
 
 # --- what extraction gives us, per patch ------------------------------------------
-
-@dataclass
-class ImageRules:
-    decisions: tuple[ExtractedDecision, ...] = ()
-    assertions: tuple[AssertionRule, ...] = ()
-
-
-@dataclass
-class PatchRules:
-    pre: ImageRules
-    post: ImageRules
-    bound: list[str] = field(default_factory=list)        # "mm/memory.c:copy_present_pte -> fork.anon_pte"
-    unbound: list[str] = field(default_factory=list)      # touched functions with no binding
-    unmodelled: list[tuple[str, str, int, str]] = field(default_factory=list)  # (atom, file, line, image)
-    partial: list[tuple[str, str, int, str]] = field(default_factory=list)     # (function, file, line, why)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not (self.pre.decisions or self.pre.assertions
-                    or self.post.decisions or self.post.assertions)
-
-    def free_atoms(self) -> list[str]:
-        names: set[str] = set()
-        for img in (self.pre, self.post):
-            for d in img.decisions:
-                for c in d.cases:
-                    names |= _free_names(c.guard)
-            for a in img.assertions:
-                names |= _free_names(a.condition)
-        return sorted(names)
-
-
-def _free_names(e: E.Expr) -> set[str]:
-    if isinstance(e, E.Free):
-        return {e.name}
-    out: set[str] = set()
-    for child in _children(e):
-        out |= _free_names(child)
-    return out
-
-
-def _children(e: E.Expr) -> tuple:
-    if isinstance(e, E.Not):
-        return (e.arg,)
-    if isinstance(e, (E.And, E.Or)):
-        return tuple(e.args)
-    if isinstance(e, (E.Cmp, E.Arith)):
-        return (e.left, e.right)
-    return ()
-
+#
+# review.extract.PatchRules: pre/post ImageRules (decisions, assertions), bound,
+# unbound, unmodelled (atom, file, line, image), partial (function, file, line, why),
+# free_atoms(), changed_points() (decision points whose rules differ in meaning).
 
 # --- options and the per-patch job ------------------------------------------------
 
@@ -135,6 +89,13 @@ def valuations(atoms: list[str], seed: int) -> list[dict[str, bool]]:
     return out
 
 
+def patch_key(patch) -> str:
+    """A short digest of a patch's diff: names its rule sets (`current+post@<key>`), so
+    that example-database entries and replay files belong to one patch."""
+    text = getattr(patch, "diff_text", "") or getattr(patch, "title", "")
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:10]
+
+
 def derive_seed(seed: int, *parts: object) -> int:
     h = hashlib.sha256(repr((seed,) + parts).encode()).digest()
     return int.from_bytes(h[:4], "big")
@@ -155,23 +116,21 @@ def changed_cases(pre: ImageRules, post: ImageRules) -> tuple[list, list]:
     return added, removed
 
 
-def same_rules(pre: ImageRules, post: ImageRules) -> bool:
-    def norm(img: ImageRules):
-        return ({(d.point, tuple((c.guard, c.outcome) for c in d.cases), d.default) for d in img.decisions},
-                {(a.primitive, a.condition, a.macro) for a in img.assertions})
-    return norm(pre) == norm(post)
-
-
 def rule_text(rule, point: str = "") -> str:
-    """A rule as a reviewer reads it: `fork.anon_pte: <C condition> -> share`."""
+    """A rule as a reviewer reads it:
+    `fork.anon_pte: anon_exclusive && maybe_pinned -> copy (at `return -EBUSY;`)`."""
     prov = getattr(rule, "provenance", None)
+    at = f" (at `{' '.join(prov.text.split())}`)" if prov is not None and prov.text else ""
     if isinstance(rule, GuardedOutcome):
-        cond = prov.text if prov is not None and prov.text else str(rule.guard)
-        return f"{point + ': ' if point else ''}{' '.join(cond.split())} -> {rule.outcome}"
+        return f"{point + ': ' if point else ''}{rule.guard} -> {rule.outcome}{at}"
     if isinstance(rule, AssertionRule):
-        cond = prov.text if prov is not None and prov.text else str(rule.condition)
-        return f"{rule.primitive}: {rule.macro}({' '.join(cond.split())})"
+        return f"{rule.primitive}: {rule.macro}({rule.condition}){at}"
     return str(rule)
+
+
+def _where(rule) -> str:
+    prov = getattr(rule, "provenance", None)
+    return f"{prov.file}:{prov.line} ({prov.image}-image)" if prov is not None else "?"
 
 
 def _point_of(rule, rules: PatchRules) -> str:
@@ -282,10 +241,55 @@ class PatchChecker:
         self.deadline = 0.0
 
     # -- helpers
-    def _finding_place(self, f: Finding, rule) -> None:
+    def _changed_lines(self) -> tuple[dict, dict]:
+        """{file: added post-image lines}, {file: removed pre-image lines}."""
+        added: dict[str, set[int]] = {}
+        removed: dict[str, set[int]] = {}
+        for fd in getattr(self.job.patch, "files", []):
+            for h in fd.hunks:
+                for ln in h.lines:
+                    if ln.kind == "added":
+                        added.setdefault(fd.path, set()).add(ln.new_lineno)
+                    elif ln.kind == "removed":
+                        removed.setdefault(fd.old_path or fd.path, set()).add(ln.old_lineno)
+        return added, removed
+
+    def _on_changed_line(self, rule) -> bool:
+        prov = getattr(rule, "provenance", None)
+        if prov is None:
+            return False
+        added, removed = self._changed_lines()
+        lines = added if prov.image == "post" else removed
+        return prov.line in lines.get(prov.file, ())
+
+    def _choose(self, decided, added: list, removed: list):
+        """Which rule the finding points at: the rule that decided the trace when the
+        patch wrote that line; else a rule of the same decision point on a line the
+        patch removed or added (a dropped check shows as the removed `return
+        -EBUSY;`); else the deciding rule. Returns (primary, deciding-if-different)."""
+        if decided is None or self._on_changed_line(decided):
+            if decided is not None:
+                return decided, None
+        point = _point_of(decided, self.job.rules) if decided is not None else None
+        for pool in (removed, added):
+            for r in pool:
+                if not self._on_changed_line(r):
+                    continue
+                if point is None or _point_of(r, self.job.rules) in (point, ""):
+                    return r, decided
+        return decided, None
+
+    def _finding_place(self, f: Finding, decided, added: list = (), removed: list = ()) -> None:
+        rule, also = self._choose(decided, list(added), list(removed))
         prov = getattr(rule, "provenance", None)
         if rule is not None:
-            f.rule = rule_text(rule, _point_of(rule, self.job.rules))
+            point = _point_of(rule, self.job.rules)
+            text = rule_text(rule, point)
+            if prov is not None and prov.image == "pre":
+                text = f"removed by the patch: {text}"
+            if also is not None:
+                text += f"; decided instead: {rule_text(also)} at {_where(also)}"
+            f.rule = text
         if prov is not None:
             f.file, f.line, f.image, f.function = prov.file, prov.line, prov.image, prov.function
         else:
@@ -389,17 +393,20 @@ class PatchChecker:
             base_v = base.with_overlay(free=valuation, name=ref_name)
         else:
             base_v = base
+        key = patch_key(self.job.patch)
         pre = base.with_overlay(rules.pre.decisions, rules.pre.assertions, free=valuation,
-                                name=f"{ref_name}+pre")
+                                name=f"{ref_name}+pre@{key}")
         post = base.with_overlay(rules.post.decisions, rules.post.assertions, free=valuation,
-                                 name=f"{ref_name}+post")
+                                 name=f"{ref_name}+post@{key}")
         return base_v, pre, post
 
     def _run_searches(self, rules: PatchRules, claim) -> None:
         opts, res = self.opts, self.result
         atoms = rules.free_atoms()
         vals = valuations(atoms, derive_seed(opts.seed, self.job.ref.index, "valuations"))
-        identical = same_rules(rules.pre, rules.post)
+        # pre and post decisions equal in meaning (H4's truth-table comparison):
+        # no observable difference is possible, so no differential search
+        identical = not rules.changed_points()
         has_post_decisions = bool(rules.post.decisions)
         searches: list[tuple[str, int]] = []
         for vi in range(len(vals)):
@@ -456,7 +463,8 @@ class PatchChecker:
                 res.checked.append(f"{what[mode]}: {counts[mode]} search(es), up to "
                                    f"{opts.max_examples} traces each")
         if identical:
-            res.checked.append("pre- and post-image rules are identical: no behaviour change possible")
+            res.checked.append("pre- and post-image decision rules are equivalent for every "
+                               "context (truth tables): no behaviour change possible")
         if claim:
             diff = [f for f in res.findings if f.id == "nfc-claim"]
             res.checked.append(f"claims no functional change (\"{claim.text}\"): "
@@ -492,7 +500,7 @@ class PatchChecker:
             except Exception:
                 pass
             f = Finding(sev, fid, message, mode="invariants")
-            self._finding_place(f, rule)
+            self._finding_place(f, rule, added, removed)
             self._write_trace(f, trace, post.name, f"{fid}: {message}")
             f.steps = _steps_with_results(f.trace, post)
             return f
@@ -512,8 +520,6 @@ class PatchChecker:
                         mode="reference", detail=detail)
         else:
             rule = implicated(trace, post, rules.post, added, upto=diff.get("step"))
-            if rule is None and removed:
-                rule = removed[0]
             if claim:
                 f = Finding("warning", "nfc-claim",
                             f"claims \"{claim.text}\" but pre- and post-image differ: {ff.message}",
@@ -522,7 +528,8 @@ class PatchChecker:
                 f = Finding("note", "behaviour-change",
                             f"pre- and post-image rules differ observably: {ff.message}",
                             mode="differential", detail=detail)
-        self._finding_place(f, rule)
+        self._finding_place(f, rule, added if mode != "reference" else (),
+                            removed if mode != "reference" else ())
         self._write_trace(f, trace, post.name, f"{f.id}: {f.message}")
         f.steps = _steps_with_results(f.trace, post)
         return f
@@ -537,11 +544,11 @@ class PatchChecker:
         if vr.status == "violation" and vr.trace:
             v = vr.violations[0]
             trace = {"ruleset": post.name, "steps": vr.trace}
-            added, _ = changed_cases(rules.pre, rules.post)
+            added, removed = changed_cases(rules.pre, rules.post)
             rule = implicated(trace, post, rules.post, added, upto=v.step)
             f = Finding(severity_of(v.id), v.id, f"{v.message} (shortest trace, exhaustive search)",
                         mode="invariants")
-            self._finding_place(f, rule)
+            self._finding_place(f, rule, added, removed)
             self._write_trace(f, trace, post.name, f"{v.id}: {v.message}")
             f.steps = _steps_with_results(f.trace, post)
             if not any(x.id == f.id and x.where() == f.where() for x in self.result.findings):
@@ -558,15 +565,26 @@ def _result_text(r) -> str:
 
 # --- the whole run --------------------------------------------------------------------
 
-def extract_patch(patch, tree: str | None) -> PatchRules:
-    """The rules of one patch, from review/extract (H4's interface), reshaped into
-    PatchRules. Kept in one place so that the rest of the check reads one shape."""
+def extract_patches(patches: list, tree: str | None) -> list[tuple[PatchRules | None, str]]:
+    """review.extract over one input's patches as a series (with a tree, each patch's
+    pre-image is the tree as the earlier patches left it). A patch whose extraction
+    fails is reported as such; the others are still checked."""
     from review import extract
-    return _adapt_extraction(extract.extract_patch(patch, tree=tree))
-
-
-def _adapt_extraction(x) -> PatchRules:
-    raise NotImplementedError  # filled in against review/extract when it lands
+    try:
+        return [(r, "") for r in extract.extract_series(patches, tree)]
+    except InputError:
+        raise
+    except Exception:
+        pass
+    out = []
+    for p in patches:
+        try:
+            out.append((extract.extract_patch(p, tree), ""))
+        except InputError:
+            raise
+        except Exception as exc:  # extraction must not take the whole run down
+            out.append((None, f"{type(exc).__name__}: {exc}"))
+    return out
 
 
 @dataclass
@@ -610,22 +628,23 @@ def _patch_ref(p, i: int, n: int, source: str) -> PatchRef:
     msg = getattr(p, "message", None)
     return PatchRef(index=i, total=n, subject=getattr(p, "title", "") or "(no subject)",
                     source=source, msgid=getattr(msg, "msgid", "") if msg else "",
-                    commit=getattr(p, "commit", "") or "")
+                    commit=getattr(p, "commit", "") or "", label=getattr(p, "label", "") or "")
 
 
 def make_jobs(loaded: Loaded, tree: str | None) -> list[PatchJob]:
-    jobs = []
     n = len(loaded.patches)
-    for i, (p, src, mail) in enumerate(zip(loaded.patches, loaded.sources, loaded.mail_lines), 1):
-        ref = _patch_ref(p, i, n, src)
-        try:
-            rules = extract_patch(p, tree)
-            err = ""
-        except InputError:
-            raise
-        except Exception as exc:  # extraction must not take the whole run down
-            rules, err = None, f"{type(exc).__name__}: {exc}"
-        jobs.append(PatchJob(ref, p, rules, mail, err))
+    extracted: list[tuple[PatchRules | None, str]] = []
+    i = 0
+    while i < n:  # one series per input
+        j = i
+        while j < n and loaded.sources[j] == loaded.sources[i]:
+            j += 1
+        extracted += extract_patches(loaded.patches[i:j], tree)
+        i = j
+    jobs = []
+    for k, (p, src, mail) in enumerate(zip(loaded.patches, loaded.sources, loaded.mail_lines), 1):
+        rules, err = extracted[k - 1]
+        jobs.append(PatchJob(_patch_ref(p, k, n, src), p, rules, mail, err))
     return jobs
 
 
@@ -724,20 +743,33 @@ def replay(inputs: list[str], trace_obj: dict, patch_index: int, opts: Options, 
     loaded = load_inputs(inputs, repo=repo, stdin=stdin)
     if not 1 <= patch_index <= len(loaded.patches):
         raise InputError(f"--patch {patch_index}: the input has {len(loaded.patches)} patch(es)")
-    rules = extract_patch(loaded.patches[patch_index - 1], opts.tree)
+    same = [p for p, src in zip(loaded.patches, loaded.sources)
+            if src == loaded.sources[patch_index - 1]]
+    rules, err = extract_patches(same, opts.tree)[same.index(loaded.patches[patch_index - 1])]
+    if rules is None:
+        raise InputError(f"patch {patch_index}: extraction failed ({err})")
     trace = parse_trace(trace_obj)
-    ref = trace.ruleset.split("+")[0]
-    if ref not in PRESETS:
-        raise InputError(f"trace: unknown ruleset {trace.ruleset!r}")
+    ref, _, rest = trace.ruleset.partition("+")
+    image, _, key = rest.partition("@")
+    if ref not in PRESETS or (rest and image not in ("pre", "post")):
+        raise InputError(f"trace: unknown ruleset {trace.ruleset!r} (expected a preset or "
+                         "PRESET+post@KEY / PRESET+pre@KEY as check writes them)")
+    want = patch_key(loaded.patches[patch_index - 1])
+    if key and key != want:
+        raise InputError(f"trace: written for another patch (key {key}, patch {patch_index} "
+                         f"has {want}); pick the right one with --patch N")
     base = PRESETS[ref]
     sets = {
         ref: base,
-        f"{ref}+pre": base.with_overlay(rules.pre.decisions, rules.pre.assertions, name=f"{ref}+pre"),
-        f"{ref}+post": base.with_overlay(rules.post.decisions, rules.post.assertions, name=f"{ref}+post"),
+        f"{ref}+pre@{want}": base.with_overlay(rules.pre.decisions, rules.pre.assertions,
+                                               name=f"{ref}+pre@{want}"),
+        f"{ref}+post@{want}": base.with_overlay(rules.post.decisions, rules.post.assertions,
+                                                name=f"{ref}+post@{want}"),
     }
     out = {}
-    for name in (f"{ref}+post", f"{ref}+pre", ref):
+    for name, label in ((f"{ref}+post@{want}", f"{ref}+post"), (f"{ref}+pre@{want}", f"{ref}+pre"),
+                        (ref, ref)):
         rs = rules_for(trace, name, presets=sets)
-        out[name] = run_trace(trace, rs).to_json()
-    return {"trace": trace.ruleset, "runs": out,
-            "violated": bool(out[trace.ruleset]["violations"]) if trace.ruleset in out else False}
+        out[label] = run_trace(trace, rs).to_json()
+    own = trace.ruleset.split("@")[0]
+    return {"trace": trace.ruleset, "runs": out, "violated": bool(out[own]["violations"])}

@@ -65,6 +65,7 @@ class PatchRef:
     source: str = ""           # the input it came from (path, msgid, range)
     msgid: str = ""
     commit: str = ""           # git commit sha for git input
+    label: str = ""            # how the series names it: "v1 10/15", a short commit
 
 
 @dataclass

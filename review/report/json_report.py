@@ -24,7 +24,7 @@ def to_json(report: CheckReport) -> dict:
             {
                 "index": p.patch.index, "total": p.patch.total,
                 "subject": p.patch.subject, "source": p.patch.source,
-                "msgid": p.patch.msgid, "commit": p.patch.commit,
+                "msgid": p.patch.msgid, "commit": p.patch.commit, "label": p.patch.label,
                 "nfc_claim": p.nfc_claim, "checked": list(p.checked),
                 "skipped": p.skipped, "examples": p.examples,
                 "seconds": round(p.seconds, 3),

@@ -20,7 +20,6 @@ import json
 from review.report import CheckReport, Finding, describe, one_line
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://github.com/mmreview/mmreview/blob/main/docs/check.md"
 MAX_RESULTS = 5000          # GitHub displays the top 5,000 of a run
 MAX_FLOW_STEPS = 1000       # GitHub keeps the top 1,000 thread-flow locations
 MAX_TAGS = 10               # GitHub keeps 10 of at most 20
@@ -36,7 +35,6 @@ def _rule(fid: str) -> dict:
         "name": "".join(part.capitalize() for part in fid.replace("-", " ").split()),
         "shortDescription": {"text": one_line(meaning)[:1000]},
         "fullDescription": {"text": one_line(f"{meaning}. Source: {source}" if source else meaning)},
-        "helpUri": f"{INFORMATION_URI}#{fid}",
         "help": {"text": one_line(f"{fid}: {meaning}. Replay a finding with the command "
                                   "in its message; see docs/check.md.")},
         "defaultConfiguration": {"level": _LEVEL[severity]},
@@ -113,7 +111,6 @@ def to_sarif(report: CheckReport) -> dict:
         "runs": [{
             "tool": {"driver": {
                 "name": "mmreview",
-                "informationUri": INFORMATION_URI,
                 "semanticVersion": report.tool_version or "0.1.0",
                 "rules": [_rule(fid) for fid in ids],
             }},

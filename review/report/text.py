@@ -41,7 +41,8 @@ def render(report: CheckReport) -> str:
     for p in report.patches:
         ref = p.patch
         src = f" ({safe(ref.source)})" if ref.source else ""
-        out.append(f"[{ref.index}/{ref.total}] {one_line(ref.subject)}{src}")
+        label = f"({one_line(ref.label)}) " if ref.label else ""
+        out.append(f"[{ref.index}/{ref.total}] {label}{one_line(ref.subject)}{src}")
         if p.nfc_claim:
             out.append(f"  claims no functional change: \"{one_line(p.nfc_claim)}\"")
         for c in p.checked:

@@ -400,7 +400,7 @@ def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str
                 pr.unbound.append(key)
                 if f.fn.name in CALLS:
                     pr.warnings.append(f"{key}: a vocabulary helper ({CALLS[f.fn.name].cite}); this patch "
-                                       f"changes it: bound functions of this patch inline its new body, "
+                                       f"adds or changes it: bound functions of this patch inline its new body, "
                                        f"elsewhere the vocabulary's meaning stands")
             continue
         roles = [d.point for d in bind.decisions] + ([bind.primitive] if bind.primitive else [])

@@ -209,6 +209,7 @@ def mk_or(*args: E.Expr) -> E.Expr:
         if mk_not(p) in out:
             return E.TRUE
     out = _merge_complements(out)
+    out = _absorb_negations(out)
     if not out:
         return E.FALSE
     return out[0] if len(out) == 1 else E.Or(tuple(out))
@@ -216,6 +217,22 @@ def mk_or(*args: E.Expr) -> E.Expr:
 
 def _conjuncts(e: E.Expr) -> tuple[E.Expr, ...]:
     return e.args if type(e) is E.And else (e,)
+
+
+def _absorb_negations(terms: list[E.Expr]) -> list[E.Expr]:
+    """!a || (a && b)  ->  !a || b: a disjunct's complement is redundant in the others."""
+    if len(terms) < 2 or len(terms) > 64:
+        return terms
+    singles = [t for t in terms if type(t) is not E.And]
+    out = []
+    for t in terms:
+        if type(t) is E.And:
+            keep = [c for c in t.args if not any(mk_not(c) == s for s in singles)]
+            t = mk_and(*keep) if len(keep) != len(t.args) else t
+            if t == E.TRUE:
+                return [E.TRUE]
+        out.append(t)
+    return out
 
 
 def _complementary(a: set, b: set) -> bool:
@@ -359,6 +376,12 @@ class Converter:
             return self._identifier(node, d)
         if t == "field_expression":
             return self._field(node, d)
+        if t == "pointer_expression":  # &mm->has_pinned
+            arg = node.child_by_field_name("argument")
+            fld = arg.child_by_field_name("field") if arg is not None and arg.type == "field_expression" else None
+            if text(node.child_by_field_name("operator")) == "&" and fld is not None and text(fld) in FIELDS:
+                return FIELDS[text(fld)].expr
+            return self._free(node)
         if t == "unary_expression":
             return self._unary(node, d)
         if t == "binary_expression":
@@ -428,7 +451,10 @@ class Converter:
             return E.Arith("-", E.Const(0), self._truth_int(v, node))
         if op == "+":
             return self._value(arg, d)
-        if op == "&":  # &mm->flags as a bit-test argument, never a condition of its own
+        if op == "&":  # atomic_read(&mm->has_pinned): the field's meaning
+            fld = arg.child_by_field_name("field") if arg is not None and arg.type == "field_expression" else None
+            if fld is not None and text(fld) in FIELDS:
+                return FIELDS[text(fld)].expr
             return self._free(node)
         return self._free(node)
 

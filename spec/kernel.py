@@ -132,7 +132,7 @@ class Kernel:
             return 0
         f = self.state.folios.get(ref.folio)
         if f is None:
-            raise StepError(f"reference {ref_id!r} holds freed folio {ref.folio}")
+            return 0  # use-after-free: reported by spec.invariants (no-use-after-free)
         return f.data[ref.subpage]
 
     # ------------------------------------------------------- for ops/primitives

@@ -35,7 +35,7 @@ def test_fork_pin_check_dropped(fixtures_dir):
     c = pr.pre.decisions[0].cases[0].provenance
     assert (c.file, c.function, c.image, c.text) == (
         "include/linux/rmap.h", "page_try_dup_anon_rmap", "pre", "return -EBUSY;")
-    assert c.hunk.startswith("@@ -17,11 +17,6 @@")  # line 22 of the pre-image is in the hunk
+    assert c.hunk.startswith("@@ -17,10 +17,6 @@ static inline int page_try_dup_anon_rmap(")  # line 22 of the pre-image is in the hunk
     assert pr.post.decisions[0].cases[0].provenance.hunk == ""  # post line 23 is after it
 
 

@@ -21,7 +21,7 @@ from spec.decisions import DECISION_POINTS, PRIMITIVES
 
 @dataclass(frozen=True)
 class Marker:
-    kind: str      # "call" | "goto" | "label" | "or_assign" | "returns"
+    kind: str      # "call" | "goto" | "label" | "or_assign" | "returns" | "return_const"
     name: str      # the call, label or flag ("" for returns)
     outcome: str   # for "returns": the outcome when the return value is true
 
@@ -61,6 +61,8 @@ _WP = DecisionBinding("wp.reuse", (
     Marker("call", "wp_page_reuse", "reuse"), Marker("call", "SetPageAnonExclusive", "reuse"),
     Marker("call", "folio_move_anon_rmap", "reuse"), Marker("call", "page_move_anon_rmap", "reuse"),
     Marker("call", "wp_page_copy", "copy"),
+    # v6.7+: an unshare fault on an exclusive page returns 0 without wp_page_copy()
+    Marker("return_const", "0", "reuse"),
 ))
 
 _SWAPIN = DecisionBinding("swap.in_exclusive", (

@@ -320,6 +320,11 @@ class Walker:
                 for st in states:
                     self._reach(st, found[0].outcome, found[1])
                 return
+        const = self._marker("return_const", text(val).strip()) if val is not None else None
+        if const is not None:
+            for st in states:
+                self._reach(st, const.outcome, node)
+            return
         pred = self._marker("returns", "")
         for st in states:
             v = self.conv.truth(self._value(val, st), val) if val is not None else E.FALSE

@@ -1,0 +1,204 @@
+"""Functions written in the v5.19 style and in the v6.8+ folio style extract to the same
+decision rules when they mean the same thing, and to different ones when they do not.
+The C here is written for these tests, in the style of each era."""
+from __future__ import annotations
+
+from review import cparse
+from review.bindings import binding
+from review.extract import extract_function, outcome_guard, same_decision
+
+
+def decision(src: str, name: str):
+    fns = {f.name: f for f in cparse.functions(src)}
+    fr = extract_function(fns[name], "x.c", "post", "tree", binding(name), fns.get)
+    (d,) = fr.decisions
+    return d
+
+
+V519_DUP = """
+static inline int page_try_dup_anon_rmap(struct page *page, bool compound,
+					 struct vm_area_struct *vma)
+{
+	VM_BUG_ON_PAGE(!PageAnon(page), page);
+	if (likely(!PageAnonExclusive(page)))
+		goto dup;
+	if (likely(!is_device_private_page(page) &&
+		   unlikely(page_needs_cow_for_dma(vma, page))))
+		return -EBUSY;
+	ClearPageAnonExclusive(page);
+dup:
+	__page_dup_rmap(page, compound);
+	return 0;
+}
+"""
+
+V68_DUP = """
+static __always_inline int folio_try_dup_anon_rmap_pte(struct folio *folio,
+		struct page *page, struct vm_area_struct *src_vma)
+{
+	bool maybe_pinned = !folio_is_device_private(folio) &&
+			    unlikely(folio_needs_cow_for_dma(src_vma, folio));
+
+	if (PageAnonExclusive(page)) {
+		if (unlikely(maybe_pinned))
+			return -EBUSY;
+		ClearPageAnonExclusive(page);
+	}
+	folio_ref_inc(folio);
+	return 0;
+}
+"""
+
+
+def test_try_dup_page_and_folio_forms_agree():
+    a = decision(V519_DUP, "page_try_dup_anon_rmap")
+    b = decision(V68_DUP, "folio_try_dup_anon_rmap_pte")
+    assert same_decision(a, b)
+    assert str(outcome_guard(a, "copy")) == str(outcome_guard(b, "copy")) == (
+        "anon_exclusive && cow_mapping && mm_has_pinned && maybe_pinned")
+
+
+V519_SHARE = """
+static inline int page_try_share_anon_rmap(struct page *page)
+{
+	VM_BUG_ON_PAGE(!PageAnon(page) || !PageAnonExclusive(page), page);
+	if (unlikely(page_maybe_dma_pinned(page)))
+		return -EBUSY;
+	ClearPageAnonExclusive(page);
+	return 0;
+}
+"""
+
+V68_SHARE = """
+static __always_inline int folio_try_share_anon_rmap_pte(struct folio *folio,
+		struct page *page)
+{
+	VM_WARN_ON_FOLIO(!folio_test_anon(folio), folio);
+	if (likely(!folio_maybe_dma_pinned(folio))) {
+		ClearPageAnonExclusive(page);
+		return 0;
+	}
+	return -EBUSY;
+}
+"""
+
+
+def test_try_share_page_and_folio_forms_agree():
+    a = decision(V519_SHARE, "page_try_share_anon_rmap")
+    b = decision(V68_SHARE, "folio_try_share_anon_rmap_pte")
+    assert a.point == b.point == "rmap.try_share"
+    assert same_decision(a, b)
+
+
+V519_UNSHARE = """
+static inline bool gup_must_unshare(unsigned int flags, struct page *page)
+{
+	if ((flags & (FOLL_WRITE | FOLL_PIN)) != FOLL_PIN)
+		return false;
+	if (!PageAnon(page))
+		return false;
+	if (IS_ENABLED(CONFIG_HAVE_FAST_GUP))
+		smp_rmb();
+	return !PageAnonExclusive(page);
+}
+"""
+
+FOLIO_UNSHARE = """
+static inline bool gup_must_unshare(struct vm_area_struct *vma,
+				    unsigned int flags, struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	if (!(flags & FOLL_PIN) || (flags & FOLL_WRITE))
+		return false;
+	if (!folio_test_anon(folio))
+		return false;
+	return !PageAnonExclusive(page);
+}
+"""
+
+
+def test_gup_must_unshare_forms_agree():
+    assert same_decision(decision(V519_UNSHARE, "gup_must_unshare"),
+                         decision(FOLIO_UNSHARE, "gup_must_unshare"))
+
+
+V67_WP = """
+static bool wp_can_reuse_anon_folio(struct folio *folio, struct vm_area_struct *vma)
+{
+	if (folio_test_ksm(folio) || folio_ref_count(folio) > 3)
+		return false;
+	if (!folio_test_lru(folio))
+		lru_add_drain();
+	if (folio_ref_count(folio) > 1 + folio_test_swapcache(folio))
+		return false;
+	if (!folio_trylock(folio))
+		return false;
+	if (folio_test_swapcache(folio))
+		folio_free_swap(folio);
+	if (folio_test_ksm(folio) || folio_ref_count(folio) != 1) {
+		folio_unlock(folio);
+		return false;
+	}
+	folio_move_anon_rmap(folio, vma);
+	folio_unlock(folio);
+	return true;
+}
+
+static vm_fault_t do_wp_page(struct vm_fault *vmf)
+{
+	const bool unshare = vmf->flags & FAULT_FLAG_UNSHARE;
+	struct vm_area_struct *vma = vmf->vma;
+	struct folio *folio = NULL;
+
+	vmf->page = vm_normal_page(vma, vmf->address, vmf->orig_pte);
+	if (vmf->page)
+		folio = page_folio(vmf->page);
+
+	if (folio && folio_test_anon(folio) &&
+	    (PageAnonExclusive(vmf->page) || wp_can_reuse_anon_folio(folio, vma))) {
+		if (!PageAnonExclusive(vmf->page))
+			SetPageAnonExclusive(vmf->page);
+		if (unlikely(unshare)) {
+			pte_unmap_unlock(vmf->pte, vmf->ptl);
+			return 0;
+		}
+		wp_page_reuse(vmf, folio);
+		return 0;
+	}
+	if (folio)
+		folio_get(folio);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return wp_page_copy(vmf);
+}
+"""
+
+
+def test_do_wp_page_v519_and_v67_agree(fixtures_dir):
+    v519 = (fixtures_dir / "ctree/mm/memory.c").read_text()
+    a = decision(v519, "do_wp_page")
+    b = decision(V67_WP, "do_wp_page")
+    assert same_decision(a, b)
+
+
+def test_a_real_difference_is_seen():
+    # the v5.8-era mapcount check instead of the refcount check is not the same rule
+    changed = V67_WP.replace("folio_ref_count(folio) != 1", "folio_mapcount(folio) != 1")
+    assert not same_decision(decision(V67_WP, "do_wp_page"), decision(changed, "do_wp_page"))
+    dropped = V68_DUP.replace("if (unlikely(maybe_pinned))\n\t\t\treturn -EBUSY;\n", "")
+    assert dropped != V68_DUP
+    assert not same_decision(decision(V68_DUP, "folio_try_dup_anon_rmap_pte"),
+                             decision(dropped, "folio_try_dup_anon_rmap_pte"))
+
+
+def test_copy_present_pte_fixture_pair(fixtures_dir):
+    """The fixture patch 0003 converts copy_present_pte() to folios: same rules."""
+    from review.extract import extract_patch
+    from review.inputs import load
+    (patch,) = load(str(next((fixtures_dir / "patches").glob("0003*")))).patches
+    pr = extract_patch(patch, tree=str(fixtures_dir / "ctree"))
+    (pre,), (post,) = pr.pre.decisions, pr.post.decisions
+    inlined = {f.image: f.inlined for f in pr.functions if f.function == "copy_present_pte"}
+    assert "page_try_dup_anon_rmap" in inlined["pre"]
+    assert "folio_try_dup_anon_rmap_pte" in inlined["post"]
+    assert same_decision(pre, post)

@@ -1,0 +1,46 @@
+"""The scenario library (fixtures/scenarios/*.json): every scenario gives the verdict
+its header expects on every preset, like the LKMM litmus tests' `Result:` lines."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spec.presets import PRESETS
+from spec.run import run_trace
+from spec.trace import parse_trace
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "scenarios").glob("*.json"))
+
+
+def load(path: Path):
+    return parse_trace(json.loads(path.read_text()))
+
+
+def test_library_is_there():
+    assert len(SCENARIOS) >= 8
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_header(path):
+    t = load(path)
+    assert t.header["name"] == path.stem
+    assert t.header["about"] and t.header["source"]
+    assert set(t.header["expect"]) == set(PRESETS), "a verdict for every preset"
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_verdict(path, preset):
+    t = load(path)
+    report = run_trace(t, PRESETS[preset])
+    got = sorted(report.clauses)
+    want = sorted(t.header["expect"][preset])
+    assert got == want, "\n".join(f"step {v.step}: {v.id}: {v.message}" for v in report.violations)
+
+
+def test_reference_satisfies_every_scenario():
+    for path in SCENARIOS:
+        expect = load(path).header["expect"]
+        assert expect["current"] == [], f"{path.stem}: the reference must satisfy it"

@@ -1,0 +1,116 @@
+"""THP: PMD split (thp.split), folio split, MADV_COLLAPSE, partial zap/mprotect."""
+from __future__ import annotations
+
+import pytest
+
+from spec.kernel import Result
+from spec.state import PRESENT
+
+from tests.spec.kernel_util import folio, kernel, pte, step, violations
+
+
+def _thp(preset="current"):
+    k = kernel(preset)
+    step(k, "mmap", mm=0, vpn=0, npages=4, thp=True)
+    for v in range(4):
+        step(k, "write", mm=0, vpn=v, value=10 + v)
+    return k
+
+
+def test_split_pmd_propagates_the_heads_exclusive_flag():
+    k = _thp()
+    assert step(k, "split_pmd", mm=0, vpn=0) == Result()
+    assert ("thp.split", "propagate") in k.outcomes
+    mm = k.state.mms[0]
+    assert not mm.pmds and all(mm.ptes[v].writable for v in range(4))
+    f = folio(k, 0, 0)
+    assert f.anon_exclusive == [True] * 4 and f.mapcount == [1] * 4 and f.refcount == 4
+    assert [k.peek(0, v) for v in range(4)] == [10, 11, 12, 13] and not violations(k)
+    assert step(k, "split_pmd", mm=0, vpn=0).status == "refused"
+
+
+def test_a_rule_that_drops_the_flag_breaks_the_writable_invariant():
+    from spec.decisions import DecisionContext
+    from spec.presets import PRESETS
+    from spec.kernel import Kernel
+    rules = PRESETS["current"]
+    bad = type(rules)(name="drop", decide={**rules.decide, "thp.split": lambda c: "drop"},
+                      features=rules.features)
+    k = Kernel(bad)
+    step(k, "mmap", mm=0, vpn=0, npages=4, thp=True)
+    step(k, "write", mm=0, vpn=0, value=1)
+    step(k, "split_pmd", mm=0, vpn=0)
+    assert "anon-exclusive-writable" in violations(k)
+    assert DecisionContext  # the point sees a DecisionContext like any other
+
+
+def test_split_folio_makes_small_folios_and_keeps_exclusivity():
+    k = _thp()
+    assert step(k, "split_folio", mm=0, vpn=1) == Result()
+    ids = {pte(k, 0, v).folio for v in range(4)}
+    assert len(ids) == 4 and all(k.state.folios[i].nr == 1 for i in ids)
+    assert all(folio(k, 0, v).anon_exclusive == [True] and pte(k, 0, v).writable
+               for v in range(4))
+    assert [k.peek(0, v) for v in range(4)] == [10, 11, 12, 13] and not violations(k)
+
+
+def test_split_folio_of_a_shared_thp_after_fork():
+    k = _thp()
+    step(k, "fork", mm=0, child=1)
+    step(k, "split_pmd", mm=1, vpn=0)
+    assert step(k, "split_folio", mm=0, vpn=0) == Result()
+    assert all(pte(k, 0, v).folio == pte(k, 1, v).folio for v in range(4))
+    assert all(folio(k, 0, v).mapcount == [2] for v in range(4))
+    assert not violations(k)
+    step(k, "write", mm=1, vpn=2, value=99)
+    assert (k.peek(0, 2), k.peek(1, 2)) == (12, 99)
+
+
+@pytest.mark.parametrize("preset", ["v5.9", "current"])
+def test_pinned_thp_cannot_be_split(preset):
+    k = _thp(preset)
+    step(k, "pin", mm=0, vpn=3, write=False, longterm=False, id="p")
+    assert step(k, "split_folio", mm=0, vpn=0).status == "refused"
+    assert k.state.mms[0].pmds
+
+
+def test_split_of_a_partly_unmapped_thp_frees_the_unmapped_pieces():
+    k = _thp()
+    step(k, "madvise", mm=0, vpn=2, npages=1, advice="dontneed")   # splits the PMD
+    assert not k.state.mms[0].pmds and 2 not in k.state.mms[0].ptes
+    step(k, "split_folio", mm=0, vpn=0)
+    assert len(k.state.folios) == 3 and not violations(k)
+    assert [k.peek(0, v) for v in (0, 1, 3)] == [10, 11, 13]
+
+
+def test_collapse_copies_small_pages_into_a_new_thp():
+    k = kernel()
+    step(k, "mmap", mm=0, vpn=0, npages=4)
+    step(k, "write", mm=0, vpn=0, value=1)
+    step(k, "write", mm=0, vpn=2, value=3)
+    step(k, "read", mm=0, vpn=3)
+    assert step(k, "madvise", mm=0, vpn=0, npages=4, advice="collapse") == Result()
+    pmd = k.state.mms[0].pmds[0]
+    f = k.state.folios[pmd.folio]
+    assert pmd.kind == PRESENT and pmd.writable and f.nr == 4
+    assert f.anon_exclusive == [True, False, False, False] and len(k.state.folios) == 1
+    assert [k.peek(0, v) for v in range(4)] == [1, 0, 3, 0] and not violations(k)
+
+
+def test_collapse_refuses_referenced_pages_and_old_eras():
+    k = kernel()
+    step(k, "mmap", mm=0, vpn=0, npages=4)
+    step(k, "write", mm=0, vpn=0, value=1)
+    step(k, "get", mm=0, vpn=0, id="g")
+    assert step(k, "madvise", mm=0, vpn=0, npages=4, advice="collapse").status == "EAGAIN"
+    old = kernel("v5.19")
+    step(old, "mmap", mm=0, vpn=0, npages=4)
+    assert step(old, "madvise", mm=0, vpn=0, npages=4, advice="collapse").status == "EINVAL"
+
+
+def test_mprotect_of_part_of_a_thp_splits_the_pmd():
+    k = _thp()
+    step(k, "mprotect", mm=0, vpn=1, npages=1, write=False)
+    mm = k.state.mms[0]
+    assert not mm.pmds and not mm.ptes[1].writable and mm.ptes[0].writable
+    assert not violations(k)

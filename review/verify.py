@@ -41,6 +41,9 @@ ALL_OPS = (
 DEFAULT_OPS = tuple(op for op in ALL_OPS if op != "mmap")
 ADVICES = ("dontneed", "dontfork", "dofork", "wipeonfork", "pageout", "mergeable",
            "unmergeable", "hugepage", "nohugepage", "collapse")
+# FOLL_PIN flavours: (write, longterm) by name
+PIN_KINDS = {"ro": (False, False), "rw": (True, False),
+             "ro-longterm": (False, True), "rw-longterm": (True, True)}
 THP_PAGES = 4  # a THP is a folio of 4 pages in the model (DESIGN.md replay semantics)
 
 
@@ -57,6 +60,7 @@ class Bounds:
     pins        reference ids (FOLL_PIN pins and FOLL_GET references share them)
     ops         the operation names of the alphabet
     advices     the madvise advices of the alphabet
+    pin_kinds   the FOLL_PIN flavours of the alphabet (names of PIN_KINDS)
     max_states  stop (incomplete) once this many distinct states are stored
     symmetry    full process-id symmetry: the least key over every order of the
                 live processes (default: order-preserving renaming only; see
@@ -69,6 +73,7 @@ class Bounds:
     pins: int = 1
     ops: tuple[str, ...] = DEFAULT_OPS
     advices: tuple[str, ...] = ADVICES
+    pin_kinds: tuple[str, ...] = tuple(PIN_KINDS)
     max_states: int = 2_000_000
     symmetry: bool = False
 
@@ -87,6 +92,9 @@ class Bounds:
         bad = set(self.advices) - set(ADVICES)
         if bad:
             raise ValueError(f"unknown madvise advice(s): {', '.join(sorted(bad))}")
+        bad = set(self.pin_kinds) - set(PIN_KINDS)
+        if bad:
+            raise ValueError(f"unknown pin kind(s): {', '.join(sorted(bad))}")
         if self.max_states < 1:
             raise ValueError("max_states must be >= 1")
 
@@ -98,7 +106,8 @@ class Bounds:
     def to_json(self) -> dict:
         return {"depth": self.depth, "processes": self.processes, "pages": self.pages,
                 "thp": self.thp, "pins": self.pins, "ops": list(self.ops),
-                "advices": list(self.advices), "max_states": self.max_states,
+                "advices": list(self.advices), "pin_kinds": list(self.pin_kinds),
+                "max_states": self.max_states,
                 "symmetry": self.symmetry}
 
 
@@ -196,12 +205,12 @@ def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]
             if free_slot is not None:
                 rid = _ref_id(free_slot)
                 if "pin" in ops:
-                    for write in (False, True):
-                        for longterm in (False, True):
-                            kind = "pin_rw" if write else "pin_ro"
-                            yield ({"op": "pin", "mm": mm, "vpn": vpn, "write": write,
-                                    "longterm": longterm, "id": rid},
-                                   (next_pid, alive, _add_ref(refs, free_slot, kind), value))
+                    for name in b.pin_kinds:
+                        write, longterm = PIN_KINDS[name]
+                        kind = "pin_rw" if write else "pin_ro"
+                        yield ({"op": "pin", "mm": mm, "vpn": vpn, "write": write,
+                                "longterm": longterm, "id": rid},
+                               (next_pid, alive, _add_ref(refs, free_slot, kind), value))
                 if "get" in ops:
                     yield ({"op": "get", "mm": mm, "vpn": vpn, "id": rid},
                            (next_pid, alive, _add_ref(refs, free_slot, "get"), value))
@@ -276,7 +285,10 @@ class SpecModel:
         from spec.run import Session  # imported on use: the CLI starts faster
         from spec.trace import Step
 
+        from spec import invariants
+
         self._session_class = Session
+        self._invariants = invariants
         self._step_class = Step
         self.rules = rules
         self.bounds = bounds
@@ -286,15 +298,24 @@ class SpecModel:
 
     def initial(self):
         """(state or None, setup steps as JSON, violations of the setup)."""
-        session = self._session_class(self.rules)
+        # Invariants are predicates over the kernel state alone, so the search checks
+        # them once per distinct state (state_violations) rather than after every step;
+        # the contract is checked after every step (its clauses are about the step).
+        session = self._session_class(self.rules, check_invariants=False)
         canon.check_schema(session)
         setup = self.bounds.setup()
         for i, obj in enumerate(setup):
             status, violations = canon.apply(session, self._step(obj))
+            violations = list(violations) + self._invariants.check(session.kernel, i)
             if status != "ok" or violations:
-                return None, setup, list(violations) or [Violation(
+                return None, setup, violations or [Violation(
                     "isolation", i, f"setup step {obj} returned {status}")]
         return (session, (1, (0,), (), 1)), setup, []
+
+    def state_violations(self, state) -> list:
+        """The invariants (spec/invariants.py) that fail in `state`."""
+        session = state[0]
+        return self._invariants.check(session.kernel, session.index - 1)
 
     def _step(self, obj: dict):
         args = dict(obj)
@@ -310,16 +331,22 @@ class SpecModel:
             self._alphabets[driver] = found
         return found
 
-    def successors(self, state):
-        """(step as JSON, child state or None when the step does not apply, violations)."""
+    def transitions(self, state):
+        """(step as JSON, status or None when the step does not apply at all, child
+        state or None, violations) for every step of the alphabet."""
         session, driver = state
         for step, obj, driver_ok in self.alphabet(driver):
             child = session.clone()
             status, violations = canon.apply(child, step)
             if status is None:
-                yield obj, None, ()
+                yield obj, None, None, ()
                 continue
-            yield obj, (child, _after(obj, status, driver, driver_ok)), violations
+            yield obj, status, (child, _after(obj, status, driver, driver_ok)), violations
+
+    def successors(self, state):
+        """(step as JSON, child state or None when the step does not apply, violations)."""
+        for obj, _status, child, violations in self.transitions(state):
+            yield obj, child, violations
 
     def key(self, state):
         session, driver = state
@@ -332,6 +359,7 @@ def verify(
     rules: RuleSet,
     bounds: Bounds,
     *,
+    clauses: Iterable[str] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     progress_every: float = 1.0,
@@ -339,22 +367,35 @@ def verify(
     """Breadth-first exploration of every step sequence within `bounds` under `rules`.
 
     Returns the first (hence shortest) violating sequence, or the verdict that none
-    exists up to bounds.depth. `should_stop` is polled between expansions; when it
-    says yes the result is "stopped" with the depth completed so far (Ctrl-C in the
-    CLI). `on_progress` is called about every `progress_every` seconds."""
-    return explore(SpecModel(rules, bounds), rules.name, bounds, on_progress=on_progress,
-                   should_stop=should_stop, progress_every=progress_every)
+    exists up to bounds.depth. With `clauses`, only violations of those ids count
+    (the search goes on through states that break others): the shortest trace for
+    one clause. `should_stop` is polled between expansions; when it says yes the
+    result is "stopped" with the depth completed so far (Ctrl-C in the CLI).
+    `on_progress` is called about every `progress_every` seconds."""
+    return explore(SpecModel(rules, bounds), rules.name, bounds, clauses=clauses,
+                   on_progress=on_progress, should_stop=should_stop,
+                   progress_every=progress_every)
 
 
-def explore(model, rules_name: str, bounds: Bounds, *, on_progress=None, should_stop=None,
-            progress_every: float = 1.0) -> VerifyResult:
-    """The search itself, over any model with initial(), successors(state), key(state)."""
+def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, on_progress=None,
+            should_stop=None, progress_every: float = 1.0) -> VerifyResult:
+    """The search itself, over any model with initial(), successors(state), key(state)
+    and optionally state_violations(state) (predicates of the state alone, checked
+    once per distinct state)."""
+    wanted = None if clauses is None else frozenset(clauses)
+
+    def relevant(vs):
+        if not vs or wanted is None:
+            return vs
+        return [v for v in vs if v.id in wanted]
+
     t0 = time.monotonic()
     root, setup, bad = model.initial()
     transitions = len(setup)
     if root is None:
         return VerifyResult("violation", rules_name, bounds, 0, 0, transitions, [0],
                             time.monotonic() - t0, list(setup), bad)
+    check_state = getattr(model, "state_violations", None)
     seen: set = {model.key(root)}
     # Parent links for trace reconstruction: node i was reached from parent[i] by
     # steps[i]; node 0 is the root. Only the frontier keeps its states alive.
@@ -382,6 +423,7 @@ def explore(model, rules_name: str, bounds: Bounds, *, on_progress=None, should_
                 transitions += 1
                 if child is None:
                     continue
+                violations = relevant(violations)
                 if violations:
                     return result("violation", depth, trace_of(node, step), violations)
                 key = model.key(child)
@@ -390,6 +432,10 @@ def explore(model, rules_name: str, bounds: Bounds, *, on_progress=None, should_
                 if len(seen) >= bounds.max_states:
                     return result("max_states", depth)
                 seen.add(key)
+                if check_state is not None:
+                    bad = relevant(check_state(child))
+                    if bad:
+                        return result("violation", depth, trace_of(node, step), bad)
                 parent.append(node)
                 steps.append(step)
                 nxt.append((len(parent) - 1, child))
@@ -407,3 +453,49 @@ def explore(model, rules_name: str, bounds: Bounds, *, on_progress=None, should_
         if not nxt:
             return result("exhausted", depth + 1)
     return result("verified", bounds.depth)
+
+
+# --- checking the reduction itself ----------------------------------------------------------
+
+def audit(rules: RuleSet, bounds: Bounds, *, samples: int = 200) -> tuple[int, list[str]]:
+    """Check empirically that the canonical key only merges states that behave the
+    same: explore as `verify` does, and for up to `samples` states that hit an
+    already-seen key, compare the one-step behaviour of both representatives (the
+    multiset of (status, violated clause ids, key of the successor) over their whole
+    alphabets). Returns (comparisons made, mismatches described)."""
+    model = SpecModel(rules, bounds, digest=False)
+    root, _, _ = model.initial()
+    reps = {model.key(root): root}
+    frontier = [root]
+    compared = 0
+    problems: list[str] = []
+
+    def signature(state) -> list:
+        out = []
+        for _, status, child, violations in model.transitions(state):
+            if child is None:
+                out.append(("n/a",))
+            else:
+                found = list(violations) + model.state_violations(child)
+                out.append((status, tuple(sorted(v.id for v in found)), model.key(child)))
+        return sorted(out, key=repr)
+
+    for _ in range(bounds.depth):
+        nxt = []
+        for state in frontier:
+            for obj, child, _v in model.successors(state):
+                if child is None:
+                    continue
+                key = model.key(child)
+                rep = reps.get(key)
+                if rep is None:
+                    reps[key] = child
+                    nxt.append(child)
+                elif compared < samples and rep is not child:
+                    compared += 1
+                    if signature(rep) != signature(child):
+                        problems.append(f"after {obj}: two states with one key behave differently")
+            if compared >= samples:
+                return compared, problems
+        frontier = nxt
+    return compared, problems

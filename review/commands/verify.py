@@ -35,6 +35,12 @@ def add_arguments(parser) -> None:
                         help="comma-separated operations of the alphabet (default: all but mmap)")
     parser.add_argument("--advice", metavar="LIST",
                         help="comma-separated madvise advices (default: all)")
+    parser.add_argument("--pin-kinds", metavar="LIST",
+                        help="comma-separated FOLL_PIN flavours: ro, rw, ro-longterm, rw-longterm "
+                             "(default: all)")
+    parser.add_argument("--only", metavar="IDS",
+                        help="comma-separated clause/invariant ids: report only these (the shortest "
+                             "trace breaking one of them); others do not stop the search")
     parser.add_argument("--max-states", type=int, default=2_000_000, metavar="S",
                         help="stop, incomplete, after storing S distinct states (default 2000000)")
     parser.add_argument("--full-symmetry", action="store_true",
@@ -58,13 +64,14 @@ def _split(text: str | None, what: str, known: tuple[str, ...]) -> tuple[str, ..
 
 
 def bounds_from_args(args):
-    from review.verify import ADVICES, ALL_OPS, DEFAULT_OPS, Bounds
+    from review.verify import ADVICES, ALL_OPS, DEFAULT_OPS, PIN_KINDS, Bounds
 
     ops = _split(args.ops, "ops", ALL_OPS) or DEFAULT_OPS
     advices = _split(args.advice, "advice", ADVICES) or ADVICES
+    pin_kinds = _split(args.pin_kinds, "pin-kinds", tuple(PIN_KINDS)) or tuple(PIN_KINDS)
     try:
         return Bounds(depth=args.depth, processes=args.processes, pages=args.pages,
-                      thp=args.thp, pins=args.pins, ops=ops, advices=advices,
+                      thp=args.thp, pins=args.pins, ops=ops, advices=advices, pin_kinds=pin_kinds,
                       max_states=args.max_states, symmetry=args.full_symmetry)
     except ValueError as exc:
         raise InputError(f"bounds: {exc}") from None
@@ -77,6 +84,9 @@ def run(args) -> int:
     if args.ruleset not in PRESETS:
         raise InputError(f"--ruleset {args.ruleset!r}: unknown; known: {', '.join(PRESETS)}")
     bounds = bounds_from_args(args)
+    from spec.clauses import CLAUSES
+
+    only = _split(args.only, "only", tuple(CLAUSES))
     interrupted = []
 
     def on_sigint(signum, frame):  # first Ctrl-C: finish with the best result so far
@@ -92,7 +102,7 @@ def run(args) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = verify(PRESETS[args.ruleset], bounds, on_progress=on_progress,
+        result = verify(PRESETS[args.ruleset], bounds, clauses=only, on_progress=on_progress,
                         should_stop=lambda: bool(interrupted))
     finally:
         if not interrupted:

@@ -77,3 +77,190 @@ def test_engine_stops_when_asked_and_reports_progress():
     assert r.status == "stopped"
     assert 0 < r.depth_verified < 40
     assert calls and calls[-1].states == r.states
+
+
+# --- the spec ---------------------------------------------------------------------------
+
+from spec.presets import PRESETS  # noqa: E402
+from spec.run import run_trace  # noqa: E402
+from spec.trace import parse_trace  # noqa: E402
+
+from review import canon  # noqa: E402
+from review.verify import SpecModel, audit, verify  # noqa: E402
+
+# The CVE-2020-29374 family needs a FOLL_GET reference, fork, writes on both sides of
+# the fork and a device read; the alphabet is cut to those ops so that depth 6 stays
+# small, and the search looks for that clause only.
+CVE_OPS = ("write", "fork", "get", "put", "munmap", "exit", "dma_read", "read")
+# The v5.9 R/O pin incoherence: short-term pins only, so that the R/O pin of
+# never-written memory (allowed to go stale) is not what is found.
+PIN_OPS = ("write", "fork", "pin", "unpin", "read", "dma_read", "exit")
+
+
+def _replayed_clauses(result):
+    report = run_trace(parse_trace(result.replay_trace()), PRESETS[result.rules])
+    return report.clauses
+
+
+def test_v57_foreign_data_is_found_as_a_shortest_trace():
+    b = Bounds(depth=6, processes=2, pages=1, pins=1, ops=CVE_OPS)
+    r = verify(PRESETS["v5.7"], b, clauses=["no-foreign-data"])
+    assert r.status == "violation"
+    assert [v.id for v in r.violations] == ["no-foreign-data"]
+    steps = r.trace[1:]
+    # write; get/fork in some order; writes on both sides (or a child exit); dma_read
+    assert len(steps) == 6
+    assert steps[-1]["op"] == "dma_read"
+    assert {"fork", "get", "write"} <= {s["op"] for s in steps}
+    # a replayable trace in the replay format that breaks the same clause
+    assert "no-foreign-data" in _replayed_clauses(r)
+    # one step less: nothing breaks no-foreign-data (BFS: no shorter trace exists)
+    clean = verify(PRESETS["v5.7"], Bounds(depth=5, processes=2, pages=1, pins=1, ops=CVE_OPS),
+                   clauses=["no-foreign-data"])
+    assert clean.status == "verified" and clean.depth_verified == 5
+
+
+def test_v59_ro_pin_incoherence_is_found_as_a_shortest_trace():
+    b = Bounds(depth=5, processes=2, pages=1, pins=1, ops=PIN_OPS, pin_kinds=("ro", "rw"))
+    r = verify(PRESETS["v5.9"], b)
+    assert r.status == "violation"
+    assert [v.id for v in r.violations] == ["pin-coherence"]
+    ops = [s["op"] for s in r.trace[1:]]
+    # write; fork; R/O pin of the shared page; write (COW away from the pin); dma_read
+    assert ops == ["write", "fork", "pin", "write", "dma_read"]
+    pin = r.trace[3]
+    assert pin["write"] is False and pin["longterm"] is False
+    assert "pin-coherence" in _replayed_clauses(r)
+    shorter = verify(PRESETS["v5.9"], Bounds(depth=4, processes=2, pages=1, pins=1, ops=PIN_OPS,
+                                             pin_kinds=("ro", "rw")))
+    assert shorter.status == "verified"
+    # the same bounds on `current` (v6.x): clean, one step past the bug's length
+    fixed = verify(PRESETS["current"], Bounds(depth=5, processes=2, pages=1, pins=1, ops=PIN_OPS,
+                                             pin_kinds=("ro", "rw")))
+    assert fixed.ok, fixed.summary()
+
+
+def test_current_is_clean_on_every_op_two_processes_one_page_one_pin():
+    r = verify(PRESETS["current"], Bounds(depth=3, processes=2, pages=1, pins=1))
+    assert r.status == "verified", r.summary()
+    assert r.states_per_depth[0] == 1 and len(r.states_per_depth) == 4
+    assert r.states == sum(r.states_per_depth)
+
+
+def test_current_is_clean_with_a_thp():
+    r = verify(PRESETS["current"], Bounds(depth=2, processes=2, pages=2, thp=True, pins=1))
+    assert r.status == "verified", r.summary()
+    assert r.trace is None
+
+
+def test_state_budget_stops_with_a_clear_verdict():
+    r = verify(PRESETS["current"], Bounds(depth=4, max_states=50))
+    assert r.status == "max_states" and r.states == 50
+    assert r.summary().startswith("state budget of 50 reached: verified up to depth 1 only")
+
+
+def test_canonical_key_merges_only_states_that_behave_the_same():
+    for name in ("current", "v5.9"):
+        compared, problems = audit(PRESETS[name], Bounds(depth=3, processes=2, pages=2, pins=1,
+                                                         ops=PIN_OPS + ("swapout", "madvise")),
+                                   samples=60)
+        assert compared == 60 and problems == []
+
+
+def _session_after(*steps, rules="current"):
+    m = SpecModel(PRESETS[rules], Bounds(depth=1, pages=2))
+    state, _, _ = m.initial()
+    session = state[0]
+    from spec.trace import step
+    for s in steps:
+        status, violations = canon.apply(session, step(**s))
+        assert status == "ok" and not violations, (s, status, violations)
+    return m, session
+
+
+def test_key_abstracts_values_and_folio_ids_but_not_what_is_observable():
+    w = lambda v, vpn=0: {"op": "write", "mm": 0, "vpn": vpn, "value": v}  # noqa: E731
+    m, a = _session_after(w(5))
+    _, b = _session_after(w(9))
+    drv = (1, (0,), (), 1)
+    assert m.keyer.key(a, drv) == m.keyer.key(b, drv)
+    # a different folio id (an extra fault and zap first) and other values: same key
+    _, c = _session_after(w(3, 1), {"op": "madvise", "mm": 0, "vpn": 1, "npages": 1,
+                                    "advice": "dontneed"}, w(7))
+    assert m.keyer.key(a, drv) == m.keyer.key(c, drv)
+    # the same value in both pages is not two different values in them
+    _, same = _session_after(w(4), w(4, 1))
+    _, diff = _session_after(w(4), w(6, 1))
+    assert m.keyer.key(same, drv) != m.keyer.key(diff, drv)
+    # the contract is part of the key: same kernel, other logical expectations
+    d = a.clone()
+    d.contract.procs[0].mem[0] = 0
+    assert m.keyer.key(d, drv) != m.keyer.key(a, drv)
+    # and so is how many forks the alphabet has left
+    assert m.keyer.key(a, (2, (0,), (), 1)) != m.keyer.key(a, drv)
+
+
+def test_schema_guard_names_state_the_key_does_not_cover(monkeypatch):
+    canon.check_schema()
+    monkeypatch.setitem(canon.KNOWN_FIELDS, "Folio", canon.KNOWN_FIELDS["Folio"] - {"pincount"})
+    with pytest.raises(canon.SchemaError, match="Folio: pincount"):
+        canon.check_schema()
+
+
+# --- the command line -------------------------------------------------------------------
+
+def _cli(capsys, *argv):
+    from review.cli import main
+    code = main(["verify", "--quiet", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_prints_a_replayable_shortest_trace_and_exits_1(capsys, tmp_path):
+    out_file = tmp_path / "t.json"
+    code, out, err = _cli(capsys, "--ruleset", "v5.9", "--depth", "5", "--ops", ",".join(PIN_OPS),
+                          "--pin-kinds", "ro,rw", "--out", str(out_file))
+    assert code == 1
+    trace = json.loads(out)
+    assert trace["ruleset"] == "v5.9" and len(trace["steps"]) == 6
+    assert json.loads(out_file.read_text()) == trace
+    assert "violation of pin-coherence by a shortest trace of 5 steps" in err
+
+
+def test_cli_verified_exits_0_with_the_depth_and_states(capsys):
+    code, out, err = _cli(capsys, "--depth", "2", "--ops", "write,fork,read")
+    assert code == 0
+    assert out.startswith("verify: verified up to depth 2 (") and "distinct states)" in out
+
+
+def test_cli_json_and_budget(capsys):
+    code, out, _ = _cli(capsys, "--depth", "3", "--max-states", "10", "--json")
+    assert code == 3
+    d = json.loads(out)
+    assert d["status"] == "max_states" and d["states"] == 10
+
+
+@pytest.mark.parametrize("argv, what", [
+    (["--depth", "2", "--ops", "write,frob"], "--ops: unknown frob"),
+    (["--depth", "2", "--ruleset", "v9.9"], "--ruleset 'v9.9': unknown"),
+    (["--depth", "-1"], "bounds: depth must be >= 0"),
+    (["--depth", "2", "--thp", "--pages", "5"], "bounds: pages must be 1..4"),
+    (["--depth", "2", "--only", "no-such-clause"], "--only: unknown no-such-clause"),
+])
+def test_cli_bad_usage_exits_2_with_one_line(capsys, argv, what):
+    code, out, err = _cli(capsys, *argv)
+    assert code == 2
+    assert what in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_audit_catches_a_key_that_forgets_state(monkeypatch):
+    real = canon.Keyer.raw
+
+    def forgetful(self, session, driver):  # forgets how many forks the alphabet has left
+        return real(self, session, driver)[:-1]
+
+    monkeypatch.setattr(canon.Keyer, "raw", forgetful)
+    compared, problems = audit(PRESETS["current"], Bounds(depth=3, processes=3,
+                                                          ops=("write", "fork", "exit")),
+                               samples=200)
+    assert problems

@@ -1,0 +1,122 @@
+"""Benchmark of `mmreview verify` (run on demand; not part of the test suite).
+
+For each preset: distinct states per second, steps (transitions) per second, states
+per depth, and memory: peak RSS of a fresh process per run, divided by the states it
+stored, as MB per million states. Each run is a separate interpreter so that runs do
+not share memory or caches.
+
+    .venv/bin/python bench/verify_bench.py                       # every preset, default bounds
+    .venv/bin/python bench/verify_bench.py --presets current --depth 6 --processes 2 --pages 2 --pins 1
+    .venv/bin/python bench/verify_bench.py --presets current --profile   # where the time goes
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+PRESET_NAMES = ("v5.7", "v5.8", "v5.9", "v5.18", "v5.19", "current")
+
+
+def _bounds(args):
+    from review.verify import ALL_OPS, DEFAULT_OPS, Bounds
+
+    ops = tuple(args.ops.split(",")) if args.ops else DEFAULT_OPS
+    assert set(ops) <= set(ALL_OPS), ops
+    return Bounds(depth=args.depth, processes=args.processes, pages=args.pages, thp=args.thp,
+                  pins=args.pins, ops=ops, max_states=args.max_states,
+                  symmetry=args.full_symmetry)
+
+
+def one(args) -> dict:
+    """Run one preset in this process; return the numbers."""
+    import resource
+
+    from review.verify import verify
+    from spec.presets import PRESETS
+
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    r = verify(PRESETS[args.one], _bounds(args))
+    elapsed = time.perf_counter() - t
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"preset": args.one, "status": r.status, "summary": r.summary(),
+            "depth_verified": r.depth_verified, "states": r.states,
+            "transitions": r.transitions, "states_per_depth": r.states_per_depth,
+            "seconds": round(elapsed, 3),
+            "states_per_s": round(r.states / elapsed) if elapsed else 0,
+            "steps_per_s": round(r.transitions / elapsed) if elapsed else 0,
+            "rss_growth_mb": round((rss1 - rss0) / 1024, 1),
+            "mb_per_million_states": round((rss1 - rss0) / 1024 / r.states * 1e6, 1) if r.states else 0,
+            "trace_steps": (len(r.trace) - 1) if r.trace else None}
+
+
+def profile(args) -> None:
+    import cProfile
+    import pstats
+
+    from review.verify import verify
+    from spec.presets import PRESETS
+
+    prof = cProfile.Profile()
+    prof.enable()
+    r = verify(PRESETS[args.presets.split(",")[0]], _bounds(args))
+    prof.disable()
+    print(r.summary())
+    pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--presets", default=",".join(PRESET_NAMES))
+    ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--pages", type=int, default=1)
+    ap.add_argument("--thp", action="store_true")
+    ap.add_argument("--pins", type=int, default=1)
+    ap.add_argument("--ops")
+    ap.add_argument("--max-states", type=int, default=5_000_000)
+    ap.add_argument("--full-symmetry", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="cProfile the first preset instead")
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one preset, print JSON
+    ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(one(args)))
+        return 0
+    if args.profile:
+        profile(args)
+        return 0
+    passthrough = [a for a in sys.argv[1:] if not a.startswith("--presets") and a != "--json"]
+    if "--presets" in sys.argv:
+        i = sys.argv.index("--presets")
+        passthrough = [a for j, a in enumerate(sys.argv[1:], 1) if j not in (i, i + 1) and a != "--json"]
+    rows = []
+    for name in args.presets.split(","):
+        out = subprocess.run([sys.executable, __file__, "--one", name, *passthrough],
+                             capture_output=True, text=True, cwd=ROOT)
+        if out.returncode:
+            print(f"{name}: failed\n{out.stderr}", file=sys.stderr)
+            continue
+        row = json.loads(out.stdout)
+        rows.append(row)
+        if not args.json:
+            print(f"{name:8} {row['status']:10} depth {row['depth_verified']:2}  "
+                  f"{row['states']:>9,} states  {row['transitions']:>10,} steps  "
+                  f"{row['seconds']:7.1f} s  {row['states_per_s']:>7,} states/s  "
+                  f"{row['steps_per_s']:>7,} steps/s  {row['mb_per_million_states']:>7,.0f} MB/M states"
+                  + (f"  shortest trace {row['trace_steps']} steps" if row['trace_steps'] else ""))
+            print(f"{'':8} states per depth: {row['states_per_depth']}")
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

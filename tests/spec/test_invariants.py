@@ -1,0 +1,197 @@
+"""Internal invariants and lifetime clauses: each one fires on a state that breaks it,
+applies to the rule sets it says, and holds on everything the presets produce."""
+from __future__ import annotations
+
+from hypothesis import given, strategies as st
+
+from spec import expr as E
+from spec import invariants
+from spec.clauses import CLAUSES
+from spec.decisions import AssertionRule
+from spec.errors import StepError
+from spec.kernel import Kernel
+from spec.presets import PRESETS
+from spec.state import MIGRATION, PRESENT, Pte
+
+from tests.spec.kernel_util import folio, kernel, pte, step, violations
+
+
+def _written(preset="current"):
+    k = kernel(preset)
+    step(k, "mmap", mm=0, vpn=0, npages=4)
+    step(k, "write", mm=0, vpn=0, value=1)
+    return k
+
+
+def test_every_invariant_has_a_clause_id_a_source_and_a_scope():
+    ids = [i.id for i in invariants.INVARIANTS]
+    assert len(ids) == len(set(ids)) and all(CLAUSES[i].kind in ("invariant", "contract")
+                                             for i in ids)
+    assert {"no-leak", "no-use-after-free", "refcount-covers-users"} <= set(ids)
+    assert all(i.source and i.why and i.applies in ("AE", "all") for i in invariants.INVARIANTS)
+    assert len(invariants.applicable(PRESETS["v5.9"])) < len(invariants.applicable(PRESETS["current"]))
+
+
+def test_writable_non_exclusive_fires_only_where_the_flag_exists():
+    for preset, fires in (("current", True), ("v5.9", False)):
+        k = _written(preset)
+        folio(k, 0, 0).anon_exclusive[0] = False
+        assert ("anon-exclusive-writable" in violations(k)) is fires
+
+
+def test_pinned_exclusive():
+    k = _written()
+    step(k, "pin", mm=0, vpn=0, write=False, longterm=False, id="p")
+    assert not violations(k)
+    folio(k, 0, 0).anon_exclusive[0] = False
+    pte(k, 0, 0).writable = False
+    assert violations(k) == {"pinned-exclusive"}
+
+
+def test_exclusive_single_mapper():
+    k = _written()
+    step(k, "fork", mm=0, child=1)
+    folio(k, 0, 0).anon_exclusive[0] = True
+    assert violations(k) == {"exclusive-single-mapper"}
+
+
+def test_ksm_not_exclusive_and_exclusive_only_anon():
+    k = _written()
+    folio(k, 0, 0).ksm = True
+    assert violations(k) == {"ksm-not-exclusive", "exclusive-only-anon"}
+    folio(k, 0, 0).anon_exclusive[0] = False
+    assert violations(k) == {"ksm-not-exclusive", "anon-exclusive-writable"}  # still writable
+
+
+def test_swap_entry_clears_exclusive():
+    k = _written()
+    step(k, "get", mm=0, vpn=0, id="g")
+    step(k, "swapout", mm=0, vpn=0)      # the reference keeps the folio in the swap cache
+    assert not violations(k)
+    k.state.folios[k.state.refs["g"].folio].anon_exclusive[0] = True
+    assert violations(k) == {"swap-entry-clears-exclusive"}
+
+
+def test_migration_entry_clears_exclusive():
+    k = _written()
+    f = folio(k, 0, 0)
+    p = pte(k, 0, 0)
+    # a migration entry as try_to_migrate_one leaves it, but with the flag kept
+    k.state.mms[0].ptes[0] = Pte(MIGRATION, f.id, 0, migration="read_exclusive")
+    f.mapcount[0] = 0
+    f.refcount = 1                    # the migrator's own reference, not modelled as a user
+    assert "migration-entry-clears-exclusive" in violations(k)
+    assert p.kind == PRESENT
+
+
+def test_thp_exclusive_granularity():
+    k = kernel()
+    step(k, "mmap", mm=0, vpn=0, npages=4, thp=True)
+    step(k, "write", mm=0, vpn=0, value=1)
+    assert not violations(k)
+    k.state.folios[k.state.mms[0].pmds[0].folio].anon_exclusive[2] = True
+    assert violations(k) == {"thp-exclusive-granularity"}
+
+
+def test_refcount_and_lifetime_clauses_apply_to_every_era():
+    for preset in PRESETS:
+        k = _written(preset)
+        f = folio(k, 0, 0)
+        f.refcount = 0
+        assert "refcount-covers-users" in violations(k), preset
+        f.refcount = 3
+        assert violations(k) == {"no-leak"}, preset
+        f.refcount = 1
+        del k.state.folios[f.id]          # freed while mapped
+        assert violations(k) == {"no-use-after-free"}, preset
+
+
+def test_leaked_swap_slot_and_unused_folio():
+    k = _written()
+    step(k, "swapout", mm=0, vpn=0)
+    slot = next(iter(k.state.slots.values()))
+    slot.count += 1
+    assert violations(k) == {"no-leak"}
+    slot.count -= 2
+    assert "no-use-after-free" in violations(k)
+
+
+def test_one_violation_per_clause_with_the_callers_step():
+    k = _written()
+    step(k, "write", mm=0, vpn=1, value=2)
+    for v in (0, 1):
+        folio(k, 0, v).anon_exclusive[0] = False
+    found = invariants.check(k, step=7)
+    assert [(v.id, v.step) for v in found] == [("anon-exclusive-writable", 7)]
+
+
+def test_extracted_assertions_run_at_their_primitive():
+    rule = AssertionRule("pin_page", E.Not(E.Atom("anon_exclusive")), "VM_BUG_ON")
+    k = Kernel(PRESETS["current"].with_overlay(assertions=(rule,)))
+    step(k, "mmap", mm=0, vpn=0, npages=1)
+    step(k, "write", mm=0, vpn=0, value=1)
+    step(k, "pin", mm=0, vpn=0, write=True, longterm=False, id="p")
+    assert k.assertion_failures == []      # exclusive: the condition is false
+    step(k, "pin", mm=0, vpn=0, write=False, longterm=False, id="q")
+    assert k.assertion_failures == []
+    old = Kernel(PRESETS["v5.9"].with_overlay(assertions=(rule,)))
+    step(old, "mmap", mm=0, vpn=0, npages=1)
+    step(old, "write", mm=0, vpn=0, value=1)
+    step(old, "pin", mm=0, vpn=0, write=True, longterm=False, id="p")
+    (failed, message), = old.assertion_failures   # no flag in v5.9: the check fires
+    assert failed is rule and "pin_page" in message
+    step(old, "read", mm=0, vpn=0)
+    assert old.assertion_failures == []           # per apply
+
+
+# ---------------------------------------------------------------- every preset, random traces
+
+ADVICE = ("dontneed", "dontfork", "dofork", "wipeonfork", "pageout", "mergeable",
+          "unmergeable", "hugepage", "nohugepage", "collapse")
+OPS = ("munmap", "madvise", "mprotect", "read", "write", "fork", "exit", "pin", "get",
+       "unpin", "put", "dma_read", "dma_write", "swapout", "swapin", "migrate", "ksm_merge",
+       "split_pmd", "split_folio", "mmap")
+
+step_st = st.tuples(st.sampled_from(OPS), st.integers(0, 2), st.integers(0, 7),
+                    st.integers(1, 4), st.booleans(), st.booleans(), st.integers(0, 3),
+                    st.sampled_from(ADVICE))
+
+
+def _args(k, op, mm, vpn, n, b1, b2, r, advice, serial):
+    refs = sorted(k.state.refs)
+    if op in ("unpin", "put", "dma_read", "dma_write"):
+        if not refs:
+            return None
+        rid = refs[r % len(refs)]
+        pin = k.state.refs[rid].pin
+        if op in ("unpin", "put"):
+            op = "unpin" if pin else "put"
+        if op == "dma_write" and not (pin and k.state.refs[rid].write):
+            op = "dma_read"
+        return op, {"id": rid, "value": serial}
+    a = {"mm": mm, "vpn": vpn, "npages": n, "write": b1, "longterm": b2, "value": serial,
+         "thp": b1, "advice": advice, "id": f"r{serial}", "child": 100 + serial,
+         "mm2": r % 3, "vpn2": (vpn + r) % 8}
+    if op == "mmap":
+        a.update(vpn=4 * (vpn % 2), npages=4 * (1 + n % 2))
+    return op, a
+
+
+@given(st.sampled_from(tuple(PRESETS)), st.booleans(), st.lists(step_st, max_size=30))
+def test_random_traces_keep_the_invariants_the_preset_promises(preset, thp, steps):
+    k = kernel(preset)
+    step(k, "mmap", mm=0, vpn=0, npages=8, thp=thp)
+    step(k, "fork", mm=0, child=1)
+    step(k, "fork", mm=0, child=2)
+    for serial, s in enumerate(steps, 1):
+        got = _args(k, *s, serial)
+        if got is None:
+            continue
+        try:
+            k.apply(*got)
+        except StepError:
+            continue
+        assert not invariants.check(k), (got, k.state)
+        for m in k.state.mms.values():          # peek never faults and never crashes
+            for v in m.vmas:
+                k.peek(m.id, v)

@@ -121,7 +121,8 @@ class Keyer:
         t = self.raw(session, driver)
         if not self.digest:
             return t
-        return hashlib.blake2b(marshal.dumps(t), digest_size=16).digest()
+        # marshal format 2: no back-references, so equal keys give equal bytes
+        return hashlib.blake2b(marshal.dumps(t, 2), digest_size=16).digest()
 
     def raw(self, session, driver) -> tuple:
         st = session.kernel.state
@@ -137,7 +138,13 @@ class Keyer:
         return _key(st, c, live + dead) + (forks_left,)
 
 
+def _sorted_tuple(x) -> tuple:
+    return tuple(x) if len(x) < 2 else tuple(sorted(x))
+
+
 def _key(st, c, order: list[int]) -> tuple:
+    # The hot path of the exploration (one call per step explored): written for
+    # CPython speed (locals, no closures, no sort of 0- or 1-element collections).
     pmap = {pid: i for i, pid in enumerate(order)}
     fmap: dict[int, int] = {}
     smap: dict[int, int] = {}
@@ -145,46 +152,54 @@ def _key(st, c, order: list[int]) -> tuple:
     folios = st.folios
     slots = st.slots
 
-    def entry(p):
-        kind = p.kind
-        if kind == PRESENT or kind == MIGRATION:
-            f = p.folio
-            n = fmap.get(f)
-            if n is None:
-                n = fmap[f] = len(fmap) + 1
-            if kind == PRESENT:
-                return (kind, n, p.subpage, p.writable, p.dirty, p.soft_dirty)
-            return (kind, n, p.subpage, p.migration)
-        if kind == SWAP:
-            s = p.slot
-            n = smap.get(s)
-            if n is None:
-                n = smap[s] = len(smap) + 1
-            return (kind, n, p.swp_exclusive)
-        return (kind,)
-
     mm_keys = []
     for pid in order:
         m = mms.get(pid)
         if m is None:
             mm_keys.append(None)
             continue
-        pmds = m.pmds
-        ptes = m.ptes
-        mm_keys.append((
-            m.alive, m.has_pinned,
-            tuple(sorted(m.vmas.items())),
-            tuple([(b, entry(pmds[b])) for b in sorted(pmds)]),
-            tuple([(v, entry(ptes[v])) for v in sorted(ptes)]),
-            tuple(sorted(m.pte_tables)),
-        ))
+        tables = []
+        for table in (m.pmds, m.ptes):
+            entries = []
+            for a in (table if len(table) < 2 else sorted(table)):
+                p = table[a]
+                kind = p.kind
+                if kind == PRESENT or kind == MIGRATION:
+                    f = p.folio
+                    n = fmap.get(f)
+                    if n is None:
+                        n = fmap[f] = len(fmap) + 1
+                    if kind == PRESENT:
+                        entries.append((a, kind, n, p.subpage, p.writable, p.dirty, p.soft_dirty))
+                    else:
+                        entries.append((a, kind, n, p.subpage, p.migration))
+                elif kind == SWAP:
+                    sl = p.slot
+                    n = smap.get(sl)
+                    if n is None:
+                        n = smap[sl] = len(smap) + 1
+                    entries.append((a, kind, n, p.swp_exclusive))
+                else:
+                    entries.append((a, kind))
+            tables.append(tuple(entries))
+        vmas = m.vmas
+        mm_keys.append((m.alive, m.has_pinned,
+                        tuple(vmas.items()) if len(vmas) < 2 else tuple(sorted(vmas.items())),
+                        tables[0], tables[1], _sorted_tuple(m.pte_tables)))
 
     # references: kernel and contract share the id namespace
-    ids = sorted(set(st.refs).union(c.refs))
+    krefs_d = st.refs
+    crefs_d = c.refs
+    if krefs_d.keys() == crefs_d.keys():
+        ids = _sorted_tuple(krefs_d)
+    else:
+        ids = tuple(sorted(set(krefs_d).union(crefs_d)))
     rmap = {rid: i for i, rid in enumerate(ids)}
     krefs = []
-    for rid in sorted(st.refs):
-        r = st.refs[rid]
+    for rid in ids:
+        r = krefs_d.get(rid)
+        if r is None:
+            continue
         f = r.folio
         n = 0
         if f:
@@ -194,19 +209,20 @@ def _key(st, c, order: list[int]) -> tuple:
         krefs.append((rmap[rid], r.pin, r.write, r.longterm, n, r.subpage,
                       pmap.get(r.mm, -1), r.vpn))
 
-    for fid in sorted(folios):
-        if fid not in fmap:
-            fmap[fid] = len(fmap) + 1
+    if len(fmap) < len(folios) or any(fid not in fmap for fid in folios):
+        for fid in sorted(folios):
+            if fid not in fmap:
+                fmap[fid] = len(fmap) + 1
     # canonical folio order, then the slots they cache, then the remaining slots
-    forder = sorted(folios, key=fmap.__getitem__)
-    for fid in forder:
-        sc = folios[fid].swapcache
-        if sc and sc not in smap:
-            smap[sc] = len(smap) + 1
-    for sid in sorted(slots):
-        if sid not in smap:
-            smap[sid] = len(smap) + 1
-    sorder = sorted(slots, key=smap.__getitem__)
+    forder = [fid for fid in fmap if fid in folios]  # fmap is in first-appearance order
+    if slots:
+        for fid in forder:
+            sc = folios[fid].swapcache
+            if sc and sc not in smap:
+                smap[sc] = len(smap) + 1
+        for sid in _sorted_tuple(slots):
+            if sid not in smap:
+                smap[sid] = len(smap) + 1
 
     vmap = {0: 0}
     fkeys = []
@@ -218,16 +234,20 @@ def _key(st, c, order: list[int]) -> tuple:
             if n is None:
                 n = vmap[d] = len(vmap)
             data.append(n)
-        fkeys.append((fmap[fid], f.nr, f.anon, f.ksm, smap.get(f.swapcache, 0) if f.swapcache else 0,
+        sc = f.swapcache
+        fkeys.append((fmap[fid], f.nr, f.anon, f.ksm, smap.get(sc, -1) if sc else 0,
                       f.refcount, f.pincount, tuple(data), tuple(f.anon_exclusive),
                       tuple(f.mapcount), f.entire_mapcount))
     skeys = []
-    for sid in sorder:
-        s = slots[sid]
-        n = vmap.get(s.data)
-        if n is None:
-            n = vmap[s.data] = len(vmap)
-        skeys.append((s.count, n, fmap.get(s.folio, -1) if s.folio else 0))
+    if slots:
+        for sid in smap:  # first-appearance order
+            sl = slots.get(sid)
+            if sl is None:
+                continue
+            n = vmap.get(sl.data)
+            if n is None:
+                n = vmap[sl.data] = len(vmap)
+            skeys.append((smap[sid], sl.count, n, fmap.get(sl.folio, -1) if sl.folio else 0))
 
     # the contract, in the same process and value names
     vget = vmap.get
@@ -240,14 +260,16 @@ def _key(st, c, order: list[int]) -> tuple:
             continue
         mem = p.mem
         ckeys.append((
-            tuple([(v, vget(mem[v], GONE)) for v in sorted(mem)]),
-            tuple(sorted(p.written)), tuple(sorted(p.dontfork)), tuple(sorted(p.wipeonfork)),
+            tuple([(v, vget(mem[v], GONE)) for v in (mem if len(mem) < 2 else sorted(mem))]),
+            _sorted_tuple(p.written), _sorted_tuple(p.dontfork), _sorted_tuple(p.wipeonfork),
         ))
     crefs = []
-    for rid in sorted(c.refs):
-        r = c.refs[rid]
+    for rid in ids:
+        r = crefs_d.get(rid)
+        if r is None:
+            continue
         crefs.append((rmap[rid], r.kind, pmap.get(r.mm, -1), r.vpn, r.write, r.longterm,
                       r.coherent, r.bound,
-                      tuple(sorted([vmap[v] for v in r.held if v in vmap])),
-                      tuple(sorted([vmap[v] for v in r.device if v in vmap]))))
+                      _sorted_tuple([vmap[v] for v in r.held if v in vmap]),
+                      _sorted_tuple([vmap[v] for v in r.device if v in vmap])))
     return (tuple(mm_keys), tuple(krefs), tuple(fkeys), tuple(skeys), tuple(ckeys), tuple(crefs))

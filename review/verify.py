@@ -20,6 +20,7 @@ check can run it on a rule set with a patch's extracted overlay.
 """
 from __future__ import annotations
 
+import pickle
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -295,6 +296,7 @@ class SpecModel:
         self.ops = frozenset(bounds.ops)
         self.keyer = canon.Keyer(bounds.processes, full_symmetry=bounds.symmetry, digest=digest)
         self._alphabets: dict[tuple, list] = {}
+        self._template = None
 
     def initial(self):
         """(state or None, setup steps as JSON, violations of the setup)."""
@@ -352,6 +354,25 @@ class SpecModel:
         session, driver = state
         return self.keyer.key(session, driver)
 
+    # Frontier compaction: a live Session takes about 5 KB, its pickled kernel state
+    # and contract well under 1 KB. Large frontiers are kept pickled (a few tens of
+    # microseconds per state each way) so that memory goes to more states.
+    def pack(self, state) -> bytes:
+        session, driver = state
+        return pickle.dumps((session.kernel.state, session.contract, session.index,
+                             session.kernel.step_count, driver), protocol=5)
+
+    def unpack(self, packed: bytes):
+        kstate, contract, index, step_count, driver = pickle.loads(packed)
+        if self._template is None:
+            self._template = self._session_class(self.rules, check_invariants=False)
+        session = self._template.clone()
+        session.kernel.state = kstate
+        session.kernel.step_count = step_count
+        session.contract = contract
+        session.index = index
+        return session, driver
+
 
 # --- the search --------------------------------------------------------------------------
 
@@ -378,10 +399,16 @@ def verify(
 
 
 def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, on_progress=None,
-            should_stop=None, progress_every: float = 1.0) -> VerifyResult:
+            should_stop=None, progress_every: float = 1.0,
+            compact_after: int = 20_000) -> VerifyResult:
     """The search itself, over any model with initial(), successors(state), key(state)
     and optionally state_violations(state) (predicates of the state alone, checked
-    once per distinct state)."""
+    once per distinct state) and pack(state)/unpack(packed) (a compact form: frontier
+    states past the first `compact_after` of a level are stored packed)."""
+    pack = getattr(model, "pack", None)
+    unpack = getattr(model, "unpack", None)
+    if pack is None or unpack is None:
+        compact_after = None
     wanted = None if clauses is None else frozenset(clauses)
 
     def relevant(vs):
@@ -419,6 +446,8 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, on_progress
     for depth in range(bounds.depth):
         nxt: list[tuple[int, object]] = []
         for expanded, (node, state) in enumerate(frontier):
+            if type(state) is bytes:
+                state = unpack(state)
             for step, child, violations in model.successors(state):
                 transitions += 1
                 if child is None:
@@ -438,6 +467,8 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, on_progress
                         return result("violation", depth, trace_of(node, step), bad)
                 parent.append(node)
                 steps.append(step)
+                if compact_after is not None and len(nxt) >= compact_after:
+                    child = pack(child)
                 nxt.append((len(parent) - 1, child))
             frontier[expanded] = None  # let the expanded state go
             if on_progress is not None:

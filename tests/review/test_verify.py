@@ -264,3 +264,15 @@ def test_audit_catches_a_key_that_forgets_state(monkeypatch):
                                                           ops=("write", "fork", "exit")),
                                samples=200)
     assert problems
+
+
+def test_packed_frontier_explores_the_same_states():
+    from review.verify import explore
+    b = Bounds(depth=3, processes=2, pages=1, pins=1, ops=PIN_OPS + ("swapout",))
+    plain = explore(SpecModel(PRESETS["current"], b), "current", b, compact_after=None)
+    packed = explore(SpecModel(PRESETS["current"], b), "current", b, compact_after=1)
+    assert plain.ok and packed.ok
+    assert packed.states_per_depth == plain.states_per_depth
+    bug = Bounds(depth=5, processes=2, pages=1, pins=1, ops=PIN_OPS, pin_kinds=("ro", "rw"))
+    found = explore(SpecModel(PRESETS["v5.9"], bug), "v5.9", bug, compact_after=1)
+    assert [s["op"] for s in found.trace[1:]] == ["write", "fork", "pin", "write", "dma_read"]

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Callable
 
 from spec import expr as E
+from spec.clauses import CLAUSES
 from spec.decisions import AssertionRule, ExtractedDecision, GuardedOutcome, RuleSet
 from spec.trace import parse_trace
 
@@ -43,10 +44,14 @@ from review.nfc import find_claim
 from review.report import CheckReport, Finding, PatchRef, PatchResult, severity_of
 from review.report import locate
 
+CONTRACT_IDS = tuple(c.id for c in CLAUSES.values() if c.kind == "contract")
+INVARIANT_IDS = tuple(c.id for c in CLAUSES.values() if c.kind != "contract")
 MAX_FREE_ATOMS = 3      # 2**3 valuations explored exhaustively; more get sampled
 SAMPLED_VALUATIONS = 4  # all-true, all-false and two seeded random ones
 DEFAULT_BUDGET = 3.0    # seconds per patch: 15 patches in < 60 s on 2 cores
 DEFAULT_MAX_EXAMPLES = 400
+QUICK_DEPTH = 5         # the quick exhaustive pass (review/check_explore.py)
+QUICK_SHARE = 0.5       # of the budget, at most, before the fuzzer takes over
 
 
 # --- what extraction gives us, per patch ------------------------------------------
@@ -350,8 +355,15 @@ class PatchChecker:
         if rules.unbound:
             res.checked.append("touched, not bound (not checked): " + ", ".join(rules.unbound))
         if rules.empty:
-            res.skipped = ("no rule extracted: the patch touches no function bound to a "
-                           "decision point or primitive")
+            partial = sorted({fn for fn, _, _, _ in rules.partial})
+            if partial:
+                res.skipped = ("bound functions seen only in part, so no rule is trusted "
+                               f"(give --tree PATH or a git range): {', '.join(partial)}")
+            elif rules.bound:
+                res.skipped = "the bound functions it touches yield no decision or assertion rule"
+            else:
+                res.skipped = ("touches no function bound to a decision point or primitive"
+                               + (" (C outside the model)" if rules.unbound else ""))
             if claim:
                 res.checked.append(f"claims no functional change (\"{claim.text}\"): "
                                    "nothing bound to check it against")
@@ -410,11 +422,15 @@ class PatchChecker:
         has_post_decisions = bool(rules.post.decisions)
         searches: list[tuple[str, int]] = []
         for vi in range(len(vals)):
+            # most telling first: a spent budget drops the informational search.
+            # Contract and invariants are searched apart: an invariant usually breaks
+            # a step before the contract does, and would hide the contract violation.
+            searches.append(("contract", vi))
             searches.append(("invariants", vi))
-            if has_post_decisions:
-                searches.append(("reference", vi))
             if not identical:
                 searches.append(("differential", vi))
+            if has_post_decisions:
+                searches.append(("reference", vi))
         modes = ["invariants"] + (["reference"] if has_post_decisions else [])
         modes += ["differential"] if not identical else []
         if claim:
@@ -422,29 +438,36 @@ class PatchChecker:
         res.modes = modes
         self.deadline = time.monotonic() + opts.budget
         added, removed = changed_cases(rules.pre, rules.post)
+        quick_found = self._run_quick(rules, vals, identical, claim, added, removed)
         per_search = opts.budget / max(1, len(searches))
-        found_ids: dict[tuple[str, str], Finding] = {}
+        # the two halves of the invariants search share its line in the report
+        found_ids: dict[tuple[str, str], Finding] = {(f.id, f.where()): f for f in quick_found}
         counts: dict[str, int] = {}
+        traces: dict[str, int] = {}
         for n, (mode, vi) in enumerate(searches):
             valuation = vals[vi]
             base, pre, post = self._rulesets(rules, valuation)
             # spread what is left over the searches still to run
             budget = max(0.05, min(self._budget_left() / max(1, len(searches) - n), per_search * 2))
             seed = derive_seed(opts.seed, self.job.ref.index, mode, vi)
-            if mode == "invariants":
-                got = self.search(post, mode="invariants", max_examples=opts.max_examples,
-                                  budget=budget, seed=seed, database=opts.database)
+            progress: dict = {}
+            common = dict(max_examples=opts.max_examples, budget=budget, seed=seed,
+                          database=opts.database, on_progress=progress.update)
+            if mode == "contract":
+                got = self.search(post, mode="invariants", exclude=INVARIANT_IDS, **common)
+            elif mode == "invariants":
+                got = self.search(post, mode="invariants", exclude=CONTRACT_IDS, **common)
             elif mode == "reference":
                 got = self.search(post, reference=base, mode="differential",
-                                  max_examples=opts.max_examples, budget=budget, seed=seed,
-                                  database=opts.database)
+                                  exclude=("outcome-difference",), **common)
             else:
                 got = self.search(post, reference=pre, mode="differential",
-                                  max_examples=opts.max_examples, budget=budget, seed=seed,
-                                  database=opts.database)
-            counts[mode] = counts.get(mode, 0) + 1
+                                  exclude=("outcome-difference",), **common)
+            kind = "invariants" if mode == "contract" else mode
+            traces[kind] = traces.get(kind, 0) + int(progress.get("examples", 0))
+            counts[kind] = counts.get(kind, 0) + 1
             for ff in got:
-                f = self._convert(ff, mode, valuation, base, pre, post, added, removed, claim)
+                f = self._convert(ff, kind, valuation, base, pre, post, added, removed, claim)
                 if f is None:
                     continue
                 key = (f.id, f.where())
@@ -460,8 +483,8 @@ class PatchChecker:
                 "differential": "pre- vs post-image rules"}
         for mode in ("invariants", "reference", "differential"):
             if mode in counts:
-                res.checked.append(f"{what[mode]}: {counts[mode]} search(es), up to "
-                                   f"{opts.max_examples} traces each")
+                res.checked.append(f"{what[mode]}: {counts[mode]} search(es), "
+                                   f"{traces.get(mode, 0)} traces run")
         if identical:
             res.checked.append("pre- and post-image decision rules are equivalent for every "
                                "context (truth tables): no behaviour change possible")
@@ -470,7 +493,54 @@ class PatchChecker:
             res.checked.append(f"claims no functional change (\"{claim.text}\"): "
                                + ("contradicted by a pre/post difference" if diff else
                                   "no observable pre/post difference found"))
-        res.examples = sum(counts.values()) * opts.max_examples
+        res.examples = sum(traces.values())
+
+    def _points(self, rules: PatchRules) -> list[str]:
+        points = []
+        for img in (rules.post, rules.pre):
+            for d in img.decisions:
+                if d.point not in points:
+                    points.append(d.point)
+            for a in img.assertions:
+                if a.primitive not in points:
+                    points.append(a.primitive)
+        return points
+
+    def _run_quick(self, rules, vals, identical, claim, added, removed) -> list[Finding]:
+        """Shortest traces first (review/check_explore.py): every trace of up to
+        QUICK_DEPTH steps over the operations that reach what the patch touches,
+        within a share of the budget; the fuzzer then searches deeper."""
+        from review.check_explore import quick
+        res = self.result
+        deadline = time.monotonic() + self.opts.budget * QUICK_SHARE
+        points = self._points(rules)
+        out: list[Finding] = []
+        passes = [("invariants", "introduced", CONTRACT_IDS), ("invariants", "introduced", INVARIANT_IDS)]
+        if not identical:
+            passes.append(("differential", "differential", ("observable-difference",)))
+        summaries = []
+        for valuation in vals:
+            _, pre, post = self._rulesets(rules, valuation)
+            for kind, mode, clauses in passes:
+                if time.monotonic() >= deadline:
+                    break
+                # one shortest trace per pass: the fuzzer goes on for the other clauses
+                try:
+                    got, summary = quick(post, pre, points, depth=QUICK_DEPTH, clauses=clauses,
+                                         mode=mode, deadline=deadline, max_findings=1)
+                except Exception as exc:  # the engine refusing a model it cannot key soundly
+                    res.checked.append(f"shortest-trace pass not run: {type(exc).__name__}: {exc}")
+                    return out
+                summaries.append(summary)
+                for ff in got:
+                    f = self._convert(ff, kind, valuation, None, pre, post, added, removed, claim)
+                    if f is not None and not any((x.id, x.where()) == (f.id, f.where()) for x in out):
+                        out.append(f)
+        if summaries:
+            res.checked.append(f"shortest traces (post-image beside pre-image rules): "
+                               f"{len(summaries)} bounded pass(es), last: {summaries[-1]}")
+        res.findings.extend(out)
+        return out
 
     def _convert(self, ff, mode, valuation, base, pre, post, added, removed, claim) -> Finding | None:
         """A review.findings.Finding (one search's result) -> a report Finding."""
@@ -535,23 +605,25 @@ class PatchChecker:
         return f
 
     def _run_exhaustive(self, rules: PatchRules) -> None:
-        from review.verify import Bounds
-        opts = self.opts
+        """--exhaustive DEPTH: every trace up to DEPTH steps over the whole alphabet
+        (review/verify's bounds: 2 processes, 1 page, 1 pin), no time limit: a
+        definite verdict within the bound, for the clauses the patch introduces."""
+        from review.check_explore import quick
+        depth = self.opts.exhaustive
         _, pre, post = self._rulesets(rules, {})
-        bounds = Bounds(depth=opts.exhaustive)
-        vr = self.verify(post, bounds)
-        self.result.checked.append(f"exhaustive (post-image rules): {vr.summary()}")
-        if vr.status == "violation" and vr.trace:
-            v = vr.violations[0]
-            trace = {"ruleset": post.name, "steps": vr.trace}
-            added, removed = changed_cases(rules.pre, rules.post)
-            rule = implicated(trace, post, rules.post, added, upto=v.step)
-            f = Finding(severity_of(v.id), v.id, f"{v.message} (shortest trace, exhaustive search)",
-                        mode="invariants")
-            self._finding_place(f, rule, added, removed)
-            self._write_trace(f, trace, post.name, f"{v.id}: {v.message}")
-            f.steps = _steps_with_results(f.trace, post)
-            if not any(x.id == f.id and x.where() == f.where() for x in self.result.findings):
+        added, removed = changed_cases(rules.pre, rules.post)
+        try:
+            got, summary = quick(post, pre, self._points(rules), depth=depth,
+                                 clauses=CONTRACT_IDS + INVARIANT_IDS, mode="introduced",
+                                 deadline=None, full_alphabet=True)
+        except Exception as exc:
+            raise InputError(f"--exhaustive: the exploration engine refused: {exc}") from None
+        self.result.checked.append(f"exhaustive to depth {depth}: {summary}")
+        for ff in got:
+            f = self._convert(ff, "invariants", {}, None, pre, post, added, removed, None)
+            if f is not None and not any(x.id == f.id and x.where() == f.where()
+                                         for x in self.result.findings):
+                f.message += " (shortest trace, exhaustive search)"
                 self.result.findings.append(f)
 
 
@@ -628,7 +700,13 @@ def _patch_ref(p, i: int, n: int, source: str) -> PatchRef:
     msg = getattr(p, "message", None)
     return PatchRef(index=i, total=n, subject=getattr(p, "title", "") or "(no subject)",
                     source=source, msgid=getattr(msg, "msgid", "") if msg else "",
-                    commit=getattr(p, "commit", "") or "", label=getattr(p, "label", "") or "")
+                    commit=getattr(p, "commit", "") or "", label=_label(p))
+
+
+def _label(p) -> str:
+    label = getattr(p, "label", "") or ""
+    # a lone "v1" says nothing the subject does not
+    return "" if label.startswith("v") and label[1:].isdigit() else label
 
 
 def make_jobs(loaded: Loaded, tree: str | None) -> list[PatchJob]:

@@ -3,7 +3,10 @@ written against fixtures/ctree), end to end through the CLI, with small budgets 
 fixed seeds."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -15,16 +18,33 @@ PATCHES = {
     "true-nfc": "0003-mm-memory-convert-copy_present_pte-to-folios.patch",
     "nfc-guard-change": "0004-mm-memory-simplify-do_wp_page-reuse-checks.patch",
 }
-BUDGET = "4"
+BUDGET = "3"
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def check(capsys, fixtures_dir, tmp_path, name, *extra) -> tuple[int, dict]:
-    patch = fixtures_dir / "patches" / PATCHES[name]
-    code = main(["check", str(patch), "--tree", str(fixtures_dir / "ctree"), "--format", "json",
-                 "--budget", BUDGET, "--seed", "0", "--out", str(tmp_path / "traces"), *extra])
-    out, err = capsys.readouterr()
-    assert code in (0, 1), err
-    return code, json.loads(out)
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory):
+    """Each fixture patch checked once for the whole module: {name: (exit, report)}."""
+    cache: dict = {}
+    traces = tmp_path_factory.mktemp("traces")
+
+    def get(name: str) -> tuple[int, dict]:
+        if name not in cache:
+            patch = ROOT / "fixtures" / "patches" / PATCHES[name]
+            code, out, err = run_cli(["check", str(patch), "--tree", str(ROOT / "fixtures" / "ctree"),
+                                      "--format", "json", "--budget", BUDGET, "--seed", "0",
+                                      "--out", str(traces)])
+            assert code in (0, 1), err
+            cache[name] = (code, json.loads(out))
+        return cache[name]
+    return get
 
 
 def changed_lines(patch_text: str) -> tuple[set, set]:
@@ -48,8 +68,8 @@ def failing(report):
     return [f for p in report["patches"] for f in p["findings"] if f["severity"] in ("error", "warning")]
 
 
-def test_dropped_pin_check_at_fork_breaks_pin_coherence(capsys, fixtures_dir, tmp_path):
-    code, rep = check(capsys, fixtures_dir, tmp_path, "drop-pin-check")
+def test_dropped_pin_check_at_fork_breaks_pin_coherence(checked, fixtures_dir):
+    code, rep = checked("drop-pin-check")
     assert code == 1
     pc = [f for f in failing(rep) if f["id"] == "pin-coherence"]
     assert pc, failing(rep)
@@ -61,8 +81,8 @@ def test_dropped_pin_check_at_fork_breaks_pin_coherence(capsys, fixtures_dir, tm
     assert f["replay"].endswith(f["trace_file"]) and "--patch 1 --replay" in f["replay"]
 
 
-def test_replay_of_a_finding_reproduces_it(capsys, fixtures_dir, tmp_path):
-    _, rep = check(capsys, fixtures_dir, tmp_path, "drop-pin-check")
+def test_replay_of_a_finding_reproduces_it(checked, fixtures_dir, capsys):
+    _, rep = checked("drop-pin-check")
     f = [f for f in failing(rep) if f["id"] == "pin-coherence"][0]
     patch = fixtures_dir / "patches" / PATCHES["drop-pin-check"]
     code = main(["check", str(patch), "--tree", str(fixtures_dir / "ctree"),
@@ -74,8 +94,8 @@ def test_replay_of_a_finding_reproduces_it(capsys, fixtures_dir, tmp_path):
     assert "pin-coherence" not in {v["id"] for v in runs["current+pre"]["violations"]}
 
 
-def test_ro_pins_skipping_unshare_is_a_finding(capsys, fixtures_dir, tmp_path):
-    code, rep = check(capsys, fixtures_dir, tmp_path, "ro-pins-skip-unshare")
+def test_ro_pins_skipping_unshare_is_a_finding(checked):
+    code, rep = checked("ro-pins-skip-unshare")
     assert code == 1
     bad = failing(rep)
     assert bad and all(f["file"] == "include/linux/mm.h" for f in bad)
@@ -83,16 +103,16 @@ def test_ro_pins_skipping_unshare_is_a_finding(capsys, fixtures_dir, tmp_path):
     assert any("gup.unshare" in f["rule"] for f in bad)
 
 
-def test_true_nfc_refactor_is_clean(capsys, fixtures_dir, tmp_path):
-    code, rep = check(capsys, fixtures_dir, tmp_path, "true-nfc")
+def test_true_nfc_refactor_is_clean(checked):
+    code, rep = checked("true-nfc")
     p = rep["patches"][0]
     assert code == 0, failing(rep)
     assert p["nfc_claim"] == "No functional change intended"
     assert any("equivalent" in c or "no observable pre/post difference" in c for c in p["checked"])
 
 
-def test_nfc_labelled_guard_change_is_a_finding(capsys, fixtures_dir, tmp_path):
-    code, rep = check(capsys, fixtures_dir, tmp_path, "nfc-guard-change")
+def test_nfc_labelled_guard_change_is_a_finding(checked, fixtures_dir):
+    code, rep = checked("nfc-guard-change")
     assert code == 1
     nfc = [f for f in failing(rep) if f["id"] == "nfc-claim"]
     assert nfc, failing(rep)
@@ -103,8 +123,14 @@ def test_nfc_labelled_guard_change_is_a_finding(capsys, fixtures_dir, tmp_path):
     assert f["detail"]  # where pre and post differ
 
 
-def test_same_seed_same_result(capsys, fixtures_dir, tmp_path):
-    _, a = check(capsys, fixtures_dir, tmp_path, "drop-pin-check", "--max-examples", "60")
-    _, b = check(capsys, fixtures_dir, tmp_path, "drop-pin-check", "--max-examples", "60")
-    strip = lambda r: [(f["id"], f["file"], f["line"], f["trace"]["steps"]) for f in failing(r)]
-    assert strip(a) == strip(b)
+def test_same_seed_same_result(tmp_path):
+    """A budget that the searches do not exhaust: --max-examples decides, not the clock."""
+    patch = ROOT / "fixtures" / "patches" / PATCHES["ro-pins-skip-unshare"]
+    runs = []
+    for _ in range(2):
+        code, out, err = run_cli(["check", str(patch), "--tree", str(ROOT / "fixtures" / "ctree"),
+                                  "--format", "json", "--budget", "8", "--max-examples", "25",
+                                  "--seed", "5", "--out", str(tmp_path)])
+        assert code == 1, err
+        runs.append([(f["id"], f["file"], f["line"], f["trace"]["steps"]) for f in failing(json.loads(out))])
+    assert runs[0] == runs[1] and runs[0]

@@ -98,6 +98,8 @@ def run(args) -> int:
         return 0
     if not args.inputs:
         raise InputError("no INPUT given (a patch file, an mbox, '-' for stdin, or --repo PATH A..B)")
+    if args.b4_review_tip and not args.repo:
+        raise InputError("--b4-review-tip needs --repo (b4 review works on a git branch)")
     if args.reference:
         from spec.presets import PRESETS
         if args.reference not in PRESETS:
@@ -129,8 +131,6 @@ def run(args) -> int:
             raise InputError(f"{args.replay}: {exc}") from None
         sys.stdout.write(json.dumps(out, indent=1) + "\n")
         return 1 if out["violated"] else 0
-    if args.b4_review_tip and not args.repo:
-        raise InputError("--b4-review-tip needs --repo (b4 review works on a git branch)")
 
     report, loaded = C.check(args.inputs, opts, repo=args.repo, workers=args.workers,
                              no_patch_ok=args.no_patch_ok)

@@ -1,0 +1,157 @@
+"""The TUI's window on review.check: the same extraction and the same per-patch
+check the CLI runs (`mmreview extract`, `mmreview check`), driven from a worker
+thread with progress, cancellation and findings reported as they appear.
+
+Nothing here decides anything about a patch: rules come from review.check
+.extract_patch, findings from review.check.PatchChecker with review.fuzz.search.
+"""
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from rich.text import Text
+
+from review.model import Patch
+from tui.literal import printable
+
+
+@dataclass
+class Progress:
+    patch: Patch
+    done: float          # seconds spent (or examples run)
+    total: float         # the budget
+    findings: list       # report Findings so far for this patch
+    label: str = ""
+
+
+def extract(patch: Patch, tree: str | None = None):
+    """review.extract.PatchRules of one patch, as `mmreview extract` gives it, or raises."""
+    from review.extract import extract_patch
+    return extract_patch(patch, tree)
+
+
+def _prov_target(prov) -> tuple[str, str, int] | None:
+    if prov is None or not getattr(prov, "file", "") or not getattr(prov, "line", 0):
+        return None
+    return (prov.file, getattr(prov, "image", "post"), int(prov.line))
+
+
+def rules_rows(rules, check_rules_text: Callable | None = None) -> list[tuple[Text, tuple | None]]:
+    """The spec pane's Rules tab: bound functions, then per image the extracted
+    decisions and assertions with their source line, then unmodelled atoms and
+    partial functions. Each row may carry a (file, side, line) to jump to."""
+    rows: list[tuple[Text, tuple | None]] = []
+
+    def head(s: str) -> None:
+        rows.append((Text(s, style="bold underline"), None))
+
+    head("Bound functions")
+    for b in rules.bound or ["(none: this patch touches no bound function)"]:
+        rows.append((Text("  " + printable(b)), None))
+    if rules.unbound:
+        rows.append((Text("  not bound: " + printable(", ".join(rules.unbound)), style="dim"), None))
+    for image, label in (("pre", "Before (pre-image)"), ("post", "After (post-image)")):
+        img = getattr(rules, image)
+        head(label)
+        if not img.decisions and not img.assertions:
+            rows.append((Text("  (no rule)", style="dim"), None))
+        for d in img.decisions:
+            rows.append((Text(f"  decision {d.point}", style="bold cyan"), None))
+            for c in d.cases:
+                prov = c.provenance
+                t = Text("    ")
+                if prov is not None and prov.line:
+                    t.append(f"{printable(prov.file.rsplit('/', 1)[-1])}:{prov.line} ", style="dim")
+                t.append(f"if {printable(str(c.guard))}")
+                t.append(f" → {c.outcome}", style="bold")
+                if prov is not None and prov.text:
+                    t.append(f"\n      {printable(prov.text.strip())}", style="dim italic")
+                rows.append((t, _prov_target(prov)))
+            if d.default:
+                rows.append((Text(f"    otherwise → {d.default}", style="bold"), None))
+        for a in img.assertions:
+            prov = a.provenance
+            t = Text("  ")
+            t.append(f"{a.macro} ", style="bold magenta")
+            t.append(f"at {a.primitive}", style="magenta")
+            if prov is not None and prov.line:
+                t.append(f"  {printable(prov.file.rsplit('/', 1)[-1])}:{prov.line}", style="dim")
+                if prov.function:
+                    t.append(f" {printable(prov.function)}", style="dim")
+            t.append(f"\n    {printable(str(a.condition))}")
+            rows.append((t, _prov_target(prov)))
+    if rules.unmodelled:
+        head("Unmodelled (explored both ways)")
+        for atom, file, line, image in rules.unmodelled:
+            rows.append((Text(f"  {printable(atom)}  {printable(file)}:{line} ({image})", style="yellow"),
+                         (file, image, int(line)) if line else None))
+    if rules.partial:
+        head("Partial (from hunks only)")
+        for function, file, line, why in rules.partial:
+            rows.append((Text(f"  {printable(function)}: {printable(why)}", style="dim"),
+                         (file, "post", int(line)) if line else None))
+    for w in getattr(rules, "warnings", []) or []:
+        rows.append((Text("⚠ " + printable(w), style="yellow"), None))
+    return rows
+
+
+class PatchRun:
+    """One patch's check, as `mmreview check` runs it, observable and stoppable.
+
+    `on_progress(Progress)` is called from the worker thread (callers marshal it to
+    the UI); `should_stop()` is polled by the fuzzer between examples."""
+
+    def __init__(self, patch: Patch, rules, *, index: int = 1, total: int = 1, source: str = "",
+                 budget: float | None = None, max_examples: int | None = None, seed: int = 0,
+                 on_progress: Callable[[Progress], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+        from review import check
+        self.check = check
+        self.patch = patch
+        self.rules = rules
+        self.opts = check.Options(seed=seed)
+        if budget is not None:
+            self.opts.budget = budget
+        if max_examples is not None:
+            self.opts.max_examples = max_examples
+        self.ref = check._patch_ref(patch, index, total, source)
+        self.on_progress = on_progress or (lambda p: None)
+        self.should_stop = should_stop or (lambda: False)
+        self.checker = None
+        self.t0 = 0.0
+        self.stopped = False
+
+    def _progress(self, *_a, **_k) -> None:
+        findings = list(self.checker.result.findings) if self.checker is not None else []
+        self.on_progress(Progress(self.patch, time.monotonic() - self.t0, self.opts.budget, findings))
+
+    def _stop(self) -> bool:
+        if self.should_stop():
+            self.stopped = True
+        return self.stopped
+
+    def _search(self, *args, **kw):
+        from review.fuzz import search
+        params = inspect.signature(search).parameters
+        if "on_progress" in params:
+            kw["on_progress"] = self._progress
+        if "should_stop" in params:
+            kw["should_stop"] = self._stop
+        if self._stop():
+            return []
+        self._progress()
+        got = search(*args, **kw)
+        return got
+
+    def run(self):
+        """The PatchResult, as `mmreview check` would report it for this patch."""
+        from spec.presets import PRESETS
+        self.t0 = time.monotonic()
+        job = self.check.PatchJob(self.ref, self.patch, self.rules, None, "")
+        self.checker = self.check.PatchChecker(job, self.opts, PRESETS, self._search)
+        result = self.checker.run()
+        self._progress()
+        return result

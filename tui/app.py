@@ -1,0 +1,78 @@
+"""mmreview's review TUI: thread, patch and spec side by side.
+
+    MMReviewApp(collection, state, tree=None, repo=None, budget=None)
+
+The app holds the session (tui.session) and the global keys; the review screen is
+tui.screens.main. Styles live in tui/mmreview.tcss, the command palette's provider in
+tui/commands.py, the help in tui/help.py.
+"""
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+
+from review.model import Collection
+from review.review_state import ReviewState
+from tui.commands import ReviewCommands
+from tui.help import HelpScreen
+from tui.screens.main import MainScreen
+from tui.session import ReviewSession
+
+
+class MMReviewApp(App):
+    CSS_PATH = "mmreview.tcss"
+    TITLE = "mmreview"
+    COMMANDS = App.COMMANDS | {ReviewCommands}
+    BINDINGS = [
+        Binding("Q", "quit", "Quit", priority=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+    ]
+
+    def __init__(self, collection: Collection, state: ReviewState, *, tree: str | None = None,
+                 repo: str | None = None, budget: float | None = None, theme: str | None = None) -> None:
+        super().__init__()
+        self.session = ReviewSession(collection, state)
+        self.kernel_tree = tree
+        self.repo = repo
+        self.budget = budget
+        if theme:
+            self.theme = theme
+        self.sub_title = collection.source
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.session))
+
+    def _fatal_error(self) -> None:
+        # Textual renders a crash with every frame's locals; our locals reach the whole
+        # thread's object graph (back references), which takes minutes to pretty-print.
+        # Same report without locals. (Drafts are on disk already.)
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
+
+    @property
+    def main(self) -> MainScreen:
+        for s in self.screen_stack:
+            if isinstance(s, MainScreen):
+                return s
+        raise LookupError("no review screen")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def watch_theme(self, _theme: str) -> None:
+        # diff colours depend on light/dark: redraw the message
+        try:
+            self.main.redraw()
+        except LookupError:
+            pass

@@ -1,0 +1,525 @@
+"""The review screen: thread pane | message pane over spec pane, fuzz status line.
+
+Keys follow mutt/b4 habits (see tui/help.py). Everything the reviewer does goes
+through ReviewState (saved on every change) and review.review_export.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from review.errors import InputError
+from review.model import Message, Patch
+from review.review_state import patch_key
+from tui import analysis
+from tui.dialogs.choice import ChoiceDialog, ExportDialog, SearchDialog
+from tui.dialogs.comment import CommentDialog
+from tui.dialogs.note import NoteDialog
+from tui.literal import printable
+from tui.widgets.message.message_pane import MessagePane
+from tui.widgets.spec.spec_pane import FindingsView, RulesView, SpecPane, placeholder
+from tui.widgets.spec.timeline import timeline_rows
+from tui.widgets.status.fuzz_bar import FuzzBar
+from tui.widgets.thread.thread_pane import ThreadPane
+
+
+class MainScreen(Screen):
+    BINDINGS = [
+        Binding("j", "step_message(1)", "Next"),
+        Binding("k", "step_message(-1)", "Prev"),
+        Binding("right_square_bracket", "step_patch(1)", "Patch→", key_display="]"),
+        Binding("left_square_bracket", "step_patch(-1)", "←Patch", key_display="["),
+        Binding("tab", "cycle_pane(1)", "Pane", show=False),
+        Binding("shift+tab", "cycle_pane(-1)", "Pane", show=False),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("n", "search_again(1)", "Next match", show=False),
+        Binding("N", "search_again(-1)", "Prev match", show=False),
+        Binding("c", "comment", "Comment"),
+        Binding("o", "note", "Note", show=False),
+        Binding("r", "mark('reviewed')", "Reviewed"),
+        Binding("s", "mark('skipped')", "Skip", show=False),
+        Binding("t", "trailer", "Trailer"),
+        Binding("e", "export", "Export"),
+        Binding("f", "fuzz(False)", "Fuzz"),
+        Binding("F", "fuzz(True)", "Fuzz series", show=False),
+        Binding("x", "stop_fuzz", "Stop", show=False),
+        Binding("z", "zoom", "Zoom", show=False),
+        Binding("v", "only_reviewer", "Only reviewer", show=False),
+        Binding("1", "spec_tab('tab-rules')", "Rules", show=False),
+        Binding("2", "spec_tab('tab-findings')", "Findings", show=False),
+        Binding("3", "spec_tab('tab-trace')", "Trace", show=False),
+        Binding("q", "quit_hint", "", show=False),
+    ]
+
+    def __init__(self, session, **kw) -> None:
+        super().__init__(**kw)
+        self.session = session
+        self.current: Message | None = None
+        self.last_search = ""
+        self.reviewers: set[str] | None = None
+        self._shown_rules_for: object = ()  # patch key of the rules on show
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="◆")
+        with Horizontal(id="panes"):
+            yield ThreadPane(self.session, id="thread")
+            with Vertical(id="right"):
+                yield MessagePane(id="message")
+                yield SpecPane(id="spec")
+        yield FuzzBar(id="fuzzbar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ThreadPane).focus()
+        # TabbedContent builds its tabs after this mount: show the first message then.
+        self.call_after_refresh(self._first_show)
+
+    def _first_show(self) -> None:
+        thread = self.query_one(ThreadPane)
+        first = self.session.next_message(None, 1)
+        if first is not None:
+            self.show_message(first)
+            thread.select_message(first)
+        for w in self.session.state.warnings:
+            self.notify(printable(w), severity="warning", timeout=8)
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def thread(self) -> ThreadPane:
+        return self.query_one(ThreadPane)
+
+    @property
+    def message_pane(self) -> MessagePane:
+        return self.query_one(MessagePane)
+
+    @property
+    def spec(self) -> SpecPane:
+        return self.query_one(SpecPane)
+
+    @property
+    def patch(self) -> Patch | None:
+        return self.session.patch_of(self.current)
+
+    def show_message(self, msg: Message, keep_cursor: bool = False) -> None:
+        self.current = msg
+        patch = self.session.patch_of(msg)
+        findings = self.session.findings_for(patch) if patch is not None and msg.patch is patch else []
+        self.message_pane.show(msg, self.session.state, findings, self.app.current_theme.dark,
+                               keep_cursor=keep_cursor, reviewers=self.reviewers)
+        self.show_spec(patch)
+        self.sub_title = printable(msg.subject)
+
+    def redraw(self) -> None:
+        if self.current is not None:
+            self.show_message(self.current, keep_cursor=True)
+        self.thread.refresh_labels()
+
+    def show_spec(self, patch: Patch | None) -> None:
+        key = patch_key(patch) if patch is not None else None
+        spec = self.spec
+        findings = self.session.findings_for(patch) if patch is not None else []
+        spec.findings_view.show(findings, self._status_text(patch))
+        spec.set_findings_count(len(findings))
+        if key == self._shown_rules_for:
+            return
+        self._shown_rules_for = key
+        if patch is None:
+            spec.rules.show(placeholder("No patch here: a cover letter or a reply to one."))
+            return
+        rules = self.session.extractions.get(key)
+        if rules is None:
+            try:
+                rules = analysis.extract(patch, self.app.kernel_tree)
+            except InputError as exc:
+                rules = exc
+            except Exception as exc:  # extraction problems are shown, never fatal
+                rules = exc
+            self.session.extractions[key] = rules
+        if isinstance(rules, Exception):
+            spec.rules.show(placeholder(f"extraction failed: {type(rules).__name__}: {rules}"))
+        else:
+            spec.rules.show(analysis.rules_rows(rules))
+
+    def _status_text(self, patch: Patch | None) -> Text | None:
+        if patch is None:
+            return None
+        res = self.session.results.get(patch_key(patch))
+        if res is None:
+            return None
+        t = Text()
+        if res.skipped:
+            t.append(printable(res.skipped), style="dim")
+        else:
+            t.append("Checked, nothing found:\n", style="green")
+            for c in res.checked:
+                t.append("  " + printable(c) + "\n", style="dim")
+        return t
+
+    # ------------------------------------------------------------------ navigation
+    @on(ThreadPane.Shown)
+    def _shown(self, event: ThreadPane.Shown) -> None:
+        if event.message is not self.current:
+            self.show_message(event.message)
+
+    def go_to(self, msg: Message) -> None:
+        self.show_message(msg)
+        self.thread.select_message(msg)
+
+    def action_step_message(self, step: int) -> None:
+        nxt = self.session.next_message(self.current, step)
+        if nxt is None:
+            self.notify("No more messages." if step > 0 else "This is the first message.", timeout=2)
+            return
+        self.go_to(nxt)
+
+    def action_step_patch(self, step: int) -> None:
+        p = self.session.next_patch(self.current, step)
+        if p is None or p.message is None:
+            self.notify("No more patches." if step > 0 else "This is the first patch.", timeout=2)
+            return
+        self.go_to(p.message)
+
+    def _panes(self):
+        return [self.thread, self.message_pane, self.spec]
+
+    def action_cycle_pane(self, step: int) -> None:
+        panes = self._panes()
+        focused = self.focused
+        idx = 0
+        for i, p in enumerate(panes):
+            if focused is not None and (focused is p or p in focused.ancestors):
+                idx = i
+                break
+        target = panes[(idx + step) % len(panes)]
+        if isinstance(target, SpecPane):
+            target.focus_active()
+        else:
+            target.focus()
+
+    def action_zoom(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        for p in self._panes():
+            if self.focused is not None and (self.focused is p or p in self.focused.ancestors):
+                self.maximize(p)
+                return
+
+    def action_spec_tab(self, tab: str) -> None:
+        self.spec.active = tab
+        self.spec.focus_active()
+
+    def action_quit_hint(self) -> None:
+        self.notify("Q quits (drafts are saved as you type); q closes dialogs.", timeout=3)
+
+    @on(MessagePane.Follow)
+    def _follow(self, event: MessagePane.Follow) -> None:
+        """Enter on a reply's quoted text opens the patch at the line it quotes."""
+        msg = self.current
+        if msg is None or msg.patch is not None:
+            return
+        row = event.row
+        body_line = self.message_pane.rows.index(row) if row in self.message_pane.rows else -1
+        anchored = [c for c in msg.comments if c.anchor is not None]
+        if not anchored:
+            return
+        # the comment whose quote ends nearest below the cursor, else the last one
+        header_rows = next((i for i, r in enumerate(self.message_pane.rows) if r.kind in ("body", "quote")), 0)
+        at = body_line - header_rows + 1
+        target = next((c for c in anchored if c.body_line >= at), anchored[-1])
+        a = target.anchor
+        if a.patch.message is None:
+            return
+        self.go_to(a.patch.message)
+        self.message_pane.jump_to_diff_line(a.last)
+        self.message_pane.focus()
+
+    @on(RulesView.Jump)
+    def _jump(self, event: RulesView.Jump) -> None:
+        patch = self.patch
+        if patch is not None and patch.message is not None and self.current is not patch.message:
+            self.go_to(patch.message)
+        if not self.message_pane.jump_to_line(event.file, event.side, event.line):
+            self.notify(f"{event.file}:{event.line} is not in this patch's hunks.", timeout=3)
+
+    @on(FindingsView.Chosen)
+    def _finding(self, event: FindingsView.Chosen) -> None:
+        f = event.finding
+        trace = getattr(f, "trace", None)
+        if trace and trace.get("steps"):
+            results = _results_from_steps(getattr(f, "steps", []), len(trace["steps"]))
+            violated = trace.get("violation_step", getattr(f, "step", None))
+            if violated is None:
+                violated = _violation_step(getattr(f, "detail", "") + " " + getattr(f, "message", ""),
+                                           len(trace["steps"]))
+            self.spec.timeline.show(timeline_rows(trace["steps"], results, violated, getattr(f, "id", "")))
+            self.spec.active = "tab-trace"
+        else:
+            self.spec.timeline.show_text("This finding has no trace (an extraction note).")
+        file, line = getattr(f, "file", ""), getattr(f, "line", 0)
+        if file and line:
+            patch = self.patch
+            if patch is not None and patch.message is not None and self.current is not patch.message:
+                self.go_to(patch.message)
+            side = "pre" if getattr(f, "image", "post") == "pre" else "post"
+            self.message_pane.jump_to_line(file, side, line)
+
+    # ------------------------------------------------------------------ search
+    def action_search(self) -> None:
+        def done(text: str | None) -> None:
+            if text:
+                self.last_search = text
+                self.action_search_again(1, first=True)
+        self.app.push_screen(SearchDialog(self.last_search), done)
+
+    def action_search_again(self, step: int, first: bool = False) -> None:
+        needle = self.last_search
+        if not needle:
+            return
+        pane = self.message_pane
+        start = (pane.highlighted or 0) + (0 if first else step)
+        i = pane.find(needle, start, step)
+        if i is not None:
+            pane.highlighted = i
+            pane.scroll_to_highlight()
+            return
+        # on through the thread, message by message
+        msg = self.current
+        from tui.widgets.message.rows import message_rows
+        for _ in range(len(self.session.messages)):
+            msg = self.session.next_message(msg, step)
+            if msg is None:
+                break
+            rows = message_rows(msg, self.session.state, [], True)
+            hits = [j for j, r in enumerate(rows) if needle.lower() in r.search_text.lower()]
+            if hits:
+                self.go_to(msg)
+                j = hits[0] if step > 0 else hits[-1]
+                self.message_pane.highlighted = j
+                self.message_pane.scroll_to_highlight()
+                return
+        self.notify(f"Not found: {printable(needle)}", timeout=3)
+
+    # ------------------------------------------------------------------ review actions
+    def _need_patch(self) -> Patch | None:
+        patch = self.patch
+        if patch is None:
+            self.notify("Select a patch (or a reply to one) first.", severity="warning", timeout=3)
+        return patch
+
+    def action_mark(self, mark: str) -> None:
+        patch = self._need_patch()
+        if patch is None:
+            return
+        new = self.session.state.toggle_mark(patch, mark)
+        self.notify(f"{patch.label}: {new or 'unmarked'}", timeout=2)
+        self.thread.refresh_labels()
+
+    def action_comment(self) -> None:
+        row = self.message_pane.current_row
+        msg = self.current
+        if msg is None or msg.patch is None or row is None or row.line is None:
+            self.notify("Put the cursor on a diff line of a patch (message pane) to comment on it.",
+                        severity="warning", timeout=4)
+            return
+        self.app.push_screen(CommentDialog(self.session.state, msg.patch, row.file, row.hunk, row.line),
+                             lambda _t: self.redraw())
+
+    def action_note(self) -> None:
+        patch = self._need_patch()
+        if patch is None:
+            return
+        state = self.session.state
+        self.app.push_screen(NoteDialog(f"Note for the reply to {patch.label}", state.review(patch).note,
+                                        lambda text: state.set_note(patch, text)),
+                             lambda _t: self.redraw())
+
+    def action_trailer(self) -> None:
+        msg = self.current
+        if msg is None:
+            return
+        series = self.session.series_of(msg)
+        on_cover = series is not None and series.cover is msg
+        patch = None if on_cover else self._need_patch()
+        if patch is None and not on_cover:
+            return
+        who = self.session.state.identity
+        choices = [(n, f"{n}: {who}") for n in ("Reviewed-by", "Acked-by", "Tested-by")]
+        title = f"Add a trailer to {'the whole series' if on_cover else patch.label}"
+
+        def done(name: str | None) -> None:
+            if not name:
+                return
+            state = self.session.state
+            if on_cover:
+                lst = state.series_trailers.setdefault(series.cover.msgid, [])
+                t = f"{name}: {who}"
+                if t not in lst:
+                    lst.append(t)
+                state.save()
+            else:
+                state.add_trailer(patch, name, who)
+            self.notify(f"{name} added.", timeout=2)
+            self.redraw()
+        self.app.push_screen(ChoiceDialog(title, choices), done)
+
+    def action_export(self) -> None:
+        from review import review_export as rx
+        state = self.session.state
+        msgs = rx.reply_messages(self.session.patches, self.session.collection.series, state)
+        summary = f"{len(msgs)} repl{'y' if len(msgs) == 1 else 'ies'} to write, as {state.identity}"
+        default = str(Path.cwd() / f"mmreview-review-{state.path.stem[:8]}.mbox")
+
+        def done(choice) -> None:
+            if not choice:
+                return
+            kind, where = choice
+            try:
+                if kind == "mbox":
+                    path = rx.write_mbox(Path(where).expanduser(), msgs)
+                    self.notify(f"Wrote {len(msgs)} message(s) to {path}", timeout=6)
+                else:
+                    series = self.session.series_of(self.current) if self.current else None
+                    if series is None:
+                        raise InputError("select a message of the series to export for b4")
+                    out = rx.export_b4(series, state, Path(where or ".").expanduser())
+                    self.notify(f"Wrote b4 external comments to {out}", timeout=6)
+            except (InputError, OSError) as exc:
+                self.notify(printable(str(exc)), severity="error", timeout=8)
+        self.app.push_screen(ExportDialog(default, self.app.repo or "", summary), done)
+
+    def action_only_reviewer(self) -> None:
+        row = self.message_pane.current_row
+        if self.reviewers is not None:
+            self.reviewers = None
+            self.notify("Showing every reviewer's comments.", timeout=2)
+        elif row is not None and row.comment is not None:
+            self.reviewers = {row.comment.author_email.lower()}
+            self.notify(f"Only {printable(row.comment.author)}'s comments (v again: everyone).", timeout=3)
+        else:
+            self.notify("Put the cursor on a reviewer's comment first.", timeout=3)
+            return
+        self.redraw()
+
+    # ------------------------------------------------------------------ fuzzing
+    def action_fuzz(self, whole_series: bool) -> None:
+        if any(w.group == "fuzz" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+               for w in self.workers):
+            self.notify("Already fuzzing: x stops it.", timeout=3)
+            return
+        patch = self._need_patch()
+        if patch is None:
+            return
+        if whole_series and patch.series is not None:
+            patches = [p for p in patch.series.patches]
+        else:
+            patches = [patch]
+        self.fuzz(patches)
+
+    @property
+    def workers(self):
+        return self.app.workers
+
+    @work(thread=True, group="fuzz", exclusive=True, exit_on_error=False)
+    def fuzz(self, patches: list[Patch]) -> int:
+        worker = get_current_worker()
+        found = 0
+        for i, patch in enumerate(patches, 1):
+            if worker.is_cancelled:
+                break
+            key = patch_key(patch)
+            rules = self.session.extractions.get(key)
+            if rules is None or isinstance(rules, Exception):
+                try:
+                    rules = analysis.extract(patch, self.app.kernel_tree)
+                except Exception as exc:
+                    self.app.call_from_thread(self.notify, f"{patch.label}: extraction failed: {exc}",
+                                              severity="error")
+                    continue
+                self.session.extractions[key] = rules
+            label = f"{patch.label} ({i}/{len(patches)})"
+
+            def progress(p: analysis.Progress, label=label, patch=patch) -> None:
+                self.app.call_from_thread(self._on_progress, patch, label, p)
+
+            run = analysis.PatchRun(patch, rules, index=patch.counter, total=patch.expected,
+                                    source=self.session.collection.source, budget=self.app.budget,
+                                    on_progress=progress, should_stop=lambda: worker.is_cancelled)
+            result = run.run()
+            found += len(result.findings)
+            self.app.call_from_thread(self._on_result, patch, result, run.stopped)
+        return found
+
+    def _on_progress(self, patch: Patch, label: str, p: analysis.Progress) -> None:
+        self.query_one(FuzzBar).running(label, p.done, p.total, len(p.findings))
+        known = self.session.findings.get(patch_key(patch), [])
+        if len(p.findings) > len(known):
+            self.session.findings[patch_key(patch)] = list(p.findings)
+            self._findings_changed(patch)
+
+    def _on_result(self, patch: Patch, result, stopped: bool) -> None:
+        self.session.findings[patch_key(patch)] = list(result.findings)
+        if not stopped:
+            self.session.results[patch_key(patch)] = result
+        self._findings_changed(patch)
+
+    def _findings_changed(self, patch: Patch) -> None:
+        self.thread.refresh_labels()
+        if self.patch is patch:
+            self.show_spec(patch)
+            if self.current is patch.message:
+                self.show_message(self.current, keep_cursor=True)
+
+    def action_stop_fuzz(self) -> None:
+        running = [w for w in self.app.workers if w.group == "fuzz" and w.state == WorkerState.RUNNING]
+        if not running:
+            self.notify("Nothing is being fuzzed.", timeout=2)
+            return
+        for w in running:
+            w.cancel()
+        self.notify("Stopping: findings so far are kept.", timeout=2)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "fuzz":
+            return
+        bar = self.query_one(FuzzBar)
+        if event.state == WorkerState.SUCCESS:
+            n = event.worker.result or 0
+            bar.idle(f"fuzzing done: {n} finding{'s' if n != 1 else ''} · 2 shows them")
+        elif event.state == WorkerState.CANCELLED:
+            bar.idle("fuzzing stopped · findings so far are kept · f starts again")
+        elif event.state == WorkerState.ERROR:
+            bar.idle(f"fuzzing failed: {printable(str(event.worker.error))}")
+
+
+def _results_from_steps(steps: list[str], n: int) -> list | None:
+    """(status, value) per step from check's readable steps (`read mm=0 vpn=0 -> 7`)."""
+    if len(steps) != n:
+        return None
+    out = []
+    for s in steps:
+        if " -> " not in s:
+            out.append(("ok", None))
+            continue
+        tail = s.rsplit(" -> ", 1)[1].strip()
+        try:
+            out.append(("ok", int(tail)))
+        except ValueError:
+            out.append((tail, None))
+    return out
+
+
+def _violation_step(text: str, n: int) -> int | None:
+    import re
+    m = re.search(r"\bstep (\d+)\b", text)
+    if m and int(m.group(1)) < n:
+        return int(m.group(1))
+    return n - 1 if n else None

@@ -1,0 +1,132 @@
+"""What one TUI session looks at: the loaded Collection, the reviewer's ReviewState,
+and the analysis results (extraction, findings) gathered so far.
+
+Only glue: reading input is review.inputs, extraction is review.extract, checking is
+review.check; this module orders what they return for display and caches it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from review.model import Collection, Message, Patch, Series, ThreadNode
+from review.review_state import ReviewState, patch_key
+
+
+@dataclass
+class Group:
+    """A top-level entry of the thread pane: one series version, or the rest."""
+    label: str
+    series: Series | None
+    threads: list[ThreadNode] = field(default_factory=list)
+
+
+def _subtree_msgids(node: ThreadNode) -> set[str]:
+    return {n.msgid for n in node.walk() if n.message is not None}
+
+
+def _version_order(collection: Collection) -> list[Series]:
+    """Series by chain (v1, v2, ... of one series together), chains in input order."""
+    seen: set[int] = set()
+    out: list[Series] = []
+    for s in collection.series:
+        if id(s) in seen:
+            continue
+        first = s
+        while first.previous is not None and id(first.previous) not in seen:
+            first = first.previous
+        cur: Series | None = first
+        while cur is not None and id(cur) not in seen:
+            seen.add(id(cur))
+            out.append(cur)
+            cur = cur.next
+    return out
+
+
+class ReviewSession:
+    def __init__(self, collection: Collection, state: ReviewState) -> None:
+        self.collection = collection
+        self.state = state
+        self._groups = self._build_groups()
+        self.messages: list[Message] = [n.message for g in self._groups for t in g.threads
+                                        for n in t.walk() if n.message is not None]
+        order = {m.msgid: i for i, m in enumerate(self.messages)}
+        self.patches: list[Patch] = sorted(
+            (p for p in collection.patches if p.message is None or p.message.msgid in order),
+            key=lambda p: order.get(p.message.msgid, -1) if p.message else -1)
+        self.findings: dict[str, list] = {}      # patch key -> review.report Finding list
+        self.results: dict[str, object] = {}     # patch key -> review.report PatchResult
+        self.extractions: dict[str, object] = {}  # patch key -> review.extract result
+
+    # ---------------------------------------------------------------- thread layout
+    def _build_groups(self) -> list[Group]:
+        roots = list(self.collection.threads)
+        taken: set[int] = set()
+        groups: list[Group] = []
+        for s in _version_order(self.collection):
+            prefix = " ".join(s.prefixes)
+            label = f"v{s.version}{' ' + prefix if prefix else ''}: {s.title}"
+            g = Group(label, s)
+            ids = {p.message.msgid for p in s.patches if p.message is not None}
+            if s.cover is not None:
+                ids.add(s.cover.msgid)
+            for i, r in enumerate(roots):
+                if i not in taken and _subtree_msgids(r) & ids:
+                    g.threads.append(r)
+                    taken.add(i)
+            groups.append(g)
+        rest = [r for i, r in enumerate(roots) if i not in taken]
+        if rest:
+            groups.append(Group("Other messages" if groups else "Messages", None, rest))
+        if self.collection.kind == "git" and not rest and not any(g.threads for g in groups):
+            groups = [Group("Commits", None, [])]
+        return [g for g in groups if g.threads] or groups[:1]
+
+    def groups(self) -> list[Group]:
+        return self._groups
+
+    # ---------------------------------------------------------------- lookups
+    def findings_for(self, patch: Patch) -> list:
+        return self.findings.get(patch_key(patch), [])
+
+    def add_findings(self, patch: Patch, findings: list) -> None:
+        self.findings.setdefault(patch_key(patch), []).extend(findings)
+
+    def series_of(self, msg: Message) -> Series | None:
+        if msg.patch is not None and msg.patch.series is not None:
+            return msg.patch.series
+        for s in self.collection.series:
+            if s.cover is msg:
+                return s
+        p = msg.replied_patch
+        return p.series if p is not None else None
+
+    def patch_of(self, msg: Message | None) -> Patch | None:
+        """The patch a message is about: the one it carries, else the one it answers."""
+        if msg is None:
+            return None
+        if msg.patch is not None:
+            return msg.patch
+        return msg.replied_patch
+
+    def next_message(self, msg: Message | None, step: int) -> Message | None:
+        if not self.messages:
+            return None
+        if msg is None or msg not in self.messages:
+            return self.messages[0]
+        i = self.messages.index(msg) + step
+        return self.messages[i] if 0 <= i < len(self.messages) else None
+
+    def next_patch(self, msg: Message | None, step: int) -> Patch | None:
+        mail_patches = [p for p in self.patches if p.message is not None and not p.inline]
+        if not mail_patches:
+            return None
+        current = self.patch_of(msg)
+        if current is None or current not in mail_patches:
+            # from a cover letter or a stray reply: the first patch after it
+            if msg is not None and msg in self.messages:
+                pos = self.messages.index(msg)
+                cands = [p for p in mail_patches if self.messages.index(p.message) * step > pos * step]
+                return cands[0] if step > 0 and cands else (cands[-1] if cands else None)
+            return mail_patches[0]
+        i = mail_patches.index(current) + step
+        return mail_patches[i] if 0 <= i < len(mail_patches) else None

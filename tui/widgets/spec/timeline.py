@@ -1,0 +1,151 @@
+"""A finding's trace as a timeline: a row per step, a column per process and per
+pin or reference (and the page it holds), the values read and written in the cells,
+the step where the clause broke marked.
+
+The layout is computed by `timeline_rows` (pure, tested on its own); the widget is a
+DataTable showing it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from tui.literal import printable
+
+REF_OPS = {"pin", "get", "unpin", "put", "dma_read", "dma_write"}
+
+
+@dataclass
+class TimelineModel:
+    columns: list[str]                         # "#", "mm0", "mm1", ..., "pin p0", ...
+    rows: list[list[Text]] = field(default_factory=list)
+    marked: int | None = None                  # row index of the violation
+
+
+def _arg(step: dict, name: str, default=None):
+    return step.get(name, default)
+
+
+def _res(result) -> str:
+    if result is None:
+        return ""
+    status, value = result
+    if status not in ("ok", None, ""):
+        return f" ⇒ {status}"
+    return f" → {value}" if value is not None else ""
+
+
+def _process_cell(step: dict, result) -> str:
+    op = step.get("op", "?")
+    vpn = _arg(step, "vpn")
+    if op == "write":
+        return f"W[{vpn}]={_arg(step, 'value')}" + (_res(result) if result and result[0] != "ok" else "")
+    if op == "read":
+        return f"R[{vpn}]" + _res(result)
+    if op == "fork":
+        return f"fork → mm{_arg(step, 'child')}"
+    if op in ("mmap", "munmap", "mprotect"):
+        n = _arg(step, "npages", 1)
+        extra = " thp" if step.get("thp") else ""
+        if op == "mprotect":
+            extra = " rw" if step.get("write") else " ro"
+        return f"{op} {vpn}+{n}{extra}" + _res(result)
+    if op == "madvise":
+        return f"{_arg(step, 'advice')} {vpn}+{_arg(step, 'npages', 1)}" + _res(result)
+    if op == "exit":
+        return "exit"
+    if op in ("pin", "get"):
+        kind = "pin " + ("rw" if step.get("write") else "ro") + (" lt" if step.get("longterm") else "") \
+            if op == "pin" else "get"
+        return f"{kind} [{vpn}] as {_arg(step, 'id')}" + _res(result)
+    if op == "ksm_merge":
+        return f"ksm [{vpn}]~mm{_arg(step, 'mm2')}[{_arg(step, 'vpn2')}]" + _res(result)
+    return f"{op} [{vpn}]" + _res(result) if vpn is not None else op + _res(result)
+
+
+def _ref_cell(step: dict, result) -> str:
+    op = step.get("op")
+    if op == "dma_write":
+        return f"dev W={_arg(step, 'value')}" + (_res(result) if result and result[0] != "ok" else "")
+    if op == "dma_read":
+        return "dev R" + _res(result)
+    if op in ("unpin", "put"):
+        return op
+    if op == "pin":
+        return ("rw" if step.get("write") else "ro") + (" longterm" if step.get("longterm") else "") \
+            + f" mm{_arg(step, 'mm')}[{_arg(step, 'vpn')}]"
+    if op == "get":
+        return f"get mm{_arg(step, 'mm')}[{_arg(step, 'vpn')}]"
+    return op or ""
+
+
+def timeline_rows(steps: list[dict], results: list | None = None, violated: int | None = None,
+                  clause: str = "") -> TimelineModel:
+    """steps: replay-format step objects; results: per step (status, value) or None."""
+    mms: list[int] = []
+    refs: list[str] = []
+    for s in steps:
+        for key in ("mm", "child", "mm2"):
+            v = s.get(key)
+            if isinstance(v, int) and v not in mms and not (key == "mm" and s.get("op") in ("unpin", "put")):
+                mms.append(v)
+        if s.get("op") in ("pin", "get") and s.get("id") is not None and str(s["id"]) not in refs:
+            refs.append(str(s["id"]))
+    mms.sort()
+    columns = ["#"] + [f"mm{m}" for m in mms] + [f"ref {r}" for r in refs] + ["seen"]
+    model = TimelineModel(columns)
+    for i, s in enumerate(steps):
+        result = results[i] if results is not None and i < len(results) else None
+        cells = [Text(str(i), style="dim")]
+        op = s.get("op")
+        for m in mms:
+            if op in ("dma_read", "dma_write", "unpin", "put"):
+                txt = ""
+            elif s.get("mm") == m:
+                txt = _process_cell(s, result)
+            elif op == "fork" and s.get("child") == m:
+                txt = "◀ born"
+            elif op == "ksm_merge" and s.get("mm2") == m:
+                txt = f"ksm [{s.get('vpn2')}]"
+            else:
+                txt = ""
+            cells.append(Text(printable(txt)))
+        for r in refs:
+            txt = _ref_cell(s, result) if op in REF_OPS and str(s.get("id")) == r else ""
+            cells.append(Text(printable(txt), style="cyan" if txt else ""))
+        seen = Text("")
+        if violated is not None and i == violated:
+            seen = Text(f"✗ {printable(clause)}", style="bold red")
+            model.marked = i
+        cells.append(seen)
+        if model.marked == i:
+            for c in cells[1:-1]:
+                c.stylize("bold")
+        model.rows.append(cells)
+    return model
+
+
+class Timeline(DataTable):
+    """Shows a TimelineModel; the violated step is highlighted and scrolled to."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(zebra_stripes=True, cursor_type="row", **kw)
+        self.model: TimelineModel | None = None
+
+    def show(self, model: TimelineModel) -> None:
+        self.model = model
+        self.clear(columns=True)
+        for c in model.columns:
+            self.add_column(c, key=c)
+        for row in model.rows:
+            self.add_row(*row)
+        if model.marked is not None:
+            self.move_cursor(row=model.marked, animate=False)
+
+    def show_text(self, text: str) -> None:
+        self.model = None
+        self.clear(columns=True)
+        self.add_column("trace")
+        self.add_row(Text(printable(text), style="dim"))

@@ -1,0 +1,34 @@
+"""The fuzz status line: what is being fuzzed, progress, findings so far, how to stop."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import ProgressBar, Static
+
+
+class FuzzBar(Horizontal):
+    DEFAULT_CLASSES = "idle"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="fuzz-label")
+        yield ProgressBar(total=100, show_eta=False, id="fuzz-progress")
+
+    def on_mount(self) -> None:
+        self.idle("f fuzz the patch · F the series · ? help")
+
+    def idle(self, text: str) -> None:
+        self.set_class(True, "idle")
+        self.query_one("#fuzz-label", Static).update(Text(text, style="dim"))
+
+    def running(self, label: str, done: float, total: float, findings: int) -> None:
+        self.set_class(False, "idle")
+        t = Text(end="")
+        t.append("fuzzing ", style="bold")
+        t.append(label)
+        t.append(f"  {findings} finding{'s' if findings != 1 else ''}",
+                 style="bold red" if findings else "dim")
+        t.append("  x stops", style="dim")
+        self.query_one("#fuzz-label", Static).update(t)
+        bar = self.query_one("#fuzz-progress", ProgressBar)
+        bar.update(total=max(total, 1), progress=min(done, total))

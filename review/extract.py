@@ -186,6 +186,8 @@ def extract_function(fn: CFunction, file: str, image: str, source: str, bind: Bi
     for i, db in enumerate(decisions or (None,)):
         w = Walker(fn, db, helpers, inline_ok)
         res = w.run()
+        if res.truncated:
+            fr.complete = False
         fr.inlined |= w.inlined
         fr.warnings += [x for x in res.warnings if x not in fr.warnings]
         used: set[str] = set()

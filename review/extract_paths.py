@@ -27,6 +27,11 @@ MAX_PATHS = 64
 MAX_NESTING = 120
 MAX_INLINE_DEPTH = 4
 MAX_INLINE_LINES = 200
+# A function bigger than this (branch points, conditions per path) is read up to the
+# limit and reported partial: path conditions grow with every branch.
+MAX_BRANCHES = 400
+MAX_CONJUNCTS = 120
+MAX_VARIABLES = 64
 
 
 @dataclass
@@ -66,6 +71,7 @@ class WalkResult:
     fallthrough: E.Expr = E.FALSE  # condition of reaching the end of the body
     unmodelled: list[Unmodelled] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    truncated: bool = False  # a size limit stopped the walk: the rules are partial
 
 
 class _PathEnd(Exception):
@@ -90,6 +96,8 @@ class Walker:
         self.markers = binding.markers if binding else ()
         self.inlined: set[str] = set()
         self.relevant = relevant_variables(fn.body)
+        self.branches = 0
+        self._vars_warned = False
 
     # ---------------------------------------------------------------- entry
     def run(self) -> WalkResult:
@@ -269,11 +277,31 @@ class Walker:
         for st in states:
             env = dict(st.env)
             for name, rhs in assigned:
+                if name not in env and len(env) >= MAX_VARIABLES:
+                    if not self._vars_warned:
+                        self._vars_warned = True
+                        self.result.warnings.append(
+                            f"{self.fn.name}: line {self.fn.file_line(node)}: more than {MAX_VARIABLES} local "
+                            f"variables reach conditions: later ones are read as unmodelled")
+                    continue
                 env[name] = Lazy(rhs, dict(env))
             out.append(PathState(st.pc, env))
         return out
 
+    def _over_budget(self, node: Node, states: list[PathState]) -> bool:
+        self.branches += 1
+        big = self.branches > MAX_BRANCHES or any(
+            type(s.pc) is E.And and len(s.pc.args) > MAX_CONJUNCTS for s in states)
+        if big and not self.result.truncated:
+            self.result.truncated = True
+            self.result.warnings.append(
+                f"{self.fn.name}: line {self.fn.file_line(node)}: more than {MAX_BRANCHES} branches or "
+                f"{MAX_CONJUNCTS} conditions on one path: the rest of the function is not read (partial)")
+        return big
+
     def _if(self, node: Node, states: list[PathState], depth: int) -> list[PathState]:
+        if self._over_budget(node, states):
+            return []
         cond_node = node.child_by_field_name("condition")
         self._assertions_in(cond_node, states)
         cons = node.child_by_field_name("consequence")
@@ -293,6 +321,8 @@ class Walker:
         return _join(out + else_states)
 
     def _loop(self, node: Node, states: list[PathState], depth: int) -> list[PathState]:
+        if self._over_budget(node, states):
+            return []
         cond_node = node.child_by_field_name("condition")
         body = node.child_by_field_name("body")
         if cond_node is not None:

@@ -174,20 +174,19 @@ def mk_not(a: E.Expr) -> E.Expr:
 
 def mk_and(*args: E.Expr) -> E.Expr:
     out: list[E.Expr] = []
+    seen: set[E.Expr] = set()
     for a in args:
-        if type(a) is E.And:
-            parts = a.args
-        else:
-            parts = (a,)
+        parts = a.args if type(a) is E.And else (a,)
         for p in parts:
             if type(p) is E.Const:
                 if not p.value:
                     return E.FALSE
                 continue
-            if p not in out:
+            if p not in seen:
+                seen.add(p)
                 out.append(p)
     for p in out:
-        if mk_not(p) in out:
+        if mk_not(p) in seen:
             return E.FALSE
     if not out:
         return E.TRUE
@@ -196,6 +195,7 @@ def mk_and(*args: E.Expr) -> E.Expr:
 
 def mk_or(*args: E.Expr) -> E.Expr:
     out: list[E.Expr] = []
+    seen: set[E.Expr] = set()
     for a in args:
         parts = a.args if type(a) is E.Or else (a,)
         for p in parts:
@@ -203,10 +203,11 @@ def mk_or(*args: E.Expr) -> E.Expr:
                 if p.value:
                     return E.TRUE
                 continue
-            if p not in out:
+            if p not in seen:
+                seen.add(p)
                 out.append(p)
     for p in out:
-        if mk_not(p) in out:
+        if mk_not(p) in seen:
             return E.TRUE
     out = _merge_complements(out)
     out = _absorb_negations(out)

@@ -62,6 +62,10 @@ class Finding:
     #   "patched": [["fork.anon_pte", "copy"]]}]
     outcome_differences: list = field(default_factory=list)
     seed: int | None = None           # the seed of the run that found it
+    # how the clause was broken, when one clause covers different bugs: e.g. for
+    # pin-coherence "R/O pin" vs "R/O longterm pin of never-written memory", for
+    # no-foreign-data "process write" vs "device write" (spec.contract.Contract.variant)
+    variant: str = ""
 
     def __post_init__(self) -> None:
         if not self.kind:
@@ -86,6 +90,8 @@ class Finding:
             "mode": self.mode,
             "trace": self.trace,
         }
+        if self.variant:
+            out["variant"] = self.variant
         if self.mode == "differential":
             out["difference"] = self.difference
             out["outcome_differences"] = self.outcome_differences
@@ -100,12 +106,14 @@ class Finding:
             step=obj["step"], rulesets=tuple(obj["rulesets"]), mode=obj.get("mode", "invariants"),
             kind=obj.get("kind", ""), difference=obj.get("difference"),
             outcome_differences=list(obj.get("outcome_differences", [])), seed=obj.get("seed"),
+            variant=obj.get("variant", ""),
         )
 
     def text(self) -> str:
         """Readable block: the clause, the message, the numbered steps (the failing
         one marked)."""
-        head = f"{self.clause} ({self.kind}) on {' vs '.join(self.rulesets)}: {self.message}"
+        how = f" [{self.variant}]" if self.variant else ""
+        head = f"{self.clause}{how} ({self.kind}) on {' vs '.join(self.rulesets)}: {self.message}"
         lines = [head]
         for i, s in enumerate(self.steps):
             mark = "  <-" if i == self.step else ""

@@ -63,6 +63,7 @@ class Ref:
     longterm: bool
     taken: int           # step index
     coherent: bool       # pin-coherence is promised while bound
+    fresh: bool = False  # taken on never-written memory (the shared zero page)
     bound: bool = True
     unbound_at: int | None = None
     held: set = field(default_factory=set)     # values of (mm, vpn) while bound
@@ -104,7 +105,7 @@ class Contract:
         c._bound = {}
         for r in self.refs.values():
             n = Ref(r.id, r.kind, r.mm, r.vpn, r.write, r.longterm, r.taken, r.coherent,
-                    r.bound, r.unbound_at, set(r.held), set(r.device))
+                    r.fresh, r.bound, r.unbound_at, set(r.held), set(r.device))
             c.refs[n.id] = n
             if n.bound:
                 c._bound.setdefault((n.mm, n.vpn), []).append(n)
@@ -141,6 +142,38 @@ class Contract:
             out.append("pin-coherence")
         return out
 
+    def variant(self, clause: str, step: Step, value: Any) -> str:
+        """A short label telling apart different bugs behind one clause, for a `read`
+        or `dma_read` of `value` (the fuzzer shrinks each separately, so that e.g. a
+        stale R/O pin of the zero page does not hide a stale R/O pin of a page shared
+        after fork). Empty for other clauses."""
+        if clause == "pin-coherence":
+            if step.op == "read":
+                return "holder read"
+            r = self.refs.get(step.args["id"])
+            if r is None:
+                return ""
+            if r.write:
+                return "R/W pin"
+            kind = "R/O longterm pin" if r.longterm else "R/O pin"
+            return kind + (" of never-written memory" if r.fresh else "")
+        if clause in ("no-foreign-data", "isolation"):
+            if value == 0:
+                origin = "zero"
+            elif (o := self.origin.get(value)) is None:
+                origin = "unknown value"
+            elif o[3].startswith("the device"):
+                origin = "device write"
+            elif step.op == "read" and o[0] == step.args["mm"]:
+                origin = "own old value"
+            else:
+                origin = "process write"
+            if clause == "no-foreign-data":
+                r = self.refs.get(step.args.get("id", ""))
+                return f"{'FOLL_GET' if r is not None and r.kind == 'get' else 'pin'} sees {origin}"
+            return origin
+        return ""
+
     def _holds_coherent_pin(self, mm: int, vpn: int) -> bool:
         return any(r.coherent for r in self._bound.get((mm, vpn), ()))
 
@@ -161,7 +194,10 @@ class Contract:
         if self._snapshot is not None:
             self._check_no_loss(index, step, kernel, out)
             self._snapshot = None
-        if result.status == "ok":
+        status = result.status
+        # madvise over a range with holes fails with ENOMEM after advising the mapped
+        # part (madvise_walk_vmas: unmapped_error), so its effects still apply.
+        if status == "ok" or (status == "ENOMEM" and step.op == "madvise"):
             handler = _HANDLERS.get(step.op)
             if handler is not None:
                 handler(self, index, step.args, result, out)
@@ -171,7 +207,8 @@ class Contract:
         lost = []
         for (mm, vpn), before in self._snapshot.items():
             after = kernel.peek(mm, vpn)
-            if after != before:
+            # peek gives None for a page never faulted in: it reads as zero
+            if (after or 0) != (before or 0):
                 lost.append(f"mm {mm} vpn {vpn}: {before} -> {after}")
         if lost:
             more = f" (+{len(lost) - 3} more)" if len(lost) > 3 else ""
@@ -305,10 +342,11 @@ class Contract:
             return
         write = kind == "pin" and a["write"]
         longterm = kind == "pin" and a["longterm"]
+        fresh = vpn not in p.written
         if write:
             p.written.add(vpn)   # FOLL_WRITE faults a real page in
         coherent = kind == "pin" and (write or longterm or vpn in p.written)
-        r = Ref(id, kind, mm, vpn, write, longterm, index, coherent)
+        r = Ref(id, kind, mm, vpn, write, longterm, index, coherent, fresh)
         r.held.add(p.mem[vpn])
         self.refs[id] = r
         self._bound.setdefault((mm, vpn), []).append(r)
@@ -347,13 +385,25 @@ class Contract:
         if r is None:
             return
         value = a["value"]
-        r.device.add(value)
+        # The device writes into the page the pin holds. Other references its holder
+        # took on the same address while this pin was bound may hold that very page,
+        # so the value is theirs to see too (not foreign).
+        for other in self.refs.values():
+            if other.mm == r.mm and other.vpn == r.vpn and _overlap(r, other):
+                other.device.add(value)
         self.origin.setdefault(value, (r.mm, r.vpn, index, f"the device wrote through {r.id} for"))
         if r.bound and r.write:
             p = self.procs.get(r.mm)
             if p is not None and r.vpn in p.mem:
                 p.mem[r.vpn] = value
                 self._set(index, r.mm, r.vpn, value)
+
+
+def _overlap(a: Ref, b: Ref) -> bool:
+    """Were both bound at some moment? (a window is [taken, unbound_at))"""
+    a_end = a.unbound_at if not a.bound else None
+    b_end = b.unbound_at if not b.bound else None
+    return (b_end is None or a.taken < b_end) and (a_end is None or b.taken < a_end)
 
 
 _HANDLERS = {

@@ -210,3 +210,55 @@ def test_clone_is_independent():
     assert c.logical(0, 0) == 5 and d.logical(0, 0) == 6
     assert c.dma_violations("p", 6) == ["no-foreign-data", "pin-coherence"]
     assert d.dma_violations("p", 6) == []
+
+
+def test_madvise_over_a_hole_still_advises_the_mapped_part():
+    seen = run(MMAP, step("write", mm=0, vpn=1, value=5),
+               (step("madvise", mm=0, vpn=1, npages=4, advice="dontneed"), R("ENOMEM")),
+               read(0, 1, 0))
+    assert ids(seen) == []
+
+
+def test_device_write_through_a_sibling_pin_on_the_same_page_is_not_foreign():
+    seen = run(MMAP, pin(0, 0, "w", write=True), pin(0, 0, "r"),
+               step("munmap", mm=0, vpn=0, npages=1), step("dma_write", id="w", value=9),
+               dma_read("r", 9))
+    assert ids(seen) == []
+    # a pin taken after the writer was unbound cannot share its page
+    seen = run(MMAP, pin(0, 0, "w", write=True), step("munmap", mm=0, vpn=0, npages=1),
+               step("mmap", mm=0, vpn=0, npages=1), pin(0, 0, "r"),
+               step("dma_write", id="w", value=9), dma_read("r", 9))
+    assert seen[-1] == ["no-foreign-data"]
+
+
+def test_no_loss_treats_a_never_faulted_page_as_zero():
+    class K(FakeKernel):
+        def peek(self, mm, vpn):
+            return self.mem.get((mm, vpn))      # None: nothing faulted in
+    k = K()
+    c = Contract()
+    c.before(MMAP, k)
+    c.observe(0, MMAP, R(), k)
+    s = step("madvise", mm=0, vpn=0, npages=1, advice="collapse")
+    c.before(s, k)
+    k.mem[(0, 0)] = 0
+    assert c.observe(1, s, R(), k) == []
+
+
+def test_variants_tell_bugs_behind_one_clause_apart():
+    c = Contract()
+    steps = [MMAP, step("write", mm=0, vpn=1, value=5), pin(0, 0, "z", longterm=True),
+             pin(0, 1, "r"), pin(0, 1, "w", write=True), step("get", mm=0, vpn=1, id="g"),
+             step("dma_write", id="w", value=7)]
+    for i, s in enumerate(steps):
+        c.observe(i, s, R())
+    dma = step("dma_read", id="z")
+    assert c.variant("pin-coherence", dma, 0) == "R/O longterm pin of never-written memory"
+    assert c.variant("pin-coherence", step("dma_read", id="r"), 5) == "R/O pin"
+    assert c.variant("pin-coherence", step("dma_read", id="w"), 5) == "R/W pin"
+    assert c.variant("pin-coherence", step("read", mm=0, vpn=1), 5) == "holder read"
+    assert c.variant("no-foreign-data", step("dma_read", id="g"), 5) == "FOLL_GET sees process write"
+    assert c.variant("no-foreign-data", step("dma_read", id="r"), 7) == "pin sees device write"
+    assert c.variant("isolation", step("read", mm=0, vpn=1), 0) == "zero"
+    assert c.variant("isolation", step("read", mm=0, vpn=1), 5) == "own old value"
+    assert c.variant("no-loss", step("read", mm=0, vpn=1), 5) == ""

@@ -39,14 +39,13 @@ def _open(repo_path: str):
 
 
 def _git_error(exc) -> str:
-    text = (getattr(exc, "stderr", "") or str(exc)).strip()
-    for line in text.splitlines():
-        line = line.strip().strip("'").strip()
-        if line.startswith("stderr:"):
-            line = line[7:].strip().strip("'")
-        if line.startswith(("fatal:", "error:")):
-            return line.split(":", 1)[1].strip()
-    return text.splitlines()[-1][:120] if text else "git failed"
+    """git's own 'fatal: ...' reason out of gitpython's multi-line exception text."""
+    text = str(getattr(exc, "stderr", "") or exc)
+    m = re.search(r"(?:fatal|error): (.*?)'?\s*$", text, re.M)
+    if m:
+        return m.group(1).strip()
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    return lines[-1][:120] if lines else "git failed"
 
 
 def resolve_range(repo, rev_range: str) -> list[str]:

@@ -47,7 +47,7 @@ LineKind = Literal["context", "added", "removed"]
 Side = Literal["pre", "post"]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class SubjectInfo:
     """What the [PATCH ...] brackets of a subject say (from liblore's parse_patch_subject)."""
 
@@ -73,8 +73,11 @@ class SubjectInfo:
     def is_resend(self) -> bool:
         return any(p.upper() == "RESEND" for p in self.prefixes)
 
+    def __repr__(self) -> str:
+        return f"SubjectInfo(v{self.version} {self.counter}/{self.expected} {self.title!r})"
 
-@dataclass(eq=False)
+
+@dataclass(eq=False, repr=False)
 class Message:
     """One mail (or one git commit presented as a mail-less patch: then there is no Message)."""
 
@@ -108,8 +111,11 @@ class Message:
     def is_reply(self) -> bool:
         return bool(self.in_reply_to) or bool(self.subject_info and self.subject_info.is_reply)
 
+    def __repr__(self) -> str:
+        return f"Message(<{self.msgid}> {self.subject[:60]!r})"
 
-@dataclass(eq=False)
+
+@dataclass(eq=False, repr=False)
 class ThreadNode:
     """A node of the reply tree. `message` is None for an absent message (a placeholder
     for an msgid that others answer or reference but that the input lacks)."""
@@ -137,8 +143,11 @@ class ThreadNode:
         for child in self.children:
             yield from child.walk()
 
+    def __repr__(self) -> str:
+        return f"ThreadNode(<{self.msgid}>{' missing' if self.message is None else ''}, {len(self.children)} children)"
 
-@dataclass(eq=False)
+
+@dataclass(eq=False, repr=False)
 class DiffLine:
     kind: LineKind
     text: str  # without the leading ' ', '+' or '-'
@@ -147,8 +156,11 @@ class DiffLine:
     index: int = 0  # position within the hunk's lines
     no_newline: bool = False  # followed by "\ No newline at end of file"
 
+    def __repr__(self) -> str:
+        return f"DiffLine({self.kind} -{self.old_lineno} +{self.new_lineno} {self.text[:50]!r})"
 
-@dataclass(eq=False)
+
+@dataclass(eq=False, repr=False)
 class Hunk:
     """One @@ hunk. pre_lines/post_lines map file line number -> text."""
 
@@ -182,8 +194,11 @@ class Hunk:
     def removed(self) -> list[DiffLine]:
         return [ln for ln in self.lines if ln.kind == "removed"]
 
+    def __repr__(self) -> str:
+        return f"Hunk({self.header[:70]!r}, {len(self.lines)} lines)"
 
-@dataclass(eq=False)
+
+@dataclass(eq=False, repr=False)
 class FileDiff:
     old_path: str | None  # None for a new file
     new_path: str | None  # None for a deleted file
@@ -211,8 +226,11 @@ class FileDiff:
     def removed_count(self) -> int:
         return sum(len(h.removed) for h in self.hunks)
 
+    def __repr__(self) -> str:
+        return f"FileDiff({self.status} {self.path!r}, {len(self.hunks)} hunks)"
 
-@dataclass(eq=False)
+
+@dataclass(eq=False, repr=False)
 class Trailer:
     """A `Name: value` trailer, with the message that offered it."""
 
@@ -229,8 +247,11 @@ class Trailer:
     def key(self) -> str:
         return self.name.lower()
 
+    def __repr__(self) -> str:
+        return f"Trailer({self.name}: {self.value!r})"
 
-@dataclass(eq=False)
+
+@dataclass(eq=False, repr=False)
 class Anchor:
     """Where a quoted passage sits in a patch: one file, one hunk, a span of its lines."""
 
@@ -253,8 +274,11 @@ class Anchor:
     def path(self) -> str:
         return self.file.path
 
+    def __repr__(self) -> str:
+        return f"Anchor({self.path}:{self.line} {self.side} in {self.hunk.header[:40]!r})"
 
-@dataclass(eq=False)
+
+@dataclass(eq=False, repr=False)
 class ReviewComment:
     """A reviewer's own words in a reply, after the quoted passage they answer."""
 
@@ -273,8 +297,11 @@ class ReviewComment:
     def author_email(self) -> str:
         return self.message.author_email
 
+    def __repr__(self) -> str:
+        return f"ReviewComment(<{self.message.msgid}> {self.text[:40]!r} @ {self.anchor!r})"
 
-@dataclass(eq=False)
+
+@dataclass(eq=False, repr=False)
 class Patch:
     """A patch: from a mail ([PATCH n/m], stand-alone, or inline in a reply) or a commit."""
 
@@ -320,8 +347,11 @@ class Patch:
                 return f
         return None
 
+    def __repr__(self) -> str:
+        return f"Patch({self.label} {self.title[:60]!r})"
 
-@dataclass(eq=False)
+
+@dataclass(eq=False, repr=False)
 class Series:
     """One posted version of a series: cover letter (if any) and patches in counter order."""
 
@@ -349,8 +379,11 @@ class Series:
     def is_rfc(self) -> bool:
         return any(p.upper() == "RFC" for p in self.prefixes)
 
+    def __repr__(self) -> str:
+        return f"Series(v{self.version} {self.title[:60]!r}, {len(self.patches)}/{self.expected})"
 
-@dataclass(eq=False)
+
+@dataclass(eq=False, repr=False)
 class Collection:
     """Everything one INPUT held."""
 
@@ -379,3 +412,6 @@ class Collection:
         """Comments whose author's email or name contains `who` (case-insensitive)."""
         w = who.lower()
         return [c for c in self.comments if w in c.message.author.lower()]
+
+    def __repr__(self) -> str:
+        return f"Collection({self.source!r}, {len(self.messages)} messages, {len(self.patches)} patches)"

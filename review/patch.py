@@ -290,6 +290,34 @@ def parse_diff(diff: str) -> tuple[list[FileDiff], list[str]]:
     return files, warnings
 
 
+_INBODY = re.compile(r"^(From|Date|Subject): ?(.*)$")
+
+
+def take_inbody_headers(body: str) -> tuple[list[tuple[str, str]], str]:
+    """In-body From:/Date:/Subject: at the top of a patch, folded lines unfolded.
+
+    Ours because liblore's split_body_parts reads them with its trailer reader,
+    which does not know header folding: a wrapped 'Subject: [PATCH] long title\n
+    continued' is then taken for commit-message text.
+    """
+    lines = body.split("\n")
+    headers: list[tuple[str, str]] = []
+    i = 0
+    while i < len(lines):
+        m = _INBODY.match(lines[i])
+        if not m:
+            break
+        value = m.group(2)
+        i += 1
+        while i < len(lines) and lines[i][:1] in (" ", "\t") and lines[i].strip():
+            value += " " + lines[i].strip()
+            i += 1
+        headers.append((m.group(1), value))
+    if not headers or (i < len(lines) and lines[i].strip()):
+        return [], body  # not a header block: leave the text alone
+    return headers, "\n".join(lines[i:]).lstrip("\n")
+
+
 # --- building Patch objects ---------------------------------------------------------
 
 
@@ -298,9 +326,10 @@ def build_patch(body: str, *, title: str, author: tuple[str, str]) -> Patch:
     lines = body.split("\n")
     if lines and _FORMAT_PATCH_FROM.match(lines[0]):
         body = "\n".join(lines[1:])
+    inbody, body = take_inbody_headers(body)
     parts = split_patch_body(body)
     name, email_addr = author
-    for hname, value in parts["githeaders"]:
+    for hname, value in inbody + parts["githeaders"]:
         key = hname.lower()
         if key == "from":
             import email.utils

@@ -34,6 +34,12 @@ def _date_key(msg: Message | None) -> tuple:
     return (d, msg.index)
 
 
+def _aware(d: _dt.datetime | None) -> _dt.datetime:
+    if d is None:
+        return _EPOCH
+    return d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)
+
+
 def _node_key(node: ThreadNode) -> tuple:
     if node.message is not None:
         return _date_key(node.message)
@@ -241,8 +247,13 @@ def build_series(messages: list[Message], emails: dict[str, EmailMessage]) -> tu
         present = {q.counter for q in s.patches}
         s.missing = [i for i in range(1, s.expected + 1) if i not in present] if s.expected > 1 else []
         s.change_id = _change_id(s)
+        dates = [m.date for m in ([s.cover] if s.cover else []) + [q.message for q in s.patches] if m and m.date]
+        if dates:
+            s.date = min(dates, key=_aware)
     _link_versions(order)
     mark_covers(order)
+    # Series in posting order, whatever order the input held the mails in.
+    order.sort(key=lambda s: (_aware(s.date), s.version))
 
     # Inline patches in replies, then trailers.
     inline: list[Patch] = []
@@ -324,7 +335,7 @@ def _link_versions(series: list[Series]) -> None:
     for key, group in by_key.items():
         if len(group) < 2:
             continue
-        group.sort(key=lambda s: (s.version, s.date if s.date and s.date.tzinfo else _EPOCH))
+        group.sort(key=lambda s: (s.version, _aware(s.date)))
         for older, newer in zip(group, group[1:]):
             older.next, newer.previous = newer, older
             newer.linked_by = key[0]  # type: ignore[assignment]

@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/check_bench.py [--workers N] [--budget S] [--corpus]
 
-The series is built from the fixture patches (fixtures/patches/*.patch, written
-against fixtures/ctree), cycled to 15 mails numbered [PATCH n/15] in one mbox, so
-every patch has rules to extract and fuzz. Prints the wall-clock time of the whole
+The series is a git range over the fixture C tree (fixtures/ctree): the fixture
+patches (fixtures/patches/*.patch) each followed by its revert, to 15 commits, so that
+every commit applies and has whole functions to extract and fuzz. Prints the wall-clock time of the whole
 check, the time per patch (min/median/max) and the findings. Target: under 60 s on
 2 cores with the default budget. `--corpus` also times the real thread
 (../shared/corpus) when it is present. Not part of the test suite.
@@ -12,8 +12,6 @@ check, the time per patch (min/median/max) and the findings. Target: under 60 s 
 from __future__ import annotations
 
 import argparse
-import email
-import email.policy
 import statistics
 import sys
 import tempfile
@@ -26,35 +24,40 @@ sys.path.insert(0, str(ROOT))
 from review import check as C  # noqa: E402
 
 
-def build_series(n: int = 15) -> bytes:
-    sources = sorted((ROOT / "fixtures" / "patches").glob("*.patch"))
-    if not sources:
-        raise SystemExit("fixtures/patches/*.patch not found")
-    out = []
-    for i in range(1, n + 1):
-        src = sources[(i - 1) % len(sources)]
-        msg = email.message_from_bytes(src.read_bytes(), policy=email.policy.compat32)
-        subject = " ".join(str(msg.get("Subject", src.stem)).split())
-        if subject.startswith("["):
-            subject = subject.split("]", 1)[1].strip()
-        del msg["Subject"]
-        msg["Subject"] = f"[PATCH {i}/{n}] {subject} (copy {i})"
-        del msg["Message-Id"]
-        msg["Message-Id"] = f"<bench-{i}@mmreview.invalid>"
-        if i > 1:
-            del msg["In-Reply-To"]
-            msg["In-Reply-To"] = "<bench-1@mmreview.invalid>"
-        text = msg.as_bytes()
-        out.append(b"From mboxrd@z Thu Jan  1 00:00:00 1970\n" + text.rstrip(b"\n") + b"\n\n")
-    return b"".join(out)
+def build_repo(where: Path, n: int = 15) -> str:
+    """A git repository with the fixture C tree and a series of n commits on top:
+    each fixture patch, then its revert, and so on (reverts are patches too, and
+    they keep every commit applicable). Returns the range."""
+    import shutil
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(where), *args], check=True, capture_output=True,
+                              text=True).stdout.strip()
+    shutil.copytree(ROOT / "fixtures" / "ctree", where)
+    git("init", "-q")
+    git("config", "user.email", "bench@example.org")
+    git("config", "user.name", "bench")
+    git("add", "-A")
+    git("commit", "-q", "-m", "base")
+    base = git("rev-parse", "HEAD")
+    sources = [p for p in sorted((ROOT / "fixtures" / "patches").glob("*.patch"))
+               if "hostile" not in p.name]
+    i = 0
+    while int(git("rev-list", "--count", f"{base}..HEAD")) < n:
+        git("am", "-q", str(sources[i % len(sources)]))
+        if int(git("rev-list", "--count", f"{base}..HEAD")) < n:
+            git("revert", "--no-edit", "HEAD")
+        i += 1
+    return f"{base}..HEAD"
 
 
-def run(inputs: list[str], budget: float, workers: int, label: str) -> None:
+def run(inputs: list[str], budget: float, workers: int, label: str, repo: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         opts = C.Options(budget=budget, max_examples=C.DEFAULT_MAX_EXAMPLES, seed=0,
                          out_dir=Path(tmp) / "traces")
         t0 = time.monotonic()
-        report, _ = C.check(inputs, opts, workers=workers)
+        report, _ = C.check(inputs, opts, workers=workers, repo=repo)
         wall = time.monotonic() - t0
     per = [p.seconds for p in report.patches]
     fuzzed = [p.seconds for p in report.patches if not p.skipped]
@@ -75,9 +78,9 @@ def main() -> int:
     ap.add_argument("--corpus", action="store_true")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        mbox = Path(tmp) / "series.mbox"
-        mbox.write_bytes(build_series(15))
-        run([str(mbox)], a.budget, a.workers, "15-patch fixture series")
+        repo = Path(tmp) / "linux"
+        rng = build_repo(repo, 15)
+        run([rng], a.budget, a.workers, "15-patch series (git range over fixtures/ctree)", str(repo))
     corpus = ROOT.parent / "shared" / "corpus" / "cow-fixes-part2-v1.mbox"
     if a.corpus and corpus.is_file():
         run([str(corpus)], a.budget, a.workers, "real thread (cow-fixes-part2-v1)")

@@ -122,6 +122,10 @@ class PatchChecker:
                 text = f"removed by the patch: {text}"
             if also is not None:
                 text += f"; decided instead: {rule_text(also)} at {_where(also)}"
+                ap = getattr(also, "provenance", None)
+                if ap is not None:
+                    f.related.append({"file": ap.file, "line": ap.line, "image": ap.image,
+                                      "message": f"decided instead: {rule_text(also)}"})
             f.rule = text
         if prov is not None:
             f.file, f.line, f.image, f.function = prov.file, prov.line, prov.image, prov.function

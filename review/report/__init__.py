@@ -86,6 +86,9 @@ class Finding:
     replay: str = ""           # the command that replays it
     steps: list[str] = field(default_factory=list)  # readable step list, with results
     detail: str = ""           # more lines (differences, valuations)
+    # other places that matter: [{"file", "line", "image", "message"}], e.g. the
+    # post-image rule that decided when the finding points at a removed line
+    related: list[dict] = field(default_factory=list)
 
     @property
     def fails(self) -> bool:
@@ -103,6 +106,7 @@ class Finding:
             "mail_line": self.mail_line, "function": self.function, "rule": self.rule,
             "mode": self.mode, "trace": self.trace, "trace_file": self.trace_file,
             "replay": self.replay, "steps": list(self.steps), "detail": self.detail,
+            "related": list(self.related),
         }
 
 

@@ -43,14 +43,43 @@ def _rule(fid: str) -> dict:
     return rule
 
 
-def _location(f: Finding, message: str | None = None) -> dict:
+def _physical(file: str, line: int, message: str | None = None) -> dict:
     loc: dict = {"physicalLocation": {
-        "artifactLocation": {"uri": f.file or "PATCH", "uriBaseId": "%SRCROOT%"},
-        "region": {"startLine": max(1, f.line or 1)},
+        "artifactLocation": {"uri": file or "PATCH", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": max(1, line or 1)},
     }}
     if message:
         loc["message"] = {"text": message}
     return loc
+
+
+def _primary(f: Finding) -> tuple[str, int]:
+    """Code scanning shows results on the analysed commit, the post-image: a finding
+    that points at a removed line is shown at the post-image rule that decided
+    instead, when there is one (the removed line goes to relatedLocations)."""
+    if f.image == "pre":
+        for r in f.related:
+            if r.get("image") == "post":
+                return r["file"], r["line"]
+    return f.file, f.line
+
+
+def _location(f: Finding, message: str | None = None) -> dict:
+    file, line = _primary(f)
+    return _physical(file, line, message)
+
+
+def _related(f: Finding) -> list[dict]:
+    out = []
+    if f.image == "pre" and _primary(f) != (f.file, f.line):
+        out.append(_physical(f.file, f.line,
+                             f"removed by the patch (line {f.line} of the pre-image)"))
+    for r in f.related:
+        if (r.get("file"), r.get("line")) != _primary(f):
+            out.append(_physical(r["file"], r["line"], one_line(r.get("message", ""))))
+    for i, loc in enumerate(out):
+        loc["id"] = i
+    return out
 
 
 def _fingerprint(f: Finding, patch_subject: str) -> str:
@@ -72,6 +101,7 @@ def _result(f: Finding, rule_index: int, patch_label: str, patch_subject: str) -
         "level": _LEVEL[f.severity],
         "message": {"text": text},
         "locations": [_location(f)],
+        "relatedLocations": _related(f),
         "partialFingerprints": {"mmreviewFinding/v1": _fingerprint(f, patch_subject)},
         "properties": {"mode": f.mode, "patch": patch_label, "image": f.image},
     }

@@ -96,6 +96,22 @@ def test_sarif_schema_rejects_a_broken_document(fixtures_dir):
         jsonschema.Draft4Validator(schema).validate(doc)
 
 
+def test_sarif_puts_removed_lines_beside_the_post_image(fixtures_dir):
+    """A finding at a removed line is shown on the analysed (post-image) file at the
+    rule that decided instead; the removed line is a related location."""
+    schema = json.loads((fixtures_dir / "sarif" / "sarif-schema-2.1.0.json").read_text())
+    r = _report()
+    f = r.patches[0].findings[0]
+    f.image, f.line = "pre", 22
+    f.related = [{"file": "mm/memory.c", "line": 45, "image": "post", "message": "decided instead: true -> share"}]
+    doc = json.loads(render(r, "sarif"))
+    jsonschema.Draft4Validator(schema).validate(doc)
+    res = doc["runs"][0]["results"][0]
+    assert res["locations"][0]["physicalLocation"]["region"]["startLine"] == 45
+    rel = res["relatedLocations"]
+    assert rel[0]["physicalLocation"]["region"]["startLine"] == 22 and "removed" in rel[0]["message"]["text"]
+
+
 def test_sarif_respects_github_limits(monkeypatch):
     monkeypatch.setattr(sarif_mod, "MAX_RESULTS", 2)
     monkeypatch.setattr(sarif_mod, "MAX_FLOW_STEPS", 3)

@@ -20,7 +20,7 @@ from tree_sitter import Node
 from spec import expr as E
 from review.bindings import DecisionBinding, Marker
 from review.cparse import CFunction, text
-from review.vocab import TRANSPARENT, Converter, Lazy, Unmodelled, mk_and, mk_not, mk_or
+from review.vocab import TRANSPARENT, Converter, Lazy, Unmodelled, level_condition, mk_and, mk_not, mk_or
 
 ASSERT_RE = re.compile(r"^(?:VM_BUG_ON\w*|VM_WARN_ON\w*|WARN_ON\w*|WARN|WARN_ONCE|BUG_ON)$")
 MAX_PATHS = 64
@@ -97,6 +97,7 @@ class Walker:
         self.inlined: set[str] = set()
         self.relevant = relevant_variables(fn.body)
         self.branches = 0
+        self._breaks: list[list[PathState]] = []
         self._vars_warned = False
 
     # ---------------------------------------------------------------- entry
@@ -245,7 +246,11 @@ class Walker:
                 else:
                     self.pending.setdefault(label, []).append(st)
             return []
-        if t in ("break_statement", "continue_statement"):
+        if t == "break_statement":
+            if self._breaks:
+                self._breaks[-1].extend(states)
+            return []
+        if t == "continue_statement":
             return []
         if t in ("for_statement", "while_statement", "do_statement", "switch_statement"):
             return self._loop(node, states, depth)
@@ -330,16 +335,50 @@ class Walker:
         inside = []
         for st in states:
             c = self._cond(cond_node, st) if cond_node is not None and node.type != "switch_statement" else E.TRUE
+            if node.type in ("for_statement", "do_statement") and E.free_atoms(c) and not E.atoms(c):
+                # a counter over the pages of a batch (i < nr_pages): the model decides
+                # one page at a time, so the first iteration is the one that matters
+                c = E.TRUE
             if c != E.FALSE:
                 inside.append(PathState(mk_and(st.pc, c), st.env))
+        if node.type == "switch_statement":
+            return self._switch(node, cond_node, body, states, depth) if body is not None else states
         if body is not None and inside:
-            if node.type == "switch_statement":
-                for case in body.named_children:
-                    stmts = [c for c in case.named_children if c is not case.child_by_field_name("value")]
-                    self._block(stmts, [PathState(s.pc, s.env) for s in inside], depth + 1)
-            else:
-                self._statement(body, inside, depth + 1)
+            self._breaks.append([])
+            self._statement(body, inside, depth + 1)
+            broke = self._breaks.pop()
+            return _join(states + broke)
         return states
+
+    def _switch(self, node: Node, cond_node: Node | None, body: Node, states: list[PathState],
+                depth: int) -> list[PathState]:
+        """Cases in order, with C's fall-through; `break` leaves the switch."""
+        value = text(cond_node).strip("() \t") if cond_node is not None else ""
+        cases = [c for c in body.named_children if c.type == "case_statement"]
+        guards: list[E.Expr | None] = []
+        for case in cases:
+            cv = case.child_by_field_name("value")
+            if cv is None:
+                guards.append(None)  # default
+                continue
+            g = level_condition(value, text(cv))
+            guards.append(g if g is not None else self.conv._free(cv, f"{value} == {_one_line(cv)}"))
+        named = [g for g in guards if g is not None]
+        others = mk_not(mk_or(*named)) if named else E.TRUE
+        self._breaks.append([])
+        carry: list[PathState] = []
+        for case, g in zip(cases, guards):
+            guard = others if g is None else g
+            entering = [PathState(mk_and(s.pc, guard), s.env) for s in states]
+            entering = [s for s in entering if s.pc != E.FALSE]
+            cv = case.child_by_field_name("value")
+            stmts = [c for c in case.named_children if c is not cv]
+            carry = self._block(stmts, _join(entering + carry), depth + 1)
+        broke = self._breaks.pop()
+        after = carry + broke
+        if None not in guards:
+            after += [PathState(mk_and(s.pc, others), s.env) for s in states]
+        return _join([s for s in after if s.pc != E.FALSE])
 
     def _return(self, node: Node, states: list[PathState]) -> None:
         val = node.named_children[0] if node.named_children else None

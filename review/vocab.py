@@ -556,13 +556,31 @@ def _number(node: Node) -> E.Expr:
         return E.Free(text(node))
 
 
+# The mapping level a v6.8+ rmap helper is called for (enum rmap_level / rmap_mode):
+# the spec's context says it as pmd_mapped.
+RMAP_LEVELS: dict[str, E.Expr] = {
+    "RMAP_LEVEL_PTE": E.Not(A("pmd_mapped")), "RMAP_MODE_PTE": E.Not(A("pmd_mapped")),
+    "RMAP_LEVEL_PMD": A("pmd_mapped"), "RMAP_MODE_PMD": A("pmd_mapped"),
+    "RMAP_LEVEL_PUD": E.FALSE,
+}
+LEVEL_CITE = ("include/linux/rmap.h enum rmap_level (v6.8: RMAP_LEVEL_PTE/PMD, "
+              "'mm/rmap: introduce folio_try_dup_anon_rmap_[pte|ptes|pmd]()')")
+
+
+def level_condition(value_text: str, case_text: str) -> E.Expr | None:
+    """`level == RMAP_LEVEL_PMD` (an if, or a switch case): the mapping level."""
+    if value_text.strip() in ("level", "mode") and case_text.strip() in RMAP_LEVELS:
+        return RMAP_LEVELS[case_text.strip()]
+    return None
+
+
 def _pointer_compare(ln: Node | None, rn: Node | None) -> E.Expr | None:
     """`page == swapcache` in do_swap_page(): the page is the swap cache's own folio
     (false when a fresh copy was made: "certainly exclusive"; v5.19 do_swap_page())."""
-    names = {text(ln) if ln is not None else "", text(rn) if rn is not None else ""}
-    if names in ({"page", "swapcache"}, {"folio", "swapcache"}):
+    lt, rt = (text(ln) if ln is not None else ""), (text(rn) if rn is not None else "")
+    if {lt, rt} in ({"page", "swapcache"}, {"folio", "swapcache"}):
         return A("from_swapcache")
-    return None
+    return level_condition(lt, rt) or level_condition(rt, lt)
 
 
 def _fold_cmp(op: str, l: E.Expr, r: E.Expr) -> E.Expr:

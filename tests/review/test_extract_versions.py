@@ -3,6 +3,7 @@ decision rules when they mean the same thing, and to different ones when they do
 The C here is written for these tests, in the style of each era."""
 from __future__ import annotations
 
+from spec import expr as E
 from review import cparse
 from review.bindings import binding
 from review.extract import extract_function, outcome_guard, same_decision
@@ -202,3 +203,58 @@ def test_copy_present_pte_fixture_pair(fixtures_dir):
     assert "page_try_dup_anon_rmap" in inlined["pre"]
     assert "folio_try_dup_anon_rmap_pte" in inlined["post"]
     assert same_decision(pre, post)
+
+
+V68_BATCH_DUP = """
+static __always_inline int __folio_try_dup_anon_rmap(struct folio *folio,
+		struct page *page, int nr_pages, struct vm_area_struct *src_vma,
+		enum rmap_level level)
+{
+	int i;
+
+	VM_WARN_ON_FOLIO(!folio_test_anon(folio), folio);
+
+	/* Pages already shared (KSM ones too) need no check. */
+	switch (level) {
+	case RMAP_LEVEL_PTE:
+		for (i = 0; i < nr_pages; i++) {
+			if (PageAnonExclusive(page + i))
+				goto check;
+		}
+		break;
+	case RMAP_LEVEL_PMD:
+		if (PageAnonExclusive(page))
+			goto check;
+		break;
+	}
+	goto dup;
+
+check:
+	/* A possibly pinned folio is copied for the child instead. */
+	if (likely(!folio_is_device_private(folio) &&
+		   unlikely(folio_needs_cow_for_dma(src_vma, folio))))
+		return -EBUSY;
+
+	switch (level) {
+	case RMAP_LEVEL_PTE:
+		for (i = 0; i < nr_pages; i++)
+			ClearPageAnonExclusive(page + i);
+		break;
+	case RMAP_LEVEL_PMD:
+		ClearPageAnonExclusive(page);
+		break;
+	}
+dup:
+	folio_ref_add(folio, nr_pages);
+	return 0;
+}
+"""
+
+
+def test_batched_level_switch_form_agrees():
+    """The v6.8 batch helper: switch over the rmap level, a loop over the pages, gotos."""
+    a = decision(V519_DUP, "page_try_dup_anon_rmap")
+    b = decision(V68_BATCH_DUP, "__folio_try_dup_anon_rmap")
+    assert same_decision(a, b)
+    assert str(outcome_guard(b, "copy")) == "anon_exclusive && cow_mapping && mm_has_pinned && maybe_pinned"
+    assert all(not E.free_atoms(c.guard) for c in b.cases)

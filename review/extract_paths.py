@@ -333,21 +333,23 @@ class Walker:
         if cond_node is not None:
             self._assertions_in(cond_node, states)
         inside = []
+        one_pass = node.type == "do_statement"
         for st in states:
             c = self._cond(cond_node, st) if cond_node is not None and node.type != "switch_statement" else E.TRUE
             if node.type in ("for_statement", "do_statement") and E.free_atoms(c) and not E.atoms(c):
                 # a counter over the pages of a batch (i < nr_pages): the model decides
-                # one page at a time, so the first iteration is the one that matters
+                # one page at a time, so the body runs once for it
                 c = E.TRUE
+                one_pass = True
             if c != E.FALSE:
                 inside.append(PathState(mk_and(st.pc, c), st.env))
         if node.type == "switch_statement":
             return self._switch(node, cond_node, body, states, depth) if body is not None else states
         if body is not None and inside:
             self._breaks.append([])
-            self._statement(body, inside, depth + 1)
+            through = self._statement(body, inside, depth + 1)
             broke = self._breaks.pop()
-            return _join(states + broke)
+            return _join((through if one_pass else states) + broke)
         return states
 
     def _switch(self, node: Node, cond_node: Node | None, body: Node, states: list[PathState],

@@ -258,3 +258,4 @@ def test_batched_level_switch_form_agrees():
     assert same_decision(a, b)
     assert str(outcome_guard(b, "copy")) == "anon_exclusive && cow_mapping && mm_has_pinned && maybe_pinned"
     assert all(not E.free_atoms(c.guard) for c in b.cases)
+    assert str(outcome_guard(b, "share")) == "!(cow_mapping && mm_has_pinned && maybe_pinned) || !anon_exclusive"

@@ -102,6 +102,7 @@ def match_quote(lines: list[str], index: PatchIndex, cursor: _Cursor | None = No
     cur = cursor or _Cursor()
     out = _Match()
     gap = False
+    in_diff = False  # after a quoted file/hunk header or a matched line
     for raw in lines:
         text = raw.rstrip()
         fm = _FILE_HEADER.match(text) or _GIT_HEADER.match(text)
@@ -109,6 +110,7 @@ def match_quote(lines: list[str], index: PatchIndex, cursor: _Cursor | None = No
             path = fm.group(1)
             if path in index.file_start:
                 cur.file, cur.pos = path, index.file_start[path] - 1
+                in_diff = True
             continue
         if text.startswith("--- ") or text.startswith("index "):
             continue
@@ -119,9 +121,12 @@ def match_quote(lines: list[str], index: PatchIndex, cursor: _Cursor | None = No
             if within or starts:
                 cur.pos = (within or starts)[0] - 1
                 cur.file = index.entries[cur.pos + 1].file.path
+            in_diff = True  # even a header of another version of the hunk starts a diff quote
             continue
         if _ELISION.match(text):
             gap = True
+            if in_diff:
+                out.exact = False  # the reviewer cut lines out of the quoted diff
             continue
         if text and text[0] not in "+- ":
             continue  # prose inside the quote
@@ -129,7 +134,8 @@ def match_quote(lines: list[str], index: PatchIndex, cursor: _Cursor | None = No
         if not text and cur.pos >= 0:
             # a blank context line whose quoting lost its space
             candidates = index.positions.get("", [])
-        pos = _choose(candidates, cur, index, strong=len(text.strip()) > _MIN_KEY)
+        pos = _choose(candidates, cur, index, strong=len(text.strip()) > _MIN_KEY,
+                      after_gap=gap and bool(out.positions))
         if pos is None:
             if text.strip():
                 gap = True  # a quoted diff line that is not in this patch
@@ -139,19 +145,29 @@ def match_quote(lines: list[str], index: PatchIndex, cursor: _Cursor | None = No
         elif gap and out.positions:
             out.exact = False
         gap = False
+        in_diff = True
         out.positions.append(pos)
         cur.pos = pos
         cur.file = index.entries[pos].file.path
     return out
 
 
-def _choose(candidates: list[int], cur: _Cursor, index: PatchIndex, *, strong: bool) -> int | None:
+def _choose(candidates: list[int], cur: _Cursor, index: PatchIndex, *, strong: bool,
+            after_gap: bool = False) -> int | None:
     if not candidates:
         return None
     if not strong:
-        # too short to identify: only right after the previous match (or a header)
+        # too short to identify: only right after the previous match (or a header),
+        # or, across an elision, the next one in the same hunk
         nxt = cur.pos + 1
-        return nxt if nxt in candidates else None
+        if nxt in candidates:
+            return nxt
+        if after_gap and 0 <= cur.pos < len(index.entries):
+            hunk = index.entries[cur.pos].hunk
+            for p in candidates:
+                if p > cur.pos and index.entries[p].hunk is hunk:
+                    return p
+        return None
     after = [p for p in candidates if p > cur.pos]
     if cur.file is not None:
         same_file = [p for p in after if index.entries[p].file.path == cur.file]
@@ -197,11 +213,13 @@ def split_reply(body: str) -> list[tuple[list[tuple[int, str]], str, int]]:
         while own and own[-1].strip() == "" :
             own.pop()
         text_lines = list(own)
+        skipped = 0
         while text_lines and not text_lines[0].strip():
             text_lines.pop(0)
+            skipped += 1
         text = "\n".join(text_lines).strip("\n")
         if text.strip():
-            out.append((quoted, text, own_start))
+            out.append((quoted, text, own_start + skipped))
         own = []
 
     for i, line in enumerate(lines):

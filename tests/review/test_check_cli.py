@@ -74,3 +74,40 @@ def test_ci_examples_use_valid_check_options():
         assert args.repo == "." and args.format in ("sarif", "junit") and args.database
         seen += 1
     assert seen == 2
+
+
+def test_lore_message_id_input(capsys, fixtures_dir, tmp_path, monkeypatch):
+    """A lore message-id: the thread comes from <base>/<msgid>/t.mbox.gz, here a local
+    server answering with a recorded thread (never the internet)."""
+    import http.server
+    import json
+    import threading
+    body = (fixtures_dir / "mail" / "lore-thread.mbox.gz").read_bytes()
+    asked = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            self.send_response(200 if self.path.endswith("/t.mbox.gz") else 404)
+            self.send_header("Content-Type", "application/gzip")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("MMREVIEW_LORE", f"http://127.0.0.1:{server.server_port}/all")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        monkeypatch.delenv("HTTP_PROXY", raising=False)
+        monkeypatch.delenv("http_proxy", raising=False)
+        code, out, err = _run(capsys, "<v1-0-frob@example.org>", "--format", "json", "--budget", "0.3",
+                              "--max-examples", "5", "--out", str(tmp_path / "t"))
+    finally:
+        server.shutdown()
+    assert code in (0, 1), err
+    rep = json.loads(out)
+    assert asked and asked[0].replace("%40", "@").endswith("/v1-0-frob@example.org/t.mbox.gz")
+    assert rep["patches"] and all(p["subject"].startswith("mm/frob") for p in rep["patches"])

@@ -43,13 +43,17 @@ def one(args) -> dict:
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
+    cpu = time.process_time()
     r = verify(PRESETS[args.one], _bounds(args))
-    elapsed = time.perf_counter() - t
+    wall = time.perf_counter() - t
+    # CPU time of this process: on a shared machine wall time says more about the
+    # neighbours than about the explorer. One core: the explorer is single-threaded.
+    elapsed = time.process_time() - cpu
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"preset": args.one, "status": r.status, "summary": r.summary(),
             "depth_verified": r.depth_verified, "states": r.states,
             "transitions": r.transitions, "states_per_depth": r.states_per_depth,
-            "seconds": round(elapsed, 3),
+            "cpu_seconds": round(elapsed, 3), "wall_seconds": round(wall, 3),
             "states_per_s": round(r.states / elapsed) if elapsed else 0,
             "steps_per_s": round(r.transitions / elapsed) if elapsed else 0,
             "rss_growth_mb": round((rss1 - rss0) / 1024, 1),
@@ -72,6 +76,76 @@ def profile(args) -> None:
     pstats.Stats(prof).sort_stats("tottime").print_stats(25)
 
 
+def breakdown(args) -> None:
+    """CPU microseconds per explored step, by part, over a sample of reachable states
+    (least of 5 repeats, process time): where a step of the search goes."""
+    from review import canon
+    from review.verify import SpecModel
+    from spec import invariants
+    from spec.presets import PRESETS
+
+    model = SpecModel(PRESETS[args.presets.split(",")[0]], _bounds(args))
+    root, _, _ = model.initial()
+    level, sample = [root], []
+    for _ in range(min(args.depth, 4)):
+        nxt = [c for s in level for _, c, _ in model.successors(s) if c is not None]
+        level = nxt[:: max(1, len(nxt) // 300)]
+        sample.extend(level)
+    sample = sample[-600:]
+    pairs = [(s, st) for s in sample for st, _, _ in model.alphabet(s[1])[::5]]
+
+    def best(fn, items) -> float:
+        times = []
+        for _ in range(5):
+            t = time.process_time()
+            for x in items:
+                fn(x)
+            times.append(time.process_time() - t)
+        return min(times) / len(items) * 1e6
+
+    def step_only(pair):
+        s, st = pair
+        c = s[0].clone()
+        canon.apply(c, st)
+
+    def kernel_only(pair):
+        s, st = pair
+        k = s[0].kernel.clone()
+        try:
+            k.apply(st.op, st.args)
+        except Exception:
+            pass
+
+    # clones measured over the same (state, step) pairs as the steps they precede
+    clone = best(lambda p: p[0][0].clone(), pairs)
+    kclone = best(lambda p: p[0][0].kernel.clone(), pairs)
+    step = best(step_only, pairs) - clone
+    kapply = best(kernel_only, pairs) - kclone
+    raw = best(lambda s: model.keyer.raw(*s), sample)
+    key = best(model.key, sample)
+    inv = best(lambda s: invariants.check(s[0].kernel), sample)
+    pk = best(model.pack, sample)
+    packed = [model.pack(s) for s in sample]
+    unpk = best(model.unpack, packed)
+    rows = [
+        ("Session.clone (kernel state + contract)", clone),
+        ("  of which Kernel.clone", kclone),
+        ("Session.step without invariants", step),
+        ("  of which Kernel.apply", kapply),
+        ("  of which contract before/observe + bookkeeping", step - kapply),
+        ("canonical key (review/canon.py)", key),
+        ("  of which building the key tuple", raw),
+        ("  of which marshal + BLAKE2b digest", key - raw),
+        ("per step explored", clone + step + key),
+        ("invariants.check (once per distinct state)", inv),
+        ("pack / unpack (frontier states past 20k a level)", pk + unpk),
+    ]
+    print(f"{len(sample)} states, {len(pairs)} (state, step) pairs; CPU microseconds:")
+    for name, us in rows:
+        print(f"  {name:52} {us:7.1f}")
+    print(f"  => at most {1e6 / (clone + step + key):,.0f} steps/s on one core")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--presets", default=",".join(PRESET_NAMES))
@@ -84,6 +158,8 @@ def main() -> int:
     ap.add_argument("--max-states", type=int, default=5_000_000)
     ap.add_argument("--full-symmetry", action="store_true")
     ap.add_argument("--profile", action="store_true", help="cProfile the first preset instead")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="CPU time per step by part (clone, apply, contract, key) instead")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one preset, print JSON
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = ap.parse_args()
@@ -92,6 +168,9 @@ def main() -> int:
         return 0
     if args.profile:
         profile(args)
+        return 0
+    if args.breakdown:
+        breakdown(args)
         return 0
     passthrough = [a for a in sys.argv[1:] if not a.startswith("--presets") and a != "--json"]
     if "--presets" in sys.argv:
@@ -109,7 +188,7 @@ def main() -> int:
         if not args.json:
             print(f"{name:8} {row['status']:10} depth {row['depth_verified']:2}  "
                   f"{row['states']:>9,} states  {row['transitions']:>10,} steps  "
-                  f"{row['seconds']:7.1f} s  {row['states_per_s']:>7,} states/s  "
+                  f"{row['cpu_seconds']:7.1f} s CPU  {row['states_per_s']:>7,} states/s  "
                   f"{row['steps_per_s']:>7,} steps/s  {row['mb_per_million_states']:>7,.0f} MB/M states"
                   + (f"  shortest trace {row['trace_steps']} steps" if row['trace_steps'] else ""))
             print(f"{'':8} states per depth: {row['states_per_depth']}")

@@ -55,8 +55,8 @@ KNOWN_FIELDS = {
                "check_assertions", "_ops"},
     "Contract": {"procs", "exited", "history", "origin", "refs", "_bound", "_snapshot"},
     "Proc": {"mem", "written", "dontfork", "wipeonfork"},
-    "CRef": {"id", "kind", "mm", "vpn", "write", "longterm", "taken", "coherent", "bound",
-             "unbound_at", "held", "device"},
+    "CRef": {"id", "kind", "mm", "vpn", "write", "longterm", "taken", "coherent", "fresh",
+             "bound", "unbound_at", "held", "device"},
     "Session": {"rules", "kernel", "contract", "check_invariants", "index"},
 }
 
@@ -269,7 +269,7 @@ def _key(st, c, order: list[int]) -> tuple:
         if r is None:
             continue
         crefs.append((rmap[rid], r.kind, pmap.get(r.mm, -1), r.vpn, r.write, r.longterm,
-                      r.coherent, r.bound,
+                      r.coherent, r.fresh, r.bound,
                       _sorted_tuple([vmap[v] for v in r.held if v in vmap]),
                       _sorted_tuple([vmap[v] for v in r.device if v in vmap])))
     return (tuple(mm_keys), tuple(krefs), tuple(fkeys), tuple(skeys), tuple(ckeys), tuple(crefs))

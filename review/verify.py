@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import pickle
 import time
+from array import array
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -426,7 +427,7 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, on_progress
     seen: set = {model.key(root)}
     # Parent links for trace reconstruction: node i was reached from parent[i] by
     # steps[i]; node 0 is the root. Only the frontier keeps its states alive.
-    parent: list[int] = [-1]
+    parent = array("q", [-1])  # 8 bytes a state (a list of ints would take ~36)
     steps: list[dict | None] = [None]
     frontier: list[tuple[int, object]] = [(0, root)]
     per_depth = [1]

@@ -133,15 +133,20 @@ def outcome_guard(d: ExtractedDecision, outcome: str) -> E.Expr:
     return mk_or(*(c.guard for c in d.cases if c.outcome == outcome))
 
 
-def _contexts(atoms: set[str], limit: int = 4096):
-    """Valuations of the atoms (booleans both ways, counts over 0..4), bounded."""
+MAX_CONTEXTS = 200_000
+
+
+def _domains(atoms: set[str], consts: set[int]) -> list[tuple[str, tuple]]:
+    from spec.decisions import INT_FIELDS
+    ints = sorted({v for c in consts for v in (c - 1, c, c + 1) if v >= 0} | set(range(0, 5)))
+    return [(n, tuple(ints) if n in INT_FIELDS else (False, True)) for n in sorted(atoms)]
+
+
+def _contexts(domains: list[tuple[str, tuple]]):
     from itertools import product
-    from spec.decisions import INT_FIELDS, DecisionContext
-    names = sorted(atoms)
-    domains = [range(0, 5) if n in INT_FIELDS else (False, True) for n in names]
-    for i, values in enumerate(product(*domains)):
-        if i >= limit:
-            return
+    from spec.decisions import DecisionContext
+    names = [n for n, _ in domains]
+    for values in product(*(d for _, d in domains)):
         ctx = DecisionContext()
         for n, v in zip(names, values):
             setattr(ctx, n, v)
@@ -150,19 +155,30 @@ def _contexts(atoms: set[str], limit: int = 4096):
 
 def same_decision(a: ExtractedDecision, b: ExtractedDecision, free: dict[str, bool] | None = None) -> bool:
     """Do two extracted decisions pick the same outcome (or both none) in every
-    context over the atoms they read? Free atoms are compared by name, both ways."""
+    context over the atoms they read? Booleans both ways, counts over 0..4 and around
+    every constant the guards compare with, free atoms both ways (compared by name).
+    When that space is too large to enumerate (> MAX_CONTEXTS), answers False: "may
+    differ", so that callers go on to fuzz rather than trust an unproven equality."""
     if a.point != b.point:
         return False
     atoms: set[str] = set()
     frees: set[str] = set()
+    consts: set[int] = set()
     for d in (a, b):
         for c in d.cases:
             atoms |= E.atoms(c.guard)
             frees |= E.free_atoms(c.guard)
-    valuations = [{}] if not frees else [
-        {n: bool(bits >> i & 1) for i, n in enumerate(sorted(frees))} for bits in range(2 ** min(len(frees), 6))]
+            consts |= {n.value for n in E.walk(c.guard)
+                       if type(n) is E.Const and not isinstance(n.value, bool)}
+    domains = _domains(atoms, consts)
+    size = 2 ** len(frees)
+    for _, dom in domains:
+        size *= len(dom)
+    if size > MAX_CONTEXTS:
+        return False
+    valuations = [{n: bool(bits >> i & 1) for i, n in enumerate(sorted(frees))} for bits in range(2 ** len(frees))]
     for val in valuations:
-        for ctx in _contexts(atoms):
+        for ctx in _contexts(domains):
             if _pick(a, ctx, val) != _pick(b, ctx, val):
                 return False
     return True

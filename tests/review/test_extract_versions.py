@@ -259,3 +259,17 @@ def test_batched_level_switch_form_agrees():
     assert str(outcome_guard(b, "copy")) == "anon_exclusive && cow_mapping && mm_has_pinned && maybe_pinned"
     assert all(not E.free_atoms(c.guard) for c in b.cases)
     assert str(outcome_guard(b, "share")) == "!(cow_mapping && mm_has_pinned && maybe_pinned) || !anon_exclusive"
+
+
+def test_equivalence_checks_around_constants_and_says_maybe_when_too_big():
+    from spec.decisions import ExtractedDecision, GuardedOutcome
+    from spec.decisions import CONTEXT_FIELDS, INT_FIELDS
+
+    def d(guard):
+        return ExtractedDecision("pinned.maybe", (GuardedOutcome(guard, "pinned"),), "not_pinned")
+    ge = E.Cmp(">=", E.Atom("refcount"), E.Const(1024))
+    gt = E.Cmp(">", E.Atom("refcount"), E.Const(1024))
+    assert same_decision(d(ge), d(ge))
+    assert not same_decision(d(ge), d(gt))  # they differ only at refcount == 1024
+    many = E.And(tuple(E.Atom(f) for f in CONTEXT_FIELDS if f not in INT_FIELDS and f != "reason"))
+    assert not same_decision(d(many), d(many))  # too many contexts to prove: "may differ"

@@ -161,6 +161,8 @@ def same_decision(a: ExtractedDecision, b: ExtractedDecision, free: dict[str, bo
     differ", so that callers go on to fuzz rather than trust an unproven equality."""
     if a.point != b.point:
         return False
+    if a.default == b.default and [(c.guard, c.outcome) for c in a.cases] == [(c.guard, c.outcome) for c in b.cases]:
+        return True  # the same rules, whatever their provenance
     atoms: set[str] = set()
     frees: set[str] = set()
     consts: set[int] = set()

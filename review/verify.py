@@ -140,6 +140,7 @@ class VerifyResult:
     elapsed: float
     trace: list[dict] | None = None       # setup + steps, replay format steps
     violations: list[Violation] = field(default_factory=list)
+    free: dict = field(default_factory=dict)  # the rule set's valuation of unmodelled atoms
 
     @property
     def ok(self) -> bool:
@@ -152,7 +153,10 @@ class VerifyResult:
     def replay_trace(self) -> dict | None:
         if self.trace is None:
             return None
-        return {"ruleset": self.rules, "steps": self.trace}
+        out = {"ruleset": self.rules, "steps": self.trace}
+        if self.free:
+            out["free"] = dict(self.free)  # so that a replay takes the same choices
+        return out
 
     def summary(self) -> str:
         s = f"{self.states} distinct states"
@@ -394,9 +398,11 @@ def verify(
     one clause. `should_stop` is polled between expansions; when it says yes the
     result is "stopped" with the depth completed so far (Ctrl-C in the CLI).
     `on_progress` is called about every `progress_every` seconds."""
-    return explore(SpecModel(rules, bounds), rules.name, bounds, clauses=clauses,
-                   on_progress=on_progress, should_stop=should_stop,
-                   progress_every=progress_every)
+    result = explore(SpecModel(rules, bounds), rules.name, bounds, clauses=clauses,
+                     on_progress=on_progress, should_stop=should_stop,
+                     progress_every=progress_every)
+    result.free = dict(rules.free)
+    return result
 
 
 def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, on_progress=None,

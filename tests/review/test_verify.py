@@ -276,3 +276,36 @@ def test_packed_frontier_explores_the_same_states():
     bug = Bounds(depth=5, processes=2, pages=1, pins=1, ops=PIN_OPS, pin_kinds=("ro", "rw"))
     found = explore(SpecModel(PRESETS["v5.9"], bug), "v5.9", bug, compact_after=1)
     assert [s["op"] for s in found.trace[1:]] == ["write", "fork", "pin", "write", "dma_read"]
+
+
+def test_overlay_rule_sets_are_explored_and_their_valuation_kept_for_replay():
+    from spec.decisions import ExtractedDecision, GuardedOutcome
+    from spec import expr as E
+    # a "patch" that reuses any R/O anon page on a write fault while an unmodelled
+    # condition holds: with the condition true, fork + write breaks isolation
+    patch = ExtractedDecision("wp.reuse", (GuardedOutcome(E.Free("page_is_lucky"), "reuse"),))
+    rules = PRESETS["current"].with_overlay((patch,), free={"page_is_lucky": True})
+    b = Bounds(depth=4, processes=2, pages=1, pins=0, ops=("write", "fork", "read"))
+    r = verify(rules, b)
+    assert r.status == "violation" and r.rules == "current+patch"
+    trace = r.replay_trace()
+    assert trace["free"] == {"page_is_lucky": True}
+    assert [s["op"] for s in trace["steps"][1:]][:2] == ["write", "fork"]
+    clean = verify(PRESETS["current"].with_overlay((patch,), free={"page_is_lucky": False}), b)
+    assert clean.ok
+
+
+def test_cli_ctrl_c_gives_the_depth_verified_so_far(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    proc = subprocess.Popen([sys.executable, "-m", "review.cli", "verify", "--depth", "30",
+                             "--pages", "2", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert out.startswith("verify: interrupted: verified up to depth "), out
+    assert "Traceback" not in err

@@ -8,6 +8,7 @@ turning every network failure into one line naming the input.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import urllib.parse
@@ -68,6 +69,11 @@ def fetch_thread(source: str, *, lore_base: str | None = None, cache_dir: str | 
         os.makedirs(cache, exist_ok=True)
     except OSError:
         cache = None  # caching is a convenience; a read-only home must not stop a review
+    # liblore logs each failed host as a warning; with no logging configured Python
+    # prints those on stderr, which would bury our one-line error. Quiet it here.
+    log = logging.getLogger("liblore")
+    saved = log.level
+    log.setLevel(logging.ERROR)
     try:
         with LoreNode(base, cache_dir=cache, cache_ttl=cache_ttl,
                       request_timeout=(min(5.0, timeout), timeout),
@@ -85,6 +91,8 @@ def fetch_thread(source: str, *, lore_base: str | None = None, cache_dir: str | 
         raise InputError(f"{source}: cannot fetch from {base} ({_short(exc)})") from None
     except Exception as exc:  # requests' own exceptions (InvalidURL, ...), gzip errors
         raise InputError(f"{source}: cannot fetch from {base} ({type(exc).__name__})") from None
+    finally:
+        log.setLevel(saved)
     if not data:
         raise InputError(f"{source}: {base} returned an empty thread")
     return data, msgid, base

@@ -1,0 +1,123 @@
+"""Spec and fuzzer throughput, on demand (not part of the test suite).
+
+    .venv/bin/python bench/spec_bench.py [--quick]
+
+Prints:
+  1. replay throughput: steps/s of spec.run.Session (kernel model + contract +
+     invariants) over the traces a fuzz run on `current` drew (target >= 100,000);
+  2. hypothesis-driven steps/s: the same fuzz run end to end;
+  3. the spec's share of fuzzing time: time inside Session.step and the probes' peeks
+     over the whole search (target < 1/3);
+  4. median time to first finding over 5 seeds for each preset bug (and the trace
+     length after shrinking).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from review import fuzz  # noqa: E402
+from spec.presets import PRESETS  # noqa: E402
+from spec.run import Session  # noqa: E402
+from spec.trace import parse_trace  # noqa: E402
+
+BUGS = [("v5.7", "no-foreign-data"), ("v5.9", "pin-coherence"), ("v5.8", "pin-coherence"),
+        ("v5.8", "isolation"), ("v5.18", "pin-coherence"), ("v5.19", "pin-coherence")]
+
+
+def replay_throughput(traces, rules, repeat: int) -> float:
+    parsed = [parse_trace(t).steps for t in traces]
+    n = sum(len(s) for s in parsed) * repeat
+    t0 = time.perf_counter()
+    for _ in range(repeat):
+        for steps in parsed:
+            s = Session(rules)
+            for st in steps:
+                s.step(st)
+    return n / (time.perf_counter() - t0)
+
+
+def fuzz_share(examples: int) -> tuple[list, float, int, float]:
+    """Run a search on current with timers around the spec; return the traces drawn,
+    total seconds, steps, and seconds spent inside the spec."""
+    spent = [0.0]
+    real_step, real_probe = Session.step, fuzz._Runner.probe
+
+    def timed_step(self, step):
+        t = time.perf_counter()
+        try:
+            return real_step(self, step)
+        finally:
+            spent[0] += time.perf_counter() - t
+
+    def timed_probe(self):
+        t = time.perf_counter()
+        try:
+            return real_probe(self)
+        finally:
+            spent[0] += time.perf_counter() - t
+
+    traces: list = []
+    progress: dict = {}
+    Session.step, fuzz._Runner.probe = timed_step, timed_probe
+    try:
+        t0 = time.perf_counter()
+        fuzz.search(PRESETS["current"], seed=7, max_examples=examples, database=None,
+                    on_progress=progress.update, _record=traces)
+        total = time.perf_counter() - t0
+    finally:
+        Session.step, fuzz._Runner.probe = real_step, real_probe
+    return traces, total, progress.get("steps", 0), spent[0]
+
+
+def time_to_first(preset: str, clause: str, seed: int, cap: float) -> tuple[float | None, int]:
+    t0 = time.perf_counter()
+    state: dict = {}
+
+    def progress(info):
+        for f in info["findings"]:
+            if f.clause == clause and "at" not in state:
+                state["at"] = time.perf_counter() - t0
+                state["len"] = len(f.trace["steps"])
+
+    fuzz.search(PRESETS[preset], seed=seed, budget=cap, database=None,
+                on_progress=progress, should_stop=lambda: "at" in state)
+    return state.get("at"), state.get("len", 0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer examples and seeds")
+    a = ap.parse_args()
+    examples = 300 if a.quick else 1000
+    seeds = range(1, 3 if a.quick else 6)
+
+    traces, total, steps, spec_time = fuzz_share(examples)
+    print(f"fuzz (current, {examples} examples): {steps} steps in {total:.2f} s = "
+          f"{steps / total:,.0f} hypothesis-driven steps/s")
+    print(f"spec share of fuzzing time: {spec_time:.2f} s of {total:.2f} s = "
+          f"{spec_time / total:.0%} (target < 33%)")
+    rate = replay_throughput(traces, PRESETS["current"], repeat=3)
+    print(f"replay throughput (current, {len(traces)} fuzz traces x3): {rate:,.0f} steps/s "
+          f"(target >= 100,000)")
+    for preset, clause in BUGS:
+        times, lens, missed = [], [], 0
+        for s in seeds:
+            at, n = time_to_first(preset, clause, s, cap=30.0)
+            if at is None:
+                missed += 1
+            else:
+                times.append(at)
+                lens.append(n)
+        med = f"{statistics.median(times):.2f} s" if times else "-"
+        print(f"time to first {clause} on {preset}: median {med} over {len(times)} seeds"
+              f"{f' ({missed} not found in 30 s)' if missed else ''}; shrunk lengths {lens}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,537 @@
+"""hypothesis drives the spec: search for traces that break a contract clause or an
+invariant (mode "invariants"), or that two rule sets answer differently (mode
+"differential").
+
+    search(rules, *, reference=None, mode="invariants", max_examples=None, budget=None,
+           seed=None, database=None, exclude=(), on_progress=None, should_stop=None)
+        -> list[Finding]
+
+How a trace is drawn (one hypothesis example):
+  * swarm testing: each example first disables a random subset of the operation
+    kinds (Groce et al., "Swarm testing", ISSTA 2012), so that rare interleavings of
+    the remaining ones get room; shrinking re-enables them (shrinks toward "none
+    disabled"), which keeps minimal traces free to use any op;
+  * a small world: up to 4 processes (fork gives fresh ids, never reused), 8 pages
+    (two THP-sized blocks), THP mappings, pins (R/O, R/W, longterm or not) and FOLL_GET
+    references with fresh ids;
+  * every argument is drawn from what exists now (live processes, mapped pages, live
+    pins), so almost every step is meaningful;
+  * every write and device write gets a fresh value (1, 2, 3, ...), so foreign data is
+    recognisable and the values need no shrinking;
+  * probes: after each step the fuzzer peeks (without side effects) what each read and
+    each dma_read would return; when a peek disagrees with the contract (or, in
+    differential mode, with the other rule set), it appends the real `read` or
+    `dma_read` step that shows it. The trace stays an ordinary replayable trace; the
+    probe only saves hypothesis from guessing when to look.
+
+Every clause found is reported, each shrunk on its own: each clause raises its own
+exception type (hypothesis tells failures apart by type and origin), and after a round
+of examples that found something, the search goes on with the found clauses excluded
+until the budget is spent. Findings are stored in hypothesis's example database under
+a key per (mode, rule sets, excluded clauses), so a later run replays them first.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
+from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.errors import HypothesisException
+
+from review.findings import DIFFERENTIAL_CLAUSES, Finding
+from spec.clauses import CLAUSES
+from spec.decisions import RuleSet
+from spec.errors import StepError, TraceError
+from spec.run import Session
+from spec.trace import THP_PAGES, Step, Trace, parse_step
+
+MODES = ("invariants", "differential")
+MAX_PROCS = 4          # processes ever created in one trace (mm ids 0..3)
+NPAGES = 8             # vpns 0..7: two THP blocks
+MAX_STEPS = 20         # drawn steps per trace (probes come on top)
+ROUND = 200            # examples per hypothesis run between checks of budget/stop
+DEFAULT_MAX_EXAMPLES = 2000
+DEFAULT_DB = ".hypothesis/mmreview"
+
+# Swarm kinds: an op, or a group of madvise advices that belong together.
+KINDS = ("fork", "get", "exit", "dma_read", "read", "pin", "munmap", "dontneed", "put",
+         "unpin", "dma_write", "mprotect", "swapout", "swapin", "migrate", "ksm_merge",
+         "split_pmd", "split_folio", "mmap", "forkadvice", "pageout", "ksmadvice", "thpadvice")
+ALWAYS = ("write",)
+# Extra weight: how many times a kind appears in the menu an example draws from.
+WEIGHT = {"write": 4, "fork": 2, "pin": 2, "get": 2}
+ADVICE_OF = {"dontneed": ("dontneed",), "forkadvice": ("dontfork", "dofork", "wipeonfork"),
+             "pageout": ("pageout",), "ksmadvice": ("mergeable", "unmergeable"),
+             "thpadvice": ("hugepage", "nohugepage", "collapse")}
+
+
+# ---------------------------------------------------------------- failures
+class ClauseViolated(Exception):
+    """Base of the per-clause exception types hypothesis tells apart."""
+    clause = ""
+
+    def __init__(self, finding: Finding):
+        super().__init__(f"{finding.clause}: {finding.message}")
+        self.finding = finding
+
+
+_EXCEPTIONS: dict[tuple[str, str], type[ClauseViolated]] = {}
+
+
+def _exception(clause: str, variant: str) -> type[ClauseViolated]:
+    """One exception type per (clause, variant), made once per process: hypothesis
+    shrinks failures of different types separately."""
+    key = (clause, variant)
+    exc = _EXCEPTIONS.get(key)
+    if exc is None:
+        name = "Violated_" + "_".join(
+            "".join(ch if ch.isalnum() else "_" for ch in part) for part in key if part)
+        exc = _EXCEPTIONS[key] = type(name, (ClauseViolated,), {"clause": clause})
+    return exc
+
+
+class _Stopped(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- drawing a trace
+@dataclass
+class _World:
+    """What the generator needs to know to draw meaningful arguments."""
+    next_mm: int = 1
+    next_ref: int = 0
+    next_value: int = 1
+
+
+class _Runner:
+    """Runs drawn steps on one session (invariants) or two (differential), records the
+    trace, probes, and raises the clause exception when something is seen."""
+
+    def __init__(self, rules: RuleSet, reference: RuleSet | None, mode: str,
+                 exclude: frozenset[str], found: frozenset[tuple[str, str]],
+                 free: dict[str, bool], seed: int | None):
+        self.rules = rules
+        self.reference = reference
+        self.mode = mode
+        self.exclude = exclude    # clause ids the caller does not want
+        self.found = found        # (clause, variant) pairs earlier rounds reported
+        self.free = free
+        self.seed = seed
+        self.main = Session(rules)
+        self.other = Session(reference, check_invariants=False) if mode == "differential" else None
+        if self.other is not None:
+            self.main.check_invariants = False
+        self.steps: list[Step] = []
+        self.outcome_diffs: list[dict] = []
+        self.results: list = []
+
+    # -- the trace so far as replay JSON
+    def trace_json(self) -> dict:
+        return Trace(tuple(self.steps), self.rules.name, self.free).to_json()
+
+    def rulesets(self) -> tuple[str, ...]:
+        if self.other is not None:
+            return (self.reference.name, self.rules.name)
+        return (self.rules.name,)
+
+    def wanted(self, clause: str, variant: str = "") -> bool:
+        return clause not in self.exclude and (clause, variant) not in self.found
+
+    def fail(self, clause: str, message: str, index: int, difference: dict | None = None,
+             variant: str = "") -> None:
+        f = Finding(clause=clause, message=message, trace=self.trace_json(), step=index,
+                    rulesets=self.rulesets(), mode=self.mode, difference=difference,
+                    outcome_differences=list(self.outcome_diffs), seed=self.seed,
+                    variant=variant)
+        raise _exception(clause, variant)(f)
+
+    def _variant(self, clause: str, s: Step, value: Any) -> str:
+        if s.op in ("read", "dma_read"):
+            return self.main.contract.variant(clause, s, value)
+        return ""
+
+    def run(self, s: Step) -> Any:
+        """Apply one step; raise if it shows a (not excluded) violation or difference."""
+        index = len(self.steps)
+        self.steps.append(s)
+        try:
+            result, found = self.main.step(s)
+        except TraceError:
+            reject()   # the generator drew something the kernel cannot apply
+        if self.other is None:
+            for v in found:
+                variant = self._variant(v.id, s, result.value)
+                if self.wanted(v.id, variant):
+                    self.fail(v.id, v.message, index, variant=variant)
+            return result
+        try:
+            ref_result, _ = self.other.step(s)
+        except TraceError:
+            reject()
+        if (ref_result.status, ref_result.value) != (result.status, result.value):
+            if self.wanted("observable-difference"):
+                diff = {"step": index, "op": str(s),
+                        "reference": _result_json(ref_result), "patched": _result_json(result)}
+                self.fail("observable-difference",
+                          f"step {index} {s}: {self.reference.name} gives "
+                          f"{_result_text(ref_result)}, {self.rules.name} gives "
+                          f"{_result_text(result)}", index, diff)
+        a, b = self.other.outcomes, self.main.outcomes
+        if a != b:
+            self.outcome_diffs.append({"step": index, "op": str(s),
+                                       "reference": [list(x) for x in a],
+                                       "patched": [list(x) for x in b]})
+        return result
+
+    def finish(self) -> None:
+        if self.outcome_diffs and self.wanted("outcome-difference"):
+            d = self.outcome_diffs[0]
+            self.fail("outcome-difference",
+                      f"step {d['step']} {d['op']}: {self.reference.name} decides "
+                      f"{_pairs(d['reference'])}, {self.rules.name} decides {_pairs(d['patched'])}",
+                      d["step"])
+
+    # -- probes: the read or dma_read that would show a problem, if any
+    def probe(self) -> Step | None:
+        k = self.main.kernel
+        c = self.main.contract
+        if self.other is None:
+            for id in list(c.refs):
+                try:
+                    v = k.dma_peek(id)
+                except StepError:
+                    continue
+                clauses = c.dma_violations(id, v)
+                if clauses:
+                    s = Step("dma_read", {"id": id})
+                    if any(self.wanted(cl, c.variant(cl, s, v)) for cl in clauses):
+                        return s
+            for mm, vpn in list(c.mapped()):
+                v = k.peek(mm, vpn)
+                if v is None:
+                    continue
+                cl = c.read_violation(mm, vpn, v)
+                if cl:
+                    s = Step("read", {"mm": mm, "vpn": vpn})
+                    if self.wanted(cl, c.variant(cl, s, v)):
+                        return s
+            return None
+        if not self.wanted("observable-difference"):
+            return None
+        o = self.other.kernel
+        for id in list(c.refs):
+            try:
+                if k.dma_peek(id) != o.dma_peek(id):
+                    return Step("dma_read", {"id": id})
+            except StepError:
+                continue
+        for mm, vpn in list(c.mapped()):
+            if k.peek(mm, vpn) != o.peek(mm, vpn):
+                return Step("read", {"mm": mm, "vpn": vpn})
+        return None
+
+
+def _result_json(r: Any) -> dict:
+    return {"status": r.status, **({"value": r.value} if r.value is not None else {})}
+
+
+def _result_text(r: Any) -> str:
+    return r.status if r.value is None else f"{r.status} {r.value}"
+
+
+def _pairs(pairs: list) -> str:
+    return ", ".join(f"{p}={o}" for p, o in pairs) or "nothing"
+
+
+class _Choices:
+    """The few kinds of choice a trace needs, drawn straight from hypothesis's choice
+    sequence (ConjectureData.draw_integer/draw_boolean: what st.integers and
+    st.booleans draw through, without the per-draw bookkeeping of st.data(), which
+    dominated the fuzzer's time). Falls back to st.data() draws if a future hypothesis
+    moves them. Both shrink toward 0 / False."""
+    __slots__ = ("_int", "_bool")
+
+    def __init__(self, data: Any):
+        cd = getattr(data, "conjecture_data", None)
+        if cd is not None and hasattr(cd, "draw_integer") and hasattr(cd, "draw_boolean"):
+            self._int = lambda n: cd.draw_integer(0, n - 1)
+            self._bool = cd.draw_boolean
+        else:  # pragma: no cover - older/newer hypothesis internals
+            self._int = lambda n: data.draw(st.integers(0, n - 1))
+            self._bool = lambda p: data.draw(st.integers(0, 999)) < p * 1000
+
+    def index(self, n: int) -> int:
+        """0..n-1 (0 when there is one choice or none)."""
+        return 0 if n <= 1 else self._int(n)
+
+    def flag(self, p: float = 0.5) -> bool:
+        return self._bool(p)
+
+
+_P_CONTINUE = 0.92   # ~12 drawn steps on average; shrinking stops traces early
+
+
+def _draw_step(data: _Choices, kind: str, r: _Runner, w: _World) -> Step | None:
+    """Draw the arguments of one step of `kind` from the current state; None when the
+    kind has nothing to act on now."""
+    c = r.main.contract
+    alive = sorted(c.procs)
+    if kind == "mmap":
+        mm = alive[data.index(len(alive))]
+        if data.flag():
+            vpn = THP_PAGES * data.index(NPAGES // THP_PAGES)
+            return Step("mmap", {"mm": mm, "vpn": vpn, "npages": THP_PAGES, "thp": True})
+        vpn = data.index(NPAGES)
+        npages = 1 + data.index(min(4, NPAGES - vpn))
+        return Step("mmap", {"mm": mm, "vpn": vpn, "npages": npages, "thp": False})
+    if kind == "fork":
+        if w.next_mm >= MAX_PROCS:
+            return None
+        mm = alive[data.index(len(alive))]
+        child = w.next_mm
+        w.next_mm += 1
+        return Step("fork", {"mm": mm, "child": child})
+    if kind == "exit":
+        return Step("exit", {"mm": alive[data.index(len(alive))]})
+    if kind in ("unpin", "put", "dma_read", "dma_write"):
+        want = "get" if kind == "put" else "pin"
+        ids = [i for i, ref in c.refs.items()
+               if (kind == "dma_read" or ref.kind == want) and (kind != "dma_write" or ref.write)]
+        if not ids:
+            return None
+        id = ids[data.index(len(ids))]
+        if kind == "dma_write":
+            value = w.next_value
+            w.next_value += 1
+            return Step("dma_write", {"id": id, "value": value})
+        return Step(kind, {"id": id})
+    # everything else acts on a mapped page
+    # a process that has something mapped, then one of its pages
+    with_pages = [mm for mm in alive if c.procs[mm].mem]
+    if not with_pages:
+        return None
+    mm = with_pages[data.index(len(with_pages))]
+    vpns = sorted(c.procs[mm].mem)
+    vpn = vpns[data.index(len(vpns))]
+    if kind == "write":
+        value = w.next_value
+        w.next_value += 1
+        return Step("write", {"mm": mm, "vpn": vpn, "value": value})
+    if kind == "pin":
+        id = f"p{w.next_ref}"
+        w.next_ref += 1
+        return Step("pin", {"mm": mm, "vpn": vpn, "write": data.flag(),
+                            "longterm": data.flag(), "id": id})
+    if kind == "get":
+        id = f"g{w.next_ref}"
+        w.next_ref += 1
+        return Step("get", {"mm": mm, "vpn": vpn, "id": id})
+    if kind in ("read", "swapout", "swapin", "migrate", "split_pmd", "split_folio"):
+        return Step(kind, {"mm": mm, "vpn": vpn})
+    if kind == "ksm_merge":
+        mm2 = with_pages[data.index(len(with_pages))]
+        vpns2 = sorted(c.procs[mm2].mem)
+        vpn2 = vpns2[data.index(len(vpns2))]
+        if (mm2, vpn2) == (mm, vpn):
+            return None
+        return Step("ksm_merge", {"mm": mm, "vpn": vpn, "mm2": mm2, "vpn2": vpn2})
+    # ranges: munmap, mprotect, madvise
+    npages = 1 + data.index(min(THP_PAGES, NPAGES - vpn))
+    if kind == "munmap":
+        return Step("munmap", {"mm": mm, "vpn": vpn, "npages": npages})
+    if kind == "mprotect":
+        return Step("mprotect", {"mm": mm, "vpn": vpn, "npages": npages, "write": data.flag()})
+    advices = ADVICE_OF[kind]
+    advice = advices[data.index(len(advices))]
+    return Step("madvise", {"mm": mm, "vpn": vpn, "npages": npages, "advice": advice})
+
+
+def _example(hypothesis_data: Any, rules: RuleSet, reference: RuleSet | None, mode: str,
+             exclude: frozenset[str], found: frozenset[tuple[str, str]], seed: int | None,
+             counters: dict) -> None:
+    """One hypothesis example: draw and run a trace."""
+    data = _Choices(hypothesis_data)
+    # The valuation of unmodelled atoms is the caller's choice (review/check.py
+    # enumerates valuations, one search each); the trace records it for replay.
+    free = dict(rules.free)
+    # Swarm: the bits set in both of two random masks disable kinds (each kind off
+    # with probability 1/4); shrinks to 0, nothing disabled.
+    mask = data.index(1 << len(KINDS)) & data.index(1 << len(KINDS))
+    menu: list[str] = []
+    for k in ALWAYS:
+        menu.extend([k] * WEIGHT.get(k, 1))
+    for bit, k in enumerate(KINDS):
+        if not mask >> bit & 1:
+            menu.extend([k] * WEIGHT.get(k, 1))
+    r = _Runner(rules, reference, mode, exclude, found, free, seed)
+    w = _World()
+    counters["examples"] += 1
+    # Every trace starts by mapping something at vpn 0 of process 0: a THP, or one or
+    # two small pages (later mmaps go anywhere in the 8 pages).
+    thp = data.flag(0.3)
+    npages = 1 + data.index(2)
+    r.run(Step("mmap", {"mm": 0, "vpn": 0, "npages": THP_PAGES if thp else npages, "thp": thp}))
+    for _ in range(MAX_STEPS):
+        if not r.main.contract.procs or not data.flag(_P_CONTINUE):
+            break
+        s = _draw_step(data, menu[data.index(len(menu))], r, w)
+        if s is None:
+            continue
+        r.run(s)
+        p = r.probe()
+        if p is not None:
+            r.run(p)
+    counters["steps"] += len(r.steps)
+    record = counters.get("record")
+    if record is not None:
+        record.append(r.trace_json())
+    r.finish()
+
+
+# ---------------------------------------------------------------- the search
+def default_database(path: str | Path = DEFAULT_DB) -> ExampleDatabase:
+    return DirectoryBasedExampleDatabase(str(path))
+
+
+def _db_key(mode: str, rules: RuleSet, reference: RuleSet | None, exclude: Iterable[str],
+            found: Iterable[tuple[str, str]]) -> bytes:
+    """Per (mode, rule sets, what is excluded): a later round, which excludes what an
+    earlier one found, must not replay (and so delete) the earlier round's findings."""
+    names = rules.name if reference is None else f"{reference.name}..{rules.name}"
+    text = (f"mmreview-fuzz:{mode}:{names}:{','.join(sorted(exclude))}:"
+            f"{','.join(sorted(f'{c}/{v}' for c, v in found))}")
+    return hashlib.sha256(text.encode()).digest()
+
+
+def search(
+    rules: RuleSet,
+    *,
+    reference: RuleSet | None = None,
+    mode: str = "invariants",
+    max_examples: int | None = None,
+    budget: float | None = None,
+    seed: int | None = None,
+    database: ExampleDatabase | str | Path | None = None,
+    exclude: Iterable[str] = (),
+    on_progress: Callable[[dict], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    _record: list | None = None,
+) -> list[Finding]:
+    """Every distinct clause (or difference) found within the budget, each shrunk on
+    its own; a clause broken in distinguishably different ways (Finding.variant: e.g.
+    a stale R/O pin of the zero page vs of a page shared after fork) is reported once
+    per way. `max_examples` bounds the examples tried (default 2000 when no `budget`
+    is given); `budget` bounds wall-clock seconds; whichever ends first. `database`: a
+    hypothesis ExampleDatabase, a directory, or None for no storage. `exclude`:
+    clause ids not to report. Reproducible from `seed`."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    if mode == "differential" and reference is None:
+        raise ValueError("differential mode needs a reference rule set")
+    if max_examples is None and budget is None:
+        max_examples = DEFAULT_MAX_EXAMPLES
+    if seed is None:
+        seed = random.SystemRandom().randrange(1 << 32)
+    if isinstance(database, (str, Path)):
+        database = default_database(database)
+    excluded = frozenset(exclude)
+    found: set[tuple[str, str]] = set()
+    findings: list[Finding] = []
+    # examples: hypothesis calls (generation and shrinking); budgeted: examples handed
+    # to hypothesis as max_examples, which is what --max-examples bounds.
+    counters: dict[str, Any] = {"examples": 0, "steps": 0, "budgeted": 0}
+    if _record is not None:   # bench/spec_bench.py: every trace the search ran
+        counters["record"] = _record
+    start = time.monotonic()
+    deadline = None if budget is None else start + budget
+    round_no = 0
+
+    def out_of_budget() -> bool:
+        if should_stop is not None and should_stop():
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return True
+        return max_examples is not None and counters["budgeted"] >= max_examples
+
+    while not out_of_budget():
+        n = ROUND if max_examples is None else max(1, min(ROUND, max_examples - counters["budgeted"]))
+        counters["budgeted"] += n
+        found_now = _round(rules, reference, mode, excluded, frozenset(found), seed, round_no,
+                           n, database, counters, deadline, should_stop)
+        round_no += 1
+        for f in found_now:
+            key = (f.clause, f.variant)
+            if f.clause not in excluded and key not in found:
+                found.add(key)
+                findings.append(f)
+        if on_progress is not None:
+            on_progress({"examples": counters["examples"], "steps": counters["steps"],
+                         "elapsed": time.monotonic() - start, "round": round_no,
+                         "findings": list(findings), "seed": seed})
+        if mode == "differential" and excluded | {c for c, _ in found} >= set(DIFFERENTIAL_CLAUSES):
+            break
+    return findings
+
+
+def _round(rules, reference, mode, exclude, found, seed, round_no, n, database, counters,
+           deadline, should_stop) -> list[Finding]:
+    state = {"failed": False}
+
+    def test(data):
+        # Once this round has failed, let hypothesis shrink whatever the clock says;
+        # before that, a spent budget or a stop request turns examples away.
+        if not state["failed"]:
+            if (should_stop is not None and should_stop()) or \
+                    (deadline is not None and time.monotonic() >= deadline):
+                reject()
+        try:
+            _example(data, rules, reference, mode, exclude, found, seed, counters)
+        except ClauseViolated:
+            state["failed"] = True
+            raise
+
+    wrapped = settings(
+        max_examples=n,
+        database=database,
+        deadline=None,
+        derandomize=False,
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=True,
+        print_blob=False,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+    )(given(st.data())(test))
+    # The seed of this round. Not through @hypothesis.seed, which also turns the example
+    # database off: the same attribute, set directly, keeps it.
+    wrapped._hypothesis_internal_use_seed = (seed * 0x9E3779B1 + round_no) % (1 << 64)
+    wrapped._hypothesis_internal_database_key = _db_key(mode, rules, reference, exclude, found)
+    try:
+        wrapped()
+    except ClauseViolated as exc:
+        return [exc.finding]
+    except BaseExceptionGroup as group:
+        out = []
+        for exc in _leaves(group):
+            if isinstance(exc, ClauseViolated):
+                out.append(exc.finding)
+            else:
+                raise
+        return out
+    except HypothesisException:
+        # Unsatisfiable (every example turned away: budget spent or stop requested)
+        return []
+    return []
+
+
+def _leaves(group: BaseExceptionGroup) -> Iterable[BaseException]:
+    for e in group.exceptions:
+        if isinstance(e, BaseExceptionGroup):
+            yield from _leaves(e)
+        else:
+            yield e

@@ -17,8 +17,9 @@ from tui.literal import printable
 
 class CommentDialog(ModalScreen[str | None]):
     BINDINGS = [
-        Binding("escape", "close", "Done"),
-        Binding("ctrl+s", "close", "Save"),
+        # priority: the editor would otherwise take Escape to release focus
+        Binding("escape", "close", "Done", priority=True),
+        Binding("ctrl+s", "close", "Save", priority=True),
         Binding("q", "close", "Close", show=False),
     ]
 

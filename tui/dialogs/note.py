@@ -10,7 +10,8 @@ from textual.widgets import Label, TextArea
 
 
 class NoteDialog(ModalScreen[str]):
-    BINDINGS = [Binding("escape", "close", "Done"), Binding("ctrl+s", "close", "Save")]
+    BINDINGS = [Binding("escape", "close", "Done", priority=True),
+                Binding("ctrl+s", "close", "Save", priority=True)]
 
     def __init__(self, title: str, initial: str, on_change) -> None:
         super().__init__()

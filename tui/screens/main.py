@@ -65,6 +65,7 @@ class MainScreen(Screen):
         self.current: Message | None = None
         self.last_search = ""
         self.reviewers: set[str] | None = None
+        self.fuzz_worker: Worker | None = None
         self._shown_rules_for: object = ()  # patch key of the rules on show
 
     def compose(self) -> ComposeResult:
@@ -411,8 +412,8 @@ class MainScreen(Screen):
 
     # ------------------------------------------------------------------ fuzzing
     def action_fuzz(self, whole_series: bool) -> None:
-        if any(w.group == "fuzz" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
-               for w in self.workers):
+        w = self.fuzz_worker
+        if w is not None and w.state in (WorkerState.PENDING, WorkerState.RUNNING):
             self.notify("Already fuzzing: x stops it.", timeout=3)
             return
         patch = self._need_patch()
@@ -422,11 +423,7 @@ class MainScreen(Screen):
             patches = [p for p in patch.series.patches]
         else:
             patches = [patch]
-        self.fuzz(patches)
-
-    @property
-    def workers(self):
-        return self.app.workers
+        self.fuzz_worker = self.fuzz(patches)
 
     @work(thread=True, group="fuzz", exclusive=True, exit_on_error=False)
     def fuzz(self, patches: list[Patch]) -> int:
@@ -479,12 +476,11 @@ class MainScreen(Screen):
                 self.show_message(self.current, keep_cursor=True)
 
     def action_stop_fuzz(self) -> None:
-        running = [w for w in self.app.workers if w.group == "fuzz" and w.state == WorkerState.RUNNING]
-        if not running:
+        w = self.fuzz_worker
+        if w is None or w.state not in (WorkerState.PENDING, WorkerState.RUNNING):
             self.notify("Nothing is being fuzzed.", timeout=2)
             return
-        for w in running:
-            w.cancel()
+        w.cancel()
         self.notify("Stopping: findings so far are kept.", timeout=2)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -1,0 +1,118 @@
+"""The fuzz worker: start, progress, findings as they come, cancel; a finding's
+trace as a timeline and the jump to the implicated diff line."""
+from __future__ import annotations
+
+import asyncio
+
+from textual.worker import WorkerState
+
+from tests.tui.conftest import screen_text
+from tui.widgets.spec.timeline import timeline_rows
+from tui.widgets.status.fuzz_bar import FuzzBar
+
+
+async def _wait(pilot, cond, timeout=10.0):
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return True
+        await pilot.pause(0.05)
+    return cond()
+
+
+def _fuzz_workers(app):
+    w = app.main.fuzz_worker
+    return [w] if w is not None else []
+
+
+async def test_progress_then_findings_then_cancel_keeps_them(make_app, demo_mbox, scripted_fuzz):
+    app = make_app(demo_mbox)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("right_square_bracket", "right_square_bracket")   # v1 2/3
+        await pilot.press("f")
+        assert await _wait(pilot, lambda: scripted_fuzz.started.is_set())
+        bar = app.screen.query_one(FuzzBar)
+        # the finding shows while the worker still runs
+        assert await _wait(pilot, lambda: app.main.session.findings_for(app.main.patch))
+        assert not bar.has_class("idle")
+        assert "1 finding" in screen_text(app)
+        assert [w.state for w in _fuzz_workers(app)] == [WorkerState.RUNNING]
+        assert "Findings (1)" in screen_text(app)
+        # a second f while running does not start another run
+        first = app.main.fuzz_worker
+        await pilot.press("f")
+        assert app.main.fuzz_worker is first
+        assert len([w for w in app.workers if w.group == "fuzz"]) == 1
+        await pilot.press("x")
+        assert await _wait(pilot, lambda: _fuzz_workers(app)[0].state == WorkerState.CANCELLED)
+        await pilot.pause()
+        assert bar.has_class("idle") and "stopped" in screen_text(app)
+        assert [f.id for f in app.main.session.findings_for(app.main.patch)] == ["pin-coherence"]
+        # the thread pane marks the patch
+        assert "!" in str(app.main.thread.label_for(app.main.patch.message.thread))
+
+
+async def test_completed_run_and_finding_timeline_jumps_to_line(make_app, demo_mbox, scripted_fuzz):
+    app = make_app(demo_mbox)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        scripted_fuzz.release.set()
+        await pilot.press("f")
+        assert await _wait(pilot, lambda: _fuzz_workers(app) and
+                           _fuzz_workers(app)[0].state == WorkerState.SUCCESS)
+        await pilot.pause()
+        assert "fuzzing done: 1 finding" in screen_text(app)
+        await pilot.press("2")            # findings tab, focused
+        await pilot.press("enter")        # choose the finding
+        await pilot.pause()
+        main = app.main
+        assert main.spec.active == "tab-trace"
+        model = main.spec.timeline.model
+        assert model.columns == ["#", "mm0", "mm1", "ref p0", "seen"]
+        assert model.marked == 5
+        assert "pin-coherence" in model.rows[5][-1].plain
+        # the implicated line: the removed `return -EBUSY;` (pre-image line 21)
+        row = main.message_pane.current_row
+        assert row.kind == "diff" and row.line.old_lineno == 21 and row.line.kind == "removed"
+        # and the finding is also marked inline in the diff
+        assert any(r.kind == "finding" for r in main.message_pane.rows)
+
+
+def test_timeline_columns_values_and_marked_step():
+    steps = [
+        {"op": "mmap", "mm": 0, "vpn": 0, "npages": 1},
+        {"op": "write", "mm": 0, "vpn": 0, "value": 7},
+        {"op": "fork", "mm": 0, "child": 1},
+        {"op": "get", "mm": 1, "vpn": 0, "id": "g0"},
+        {"op": "read", "mm": 1, "vpn": 0},
+        {"op": "dma_read", "id": "g0"},
+    ]
+    results = [("ok", None)] * 4 + [("ok", 7), ("ok", 9)]
+    m = timeline_rows(steps, results, violated=5, clause="no-foreign-data")
+    assert m.columns == ["#", "mm0", "mm1", "ref g0", "seen"]
+    cells = [[c.plain for c in row] for row in m.rows]
+    assert cells[1][1] == "W[0]=7" and cells[1][2] == ""
+    assert cells[2][1] == "fork → mm1" and cells[2][2] == "◀ born"
+    assert cells[3][2] == "get [0] as g0" and cells[3][3] == "get mm1[0]"
+    assert cells[4][2] == "R[0] → 7"
+    assert cells[5][3] == "dev R → 9" and cells[5][4] == "✗ no-foreign-data"
+    assert m.marked == 5
+
+
+async def test_real_pipeline_finds_the_dropped_pin_check(make_app, demo_mbox):
+    """v1 2/3 drops the -EBUSY for maybe-pinned pages: the real check (extraction +
+    fuzzing, a short budget) reports something at rmap.h, through the worker."""
+    app = make_app(demo_mbox, budget=1.5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.press("f")
+        assert await _wait(pilot, lambda: _fuzz_workers(app) and
+                           _fuzz_workers(app)[0].state in (WorkerState.SUCCESS, WorkerState.ERROR),
+                           timeout=120)
+        assert _fuzz_workers(app)[0].state == WorkerState.SUCCESS, _fuzz_workers(app)[0].error
+        found = app.main.session.findings_for(app.main.patch)
+        failing = [f for f in found if f.severity in ("error", "warning")]
+        assert failing and all(f.file == "include/linux/rmap.h" for f in failing)
+        assert failing[0].trace and failing[0].trace["steps"]

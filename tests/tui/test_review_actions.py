@@ -1,0 +1,130 @@
+"""Writing a review in the TUI and exporting it: marks, a line comment, trailers,
+the reply mbox (threaded, quoting only the commented hunk) and b4 external comments."""
+from __future__ import annotations
+
+import json
+import mailbox
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.tui.conftest import IDENTITY, notices
+from tui.dialogs.choice import ChoiceDialog, ExportDialog
+from tui.dialogs.comment import CommentDialog
+
+
+async def _comment_on(pilot, app, text_in_line: str, comment: str, kind: str = "added") -> None:
+    pane = app.main.message_pane
+    i = next(i for i, r in enumerate(pane.rows)
+             if r.kind == "diff" and text_in_line in r.line.text and r.line.kind == kind)
+    pane.highlighted = i
+    await pilot.press("c")
+    assert isinstance(app.screen, CommentDialog)
+    for ch in comment:
+        await pilot.press({" ": "space", "\n": "enter"}.get(ch, ch))
+    await pilot.press("escape")
+    await pilot.pause()
+
+
+async def test_write_review_then_export_reply_mbox(make_app, demo_mbox, drafts, tmp_path):
+    app = make_app(demo_mbox)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("right_square_bracket", "right_square_bracket")   # v1 2/3
+        patch = app.main.patch
+        await pilot.press("tab")
+        await _comment_on(pilot, app, "ClearPageAnonExclusive(page);", "Why clear it unconditionally?")
+        # the draft shows inline, under its line
+        rows = app.main.message_pane.rows
+        d = next(i for i, r in enumerate(rows) if r.kind == "draft")
+        assert "Why clear it unconditionally?" in rows[d].text.plain
+        assert rows[d].line.kind == "added" and "ClearPageAnonExclusive" in rows[d].line.text
+        await pilot.press("r")
+        assert app.main.session.state.review(patch).mark == "reviewed"
+        assert "✓" in str(app.main.thread.label_for(patch.message.thread))
+        await pilot.press("t")
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press("1")                       # Reviewed-by
+        await pilot.pause()
+        assert app.main.session.state.review(patch).trailers == [f"Reviewed-by: {IDENTITY}"]
+        await pilot.press("e")
+        assert isinstance(app.screen, ExportDialog)
+        out = tmp_path / "review.mbox"
+        field = app.screen.query_one("#mbox-path")
+        field.value = str(out)
+        await pilot.press("enter")
+        await pilot.pause()
+    msgs = list(mailbox.mbox(str(out)))
+    assert len(msgs) == 1
+    m = msgs[0]
+    assert m["In-Reply-To"] == f"<{patch.message.msgid}>"
+    assert patch.message.msgid in m["References"]
+    assert m["Subject"] == f"Re: {patch.message.subject}"
+    assert m["From"] == IDENTITY and "nora@example.org" in m["To"]
+    body = m.get_payload(decode=True).decode()
+    lines = body.splitlines()
+    assert "> diff --git a/include/linux/rmap.h b/include/linux/rmap.h" in lines
+    # the comment follows its quoted line, unquoted
+    k = lines.index("> +\t\tClearPageAnonExclusive(page);")
+    assert lines[k + 1] == "" and lines[k + 2] == "Why clear it unconditionally?"
+    # only the commented hunk up to the comment is quoted: nothing after it
+    assert "__page_dup_rmap" not in body.split("Why clear it")[1]
+    assert lines[-1] == f"Reviewed-by: {IDENTITY}"
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+async def test_export_b4_external_comments_read_back_by_b4(make_app, demo_mbox, tmp_path):
+    b4review = pytest.importorskip("b4.review._review")
+    repo = tmp_path / "kernel"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "README").write_text("x\n")
+    _git(repo, "add", "README")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "base")
+    app = make_app(demo_mbox, repo=str(repo))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.press("tab")
+        await _comment_on(pilot, app, "PageAnonExclusive(page))", "This drops the pin check.")
+        await pilot.press("e")
+        app.screen.query_one("#b4-repo").value = str(repo)
+        await pilot.click("#do-b4")
+        await pilot.pause()
+    out = repo / ".git" / "b4-review" / _git(repo, "rev-parse", "HEAD")
+    assert (out / "identity.txt").read_text().strip() == IDENTITY
+    text = (out / "0002.txt").read_text()
+    comments = b4review._extract_comments_from_quoted_reply(text)
+    assert [(c["path"], c["text"]) for c in comments] == [("b/include/linux/rmap.h", "This drops the pin check.")]
+    assert "PageAnonExclusive(page))" in comments[0]["content"]
+
+
+async def test_export_without_review_says_so(make_app, demo_mbox, tmp_path):
+    app = make_app(demo_mbox)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        app.screen.query_one("#mbox-path").value = str(tmp_path / "x.mbox")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "nothing to export" in notices(app)
+    assert not (tmp_path / "x.mbox").exists()
+
+
+async def test_series_trailer_on_cover_letter(make_app, demo_mbox, tmp_path):
+    app = make_app(demo_mbox)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        v2_cover = app.main.session.collection.series[1].cover
+        app.main.go_to(v2_cover)
+        await pilot.press("t", "2")                  # Acked-by, whole series
+        await pilot.pause()
+        state = app.main.session.state
+        assert state.series_trailers[v2_cover.msgid] == [f"Acked-by: {IDENTITY}"]
+    saved = json.loads(state.path.read_text())
+    assert saved["series_trailers"][v2_cover.msgid] == [f"Acked-by: {IDENTITY}"]

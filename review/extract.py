@@ -282,6 +282,11 @@ class _Found:
     fd: FileDiff
 
 
+def _comment_or_blank(line: str) -> bool:
+    t = line.strip()
+    return not t or t.startswith(("/*", "*", "//"))
+
+
 def _hunk_functions(fd: FileDiff, side: str) -> tuple[list[CFunction], list[CFunction]]:
     """(touched functions, complete functions) seen in the hunks of one side."""
     touched_out: list[CFunction] = []
@@ -297,8 +302,11 @@ def _hunk_functions(fd: FileDiff, side: str) -> tuple[list[CFunction], list[CFun
         first_row = min((f.node.start_point[0] + 1 for f in defs), default=None)
         rows = [r for r in frag.line_map if first_row is None or r < first_row]
         head_lines = {frag.line_map[r] for r in rows}
-        if not rows or not any(abs(x) in head_lines for x in lines):
-            continue
+        code = [ln for ln in h.lines if ln.kind != "context" and not _comment_or_blank(ln.text)]
+        code_here = {ln.new_lineno if side == "post" else ln.old_lineno for ln in code}
+        if not rows or not any(x in head_lines and x in code_here if x > 0 else (-x in head_lines and code)
+                               for x in lines):
+            continue  # nothing but comments changed before the first definition
         name = section_function(h.section)
         if name is None:
             continue

@@ -77,6 +77,10 @@ def test_per_patch_bound_unbound_partial(thread):
     unshare = [str(c.guard) for c in d.cases if c.outcome == "unshare"]
     assert unshare == ["foll_pin && !foll_write && anon && !anon_exclusive"]
     assert r14.pre.decisions == ()  # gup_must_unshare is new in this patch
+    r2 = by_label(thread, "v1 02/15")
+    # a comment added above page_needs_cow_for_dma() does not touch is_cow_mapping(),
+    # which git names in the @@ line
+    assert r2.unbound == ["include/linux/mm.h:page_needs_cow_for_dma", "mm/hugetlb.c:copy_hugetlb_page_range"]
     r10 = by_label(thread, "v1 10/15")
     assert ("PageTail(page)", "mm/page_alloc.c", 1302, "post") in r10.unmodelled
     assert "include/linux/page-flags.h:PageAnonExclusive" in r10.unbound  # no primitive tests the flag

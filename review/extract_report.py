@@ -73,7 +73,8 @@ def patch_text(pr: PatchRules) -> list[str]:
             default = f" (otherwise {d.default})" if d.default else ""
             out.append(f"  {which:<4} decision {d.point}{default}")
             for c in d.cases:
-                out.append(f"         {c.outcome:<10} if {clean(str(c.guard))}   [{_where(c.provenance)}]")
+                src = f": {clean(c.provenance.text)}" if c.provenance and c.provenance.text else ""
+                out.append(f"         {c.outcome:<10} if {clean(str(c.guard))}   [{_where(c.provenance)}{src}]")
         for a in rules.assertions:
             p = a.provenance
             out.append(f"  {which:<4} assert   {a.primitive}: {a.macro}({clean(p.text if p else '')})"

@@ -16,7 +16,7 @@ def test_text_report_with_tree(fixtures_dir, capsys):
     assert "  bound    include/linux/mm.h:gup_must_unshare -> gup.unshare" in out
     assert "  post decision gup.unshare" in out
     assert any(line.strip().startswith("pin        if foll_pin && !foll_write && !foll_longterm")
-               and line.endswith("[include/linux/mm.h:40]") for line in out)
+               and line.endswith("[include/linux/mm.h:40: return false;]") for line in out)
     assert "  changed  gup.unshare" in out
 
 

@@ -184,3 +184,29 @@ def called_names(node: Node) -> set[str]:
                 out.add(text(fn))
         stack.extend(n.children)
     return out
+
+
+_ALIAS_BODY = re.compile(r"^\s*\(?\s*([A-Za-z_]\w*)\s*\(.*\)\s*\)?\s*;?\s*$", re.S)
+
+
+def macro_aliases(source: str) -> dict[str, str]:
+    """Function-like macros whose body is one call: `#define folio_try_dup_anon_rmap_pte(
+    folio, page, vma) folio_try_dup_anon_rmap_ptes(folio, page, 1, vma)` -> the name of
+    the function they call (so that a caller's condition can inline it)."""
+    out: dict[str, str] = {}
+    if "#define" not in source:
+        return out
+    stack = [parse(source).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "preproc_function_def":
+            name = text(node.child_by_field_name("name"))
+            body = text(node.child_by_field_name("value")).replace("\\\n", " ")
+            m = _ALIAS_BODY.match(body)
+            if name and m and m.group(1) != name:
+                out[name] = m.group(1)
+            continue
+        if node.type in ("function_definition",):
+            continue
+        stack.extend(node.children)
+    return out

@@ -361,6 +361,8 @@ def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str
     images: dict[str, FileImages] = {}
     helpers_pre: dict[str, CFunction] = {}
     helpers_post: dict[str, CFunction] = {}
+    aliases_pre: dict[str, str] = {}   # function-like macros that are one call
+    aliases_post: dict[str, str] = {}
     for fd in patch.files:
         if fd.is_binary or not is_c_file(fd.path):
             pr.skipped_files.append(fd.path)
@@ -372,7 +374,13 @@ def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str
             continue
         images[fd.path] = img
         pr.warnings += img.warnings
-        for side, helpers in (("pre", helpers_pre), ("post", helpers_post)):
+        for side, helpers, aliases in (("pre", helpers_pre, aliases_pre), ("post", helpers_post, aliases_post)):
+            whole = img.pre if side == "pre" else img.post
+            if whole:
+                aliases.update(cparse.macro_aliases(whole))
+            else:
+                for h in fd.hunks:
+                    aliases.update(cparse.macro_aliases(fragment(h, side).text))
             if img.source == "hunks":
                 fns, complete = _hunk_functions(fd, side)
                 for f in complete:
@@ -410,14 +418,25 @@ def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str
 
     def helper_lookup(side: str):
         local = helpers_pre if side == "pre" else helpers_post
+        aliases = aliases_pre if side == "pre" else aliases_post
         overrides = overrides_pre if side == "pre" else overrides_post
 
-        def find(name: str) -> CFunction | None:
-            return local.get(name) or index.find(name, overrides)
+        def find(name: str, hops: int = 0) -> CFunction | None:
+            fn = local.get(name) or index.find(name, overrides)
+            if fn is None and hops < 3:
+                target = aliases.get(name) or index.alias(name, overrides)
+                if target and target != name:
+                    return find(target, hops + 1)
+            return fn
         return find
 
     def inline_ok(name: str) -> bool:
-        return name not in CALLS or name in changed_names
+        """Vocabulary helpers keep their cited meaning unless this patch changes them
+        (directly or behind a one-call macro)."""
+        if name not in CALLS or name in changed_names:
+            return True
+        target = aliases_pre.get(name) or aliases_post.get(name)
+        return bool(target) and target in changed_names
 
     per_image: dict[str, list[FunctionRules]] = {"pre": [], "post": []}
     for f in sorted(full, key=lambda x: (x.file, x.fn.start_line, x.image)):

@@ -193,6 +193,20 @@ class TreeIndex:
             self._files = files
         return self._files
 
+    def alias(self, name: str, overrides: dict[str, str] | None = None) -> str | None:
+        """The function a one-call function-like macro `name` stands for, if any."""
+        if self.root is None:
+            return None
+        pat = re.compile(rf"#\s*define\s+{re.escape(name)}\(")
+        for p in self._candidates():
+            rel = p.relative_to(self.root).as_posix()
+            t = overrides.get(rel) if overrides and rel in overrides else self.read(rel)
+            if t is not None and pat.search(t):
+                target = cparse.macro_aliases(t).get(name)
+                if target:
+                    return target
+        return None
+
     def find(self, name: str, overrides: dict[str, str] | None = None) -> CFunction | None:
         """The definition of `name` in the tree (files in `overrides` read from there)."""
         if self.root is None:

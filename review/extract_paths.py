@@ -425,7 +425,7 @@ class Walker:
             self.inlined |= inner.inlined
             if sub.returns:
                 value = mk_or(*(mk_and(r.guard, r.value) for r in sub.returns))
-                self.inlined.add(name)
+                self.inlined |= {name, helper.name}  # a macro name and the function it calls
                 self.result.unmodelled.extend(sub.unmodelled)
                 self.result.warnings.extend(sub.warnings)
         self._inline_cache[name] = value

@@ -70,6 +70,16 @@ _add("page_needs_cow_for_dma folio_needs_cow_for_dma", _e(
      E.And((A("cow_mapping"), A("mm_has_pinned"), A("maybe_pinned"))),
      "include/linux/mm.h page_needs_cow_for_dma() (v5.12, 97a7e4733b9b) / folio_needs_cow_for_dma() "
      "(v6.8): is_cow_mapping && MMF_HAS_PINNED && maybe_dma_pinned"))
+_add("page_try_dup_anon_rmap folio_try_dup_anon_rmap_pte folio_try_dup_anon_rmap_ptes "
+     "folio_try_dup_anon_rmap_pmd", _e(
+     E.And((A("anon_exclusive"), A("cow_mapping"), A("mm_has_pinned"), A("maybe_pinned"))),
+     "include/linux/rmap.h page_try_dup_anon_rmap() (v5.19) / folio_try_dup_anon_rmap_pte(s)/_pmd() "
+     "(v6.8): -EBUSY iff the page is exclusive and folio_needs_cow_for_dma(); device-private "
+     "pages never fail (not modelled)"))
+_add("page_try_share_anon_rmap folio_try_share_anon_rmap_pte folio_try_share_anon_rmap_pmd", _e(
+     A("maybe_pinned"),
+     "include/linux/rmap.h page_try_share_anon_rmap() (v5.19) / folio_try_share_anon_rmap_pte/_pmd() "
+     "(v6.8): -EBUSY iff the folio may be pinned"))
 _add("is_cow_mapping", _e(A("cow_mapping"),
      "include/linux/mm.h is_cow_mapping(): (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE"))
 _add("pte_write pmd_write huge_pte_write", _e(A("pte_write"),

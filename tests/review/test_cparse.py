@@ -68,3 +68,11 @@ def test_fragment_line_map_gives_file_lines():
     assert (f.start_line, f.end_line) == (101, 104)
     call = f.body.named_children[0]
     assert f.file_line(call) == 103
+
+
+def test_one_call_macros_are_aliases():
+    src = ("#define folio_try_dup_anon_rmap_pte(folio, page, vma) \\\n"
+           "\tfolio_try_dup_anon_rmap_ptes(folio, page, 1, vma)\n"
+           "#define PAGE_SIZE 4096\n"
+           "#define twice(a) do { f(a); f(a); } while (0)\n")
+    assert cparse.macro_aliases(src) == {"folio_try_dup_anon_rmap_pte": "folio_try_dup_anon_rmap_ptes"}

@@ -30,8 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write each finding as DIR/<clause>[--<variant>].json")
     parser.add_argument("--against", metavar="REF",
                         help="differential mode: compare --ruleset with the rule set REF")
-    parser.add_argument("--exclude", action="append", default=[], metavar="ID",
-                        help="clause id not to search for (repeatable)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="ID[:VARIANT]",
+                        help="clause id (or one variant of it, e.g. 'pin-coherence:R/O "
+                             "longterm pin of never-written memory') not to report; repeatable")
     parser.add_argument("--db", metavar="DIR", default=None,
                         help="hypothesis example database directory (default .hypothesis/mmreview)")
     parser.add_argument("--no-db", action="store_true", help="do not store or replay findings")
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--max-examples must be at least 1")
     if args.budget is not None and args.budget <= 0:
         raise InputError("--budget must be positive")
-    for cid in args.exclude:
+    for item in args.exclude:
+        cid = item.split(":", 1)[0]
         if cid not in CLAUSES and cid not in DIFFERENTIAL_CLAUSES:
             raise InputError(f"--exclude: unknown clause id {cid!r}")
     rules = _preset(args.ruleset)

@@ -71,6 +71,14 @@ def test_excluded_clause_is_not_reported_and_others_still_are():
     assert found, "v5.7 breaks more than one clause"
 
 
+def test_one_variant_can_be_excluded():
+    zero = "R/O longterm pin of never-written memory"
+    found = variants(search(PRESETS["v5.19"], seed=1, max_examples=300, database=None))
+    assert ("pin-coherence", zero) in found, "v5.19 has the bug v6.2 fixed"
+    assert search(PRESETS["v5.19"], seed=1, max_examples=300, database=None,
+                  exclude=(f"pin-coherence:{zero}",)) == []
+
+
 def test_differential_reports_first_observable_difference_and_outcomes():
     found = by_clause(search(PRESETS["v5.7"], reference=PRESETS["current"], mode="differential",
                              seed=1, max_examples=BOUND, database=None))

@@ -83,3 +83,36 @@ def test_docs_table_says_what_the_files_say():
         want = [", ".join(ABBREV.get(c, c) for c in sorted(expect[p])) or "-" for p in PRESETS]
         got = [c.rstrip(" *") for c in rows[path.stem]]
         assert got == want, path.stem
+
+
+def test_session_steps_clone_and_step_errors():
+    from spec.errors import TraceError
+    from spec.run import Session
+    from spec.trace import step
+
+    s = Session(PRESETS["v5.7"])
+    for st in (step("mmap", mm=0, vpn=0, npages=1), step("write", mm=0, vpn=0, value=1),
+               step("fork", mm=0, child=1), step("get", mm=1, vpn=0, id="g"),
+               step("exit", mm=1)):
+        s.step(st)
+    c = s.clone()
+    r, vs = s.step(step("write", mm=0, vpn=0, value=2))
+    assert s.outcomes == [("wp.reuse", "reuse")]       # the mapcount-era decision
+    r, vs = s.step(step("dma_read", id="g"))
+    assert (r.value, [v.id for v in vs]) == (2, ["no-foreign-data"])
+    # the clone went on independently: its reference still sees the child's data
+    r, vs = c.step(step("dma_read", id="g"))
+    assert (r.value, vs) == (1, [])
+    with pytest.raises(TraceError) as exc:
+        c.step(step("dma_read", id="nope"))
+    assert exc.value.step == 6
+
+
+def test_report_json_and_per_step_outcomes():
+    t = load(next(p for p in SCENARIOS if p.stem == "rw-pin-fork-parent-write"))
+    rep = run_trace(t, PRESETS["v5.8"])
+    doc = rep.to_json()
+    assert [v["id"] for v in doc["violations"]] == ["pin-coherence", "isolation"]
+    assert len(doc["results"]) == len(t.steps) == len(rep.outcomes)
+    assert ("fork.anon_pte", "share") in rep.outcomes[3]
+    assert ("fork.anon_pte", "copy") in run_trace(t, PRESETS["current"]).outcomes[3]

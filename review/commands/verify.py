@@ -112,15 +112,15 @@ def run(args) -> int:
     if args.out and trace is not None:
         try:
             with open(args.out, "w", encoding="utf-8") as fh:
-                json.dump(trace, fh, indent=1)
-                fh.write("\n")
+                fh.write(format_trace(trace) + "\n")
         except OSError as exc:
             raise InputError(f"--out {args.out}: {exc.strerror}") from None
     if args.json:
         print(json.dumps(result.to_json(), indent=1))
     else:
         if trace is not None:
-            print(json.dumps(trace, indent=1))
+            print(format_trace(trace))
+            _print_steps(trace, result)
             for v in result.violations:
                 print(f"verify: {v.id} after step {v.step}: {v.message}", file=sys.stderr)
         print(f"verify: {result.summary()}", file=sys.stderr if trace is not None else sys.stdout)
@@ -131,3 +131,23 @@ def run(args) -> int:
     if result.status == "stopped":
         return EXIT_INTERRUPTED
     return 0
+
+
+def format_trace(trace: dict) -> str:
+    """The replay JSON with one step a line: easy to read, diff and edit by hand."""
+    head = {k: v for k, v in trace.items() if k != "steps"}
+    lines = [json.dumps(head)[:-1] + ', "steps": [']
+    steps = trace["steps"]
+    for i, step in enumerate(steps):
+        lines.append("  " + json.dumps(step) + ("," if i < len(steps) - 1 else ""))
+    lines.append("]}")
+    return "\n".join(lines)
+
+
+def _print_steps(trace: dict, result) -> None:
+    from spec.trace import format_step, parse_step
+
+    setup = len(result.bounds.setup())
+    for i, obj in enumerate(trace["steps"]):
+        where = "setup" if i < setup else f"{i - setup + 1:5}"
+        print(f"verify: {where:>5}  {format_step(parse_step(obj, i))}", file=sys.stderr)

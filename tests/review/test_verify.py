@@ -225,6 +225,12 @@ def test_cli_prints_a_replayable_shortest_trace_and_exits_1(capsys, tmp_path):
     assert trace["ruleset"] == "v5.9" and len(trace["steps"]) == 6
     assert json.loads(out_file.read_text()) == trace
     assert "violation of pin-coherence by a shortest trace of 5 steps" in err
+    assert "    3  pin mm=0 vpn=0 write=false longterm=false id=r0" in err
+    # `mmreview replay` reproduces it from the file
+    from review.cli import main
+    assert main(["replay", str(out_file)]) == 1
+    replayed = json.loads(capsys.readouterr().out)
+    assert [v["id"] for v in replayed["violations"]] == ["pin-coherence"]
 
 
 def test_cli_verified_exits_0_with_the_depth_and_states(capsys):

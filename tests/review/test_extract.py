@@ -149,3 +149,18 @@ def test_git_images_are_read_whole(fixtures_dir, tmp_path):
     assert pr.partial == []
     assert cases(pr, "post", "gup.unshare")[1] == ("pin", "foll_pin && !foll_write && !foll_longterm", 40)
     assert {f.source for f in pr.functions} == {"git"}
+
+
+def test_every_fixture_patch_applies_to_the_tree(fixtures_dir, tmp_path):
+    """git apply agrees with extraction's own hunk application."""
+    import shutil
+    import subprocess
+    tree = tmp_path / "t"
+    shutil.copytree(fixtures_dir / "ctree", tree)
+    for path in sorted((fixtures_dir / "patches").glob("*.patch")):
+        res = subprocess.run(["git", "apply", "--check", str(path)], cwd=tree, capture_output=True, text=True)
+        assert res.returncode == 0, (path.name, res.stderr)
+        (patch,) = load(str(path)).patches
+        pr = extract_patch(patch, tree=str(fixtures_dir / "ctree"))
+        assert not any("do not apply" in w for w in pr.warnings), path.name
+        assert {f.source for f in pr.functions} <= {"tree", "hunks"}

@@ -460,6 +460,9 @@ def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str
         except RecursionError:
             pr.warnings.append(f"{key} ({f.image}): too deeply nested to read: no rules")
             continue
+        except Exception as exc:  # one unreadable function must not hide the others
+            pr.warnings.append(f"{key} ({f.image}): could not read it ({type(exc).__name__}: {exc}): no rules")
+            continue
         pr.functions.append(fr)
         pr.warnings += [f"{f.image}: {w}" for w in fr.warnings]
         if not fr.complete:

@@ -56,6 +56,7 @@ class ReviewSession:
         self.findings: dict[str, list] = {}      # patch key -> review.report Finding list
         self.results: dict[str, object] = {}     # patch key -> review.report PatchResult
         self.extractions: dict[str, object] = {}  # patch key -> review.extract result
+        self._revision_cache: dict = {}
 
     # ---------------------------------------------------------------- thread layout
     def _build_groups(self) -> list[Group]:
@@ -83,6 +84,31 @@ class ReviewSession:
 
     def groups(self) -> list[Group]:
         return self._groups
+
+    def revision_comments(self, patch: Patch) -> list:
+        """Comments on inline revisions of `patch` (a reply that posts a reworked
+        version, as on linux-mm), placed on `patch`'s own lines where the quoted
+        lines match (review.quotes does the matching): [(comment, diff line)]."""
+        key = ("rev", patch_key(patch))
+        if key in self._revision_cache:
+            return self._revision_cache[key]
+        out = []
+        revisions = [p for p in self.collection.patches if p.revises is patch]
+        if revisions:
+            try:
+                from review.quotes import PatchIndex, _anchor, match_quote
+                index = PatchIndex.of(patch)
+                for rev in revisions:
+                    for c in rev.comments:
+                        if c.anchor is None or not c.quoted:
+                            continue
+                        a = _anchor(match_quote(c.quoted, index), index)
+                        if a is not None:
+                            out.append((c, a.last))
+            except Exception:  # matching is best effort; the revision shows them anyway
+                out = []
+        self._revision_cache[key] = out
+        return out
 
     # ---------------------------------------------------------------- lookups
     def findings_for(self, patch: Patch) -> list:

@@ -113,8 +113,9 @@ class MainScreen(Screen):
         self.current = msg
         patch = self.session.patch_of(msg)
         findings = self.session.findings_for(patch) if patch is not None and msg.patch is patch else []
+        extra = self.session.revision_comments(msg.patch) if msg.patch is not None else None
         self.message_pane.show(msg, self.session.state, findings, self.app.current_theme.dark,
-                               keep_cursor=keep_cursor, reviewers=self.reviewers)
+                               keep_cursor=keep_cursor, reviewers=self.reviewers, extra=extra)
         self.show_spec(patch)
         self.sub_title = printable(msg.subject)
 

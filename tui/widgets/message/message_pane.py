@@ -33,12 +33,12 @@ class MessagePane(OptionList):
         self.rows: list[Row] = []
 
     def show(self, msg: Message, state, findings: list, dark: bool, keep_cursor: bool = False,
-             reviewers: set[str] | None = None) -> None:
+             reviewers: set[str] | None = None, extra: list | None = None) -> None:
         same = self.message is msg
         old = self.highlighted if (keep_cursor and same) else None
         old_scroll = self.scroll_y if (keep_cursor and same) else 0
         self.message = msg
-        self.rows = message_rows(msg, state, findings, dark, reviewers)
+        self.rows = message_rows(msg, state, findings, dark, reviewers, extra)
         self.set_options([Option(r.text) for r in self.rows])
         if old is not None and self.rows:
             self.highlighted = min(old, len(self.rows) - 1)

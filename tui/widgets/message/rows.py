@@ -49,12 +49,14 @@ def _header_rows(msg: Message) -> list[Row]:
         t = Text(f"{name}: ", style="bold", end="")
         t.append_text(lit(value))
         rows.append(Row(t, "header", search_text=value))
-    rcpt = ", ".join(msg.to + msg.cc)
-    if rcpt:
-        t = Text("To/Cc: ", style="bold dim", end="", no_wrap=True, overflow="ellipsis")
-        t.append_text(lit(rcpt, style="dim"))
-        t.no_wrap = True
-        rows.append(Row(t, "header", search_text=rcpt))
+    everyone = msg.to + msg.cc
+    if everyone:
+        # long Cc lists are the norm on linux-mm: one row, the rest counted
+        shown = ", ".join(everyone[:2])
+        more = f" (+{len(everyone) - 2} more)" if len(everyone) > 2 else ""
+        t = Text("To/Cc: ", style="bold dim", end="")
+        t.append_text(lit(shown + more, style="dim"))
+        rows.append(Row(t, "header", search_text=", ".join(everyone)))
     for w in msg.warnings:
         rows.append(Row(lit("⚠ " + w, style="yellow"), "header"))
     rows.append(Row(Text(""), "gap"))
@@ -102,11 +104,13 @@ def _highlight_hunk(hunk: Hunk, dark: bool) -> list[Text]:
     return list(parts[: len(hunk.lines)])
 
 
-def comment_row(c: ReviewComment) -> Row:
+def comment_row(c: ReviewComment, on_revision: bool = False) -> Row:
     colour = reviewer_colour(c.author_email)
     t = Text(end="")
     t.append("▌ ", style=colour)
     t.append(printable(c.message.author_name or c.author_email), style=f"bold {colour}")
+    if on_revision:
+        t.append("  (on the inline revision)", style="dim")
     for ln in c.text.split("\n"):
         t.append("\n▌ ", style=colour)
         t.append(printable(ln))
@@ -139,16 +143,20 @@ def _line_key(file: FileDiff, ln: DiffLine) -> tuple[str, str, int]:
 
 
 def diff_rows(patch: Patch, state: ReviewState, findings: list, dark: bool,
-              reviewers: set[str] | None = None) -> list[Row]:
+              reviewers: set[str] | None = None, extra: list | None = None) -> list[Row]:
     """The patch's diff with comments inline. `reviewers` (emails) limits whose
-    comments show; None shows everyone's."""
+    comments show; None shows everyone's. `extra`: (comment, diff line) pairs of
+    comments made on an inline revision of this patch, shown as such."""
     by_line: dict[int, list[ReviewComment]] = {}
-    for c in patch.comments:
-        if c.anchor is None:
-            continue
+    revision: set[int] = set()
+    pairs = [(c, c.anchor.last) for c in patch.comments if c.anchor is not None]
+    for c, ln in extra or []:
+        revision.add(id(c))
+        pairs.append((c, ln))
+    for c, ln in pairs:
         if reviewers is not None and c.author_email.lower() not in reviewers:
             continue
-        by_line.setdefault(id(c.anchor.last), []).append(c)
+        by_line.setdefault(id(ln), []).append(c)
     drafts = {(d.file, d.side, d.line): d for d in state.review(patch).comments}
     at_line: dict[tuple[str, str, int], list] = {}
     for f in findings:
@@ -184,7 +192,7 @@ def diff_rows(patch: Patch, state: ReviewState, findings: list, dark: bool,
                     t.stylize("on #3f1d1d" if dark else "on #f8dcdc", width + 1)
                 rows.append(Row(t, "diff", file=f, hunk=h, line=ln, search_text=ln.text))
                 for c in by_line.get(id(ln), []):
-                    r = comment_row(c)
+                    r = comment_row(c, on_revision=id(c) in revision)
                     r.file, r.hunk, r.line = f, h, ln
                     rows.append(r)
                 key = _line_key(f, ln)
@@ -203,7 +211,7 @@ def diff_rows(patch: Patch, state: ReviewState, findings: list, dark: bool,
 
 
 def message_rows(msg: Message, state: ReviewState, findings: list, dark: bool = True,
-                 reviewers: set[str] | None = None) -> list[Row]:
+                 reviewers: set[str] | None = None, extra: list | None = None) -> list[Row]:
     rows = _header_rows(msg)
     patch = msg.patch
     if patch is None or patch.inline and not patch.files:
@@ -237,5 +245,5 @@ def message_rows(msg: Message, state: ReviewState, findings: list, dark: bool = 
     rows.append(Row(Text(""), "gap"))
     if not patch.files:
         rows += body_rows(patch.diff_text)
-    rows += diff_rows(patch, state, findings, dark, reviewers)
+    rows += diff_rows(patch, state, findings, dark, reviewers, extra)
     return rows

@@ -24,6 +24,10 @@ class Marker:
     kind: str      # "call" | "goto" | "label" | "or_assign" | "returns" | "return_const"
     name: str      # the call, label or flag ("" for returns)
     outcome: str   # for "returns": the outcome when the return value is true
+    # "call" only: False when the call decides nothing by itself if its value is kept
+    # (v5.9..v5.18 `retval = copy_present_page(...)` copied only when it returned <= 0):
+    # then the marker counts where that value is returned.
+    value_ok: bool = True
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,8 @@ _FORK_DUP = _pred("fork.anon_pte", "copy", "share")  # -EBUSY: the caller copies
 _TRY_SHARE = _pred("rmap.try_share", "refuse", "share")  # -EBUSY: the caller keeps the mapping
 
 _FORK_COPY_PTE = DecisionBinding("fork.anon_pte", (
-    Marker("call", "copy_present_page", "copy"),
-    Marker("returns", "", "copy"),  # v5.9..v5.18: copy_present_page() returned via retval
+    Marker("call", "copy_present_page", "copy", value_ok=False),
+    Marker("returns", "", "copy"),  # a non-zero return (-EAGAIN) makes fork retry with a page to copy to
 ), false_outcome="share")
 
 _WP = DecisionBinding("wp.reuse", (

@@ -150,7 +150,7 @@ class Walker:
                 fn = n.child_by_field_name("function")
                 name = text(fn) if fn is not None else ""
                 for m in self.markers:
-                    if m.kind == "call" and m.name == name:
+                    if m.kind == "call" and m.name == name and (m.value_ok or _value_unused(n)):
                         return m, n
             elif n.type == "assignment_expression":
                 op = n.child_by_field_name("operator")
@@ -391,22 +391,36 @@ class Walker:
                 for st in states:
                     self._reach(st, found[0].outcome, found[1])
                 return
+        if val is not None and val.type == "identifier":
+            # `return retval;` where retval holds a call marker's value (v5.9 copy_present_pte)
+            for st in states:
+                held = st.env.get(text(val))
+                if isinstance(held, Lazy) and held.node is not None and held.node.type == "call_expression":
+                    m = self._marker("call", text(held.node.child_by_field_name("function")))
+                    if m is not None:
+                        self._reach(st, m.outcome, node)
+                        continue
+                self._return_one(node, val, st)
+            return
         const = self._marker("return_const", text(val).strip()) if val is not None else None
         if const is not None:
             for st in states:
                 self._reach(st, const.outcome, node)
             return
-        pred = self._marker("returns", "")
         for st in states:
-            v = self.conv.truth(self._value(val, st), val) if val is not None else E.FALSE
-            self.result.returns.append(Returned(st.pc, v, self.fn.file_line(node)))
-            if pred is not None and self.binding is not None:
-                t, f = mk_and(st.pc, v), mk_and(st.pc, mk_not(v))
-                line, src = self.fn.file_line(node), _one_line(node)
-                if t != E.FALSE:
-                    self.result.reached.append(Reached(t, pred.outcome, line, src))
-                if f != E.FALSE and self.binding.false_outcome:
-                    self.result.reached.append(Reached(f, self.binding.false_outcome, line, src))
+            self._return_one(node, val, st)
+
+    def _return_one(self, node: Node, val: Node | None, st: PathState) -> None:
+        pred = self._marker("returns", "")
+        v = self.conv.truth(self._value(val, st), val) if val is not None else E.FALSE
+        self.result.returns.append(Returned(st.pc, v, self.fn.file_line(node)))
+        if pred is not None and self.binding is not None:
+            t, f = mk_and(st.pc, v), mk_and(st.pc, mk_not(v))
+            line, src = self.fn.file_line(node), _one_line(node)
+            if t != E.FALSE:
+                self.result.reached.append(Reached(t, pred.outcome, line, src))
+            if f != E.FALSE and self.binding.false_outcome:
+                self.result.reached.append(Reached(f, self.binding.false_outcome, line, src))
 
     # ---------------------------------------------------------------- inlining
     def _inline(self, name: str, call: Node) -> E.Expr | None:
@@ -534,3 +548,11 @@ def relevant_variables(body: Node) -> set[str]:
                 relevant.add(f)
                 frontier.append(f)
     return relevant
+
+
+def _value_unused(call: Node) -> bool:
+    """Is a call's value dropped or returned (not assigned, compared or passed on)?"""
+    n = call
+    while n.parent is not None and n.parent.type in ("parenthesized_expression", "cast_expression"):
+        n = n.parent
+    return n.parent is None or n.parent.type in ("expression_statement", "return_statement", "comma_expression")

@@ -593,9 +593,20 @@ def _pointer_compare(ln: Node | None, rn: Node | None) -> E.Expr | None:
     return level_condition(lt, rt) or level_condition(rt, lt)
 
 
+def _boolean(e: E.Expr) -> bool:
+    t = type(e)
+    return (t in (E.And, E.Or, E.Not, E.Cmp) or (t is E.Const and isinstance(e.value, bool))
+            or (t is E.Atom and e.name not in _INT_ATOMS))
+
+
 def _fold_cmp(op: str, l: E.Expr, r: E.Expr) -> E.Expr:
     if type(l) is E.Const and type(r) is E.Const:
         return E.Const(bool(E.evaluate(E.Cmp(op, l, r), None)))
+    # a condition compared with 0 (an inlined helper's "returned non-zero"):
+    # `ret <= 0` is "returned 0", `ret > 0` is "returned non-zero"
+    if type(r) is E.Const and r.value == 0 and not isinstance(r.value, bool) and _boolean(l):
+        folded = {"==": mk_not(l), "<=": mk_not(l), "!=": l, ">": l, "<": E.FALSE, ">=": E.TRUE}
+        return folded[op]
     return E.Cmp(op, l, r)
 
 

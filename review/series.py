@@ -17,7 +17,6 @@ import re
 from email.message import EmailMessage
 
 from liblore.series import Trailer as _LoreTrailer
-from liblore.series import extract_trailers
 from liblore.utils import strip_reply_prefixes
 
 from review.model import Message, Patch, Series, ThreadNode, Trailer
@@ -277,11 +276,8 @@ def build_series(messages: list[Message], emails: dict[str, EmailMessage]) -> tu
             # A patch's own trailers were read with it; an inline patch's
             # Signed-off-by endorses the inline patch, not the one it answers.
             continue
-        em = emails.get(m.msgid)
-        if em is None:
-            continue
         try:
-            found = extract_trailers(em)
+            found = reply_trailers(m)
         except Exception:
             m.warnings.append("trailers could not be read")
             continue
@@ -294,6 +290,28 @@ def build_series(messages: list[Message], emails: dict[str, EmailMessage]) -> tu
             elif isinstance(target, Patch):
                 target.trailers.append(t)
     return order, patches + inline
+
+
+def reply_trailers(m: Message) -> list[_LoreTrailer]:
+    """The trailers a reply offers, by liblore's extract_trailers rules (b4's
+    follow-up strictness, sender must name himself), applied to the body we already
+    decoded: extract_trailers itself would decode the body and re-parse the headers
+    of every message once more."""
+    from liblore import utils as lu
+    from liblore.series import _REPLY_IGNORES, _is_self_attested
+
+    if lu.body_has_diff(m.body):
+        return [_LoreTrailer.parse(n, v, msgid=m.msgid, date=m.date)
+                for n, v in lu.split_body_parts(m.body).trailers]
+    found, _ = lu.find_trailers(m.body, followup=True)
+    out = []
+    for n, v in found:
+        if n.lower() in _REPLY_IGNORES:
+            continue
+        t = _LoreTrailer.parse(n, v, msgid=m.msgid, date=m.date)
+        if _is_self_attested(t, (m.author_name, m.author_email)):
+            out.append(t)
+    return out
 
 
 def _has_diff(text: str) -> bool:

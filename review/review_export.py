@@ -27,6 +27,8 @@ from review.errors import InputError
 from review.model import Patch, Series
 from review.review_state import LineComment, ReviewState
 
+CONTEXT = 6  # quoted lines kept before each comment
+
 # Long lines in mail are the sender's; never re-wrap them (a patch line must survive).
 _POLICY = email.policy.SMTP.clone(max_line_length=998)
 
@@ -58,12 +60,24 @@ def quoted_review(patch: Patch, comments: list[LineComment], state: ReviewState)
         out += [_quote(f"--- {a}"), _quote(f"+++ {b}")]
         for h in hunks:
             out.append(_quote(h.header))
-            last = max(i for i, ln in enumerate(h.lines) if id(ln) in by_line)
-            for ln in h.lines[: last + 1]:
-                prefix = {"added": "+", "removed": "-"}.get(ln.kind, " ")
-                out.append(_quote(prefix + ln.text))
-                for c in by_line.get(id(ln), []):
+            # Quote up to CONTEXT lines before each comment (since the previous
+            # one), eliding the rest with "[...]" as reviewers do; b4 and
+            # review/quotes.py find the line by its text, not by counting.
+            start = 0
+            for i, ln in enumerate(h.lines):
+                if id(ln) not in by_line:
+                    continue
+                first = max(start, i - CONTEXT)
+                if first > start:
+                    out.append(_quote("[...]"))
+                for q in h.lines[first: i + 1]:
+                    prefix = {"added": "+", "removed": "-"}.get(q.kind, " ")
+                    out.append(_quote(prefix + q.text))
+                for c in by_line[id(ln)]:
                     out += [""] + c.text.strip("\n").splitlines() + [""]
+                start = i + 1
+    while out and not out[-1]:
+        out.pop()
     return out
 
 

@@ -155,3 +155,40 @@ class PatchRun:
         result = self.checker.run()
         self._progress()
         return result
+
+
+DIFFERENTIAL_IDS = {"nfc-claim": "pre", "behaviour-change": "pre", "reference-difference": "reference"}
+
+
+def replay(finding, rules) -> tuple[list | None, int | None, list | None]:
+    """Replay a finding's trace under the rule sets it names (as `mmreview check
+    --replay` does): (results per step as (status, value), the step where the clause
+    broke or the two sides first differ, the other side's results for a difference).
+    Anything unreadable gives (None, None, None): the timeline then shows the steps
+    without values."""
+    try:
+        from spec.presets import PRESETS
+        from spec.run import rules_for, run_trace
+        from spec.trace import parse_trace
+        trace = parse_trace(finding.trace)
+        ref, _, rest = trace.ruleset.partition("+")
+        image = rest.partition("@")[0]
+        base = PRESETS[ref]
+        sets = {ref: base}
+        if rules is not None:
+            for img in ("pre", "post"):
+                sets[f"{ref}+{img}"] = rules.overlay(base, img, name=f"{ref}+{img}")
+        own = f"{ref}+{image}" if image else ref
+        report = run_trace(trace, rules_for(trace, own, presets=sets))
+        results = [(r.status, r.value) for r in report.results]
+        other_side = DIFFERENTIAL_IDS.get(getattr(finding, "id", ""))
+        if other_side is None:
+            steps = [v.step for v in report.violations if v.id == finding.id]
+            return results, (steps[0] if steps else None), None
+        other_name = ref if other_side == "reference" else f"{ref}+pre"
+        other = run_trace(trace, rules_for(trace, other_name, presets=sets))
+        theirs = [(r.status, r.value) for r in other.results]
+        differ = next((i for i, (a, b) in enumerate(zip(results, theirs)) if a != b), None)
+        return results, differ, theirs
+    except Exception:
+        return None, None, None

@@ -63,6 +63,10 @@ class MMReviewApp(App):
                 return s
         raise LookupError("no review screen")
 
+    def on_resize(self, event) -> None:
+        # 28 columns of thread leave a 72-column mail its width at 100 columns
+        self.set_class(event.size.width >= 150, "-wide")
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())

@@ -20,6 +20,15 @@ WANTED = ("no-foreign-data", "FOLL_GET sees process write")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=SEED, help=f"seed (default {SEED})")
+    parser.add_argument("--text", action="store_true",
+                        help="print the text demo even on a terminal (no TUI)")
+    parser.add_argument("--drafts", metavar="DIR", help="where the demo review's drafts are kept")
+
+
+def demo_thread():
+    """The bundled synthetic thread (fixtures/demo, written for mmreview)."""
+    from pathlib import Path
+    return Path(__file__).resolve().parents[2] / "fixtures" / "demo" / "anon-excl-cleanups.mbox"
 
 
 def find_cve(seed: int = SEED, max_examples: int = 4000):
@@ -77,4 +86,18 @@ def run_text(seed: int = SEED) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    """On a terminal: the review TUI on the bundled thread. Otherwise (a pipe, CI,
+    `make demo` without a tty) the text demo, so that it never fails for want of a
+    terminal."""
+    import sys
+    thread = demo_thread()
+    if not args.text and sys.stdout.isatty() and sys.stdin.isatty() and thread.is_file():
+        from review.commands.tui import open_app
+        app = open_app(str(thread), drafts=args.drafts)
+        app.run()
+        return 0
+    if not args.text:
+        print(f"mmreview demo: no terminal, so no TUI; `mmreview tui {thread}` opens the bundled "
+              "review thread in one. The text demo follows.")
+        print()
     return run_text(args.seed)

@@ -6,6 +6,7 @@ import asyncio
 
 from textual.worker import WorkerState
 
+from review.review_state import patch_key
 from tests.tui.conftest import screen_text
 from tui.widgets.spec.timeline import timeline_rows
 from tui.widgets.status.fuzz_bar import FuzzBar
@@ -116,3 +117,10 @@ async def test_real_pipeline_finds_the_dropped_pin_check(make_app, demo_mbox):
         failing = [f for f in found if f.severity in ("error", "warning")]
         assert failing and all(f.file == "include/linux/rmap.h" for f in failing)
         assert failing[0].trace and failing[0].trace["steps"]
+        # every failing finding replays (spec.run) to a marked step on the timeline
+        from tui import analysis
+        rules = app.main.session.extractions[patch_key(app.main.patch)]
+        for f in failing:
+            results, step, _other = analysis.replay(f, rules)
+            assert results is not None and step is not None, f.id
+            assert len(results) == len(f.trace["steps"]) and 0 <= step < len(results)

@@ -70,7 +70,8 @@ async def test_write_review_then_export_reply_mbox(make_app, demo_mbox, drafts, 
     assert lines[k + 1] == "" and lines[k + 2] == "Why clear it unconditionally?"
     # only the commented hunk up to the comment is quoted: nothing after it
     assert "__page_dup_rmap" not in body.split("Why clear it")[1]
-    assert lines[-1] == f"Reviewed-by: {IDENTITY}"
+    assert "> [...]" in lines                      # long context elided
+    assert lines[-2:] == ["", f"Reviewed-by: {IDENTITY}"]
 
 
 def _git(repo: Path, *args: str) -> str:

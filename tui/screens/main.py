@@ -257,12 +257,13 @@ class MainScreen(Screen):
         f = event.finding
         trace = getattr(f, "trace", None)
         if trace and trace.get("steps"):
-            results = _results_from_steps(getattr(f, "steps", []), len(trace["steps"]))
-            violated = trace.get("violation_step", getattr(f, "step", None))
-            if violated is None:
-                violated = _violation_step(getattr(f, "detail", "") + " " + getattr(f, "message", ""),
-                                           len(trace["steps"]))
-            self.spec.timeline.show(timeline_rows(trace["steps"], results, violated, getattr(f, "id", "")))
+            rules = self.session.extractions.get(patch_key(self.patch)) if self.patch else None
+            results, violated, other = analysis.replay(f, None if isinstance(rules, Exception) else rules)
+            if results is None:
+                results = _results_from_steps(getattr(f, "steps", []), len(trace["steps"]))
+                violated = trace.get("violation_step", getattr(f, "step", None))
+            self.spec.timeline.show(timeline_rows(trace["steps"], results, violated, getattr(f, "id", ""),
+                                                  other=other))
             self.spec.active = "tab-trace"
         else:
             self.spec.timeline.show_text("This finding has no trace (an extraction note).")
@@ -512,11 +513,3 @@ def _results_from_steps(steps: list[str], n: int) -> list | None:
         except ValueError:
             out.append((tail, None))
     return out
-
-
-def _violation_step(text: str, n: int) -> int | None:
-    import re
-    m = re.search(r"\bstep (\d+)\b", text)
-    if m and int(m.group(1)) < n:
-        return int(m.group(1))
-    return n - 1 if n else None

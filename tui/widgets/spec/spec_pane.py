@@ -82,6 +82,7 @@ class FindingsView(OptionList):
 class SpecPane(Vertical):
     """Rules / Findings / Trace tabs for the patch in view."""
     BORDER_TITLE = "Spec"
+    ALLOW_MAXIMIZE = True
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="tab-rules", id="spec-tabs"):

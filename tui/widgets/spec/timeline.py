@@ -82,8 +82,10 @@ def _ref_cell(step: dict, result) -> str:
 
 
 def timeline_rows(steps: list[dict], results: list | None = None, violated: int | None = None,
-                  clause: str = "") -> TimelineModel:
-    """steps: replay-format step objects; results: per step (status, value) or None."""
+                  clause: str = "", other: list | None = None) -> TimelineModel:
+    """steps: replay-format step objects; results: per step (status, value) or None;
+    other: the other side's results of a differential finding (shown where they
+    differ)."""
     mms: list[int] = []
     refs: list[str] = []
     for s in steps:
@@ -116,8 +118,10 @@ def timeline_rows(steps: list[dict], results: list | None = None, violated: int 
             txt = _ref_cell(s, result) if op in REF_OPS and str(s.get("id")) == r else ""
             cells.append(Text(printable(txt), style="cyan" if txt else ""))
         seen = Text("")
+        if other is not None and i < len(other) and result is not None and other[i] != result:
+            seen.append(f"other side{_res(other[i]) or ' ok'} ", style="yellow")
         if violated is not None and i == violated:
-            seen = Text(f"✗ {printable(clause)}", style="bold red")
+            seen.append(f"✗ {printable(clause)}", style="bold red")
             model.marked = i
         cells.append(seen)
         if model.marked == i:

@@ -79,13 +79,12 @@ class ThreadPane(Tree[Message | None]):
             return t
         patch = msg.patch
         if patch is not None and not patch.inline:
-            mark = self.session.state.review(patch).mark
-            sym, colour = MARKS.get(mark, (" ", ""))
-            t.append(sym + " ", style=colour)
-            if self.session.state.review(patch).comments:
-                t.append("✎", style="magenta")
-            if self.session.findings_for(patch):
-                t.append("!", style="bold red")
+            review = self.session.state.review(patch)
+            sym, colour = MARKS.get(review.mark, (" ", ""))
+            # three fixed columns: mark, draft comments, findings
+            t.append(sym, style=colour)
+            t.append("✎" if review.comments else " ", style="magenta")
+            t.append("!" if self.session.findings_for(patch) else " ", style="bold red")
             counter = "0" if (msg.subject_info and msg.subject_info.is_cover) else str(patch.counter)
             t.append(f"{counter}/{patch.expected} ", style="bold")
             t.append(printable(patch.title))

@@ -307,9 +307,12 @@ def test_cli_ctrl_c_gives_the_depth_verified_so_far(tmp_path):
     import sys
     import time
     proc = subprocess.Popen([sys.executable, "-m", "review.cli", "verify", "--depth", "30",
-                             "--pages", "2", "--quiet"],
+                             "--pages", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+    # the first progress line means the search (and its SIGINT handler) is running
+    first = proc.stderr.readline()
+    assert first.startswith("verify: depth "), first
+    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

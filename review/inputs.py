@@ -12,6 +12,7 @@ Anything else is an InputError naming the input.
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -25,10 +26,11 @@ _RANGE_LIKE = re.compile(r"(\.\.)|(^-\d+$)|(^[0-9a-f]{7,40}$)|(^HEAD)")
 
 def load(source: str, *, repo: str | None = None, stdin: BinaryIO | None = None,
          lore_base: str | None = None, cache_dir: str | None = None) -> Collection:
+    source = os.fspath(source)
     if repo is not None:
         from review.git import load_range
 
-        return load_range(repo, source)
+        return load_range(os.fspath(repo), source)
     if source == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
         try:

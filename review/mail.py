@@ -30,6 +30,7 @@ _MSGID_RE = re.compile(r"<([^<>\s]+)>")
 # Text that is not mail at all: NUL bytes or mostly control characters.
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")  # RFC 5322 field name
+_BARE_DIFF = re.compile(rb"^(diff --git |--- \S.*\n\+\+\+ |Index: )")
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -57,6 +58,12 @@ def split_mbox(data: bytes, name: str) -> list[bytes]:
     data = data.replace(b"\r\n", b"\n")
     if looks_like_mbox(data):
         return [raw for raw in lu.split_mbox_as_bytes(data) if raw.strip()]
+    if _BARE_DIFF.match(data):
+        # `git diff` output or a .diff file: a patch without mail headers
+        digest = hashlib.sha1(data).hexdigest()[:16]
+        head = (f"Subject: [PATCH] {Path(name).name}\nMessage-Id: <{digest}@bare-diff.mmreview.invalid>\n"
+                "X-Mmreview-Bare-Diff: yes\n\n").encode()
+        return [head + b"---\n" + data]
     if _HEADER_LINE.match(data):
         return [data]  # a single message without an mbox From line
     raise InputError(f"{name}: not a mailbox or mail message (no 'From ' line or headers)")
@@ -111,7 +118,8 @@ def parse_bytes(raw: bytes, source: str, index: int) -> tuple[Message, EmailMess
     subject = _safe(lambda: lu.clean_header(_raw_header(em, "Subject") or ""), warnings, "Subject") or ""
     name, addr = _safe(lambda: _author(em), warnings, "From") or ("", "")
     if addr == "missing@address.local":
-        warnings.append("no From header")
+        if not _raw_header(em, "X-Mmreview-Bare-Diff"):
+            warnings.append("no From header")
         addr = ""
     date = _header_date(em) or _safe(lambda: lu.msg_get_date(em), warnings, "Date")
     if date is None and _raw_header(em, "Date"):

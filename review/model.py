@@ -398,11 +398,13 @@ class Collection:
     duplicates_dropped: int = 0
 
     def message(self, msgid: str) -> Message | None:
+        """The message with this Message-Id (with or without <>), or None."""
         msgid = msgid.strip().strip("<>")
-        for m in self.messages:
-            if m.msgid == msgid:
-                return m
-        return None
+        index = getattr(self, "_by_msgid", None)
+        if index is None or len(index) != len(self.messages):
+            index = {m.msgid: m for m in self.messages}
+            self._by_msgid = index
+        return index.get(msgid)
 
     @property
     def comments(self) -> list[ReviewComment]:

@@ -98,3 +98,17 @@ def test_inline_patch_found_only_in_own_text():
     own = "Try this:\n\n-- >8 --\nSubject: fix it\n\n" + DIFF + "\n> quoted again\n"
     text = find_inline_patch(own)
     assert text.startswith("Subject: fix it") and "quoted again" not in text
+
+
+def test_bare_diff_file_and_stdin(tmp_path):
+    import io
+
+    p = tmp_path / "change.diff"
+    p.write_text(DIFF)
+    c = load(str(p))
+    (patch,) = c.patches
+    assert patch.title == "change.diff" and [f.path for f in patch.files] == [
+        "mm/frob.c", "mm/gone.c", "mm/frob.bin", "mm/dead.c"]
+    assert c.messages[0].warnings == []
+    c2 = load("-", stdin=io.BytesIO(DIFF.encode()))
+    assert len(c2.patches[0].files) == 4

@@ -114,6 +114,18 @@ class Bounds:
 
 
 @dataclass
+class Finding:
+    """The shortest trace found for one clause id (setup + steps, replay format)."""
+    id: str
+    trace: list[dict]
+    violations: list[Violation]
+
+    @property
+    def length(self) -> int:
+        return len(self.trace) - 1  # the setup is one step
+
+
+@dataclass
 class Progress:
     depth: int            # the level being expanded (sequences of this length -> +1)
     frontier: int         # states at that level
@@ -141,6 +153,7 @@ class VerifyResult:
     trace: list[dict] | None = None       # setup + steps, replay format steps
     violations: list[Violation] = field(default_factory=list)
     free: dict = field(default_factory=dict)  # the rule set's valuation of unmodelled atoms
+    findings: list["Finding"] = field(default_factory=list)  # all_clauses: one per clause id
 
     @property
     def ok(self) -> bool:
@@ -150,10 +163,11 @@ class VerifyResult:
     def complete(self) -> bool:
         return self.status != "max_states" and self.status != "stopped"
 
-    def replay_trace(self) -> dict | None:
-        if self.trace is None:
+    def replay_trace(self, trace: list[dict] | None = None) -> dict | None:
+        trace = self.trace if trace is None else trace
+        if trace is None:
             return None
-        out = {"ruleset": self.rules, "steps": self.trace}
+        out = {"ruleset": self.rules, "steps": trace}
         if self.free:
             out["free"] = dict(self.free)  # so that a replay takes the same choices
         return out
@@ -166,13 +180,18 @@ class VerifyResult:
             return (f"verified up to depth {self.bounds.depth}: state space exhausted at "
                     f"depth {self.depth_verified} ({s}, every reachable state seen)")
         if self.status == "violation":
+            if len(self.findings) > 1:
+                each = ", ".join(f"{f.id} ({f.length} steps)" for f in self.findings)
+                return (f"violations, each by a shortest trace: {each} "
+                        f"({s} explored up to depth {self.bounds.depth})")
             ids = ", ".join(sorted({v.id for v in self.violations}))
             n = len(self.trace) - len(self.bounds.setup())
             return f"violation of {ids} by a shortest trace of {n} steps ({s} explored)"
         why = ("state budget of %d reached" % self.bounds.max_states
                if self.status == "max_states" else "interrupted")
+        found = "".join(f"; found {f.id} ({f.length} steps)" for f in self.findings)
         return (f"{why}: verified up to depth {self.depth_verified} only "
-                f"(requested {self.bounds.depth}; {s})")
+                f"(requested {self.bounds.depth}; {s}){found}")
 
     def to_json(self) -> dict:
         return {"status": self.status, "ruleset": self.rules, "bounds": self.bounds.to_json(),
@@ -180,7 +199,11 @@ class VerifyResult:
                 "transitions": self.transitions, "states_per_depth": self.states_per_depth,
                 "elapsed": round(self.elapsed, 3), "summary": self.summary(),
                 "trace": self.replay_trace(),
-                "violations": [v.to_json() for v in self.violations]}
+                "violations": [v.to_json() for v in self.violations],
+                "findings": [{"id": f.id, "steps": f.length,
+                              "trace": self.replay_trace(f.trace),
+                              "violations": [v.to_json() for v in f.violations]}
+                             for f in self.findings]}
 
 
 # --- the explorer's bookkeeping beside each session ---------------------------------
@@ -386,6 +409,7 @@ def verify(
     bounds: Bounds,
     *,
     clauses: Iterable[str] | None = None,
+    all_clauses: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     progress_every: float = 1.0,
@@ -395,33 +419,48 @@ def verify(
     Returns the first (hence shortest) violating sequence, or the verdict that none
     exists up to bounds.depth. With `clauses`, only violations of those ids count
     (the search goes on through states that break others): the shortest trace for
-    one clause. `should_stop` is polled between expansions; when it says yes the
+    one clause. With `all_clauses`, the search goes on past violations and keeps the
+    shortest trace of every clause id it breaks (`result.findings`). `should_stop` is polled between expansions; when it says yes the
     result is "stopped" with the depth completed so far (Ctrl-C in the CLI).
     `on_progress` is called about every `progress_every` seconds."""
     result = explore(SpecModel(rules, bounds), rules.name, bounds, clauses=clauses,
-                     on_progress=on_progress, should_stop=should_stop,
+                     all_clauses=all_clauses, on_progress=on_progress, should_stop=should_stop,
                      progress_every=progress_every)
     result.free = dict(rules.free)
     return result
 
 
-def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, on_progress=None,
-            should_stop=None, progress_every: float = 1.0,
+def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses: bool = False,
+            on_progress=None, should_stop=None, progress_every: float = 1.0,
             compact_after: int = 20_000) -> VerifyResult:
     """The search itself, over any model with initial(), successors(state), key(state)
     and optionally state_violations(state) (predicates of the state alone, checked
     once per distinct state) and pack(state)/unpack(packed) (a compact form: frontier
-    states past the first `compact_after` of a level are stored packed)."""
+    states past the first `compact_after` of a level are stored packed).
+
+    With `all_clauses`, a violation does not end the search: the first (shortest)
+    trace of each clause id is kept in `findings` and the search goes on to the
+    depth bound, so that one bug does not hide another."""
     pack = getattr(model, "pack", None)
     unpack = getattr(model, "unpack", None)
     if pack is None or unpack is None:
         compact_after = None
     wanted = None if clauses is None else frozenset(clauses)
 
+    findings: dict[str, Finding] = {}
+
     def relevant(vs):
-        if not vs or wanted is None:
+        if not vs:
             return vs
-        return [v for v in vs if v.id in wanted]
+        if wanted is not None:
+            vs = [v for v in vs if v.id in wanted]
+        if findings:
+            vs = [v for v in vs if v.id not in findings]
+        return vs
+
+    def record(trace, vs) -> None:
+        for v in vs:
+            findings.setdefault(v.id, Finding(v.id, trace, [x for x in vs if x.id == v.id]))
 
     t0 = time.monotonic()
     root, setup, bad = model.initial()
@@ -447,8 +486,14 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, on_progress
         return list(setup) + out[::-1]
 
     def result(status: str, depth_done: int, trace=None, violations=()) -> VerifyResult:
+        found = list(findings.values())
+        if found and status in ("verified", "exhausted"):
+            first = found[0]
+            status, trace, violations = "violation", first.trace, first.violations
+            depth_done = len(first.trace) - len(setup) - 1
         return VerifyResult(status, rules_name, bounds, depth_done, len(seen), transitions,
-                            list(per_depth), time.monotonic() - t0, trace, list(violations))
+                            list(per_depth), time.monotonic() - t0, trace, list(violations),
+                            findings=found)
 
     for depth in range(bounds.depth):
         nxt: list[tuple[int, object]] = []
@@ -461,7 +506,9 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, on_progress
                     continue
                 violations = relevant(violations)
                 if violations:
-                    return result("violation", depth, trace_of(node, step), violations)
+                    if not all_clauses:
+                        return result("violation", depth, trace_of(node, step), violations)
+                    record(trace_of(node, step), violations)
                 key = model.key(child)
                 if key in seen:
                     continue
@@ -471,7 +518,9 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, on_progress
                 if check_state is not None:
                     bad = relevant(check_state(child))
                     if bad:
-                        return result("violation", depth, trace_of(node, step), bad)
+                        if not all_clauses:
+                            return result("violation", depth, trace_of(node, step), bad)
+                        record(trace_of(node, step), bad)
                 parent.append(node)
                 steps.append(step)
                 if compact_after is not None and len(nxt) >= compact_after:

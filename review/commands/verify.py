@@ -48,7 +48,12 @@ def add_arguments(parser) -> None:
                              "(sound when no step depends on the rmap-walk order; see docs/verify.md)")
     parser.add_argument("--json", action="store_true",
                         help="print the whole result as JSON instead of the summary and trace")
-    parser.add_argument("--out", metavar="FILE", help="also write the violating trace to FILE")
+    parser.add_argument("--all", action="store_true", dest="all_clauses",
+                        help="go on past violations to the depth bound: the shortest trace of "
+                             "every clause broken (stdout: a JSON list of traces)")
+    parser.add_argument("--out", metavar="PATH",
+                        help="also write the violating trace to the file PATH (with --all: one "
+                             "file per clause, PATH/<ruleset>-<clause>.json, PATH a directory)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -102,7 +107,8 @@ def run(args) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = verify(PRESETS[args.ruleset], bounds, clauses=only, on_progress=on_progress,
+        result = verify(PRESETS[args.ruleset], bounds, clauses=only,
+                        all_clauses=args.all_clauses, on_progress=on_progress,
                         should_stop=lambda: bool(interrupted))
     finally:
         if not interrupted:
@@ -110,27 +116,48 @@ def run(args) -> int:
 
     trace = result.replay_trace()
     if args.out and trace is not None:
-        try:
-            with open(args.out, "w", encoding="utf-8") as fh:
-                fh.write(format_trace(trace) + "\n")
-        except OSError as exc:
-            raise InputError(f"--out {args.out}: {exc.strerror}") from None
+        _write(args, result)
     if args.json:
         print(json.dumps(result.to_json(), indent=1))
     else:
-        if trace is not None:
+        if args.all_clauses:
+            traces = [result.replay_trace(f.trace) for f in result.findings]
+            print("[" + ",\n".join(format_trace(t) for t in traces) + "]")
+            for f, t in zip(result.findings, traces):
+                _print_steps(t, result)
+                for v in f.violations:
+                    print(f"verify: {v.id} after step {v.step}: {v.message}", file=sys.stderr)
+        elif trace is not None:
             print(format_trace(trace))
             _print_steps(trace, result)
             for v in result.violations:
                 print(f"verify: {v.id} after step {v.step}: {v.message}", file=sys.stderr)
-        print(f"verify: {result.summary()}", file=sys.stderr if trace is not None else sys.stdout)
-    if result.status == "violation":
+        to = sys.stderr if trace is not None or args.all_clauses else sys.stdout
+        print(f"verify: {result.summary()}", file=to)
+    if result.status == "violation" or result.findings:
         return 1
     if result.status == "max_states":
         return EXIT_INCOMPLETE
     if result.status == "stopped":
         return EXIT_INTERRUPTED
     return 0
+
+
+def _write(args, result) -> None:
+    import os
+
+    try:
+        if not args.all_clauses:
+            with open(args.out, "w", encoding="utf-8") as fh:
+                fh.write(format_trace(result.replay_trace()) + "\n")
+            return
+        os.makedirs(args.out, exist_ok=True)
+        for f in result.findings:
+            path = os.path.join(args.out, f"{result.rules}-{f.id}.json")
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(format_trace(result.replay_trace(f.trace)) + "\n")
+    except OSError as exc:
+        raise InputError(f"--out {args.out}: {exc.strerror}") from None
 
 
 def format_trace(trace: dict) -> str:

@@ -129,7 +129,7 @@ class PatchRules:
 # ---------------------------------------------------------------- equivalence
 
 def outcome_guard(d: ExtractedDecision, outcome: str) -> E.Expr:
-    from review.vocab import mk_or
+    from review.extract_simplify import mk_or
     return mk_or(*(c.guard for c in d.cases if c.outcome == outcome))
 
 

@@ -20,7 +20,9 @@ from tree_sitter import Node
 from spec import expr as E
 from review.bindings import DecisionBinding, Marker
 from review.cparse import CFunction, text
-from review.vocab import TRANSPARENT, Converter, Lazy, Unmodelled, level_condition, mk_and, mk_not, mk_or
+from review.extract_expr import Converter, Lazy, Unmodelled
+from review.extract_simplify import mk_and, mk_not, mk_or
+from review.vocab import TRANSPARENT, level_condition
 
 ASSERT_RE = re.compile(r"^(?:VM_BUG_ON\w*|VM_WARN_ON\w*|WARN_ON\w*|WARN|WARN_ONCE|BUG_ON)$")
 MAX_PATHS = 64

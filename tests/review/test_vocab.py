@@ -8,7 +8,8 @@ import pytest
 from spec import expr as E
 from spec.decisions import CONTEXT_FIELDS, DecisionContext
 from review import cparse
-from review.vocab import CALLS, FLAGS, BITS, Converter, check_vocabulary, describe
+from review.extract_expr import Converter
+from review.vocab import CALLS, FLAGS, BITS, check_vocabulary, describe
 
 
 def cond(c_text: str, conv: Converter | None = None) -> E.Expr:

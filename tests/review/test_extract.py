@@ -164,3 +164,11 @@ def test_every_fixture_patch_applies_to_the_tree(fixtures_dir, tmp_path):
         pr = extract_patch(patch, tree=str(fixtures_dir / "ctree"))
         assert not any("do not apply" in w for w in pr.warnings), path.name
         assert {f.source for f in pr.functions} <= {"tree", "hunks"}
+
+
+def test_a_patch_that_does_not_apply_to_the_tree_falls_back_to_its_hunks(fixtures_dir):
+    (p,) = load(str(next((fixtures_dir / "patches").glob("0002*")))).patches
+    first, again = extract_series([p, p], tree=str(fixtures_dir / "ctree"))
+    assert first.partial == [] and not any("do not apply" in w for w in first.warnings)
+    assert any("include/linux/mm.h: the hunks do not apply to the tree's file" in w for w in again.warnings)
+    assert {f.source for f in again.functions} == {"hunks"}

@@ -66,3 +66,13 @@ def test_terminal_escapes_in_a_patch_are_not_printed_raw(fixtures_dir, tmp_path,
     assert main(["extract", str(evil)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out
+
+
+def test_one_patch_on_stdin(fixtures_dir, monkeypatch, capsys):
+    import io
+    import sys
+    data = next((fixtures_dir / "patches").glob("0005*")).read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert main(["extract", "-", "--tree", str(fixtures_dir / "ctree")]) == 0
+    out = capsys.readouterr().out
+    assert "post assert   clear_anon_exclusive: VM_WARN_ON_ONCE_PAGE(page_maybe_dma_pinned(page)) -> maybe_pinned" in out

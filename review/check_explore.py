@@ -148,22 +148,21 @@ def _result_json(r) -> dict:
 
 def quick(post: RuleSet, pre: RuleSet, points: list[str], *, depth: int, clauses,
           mode: str, deadline: float | None, max_findings: int = 3,
-          full_alphabet: bool = False) -> tuple[list[Finding], str]:
+          full_alphabet: bool = False, max_states: int = 200_000) -> tuple[list[Finding], str]:
     """Shortest traces, one per clause, up to `max_findings`, until `deadline` (None:
     no time limit, the definite verdict of --exhaustive). Returns (findings, one line
     on what was explored)."""
     ops = Bounds(depth=0).ops if full_alphabet else alphabet(points)
     bounds = Bounds(depth=depth, ops=ops, thp=bool(THP_POINTS & set(points)),
-                    max_states=200_000 if deadline is not None else 2_000_000)
+                    max_states=max_states if deadline is not None else 2_000_000)
     stop = None if deadline is None else (lambda: time.monotonic() >= deadline)
     wanted = set(clauses)
     found: list[Finding] = []
-    summary = ""
+    parts: list[str] = []
     while wanted and len(found) < max_findings:
         model = JointModel(post, pre, bounds, mode)
         res = explore(model, post.name, bounds, clauses=wanted, should_stop=stop)
-        summary = (f"{res.summary()}, {len(bounds.ops)} operations "
-                   f"({', '.join(bounds.ops)})")
+        parts.append(res.summary() if not found else f"then, for the other clauses: {res.summary()}")
         if res.status != "violation" or not res.trace:
             break
         v = res.violations[0]
@@ -176,6 +175,7 @@ def quick(post: RuleSet, pre: RuleSet, points: list[str], *, depth: int, clauses
             break  # one shortest difference tells the story
         found.append(Finding(v.id, v.message, trace, v.step, (post.name,)))
         wanted.discard(v.id)
+    summary = f"{'; '.join(parts)}, {len(bounds.ops)} operations ({', '.join(bounds.ops)})"
     return found, summary
 
 

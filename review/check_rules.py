@@ -22,7 +22,9 @@ SAMPLED_VALUATIONS = 4  # all-true, all-false and two seeded random ones
 DEFAULT_BUDGET = 3.0    # seconds per patch: 15 patches in < 60 s on 2 cores
 DEFAULT_MAX_EXAMPLES = 400
 QUICK_DEPTH = 5         # the quick exhaustive pass (review/check_explore.py)
-QUICK_SHARE = 0.5       # of the budget, at most, before the fuzzer takes over
+QUICK_SHARE = 0.7       # of the budget, at most, before the fuzzer takes over
+QUICK_MAX_STATES = 5000 # per pass: the bound that decides, so that results repeat
+QUICK_MIN_SECONDS = 1.0 # per pass, whatever the budget: the clock is only a safety net
 
 
 # --- what extraction gives us, per patch ------------------------------------------

@@ -44,6 +44,7 @@ def b4_env(monkeypatch, tmp_path, repo):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.chdir(repo)
     monkeypatch.setattr(b4, "MAIN_CONFIG", dict(b4.MAIN_CONFIG))
+    b4._setup_main_config(topdir=str(repo))  # b4's defaults (cache-expire, ...) as b4 loads them
     return b4
 
 
@@ -85,7 +86,8 @@ def test_git_runs_the_sendemail_validate_hook(repo, fixtures_dir, tmp_path):
     bad = subprocess.run(["git", "hook", "run", "sendemail-validate", "--",
                           str(fixtures_dir / "patches" / BAD)], cwd=repo, capture_output=True, text=True)
     assert bad.returncode == 1, bad.stderr
-    assert "ERROR: pin-coherence" in bad.stdout
+    # `git hook run` passes the hook's stdout on to its stderr
+    assert "ERROR: pin-coherence" in bad.stdout + bad.stderr
     cover = tmp_path / "0000-cover-letter.patch"
     cover.write_text("From: A <a@example.org>\nSubject: [PATCH 0/2] mm: things\n"
                      "Message-Id: <c@x>\n\nTwo patches.\n")

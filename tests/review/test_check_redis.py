@@ -54,9 +54,6 @@ def test_redis_database_round_trip(redis_url):
     assert list(again.fetch(b"key")) == [b"value"]
 
 
-@pytest.mark.xfail(strict=True, reason="review/fuzz.search applies hypothesis.seed() outermost, "
-                   "and seed() sets database=None: nothing is stored until fuzz.py applies "
-                   "its settings after the seed")
 def test_check_stores_its_failures_in_redis(redis_url, fixtures_dir, tmp_path, capsys):
     """A CI fleet shares failures: the check's searches save what they found there."""
     import redis

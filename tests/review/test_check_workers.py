@@ -16,7 +16,7 @@ def test_workers_do_not_change_the_result(fixtures_dir, tmp_path, capsys):
                      "--budget", "8", "--max-examples", "15", "--seed", "3", "--workers", workers,
                      "--out", str(tmp_path)])
         rep = json.loads(capsys.readouterr().out)
-        reports.append((code, [[(f["id"], f["line"], f["trace"] and f["trace"]["steps"])
-                                for f in p["findings"]] for p in rep["patches"]]))
+        reports.append((code, [sorted((f["id"], f["line"], json.dumps(f["trace"] and f["trace"]["steps"]))
+                                      for f in p["findings"]) for p in rep["patches"]]))
     assert reports[0] == reports[1]
     assert len(reports[0][1]) == 2

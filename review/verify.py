@@ -294,6 +294,19 @@ def _add_ref(refs: tuple, slot: int, kind: str) -> tuple:
     return tuple(sorted(refs + ((slot, kind),)))
 
 
+def _sync(session, driver) -> tuple:
+    """The driver with the live processes and held references read from the kernel
+    state, so that the alphabet never trusts bookkeeping the key does not cover (the
+    key covers the kernel state; of the driver, only the forks left)."""
+    st = session.kernel.state
+    alive = tuple(sorted(pid for pid, m in st.mms.items() if m.alive))
+    refs = tuple(sorted((int(rid[1:]), "get" if not r.pin else ("pin_rw" if r.write else "pin_ro"))
+                        for rid, r in st.refs.items()))
+    if alive == driver[1] and refs == driver[2]:
+        return driver
+    return (driver[0], alive, refs, driver[3])
+
+
 def _after(step: dict, status: str, before, after):
     """The driver after `step` returned `status`: a refused pin/get/fork binds nothing."""
     if status == "ok":
@@ -365,6 +378,7 @@ class SpecModel:
         """(step as JSON, status or None when the step does not apply at all, child
         state or None, violations) for every step of the alphabet."""
         session, driver = state
+        driver = _sync(session, driver)
         for step, obj, driver_ok in self.alphabet(driver):
             child = session.clone()
             status, violations = canon.apply(child, step)

@@ -106,7 +106,7 @@ def parse_bytes(raw: bytes, source: str, index: int) -> tuple[Message, EmailMess
 
     # liblore's get_clean_msgid reads the raw value first too, but builds its
     # fallback (the parsed header) eagerly; only ask it when the raw value fails.
-    msgid = _first_msgid(_raw_header(em, "Message-Id")) or _safe(
+    msgid = _first_msgid(_raw_header(em, "Message-Id", warnings)) or _safe(
         lambda: lu.get_clean_msgid(em), warnings, "Message-Id")
     if not msgid:
         digest = hashlib.sha1(raw).hexdigest()[:16]
@@ -115,8 +115,8 @@ def parse_bytes(raw: bytes, source: str, index: int) -> tuple[Message, EmailMess
     # Subject and From from the raw header text with liblore's clean_header: the
     # same result as msg_get_subject/msg_get_author, without the email package's
     # full header-registry parse, which costs most of the load time on big inputs.
-    subject = _safe(lambda: lu.clean_header(_raw_header(em, "Subject") or ""), warnings, "Subject") or ""
-    name, addr = _safe(lambda: _author(em), warnings, "From") or ("", "")
+    subject = _safe(lambda: lu.clean_header(_raw_header(em, "Subject", warnings) or ""), warnings, "Subject") or ""
+    name, addr = _safe(lambda: _author(em, warnings), warnings, "From") or ("", "")
     if addr == "missing@address.local":
         if not _raw_header(em, "X-Mmreview-Bare-Diff"):
             warnings.append("no From header")
@@ -124,11 +124,11 @@ def parse_bytes(raw: bytes, source: str, index: int) -> tuple[Message, EmailMess
     date = _header_date(em) or _safe(lambda: lu.msg_get_date(em), warnings, "Date")
     if date is None and _raw_header(em, "Date"):
         warnings.append("unreadable Date header")
-    raw_irt = _raw_header(em, "In-Reply-To")
+    raw_irt = _raw_header(em, "In-Reply-To", warnings)
     in_reply_to = _first_msgid(raw_irt)
     if raw_irt and not in_reply_to:
         warnings.append("In-Reply-To header without a <message-id>")
-    references = _MSGID_RE.findall(_raw_header(em, "References") or "")
+    references = _MSGID_RE.findall(_raw_header(em, "References", warnings) or "")
     references = [r for r in references if r != msgid]
     if in_reply_to == msgid:
         in_reply_to = None
@@ -156,11 +156,11 @@ def _decode_words(raw: str) -> str:
     return " ".join(text.split())
 
 
-def _author(em: EmailMessage) -> tuple[str, str]:
+def _author(em: EmailMessage, warnings: list[str] | None = None) -> tuple[str, str]:
     """(name, email) as liblore's msg_get_author: X-Original-From (a list's DMARC
     rewrite keeps the sender there), else From."""
     for header in ("X-Original-From", "From"):
-        raw = _raw_header(em, header)
+        raw = _raw_header(em, header, warnings)
         if raw:
             pairs = email.utils.getaddresses([_decode_words(raw)])
             if pairs and pairs[0][1]:
@@ -201,15 +201,33 @@ def _safe(fn, warnings: list[str], what: str):
         return None
 
 
-def _raw_header(em: _EmailMessageBase, name: str) -> str | None:
+def _raw_header(em: _EmailMessageBase, name: str, warnings: list[str] | None = None) -> str | None:
+    """The header's text as sent. 8-bit bytes (the parser keeps them as surrogate
+    escapes, which no terminal or JSON encoder accepts) are read as UTF-8 (RFC 6532),
+    and anything that is not UTF-8 is replaced, with a warning."""
     wanted = name.lower()
     try:
         for k, v in em.raw_items():
             if k.lower() == wanted:
-                return str(v)
+                return _unescape(str(v), name, warnings)
     except Exception:
         return None
     return None
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _unescape(text: str, what: str, warnings: list[str] | None) -> str:
+    if not _SURROGATE.search(text):
+        return text
+    raw = text.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        if warnings is not None:
+            warnings.append(f"8-bit {what} header is not UTF-8; bytes replaced with U+FFFD")
+        return raw.decode("utf-8", "replace")
 
 
 def _first_msgid(value: str | None) -> str | None:
@@ -220,7 +238,7 @@ def _first_msgid(value: str | None) -> str | None:
 
 
 def _addresses(em: EmailMessage, header: str, warnings: list[str]) -> list[str]:
-    raw = _raw_header(em, header)
+    raw = _raw_header(em, header, warnings)
     if not raw:
         return []
     try:
@@ -228,7 +246,8 @@ def _addresses(em: EmailMessage, header: str, warnings: list[str]) -> list[str]:
     except Exception:
         warnings.append(f"unreadable {header} header")
         return []
-    return [email.utils.formataddr(p) if p[0] else p[1] for p in pairs if p[1]]
+    # not formataddr: it raises on a non-ASCII address, and these are only shown
+    return [f"{n} <{a}>" if n else a for n, a in pairs if a]
 
 
 def _text_part(em: EmailMessage) -> _EmailMessageBase | None:
@@ -290,7 +309,7 @@ def _decode_part(part: _EmailMessageBase) -> tuple[str, list[str]]:
     if payload is None:
         return "", warnings
     if isinstance(payload, str):
-        return payload, warnings
+        return _unescape(payload, "body", warnings), warnings
     if isinstance(payload, list):  # message/rfc822 and friends
         return "", warnings + ["body is an attached message; not read"]
     declared = part.get_content_charset()

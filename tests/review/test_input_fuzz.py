@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
+
 from hypothesis import given
 from hypothesis import strategies as st
 
+from review.commands.show import to_json, to_text
 from review.errors import InputError
 from review.inputs import from_mbox_bytes
 from review.patch import parse_diff
@@ -47,6 +50,9 @@ def test_generated_mail_never_raises(msgs):
         return
     for m in coll.messages:
         assert isinstance(m.body, str)
+    # everything shown is encodable text: no surrogate escapes reach a terminal or JSON
+    json.dumps(to_json(coll), ensure_ascii=False).encode("utf-8")
+    to_text(coll).encode("utf-8")
 
 
 @given(st.binary(max_size=600))

@@ -173,3 +173,14 @@ def test_unreadable_file(tmp_path):
             load(str(p))
     finally:
         p.chmod(0o644)
+
+
+def test_8bit_headers_are_read_as_utf8_or_replaced(tmp_path):
+    p = tmp_path / "8bit.eml"
+    p.write_bytes(b"From: J\xc3\xbcrgen <j@x.example>\nSubject: caf\xc3\xa9 \xe9t\xe9\n"
+                  b"Message-Id: <8bit@x.example>\n\nbody\n")
+    (m,) = load(str(p)).messages
+    assert m.author_name == "J\u00fcrgen"
+    assert m.subject == "caf\u00e9 \ufffdt\ufffd"
+    assert any("Subject header is not UTF-8" in w for w in m.warnings)
+    assert not any("From" in w for w in m.warnings)

@@ -95,7 +95,7 @@ def commit_patch(repo, commit) -> Patch:
     from liblore import utils as lu
 
     from review.patch import parse_diff
-    from review.series import _LoreTrailer, _trailer
+    from review.series import _trailer, parse_trailer
 
     raw = repo.git.diff_tree("-p", "-M", "--root", "--no-commit-id", "--no-color",
                              "--no-ext-diff", "--full-index", commit.hexsha,
@@ -118,7 +118,7 @@ def commit_patch(repo, commit) -> Patch:
     from review.series import is_trailer_name
 
     for name, value in [(n, v) for n, v in parts.trailers if is_trailer_name(n)]:
-        patch.trailers.append(_trailer(_LoreTrailer.parse(name, value), None, from_reply=False))
+        patch.trailers.append(_trailer(parse_trailer(name, value), None, from_reply=False))
     parent = commit.parents[0] if commit.parents else None
     for f in files:
         f.pre_image = _blob_text(parent, f.old_path)

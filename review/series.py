@@ -161,6 +161,15 @@ def _make_patch(msg: Message, text: str, *, inline: bool) -> Patch:
 _TRAILER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
 
 
+def parse_trailer(name: str, value: str, **origin) -> _LoreTrailer:
+    """liblore's Trailer.parse, which raises on a non-ASCII address (formataddr):
+    such a trailer is kept unclassified instead of costing the whole input."""
+    try:
+        return _LoreTrailer.parse(name, value, **origin)
+    except (UnicodeError, ValueError, TypeError, IndexError):
+        return _LoreTrailer(name=name, value=value, msgid=origin.get("msgid"), date=origin.get("date"))
+
+
 def is_trailer_name(name: str) -> bool:
     return bool(_TRAILER_NAME.match(name))
 
@@ -169,7 +178,7 @@ def _own_trailers(patch: Patch) -> None:
     for name, value in getattr(patch, "_body_trailers", []):
         if not is_trailer_name(name):
             continue
-        lt = _LoreTrailer.parse(name, value)
+        lt = parse_trailer(name, value)
         patch.trailers.append(_trailer(lt, patch.message, from_reply=False))
     if patch.message is not None:
         patch.message.trailers.extend(patch.trailers)
@@ -301,14 +310,14 @@ def reply_trailers(m: Message) -> list[_LoreTrailer]:
     from liblore.series import _REPLY_IGNORES, _is_self_attested
 
     if lu.body_has_diff(m.body):
-        return [_LoreTrailer.parse(n, v, msgid=m.msgid, date=m.date)
+        return [parse_trailer(n, v, msgid=m.msgid, date=m.date)
                 for n, v in lu.split_body_parts(m.body).trailers]
     found, _ = lu.find_trailers(m.body, followup=True)
     out = []
     for n, v in found:
         if n.lower() in _REPLY_IGNORES:
             continue
-        t = _LoreTrailer.parse(n, v, msgid=m.msgid, date=m.date)
+        t = parse_trailer(n, v, msgid=m.msgid, date=m.date)
         if _is_self_attested(t, (m.author_name, m.author_email)):
             out.append(t)
     return out

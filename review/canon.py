@@ -273,3 +273,60 @@ def _key(st, c, order: list[int]) -> tuple:
                       _sorted_tuple([vmap[v] for v in r.held if v in vmap]),
                       _sorted_tuple([vmap[v] for v in r.device if v in vmap])))
     return (tuple(mm_keys), tuple(krefs), tuple(fkeys), tuple(skeys), tuple(ckeys), tuple(crefs))
+
+
+def _getter(cls):
+    from operator import attrgetter
+
+    names = [n for k in cls.__mro__ for n in getattr(k, "__slots__", ())]
+    return attrgetter(*names)
+
+
+_pte_fields = None
+_folio_fields = None
+_slot_fields = None
+
+
+def unchanged(before, after) -> bool:
+    """True when `after` (a session one step past `before`) holds exactly the state
+    `before` holds in every field the key reads: a cheap exit for the many steps that
+    change nothing (refused, failed, or no-op). Compares raw ids, so it never says
+    True for two states that merely have the same key."""
+    global _pte_fields, _folio_fields, _slot_fields
+    if _pte_fields is None:
+        from spec.state import Folio, Pte, SwapSlot
+        _pte_fields, _folio_fields, _slot_fields = _getter(Pte), _getter(Folio), _getter(SwapSlot)
+    a, b = before.kernel.state, after.kernel.state
+    fa, fb = a.folios, b.folios
+    if fa.keys() != fb.keys():
+        return False
+    ff = _folio_fields
+    for fid, f in fa.items():
+        if ff(f) != ff(fb[fid]):
+            return False
+    ca, cb = before.contract, after.contract
+    if ca.procs != cb.procs or ca.refs != cb.refs or a.refs != b.refs:
+        return False
+    ma, mb = a.mms, b.mms
+    if ma.keys() != mb.keys():
+        return False
+    pf = _pte_fields
+    for pid, m in ma.items():
+        n = mb[pid]
+        if (m.alive != n.alive or m.has_pinned != n.has_pinned or m.vmas != n.vmas
+                or m.pte_tables != n.pte_tables):
+            return False
+        for ta, tb in ((m.ptes, n.ptes), (m.pmds, n.pmds)):
+            if ta.keys() != tb.keys():
+                return False
+            for v, p in ta.items():
+                if pf(p) != pf(tb[v]):
+                    return False
+    sa, sb = a.slots, b.slots
+    if sa.keys() != sb.keys():
+        return False
+    sf = _slot_fields
+    for sid, x in sa.items():
+        if sf(x) != sf(sb[sid]):
+            return False
+    return ca.exited == cb.exited

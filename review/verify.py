@@ -294,6 +294,10 @@ def _add_ref(refs: tuple, slot: int, kind: str) -> tuple:
     return tuple(sorted(refs + ((slot, kind),)))
 
 
+# A successor that is its parent's state again (a step that changed nothing).
+SAME = object()
+
+
 def _sync(session, driver) -> tuple:
     """The driver with the live processes and held references read from the kernel
     state, so that the alphabet never trusts bookkeeping the key does not cover (the
@@ -323,7 +327,8 @@ class SpecModel:
     """The spec (spec.run.Session: kernel + contract + invariants) with the explorer's
     bookkeeping, as the search sees it: a state is (session, driver)."""
 
-    def __init__(self, rules: RuleSet, bounds: Bounds, *, digest: bool = True):
+    def __init__(self, rules: RuleSet, bounds: Bounds, *, digest: bool = True,
+                 fast_same: bool = True):
         from spec.run import Session  # imported on use: the CLI starts faster
         from spec.trace import Step
 
@@ -338,6 +343,7 @@ class SpecModel:
         self.keyer = canon.Keyer(bounds.processes, full_symmetry=bounds.symmetry, digest=digest)
         self._alphabets: dict[tuple, list] = {}
         self._template = None
+        self.fast_same = fast_same  # report unchanged successors as SAME (no key needed)
 
     def initial(self):
         """(state or None, setup steps as JSON, violations of the setup)."""
@@ -385,7 +391,12 @@ class SpecModel:
             if status is None:
                 yield obj, None, None, ()
                 continue
-            yield obj, status, (child, _after(obj, status, driver, driver_ok)), violations
+            driver_after = _after(obj, status, driver, driver_ok)
+            if self.fast_same and driver_after[0] == driver[0] and canon.unchanged(session, child):
+                # the very state we came from: already seen, nothing to key
+                yield obj, status, SAME, violations
+                continue
+            yield obj, status, (child, driver_after), violations
 
     def successors(self, state):
         """(step as JSON, child state or None when the step does not apply, violations)."""
@@ -519,6 +530,13 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
                 if child is None:
                     continue
                 violations = relevant(violations)
+                if child is SAME:
+                    # the parent's own state: already seen and checked
+                    if violations:
+                        if not all_clauses:
+                            return result("violation", depth, trace_of(node, step), violations)
+                        record(trace_of(node, step), violations)
+                    continue
                 if violations:
                     if not all_clauses:
                         return result("violation", depth, trace_of(node, step), violations)
@@ -564,7 +582,7 @@ def audit(rules: RuleSet, bounds: Bounds, *, samples: int = 200) -> tuple[int, l
     already-seen key, compare the one-step behaviour of both representatives (the
     multiset of (status, violated clause ids, key of the successor) over their whole
     alphabets). Returns (comparisons made, mismatches described)."""
-    model = SpecModel(rules, bounds, digest=False)
+    model = SpecModel(rules, bounds, digest=False, fast_same=False)
     root, _, _ = model.initial()
     reps = {model.key(root): root}
     frontier = [root]

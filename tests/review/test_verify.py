@@ -348,3 +348,28 @@ def test_cli_all_writes_one_trace_per_clause(capsys, tmp_path):
     names = sorted(p.name for p in (tmp_path / "found").iterdir())
     assert "v5.7-no-foreign-data.json" in names and "v5.7-pin-coherence.json" in names
     assert "violations, each by a shortest trace: " in err
+
+
+def test_unchanged_shortcut_explores_exactly_the_same_states():
+    from review.verify import explore
+    for name in ("current", "v5.9"):
+        b = Bounds(depth=3, processes=2, pages=2, pins=1)
+        fast = explore(SpecModel(PRESETS[name], b), name, b, all_clauses=True)
+        slow = explore(SpecModel(PRESETS[name], b, fast_same=False), name, b, all_clauses=True)
+        assert fast.states_per_depth == slow.states_per_depth
+        assert [(f.id, f.length) for f in fast.findings] == [(f.id, f.length) for f in slow.findings]
+
+
+def test_unchanged_sees_a_change_in_any_keyed_part():
+    m, a = _session_after({"op": "write", "mm": 0, "vpn": 0, "value": 1})
+    assert canon.unchanged(a, a.clone())
+    for mutate in (
+        lambda s: s.kernel.state.folios[next(iter(s.kernel.state.folios))].data.__setitem__(0, 2),
+        lambda s: setattr(s.kernel.state.mms[0].ptes[0], "dirty", not s.kernel.state.mms[0].ptes[0].dirty),
+        lambda s: s.kernel.state.mms[0].vmas.__setitem__(0, 0),
+        lambda s: s.contract.procs[0].written.clear(),
+        lambda s: setattr(s.kernel.state.mms[0], "has_pinned", True),
+    ):
+        b = a.clone()
+        mutate(b)
+        assert not canon.unchanged(a, b)

@@ -60,6 +60,16 @@ OK = Result()
 REFUSED = Result("refused")
 
 
+_OPS: dict = {}
+
+
+def _ops() -> dict:
+    if not _OPS:
+        from spec.ops import OPS  # late import: the ops import this module
+        _OPS.update(OPS)
+    return _OPS
+
+
 class Kernel:
     __slots__ = ("state", "rules", "outcomes", "assertion_failures", "step_count",
                  "has_ae", "check_assertions", "_ops")
@@ -73,8 +83,7 @@ class Kernel:
         # Era features read on hot paths, cached (RuleSet is frozen).
         self.has_ae = bool(rules.feature("anon_exclusive"))
         self.check_assertions = bool(rules.assertions)
-        from spec.ops import OPS  # late import: ops import this module
-        self._ops: Mapping[str, Callable[[Kernel, Mapping[str, Any]], Result]] = OPS
+        self._ops: Mapping[str, Callable[[Kernel, Mapping[str, Any]], Result]] = _ops()
 
     # ------------------------------------------------------------------ API
     def apply(self, op: str, args: Mapping[str, Any]) -> Result:

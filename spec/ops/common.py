@@ -20,9 +20,9 @@ def thp_eligible(mm: Mm, block: int) -> bool:
     """transhuge_vma_suitable + hugepage_vma_check for the model: the whole aligned block
     is mapped with VM_HUGEPAGE (mmap thp=true or MADV_HUGEPAGE) and not VM_NOHUGEPAGE,
     and the PMD is none (no page table yet)."""
-    if block in mm.pte_tables or block in mm.pmds:
-        return False
     base = block * HPAGE_NR
+    if not mm.vmas.get(base, 0) & VM_HUGEPAGE or block in mm.pte_tables or block in mm.pmds:
+        return False
     vmas = mm.vmas
     for v in range(base, base + HPAGE_NR):
         fl = vmas.get(v)
@@ -122,19 +122,21 @@ def zap_huge_pmd(k, mm: Mm, block: int) -> None:
 def zap_range(k, mm: Mm, vpn: int, npages: int) -> None:
     """zap_page_range / unmap_page_range: a PMD wholly inside the range is zapped whole,
     one partly inside is split first (__split_huge_pmd in zap_pmd_range)."""
-    from spec.ops.thp import split_huge_pmd
     end = vpn + npages
-    for block in sorted({v // HPAGE_NR for v in range(vpn, end)}):
-        if block in mm.pmds:
-            base = block * HPAGE_NR
-            if vpn <= base and base + HPAGE_NR <= end:
-                zap_huge_pmd(k, mm, block)
-            else:
-                split_huge_pmd(k, mm, block)
+    if mm.pmds:
+        from spec.ops.thp import split_huge_pmd
+        for block in range(vpn // HPAGE_NR, (end - 1) // HPAGE_NR + 1):
+            if block in mm.pmds:
+                base = block * HPAGE_NR
+                if vpn <= base and base + HPAGE_NR <= end:
+                    zap_huge_pmd(k, mm, block)
+                else:
+                    split_huge_pmd(k, mm, block)
     ptes = mm.ptes
-    for v in range(vpn, end):
-        if v in ptes:
-            zap_pte(k, mm, v)
+    if ptes:
+        for v in range(vpn, end):
+            if v in ptes:
+                zap_pte(k, mm, v)
 
 
 def folio_at(k, mm: Mm, vpn: int) -> tuple[Folio | None, Pte | None, bool]:

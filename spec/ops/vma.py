@@ -35,10 +35,12 @@ def op_mmap(k, args) -> Result:
         return EINVAL
     if thp and (vpn % HPAGE_NR or npages % HPAGE_NR):
         return EINVAL
-    unmap(k, mm, vpn, npages)
+    vmas = mm.vmas
+    if any(v in vmas for v in range(vpn, vpn + npages)):
+        unmap(k, mm, vpn, npages)          # MAP_FIXED over an existing mapping
     flags = VM_WRITE | (VM_HUGEPAGE if thp else 0)
     for v in range(vpn, vpn + npages):
-        mm.vmas[v] = flags
+        vmas[v] = flags
     return OK
 
 

@@ -195,3 +195,55 @@ def test_random_traces_keep_the_invariants_the_preset_promises(preset, thp, step
         for m in k.state.mms.values():          # peek never faults and never crashes
             for v in m.vmas:
                 k.peek(m.id, v)
+
+
+MUTATIONS = ("refcount+", "refcount-", "pincount", "ae", "ae_tail", "ksm", "writable",
+             "slot+", "slot-", "drop_folio", "drop_slot")
+
+
+def _mutate(k, what: str, pick: int) -> None:
+    st = k.state
+    folios = sorted(st.folios)
+    slots = sorted(st.slots)
+    ptes = [(m, v) for m in sorted(st.mms) for v in sorted(st.mms[m].ptes)]
+    if what.startswith("refcount") and folios:
+        st.folios[folios[pick % len(folios)]].refcount += 1 if what == "refcount+" else -1
+    elif what == "pincount" and folios:
+        st.folios[folios[pick % len(folios)]].pincount += 1
+    elif what in ("ae", "ae_tail", "ksm") and folios:
+        f = st.folios[folios[pick % len(folios)]]
+        if what == "ksm":
+            f.ksm = not f.ksm
+        else:
+            i = (f.nr - 1) if what == "ae_tail" else 0
+            f.anon_exclusive[i] = not f.anon_exclusive[i]
+    elif what == "writable" and ptes:
+        m, v = ptes[pick % len(ptes)]
+        p = st.mms[m].ptes[v]
+        p.writable = not p.writable
+    elif what.startswith("slot") and slots:
+        st.slots[slots[pick % len(slots)]].count += 1 if what == "slot+" else -1
+    elif what == "drop_folio" and folios:
+        del st.folios[folios[pick % len(folios)]]
+    elif what == "drop_slot" and slots:
+        del st.slots[slots[pick % len(slots)]]
+
+
+@given(st.sampled_from(("current", "v5.9")), st.lists(step_st, max_size=20),
+       st.sampled_from(MUTATIONS), st.integers(0, 50))
+def test_the_fused_check_agrees_with_the_predicates(preset, steps, mutation, pick):
+    k = kernel(preset)
+    step(k, "mmap", mm=0, vpn=0, npages=8, thp=pick % 2 == 0)
+    step(k, "fork", mm=0, child=1)
+    for serial, s in enumerate(steps, 1):
+        got = _args(k, *s, serial)
+        if got is not None:
+            try:
+                k.apply(*got)
+            except StepError:
+                pass
+    _mutate(k, mutation, pick)
+    slow = [i.id for i in invariants.applicable(k.rules) if i.check(k.state) is not None]
+    fast = invariants._all_hold(k.state, k.has_ae)
+    assert not (fast and slow), (mutation, slow)
+    assert [v.id for v in invariants.check(k)] == slow

@@ -6,36 +6,28 @@ invariant (mode "invariants"), or that two rule sets answer differently (mode
            seed=None, database=None, exclude=(), on_progress=None, should_stop=None)
         -> list[Finding]
 
-How a trace is drawn (one hypothesis example):
-  * swarm testing: each example first disables a random subset of the operation
-    kinds (Groce et al., "Swarm testing", ISSTA 2012), so that rare interleavings of
-    the remaining ones get room; shrinking re-enables them (shrinks toward "none
-    disabled"), which keeps minimal traces free to use any op;
-  * a small world: up to 4 processes (fork gives fresh ids, never reused), 8 pages
-    (two THP-sized blocks), THP mappings, pins (R/O, R/W, longterm or not) and FOLL_GET
-    references with fresh ids;
-  * every argument is drawn from what exists now (live processes, mapped pages, live
-    pins), so almost every step is meaningful;
-  * every write and device write gets a fresh value (1, 2, 3, ...), so foreign data is
-    recognisable and the values need no shrinking;
-  * probes: after each step the fuzzer peeks (without side effects) what each read and
-    each dma_read would return; when a peek disagrees with the contract (or, in
-    differential mode, with the other rule set), it appends the real `read` or
-    `dma_read` step that shows it. The trace stays an ordinary replayable trace; the
-    probe only saves hypothesis from guessing when to look.
+How a trace is drawn (review/tracegen.py): swarm testing (each example disables a
+random quarter of the operation kinds), a small world (up to 4 processes, 8 pages, THP
+mappings, pins and FOLL_GET references), arguments drawn from what exists now, and a
+fresh value for every write. Probes: after each step the fuzzer peeks (without side
+effects) what each read and each dma_read would return; when a peek disagrees with the
+contract (or, in differential mode, with the other rule set), it appends the real
+`read` or `dma_read` step that shows it. The trace stays an ordinary replayable
+trace; the probe only saves hypothesis from guessing when to look.
 
-Every clause found is reported, each shrunk on its own: each clause raises its own
-exception type (hypothesis tells failures apart by type and origin), and after a round
-of examples that found something, the search goes on with the found clauses excluded
-until the budget is spent. Findings are stored in hypothesis's example database under
-a key per (mode, rule sets, excluded clauses), so a later run replays them first.
+Every clause found is reported, each shrunk on its own: each (clause, variant) raises
+its own exception type (hypothesis tells failures apart by type and origin; the
+variant, spec.contract.Contract.variant, tells apart different bugs behind one
+clause), and after a round of examples that found something, the search goes on with
+what was found excluded until the budget is spent. Findings are stored in
+hypothesis's example database under a key per (mode, rule sets, excluded clauses), so
+a later run replays them first.
 """
 from __future__ import annotations
 
 import hashlib
 import random
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -45,30 +37,17 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import HypothesisException
 
 from review.findings import DIFFERENTIAL_CLAUSES, Finding
-from spec.clauses import CLAUSES
+from review.tracegen import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu, draw_step, \
+    first_mmap
 from spec.decisions import RuleSet
 from spec.errors import StepError, TraceError
 from spec.run import Session
-from spec.trace import THP_PAGES, Step, Trace, parse_step
+from spec.trace import Step, Trace
 
 MODES = ("invariants", "differential")
-MAX_PROCS = 4          # processes ever created in one trace (mm ids 0..3)
-NPAGES = 8             # vpns 0..7: two THP blocks
-MAX_STEPS = 20         # drawn steps per trace (probes come on top)
 ROUND = 200            # examples per hypothesis run between checks of budget/stop
 DEFAULT_MAX_EXAMPLES = 2000
 DEFAULT_DB = ".hypothesis/mmreview"
-
-# Swarm kinds: an op, or a group of madvise advices that belong together.
-KINDS = ("fork", "get", "exit", "dma_read", "read", "pin", "munmap", "dontneed", "put",
-         "unpin", "dma_write", "mprotect", "swapout", "swapin", "migrate", "ksm_merge",
-         "split_pmd", "split_folio", "mmap", "forkadvice", "pageout", "ksmadvice", "thpadvice")
-ALWAYS = ("write",)
-# Extra weight: how many times a kind appears in the menu an example draws from.
-WEIGHT = {"write": 4, "fork": 2, "pin": 2, "get": 2}
-ADVICE_OF = {"dontneed": ("dontneed",), "forkadvice": ("dontfork", "dofork", "wipeonfork"),
-             "pageout": ("pageout",), "ksmadvice": ("mergeable", "unmergeable"),
-             "thpadvice": ("hugepage", "nohugepage", "collapse")}
 
 
 # ---------------------------------------------------------------- failures
@@ -96,19 +75,7 @@ def _exception(clause: str, variant: str) -> type[ClauseViolated]:
     return exc
 
 
-class _Stopped(Exception):
-    pass
-
-
-# ---------------------------------------------------------------- drawing a trace
-@dataclass
-class _World:
-    """What the generator needs to know to draw meaningful arguments."""
-    next_mm: int = 1
-    next_ref: int = 0
-    next_value: int = 1
-
-
+# ---------------------------------------------------------------- running a trace
 class _Runner:
     """Runs drawn steps on one session (invariants) or two (differential), records the
     trace, probes, and raises the clause exception when something is seen."""
@@ -249,138 +216,24 @@ def _pairs(pairs: list) -> str:
     return ", ".join(f"{p}={o}" for p, o in pairs) or "nothing"
 
 
-class _Choices:
-    """The few kinds of choice a trace needs, drawn straight from hypothesis's choice
-    sequence (ConjectureData.draw_integer/draw_boolean: what st.integers and
-    st.booleans draw through, without the per-draw bookkeeping of st.data(), which
-    dominated the fuzzer's time). Falls back to st.data() draws if a future hypothesis
-    moves them. Both shrink toward 0 / False."""
-    __slots__ = ("_int", "_bool")
-
-    def __init__(self, data: Any):
-        cd = getattr(data, "conjecture_data", None)
-        if cd is not None and hasattr(cd, "draw_integer") and hasattr(cd, "draw_boolean"):
-            self._int = lambda n: cd.draw_integer(0, n - 1)
-            self._bool = cd.draw_boolean
-        else:  # pragma: no cover - older/newer hypothesis internals
-            self._int = lambda n: data.draw(st.integers(0, n - 1))
-            self._bool = lambda p: data.draw(st.integers(0, 999)) < p * 1000
-
-    def index(self, n: int) -> int:
-        """0..n-1 (0 when there is one choice or none)."""
-        return 0 if n <= 1 else self._int(n)
-
-    def flag(self, p: float = 0.5) -> bool:
-        return self._bool(p)
-
-
-_P_CONTINUE = 0.92   # ~12 drawn steps on average; shrinking stops traces early
-
-
-def _draw_step(data: _Choices, kind: str, r: _Runner, w: _World) -> Step | None:
-    """Draw the arguments of one step of `kind` from the current state; None when the
-    kind has nothing to act on now."""
-    c = r.main.contract
-    alive = sorted(c.procs)
-    if kind == "mmap":
-        mm = alive[data.index(len(alive))]
-        if data.flag():
-            vpn = THP_PAGES * data.index(NPAGES // THP_PAGES)
-            return Step("mmap", {"mm": mm, "vpn": vpn, "npages": THP_PAGES, "thp": True})
-        vpn = data.index(NPAGES)
-        npages = 1 + data.index(min(4, NPAGES - vpn))
-        return Step("mmap", {"mm": mm, "vpn": vpn, "npages": npages, "thp": False})
-    if kind == "fork":
-        if w.next_mm >= MAX_PROCS:
-            return None
-        mm = alive[data.index(len(alive))]
-        child = w.next_mm
-        w.next_mm += 1
-        return Step("fork", {"mm": mm, "child": child})
-    if kind == "exit":
-        return Step("exit", {"mm": alive[data.index(len(alive))]})
-    if kind in ("unpin", "put", "dma_read", "dma_write"):
-        want = "get" if kind == "put" else "pin"
-        ids = [i for i, ref in c.refs.items()
-               if (kind == "dma_read" or ref.kind == want) and (kind != "dma_write" or ref.write)]
-        if not ids:
-            return None
-        id = ids[data.index(len(ids))]
-        if kind == "dma_write":
-            value = w.next_value
-            w.next_value += 1
-            return Step("dma_write", {"id": id, "value": value})
-        return Step(kind, {"id": id})
-    # everything else acts on a mapped page
-    # a process that has something mapped, then one of its pages
-    with_pages = [mm for mm in alive if c.procs[mm].mem]
-    if not with_pages:
-        return None
-    mm = with_pages[data.index(len(with_pages))]
-    vpns = sorted(c.procs[mm].mem)
-    vpn = vpns[data.index(len(vpns))]
-    if kind == "write":
-        value = w.next_value
-        w.next_value += 1
-        return Step("write", {"mm": mm, "vpn": vpn, "value": value})
-    if kind == "pin":
-        id = f"p{w.next_ref}"
-        w.next_ref += 1
-        return Step("pin", {"mm": mm, "vpn": vpn, "write": data.flag(),
-                            "longterm": data.flag(), "id": id})
-    if kind == "get":
-        id = f"g{w.next_ref}"
-        w.next_ref += 1
-        return Step("get", {"mm": mm, "vpn": vpn, "id": id})
-    if kind in ("read", "swapout", "swapin", "migrate", "split_pmd", "split_folio"):
-        return Step(kind, {"mm": mm, "vpn": vpn})
-    if kind == "ksm_merge":
-        mm2 = with_pages[data.index(len(with_pages))]
-        vpns2 = sorted(c.procs[mm2].mem)
-        vpn2 = vpns2[data.index(len(vpns2))]
-        if (mm2, vpn2) == (mm, vpn):
-            return None
-        return Step("ksm_merge", {"mm": mm, "vpn": vpn, "mm2": mm2, "vpn2": vpn2})
-    # ranges: munmap, mprotect, madvise
-    npages = 1 + data.index(min(THP_PAGES, NPAGES - vpn))
-    if kind == "munmap":
-        return Step("munmap", {"mm": mm, "vpn": vpn, "npages": npages})
-    if kind == "mprotect":
-        return Step("mprotect", {"mm": mm, "vpn": vpn, "npages": npages, "write": data.flag()})
-    advices = ADVICE_OF[kind]
-    advice = advices[data.index(len(advices))]
-    return Step("madvise", {"mm": mm, "vpn": vpn, "npages": npages, "advice": advice})
-
-
 def _example(hypothesis_data: Any, rules: RuleSet, reference: RuleSet | None, mode: str,
              exclude: frozenset[str], found: frozenset[tuple[str, str]], seed: int | None,
              counters: dict) -> None:
     """One hypothesis example: draw and run a trace."""
-    data = _Choices(hypothesis_data)
+    data = Choices(hypothesis_data)
     # The valuation of unmodelled atoms is the caller's choice (review/check.py
     # enumerates valuations, one search each); the trace records it for replay.
     free = dict(rules.free)
-    # Swarm: the bits set in both of two random masks disable kinds (each kind off
-    # with probability 1/4); shrinks to 0, nothing disabled.
-    mask = data.index(1 << len(KINDS)) & data.index(1 << len(KINDS))
-    menu: list[str] = []
-    for k in ALWAYS:
-        menu.extend([k] * WEIGHT.get(k, 1))
-    for bit, k in enumerate(KINDS):
-        if not mask >> bit & 1:
-            menu.extend([k] * WEIGHT.get(k, 1))
+    menu = draw_menu(data)
     r = _Runner(rules, reference, mode, exclude, found, free, seed)
-    w = _World()
+    w = World()
     counters["examples"] += 1
-    # Every trace starts by mapping something at vpn 0 of process 0: a THP, or one or
-    # two small pages (later mmaps go anywhere in the 8 pages).
-    thp = data.flag(0.3)
-    npages = 1 + data.index(2)
-    r.run(Step("mmap", {"mm": 0, "vpn": 0, "npages": THP_PAGES if thp else npages, "thp": thp}))
+    r.run(first_mmap(data))
+    contract = r.main.contract
     for _ in range(MAX_STEPS):
-        if not r.main.contract.procs or not data.flag(_P_CONTINUE):
+        if not contract.procs or not data.flag(P_CONTINUE):
             break
-        s = _draw_step(data, menu[data.index(len(menu))], r, w)
+        s = draw_step(data, menu[data.index(len(menu))], contract, w)
         if s is None:
             continue
         r.run(s)

@@ -16,6 +16,21 @@ into presets. Era-level behaviour that is not a decision point is a feature:
 
 Sources: ../shared/mm-rules/decision_points.md D1-D10 (commits named there) and the
 kernel functions cited per implementation.
+
+Checked against kernel sources and mm threads (search tool) while writing this:
+  - do_wp_page v5.9: "PageKsm || page_count != 1 -> copy; trylock; PageKsm ||
+    page_mapcount != 1 || page_count != 1 -> copy" (09854ba94c6a hunk); v5.18: "page_count
+    > 1 + PageSwapCache -> copy; try_to_free_swap; page_count != 1 -> copy" (53a05ad9f21d);
+  - do_huge_pmd_wp_page kept "if (reuse_swap_page(page, NULL))" (mapcount) until v5.18 —
+    Linus: "the hugepage code simply doesn't follow that pattern" (mm thread, 2022);
+  - do_swap_page v5.18: "FAULT_FLAG_WRITE && !PageKsm && (page != swapcache ||
+    page_count == 1)"; v5.19: "!PageKsm && (exclusive || page_count == 1)" with
+    exclusive from pte_swp_exclusive; should_try_to_free_swap: write && !KSM &&
+    refcount == 2 (c145e0b47c77);
+  - split_huge_page: sum of mapcounts must equal page_count minus the caller's pin, so
+    GUP references make the split fail (e9b61f19858a 'thp: reintroduce split_huge_page()');
+  - page_trans_huge_mapcount: max subpage mapcount + compound mapcount (the model passes
+    page_mapcount of the subpage at hand; they differ only for unevenly PTE-mapped THPs).
 """
 from __future__ import annotations
 

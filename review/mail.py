@@ -55,7 +55,7 @@ def split_mbox(data: bytes, name: str) -> list[bytes]:
         raise InputError(f"{name}: empty input")
     if _looks_binary(data):
         raise InputError(f"{name}: not a mailbox (binary data)")
-    data = data.replace(b"\r\n", b"\n")
+    data = data.replace(b"\r\n", b"\n").lstrip(b"\n")
     if looks_like_mbox(data):
         return [raw for raw in lu.split_mbox_as_bytes(data) if raw.strip()]
     if _BARE_DIFF.match(data):

@@ -231,7 +231,13 @@ def build_series(messages: list[Message], emails: dict[str, EmailMessage]) -> tu
                 root = m.thread
                 for anc in _ancestors(m.thread):
                     root = anc
-                root_id = root.msgid if root is not m.thread else None
+                # A patch that heads its own thread is the root its followers name
+                # (deep threading without a cover: 2/n answers 1/n); a lone root with
+                # no followers is unthreaded and groups by author and version.
+                if root is m.thread and not _heads_patches(m.thread):
+                    root_id = None
+                else:
+                    root_id = root.msgid
                 key = ("thread", root_id, m.author_email.lower(), si.version, si.expected, si.is_resend)
         elif si is None or not si.counter_stated:
             key = ("single", m.msgid)
@@ -329,6 +335,12 @@ def _has_diff(text: str) -> bool:
     return body_has_diff(text) and ("\n@@ " in text or "\nGIT binary patch" in text
                                     or "\nBinary files " in text or "\nrename from " in text
                                     or "\nsimilarity index " in text)
+
+
+def _heads_patches(node: ThreadNode) -> bool:
+    return any(n is not node and n.message is not None and not n.by_subject and n.message.subject_info
+               and n.message.subject_info.is_patch and not n.message.subject_info.is_reply
+               for n in node.walk())
 
 
 def _new_series(m: Message, title: str) -> Series:

@@ -95,3 +95,18 @@ def test_reply_trailers_need_the_senders_own_name(fixtures_dir, tmp_path):
     c = load(str(p))
     p1 = c.series[0].patches[0]
     assert not any(t.from_reply for t in p1.trailers)
+
+
+def test_deep_threaded_series_without_cover(fixtures_dir, tmp_path):
+    """git send-email --chain-reply-to: 2/2 answers 1/2, no cover letter."""
+    text = (fixtures_dir / "mail" / "two-versions.mbox").read_text()
+    chunks = text.split("From mboxrd@z Thu Jan  1 00:00:00 1970\n")[1:]
+    p1 = chunks[1].replace("In-Reply-To: <v1-0-frob@example.org>\nReferences: <v1-0-frob@example.org>\n", "")
+    p2 = chunks[2].replace("In-Reply-To: <v1-0-frob@example.org>", "In-Reply-To: <v1-1-frob@example.org>")
+    p2 = p2.replace("References: <v1-0-frob@example.org>", "References: <v1-1-frob@example.org>")
+    path = tmp_path / "deep.mbox"
+    path.write_text("\n\n" + "".join("From mboxrd@z Thu Jan  1 00:00:00 1970\n" + c for c in (p2, p1)))
+    c = load(str(path))
+    (s,) = c.series
+    assert [p.message.msgid for p in s.patches] == ["v1-1-frob@example.org", "v1-2-frob@example.org"]
+    assert s.cover is None and s.missing == []

@@ -352,8 +352,9 @@ def test_cli_all_writes_one_trace_per_clause(capsys, tmp_path):
 
 def test_unchanged_shortcut_explores_exactly_the_same_states():
     from review.verify import explore
-    for name in ("current", "v5.9"):
-        b = Bounds(depth=3, processes=2, pages=2, pins=1)
+    for name, b in (("current", Bounds(depth=3, processes=2, pages=1, pins=1)),
+                    ("v5.9", Bounds(depth=3, processes=2, pages=1, pins=1)),
+                    ("current", Bounds(depth=2, processes=2, pages=2, thp=True, pins=1))):
         fast = explore(SpecModel(PRESETS[name], b), name, b, all_clauses=True)
         slow = explore(SpecModel(PRESETS[name], b, fast_same=False), name, b, all_clauses=True)
         assert fast.states_per_depth == slow.states_per_depth

@@ -3,7 +3,9 @@
 liblore's LoreNode does the work: GET <base>/<msgid>/t.mbox.gz, gunzip, a
 cache directory keyed by URL, requests' proxy handling (HTTPS_PROXY, NO_PROXY, ...
 from the environment). Ours: deciding whether an INPUT is a message-id or URL,
-the base URL choice (like b4's midmask: $MMREVIEW_LORE or the URL's own host), and
+the base URL choice (--lore or $MMREVIEW_LORE, either a base URL or b4's midmask
+form 'https://host/all/%s'; else the inbox a URL names; else git config
+b4.midmask; else lore.kernel.org/all), and
 turning every network failure into one line naming the input.
 """
 from __future__ import annotations
@@ -35,7 +37,9 @@ def split_source(source: str, lore_base: str | None) -> tuple[str, str]:
     """
     from liblore.utils import get_msgid_from_url
 
-    base = lore_base or os.environ.get("MMREVIEW_LORE") or DEFAULT_BASE
+    explicit = lore_base or os.environ.get("MMREVIEW_LORE")
+    base = _from_midmask(explicit) if explicit else (_b4_midmask() or DEFAULT_BASE)
+    lore_base = explicit
     if source.startswith(("http://", "https://")):
         msgid = get_msgid_from_url(source)
         if "@" not in msgid:
@@ -51,6 +55,24 @@ def split_source(source: str, lore_base: str | None) -> tuple[str, str]:
                     break
         return base.rstrip("/"), msgid
     return base.rstrip("/"), source.strip().strip("<>")
+
+
+def _from_midmask(value: str) -> str:
+    """b4's midmask form ('https://lore.kernel.org/all/%s') or a plain base URL."""
+    return value.split("%s", 1)[0].rstrip("/") if "%s" in value else value.rstrip("/")
+
+
+def _b4_midmask() -> str | None:
+    """b4.midmask from git config, as b4 itself would use it; None when unset."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "config", "--get", "b4.midmask"], capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    value = out.stdout.strip()
+    return _from_midmask(value) if out.returncode == 0 and value.startswith(("http://", "https://")) else None
 
 
 def default_cache_dir() -> str:

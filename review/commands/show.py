@@ -134,7 +134,7 @@ def _message(m: Message, ids: _Ids) -> dict[str, Any]:
     return {
         "id": m.msgid, "subject": m.subject, "author": {"name": m.author_name, "email": m.author_email},
         "date": _iso(m.date), "in_reply_to": m.in_reply_to, "references": m.references,
-        "source": m.source, "warnings": m.warnings,
+        "source": m.source, "warnings": m.warnings, "body": m.body,
         "subject_info": None if si is None else {
             "title": si.title, "is_patch": si.is_patch, "is_reply": si.is_reply, "is_cover": si.is_cover,
             "version": si.version, "counter": si.counter if si.counter_stated else None,

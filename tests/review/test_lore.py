@@ -113,3 +113,9 @@ def test_unreachable_server_is_one_line(tmp_path):
         load(MSGID, lore_base=f"http://127.0.0.1:{port}/all", cache_dir=str(tmp_path))
     msg = str(err.value)
     assert MSGID in msg and "cannot reach" in msg and "\n" not in msg
+
+
+def test_midmask_forms(monkeypatch):
+    assert split_source(MSGID, "https://example.org/all/%s") == ("https://example.org/all", MSGID)
+    monkeypatch.setenv("MMREVIEW_LORE", "https://mirror.example/linux-mm/%s/")
+    assert split_source(MSGID, None) == ("https://mirror.example/linux-mm", MSGID)

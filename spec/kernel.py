@@ -28,7 +28,7 @@ Result statuses:
     "EFAULT"    pin/get of an address with no VMA, or a R/W pin of a R/O VMA
     "EINVAL"    mmap(thp) of an unaligned range, npages < 1, madvise collapse on an era
                 without MADV_COLLAPSE or on a range it cannot collapse
-    "ENOMEM"    munmap-free ops (madvise, mprotect) on a range with holes (the mapped
+    "ENOMEM"    madvise or mprotect of a range with holes (the mapped
                 part is still processed, as the kernel does)
     "EAGAIN"    MADV_COLLAPSE of a range whose pages carry extra references
 

@@ -374,3 +374,13 @@ def test_unchanged_sees_a_change_in_any_keyed_part():
         b = a.clone()
         mutate(b)
         assert not canon.unchanged(a, b)
+
+
+def test_fresh_values_do_not_make_new_states_so_small_spaces_exhaust():
+    # write; write; ... only ever renames the value: the space is finite and the
+    # search says so instead of running to the depth bound
+    r = verify(PRESETS["current"], Bounds(depth=10, processes=1, pins=0,
+                                          ops=("write", "read", "madvise"),
+                                          advices=("dontneed", "pageout")))
+    assert r.status == "exhausted" and r.ok and r.depth_verified < 10
+    assert r.states == sum(r.states_per_depth) < 20

@@ -24,7 +24,7 @@ DEFAULT_MAX_EXAMPLES = 400
 QUICK_DEPTH = 5         # the quick exhaustive pass (review/check_explore.py)
 QUICK_SHARE = 0.7       # of the budget, at most, before the fuzzer takes over
 QUICK_MAX_STATES = 5000 # per pass: the bound that decides, so that results repeat
-QUICK_MIN_SECONDS = 1.0 # per pass, whatever the budget: the clock is only a safety net
+QUICK_MIN_SECONDS = 1.5 # per pass, whatever the budget: the clock is only a safety net
 
 
 # --- what extraction gives us, per patch ------------------------------------------

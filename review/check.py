@@ -8,7 +8,11 @@ For every patch of the input:
   1. extract the pre- and post-image rules of the bound functions it touches
      (review/extract), with their unmodelled atoms and what was partial;
   2. build overlays on the reference rule set: `<ref>+pre` and `<ref>+post`;
-  3. fuzz (review/fuzz.search):
+  3. shortest traces first (review/check_explore.py): every trace of up to 5 steps
+     over the operations that reach what the patch touches, the pre-image session
+     beside the post-image one, so only violations the patch introduces count, and
+     pre/post differences; then
+     fuzz (review/fuzz.search) for the rest of the budget:
      (a) invariants: the post-image rules against the contract and the internal
          invariants (and the patch's own assertions);
          reference: the post-image rules against the reference rule set;

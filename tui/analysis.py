@@ -107,7 +107,7 @@ class PatchRun:
     def __init__(self, patch: Patch, rules, *, index: int = 1, total: int = 1, source: str = "",
                  budget: float | None = None, max_examples: int | None = None, seed: int = 0,
                  on_progress: Callable[[Progress], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> None:
+                 should_stop: Callable[[], bool] | None = None, **_kw) -> None:
         from review import check
         self.check = check
         self.patch = patch
@@ -192,3 +192,89 @@ def replay(finding, rules) -> tuple[list | None, int | None, list | None]:
         return results, differ, theirs
     except Exception:
         return None, None, None
+
+
+class ChildRun:
+    """PatchRun in a child process (tui.fuzz_child): same interface, same results,
+    but the fuzzer's CPU time does not stall the TUI (the GIL). Stopping sends
+    SIGTERM; the child reports what it found so far and exits."""
+
+    def __init__(self, patch: Patch, rules, *, source: str, repo: str | None = None,
+                 tree: str | None = None, budget: float | None = None, seed: int = 0,
+                 on_progress: Callable[[Progress], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None, **_kw) -> None:
+        self.patch, self.source, self.repo, self.tree = patch, source, repo, tree
+        self.budget, self.seed = budget, seed
+        self.on_progress = on_progress or (lambda p: None)
+        self.should_stop = should_stop or (lambda: False)
+        self.stopped = False
+
+    def command(self) -> list[str]:
+        import os
+        import sys
+        from review.review_state import patch_key
+        source = os.path.abspath(self.source) if os.path.exists(self.source) else self.source
+        cmd = [sys.executable, "-m", "tui.fuzz_child", source, patch_key(self.patch), "--seed", str(self.seed)]
+        if self.repo:
+            cmd += ["--repo", self.repo]
+        if self.tree:
+            cmd += ["--tree", self.tree]
+        if self.budget is not None:
+            cmd += ["--budget", str(self.budget)]
+        return cmd
+
+    def run(self):
+        import json
+        import select
+        import signal
+        import subprocess
+        import tempfile
+        from tui.fuzz_child import finding_from_json, result_from_json
+        findings: list = []
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
+                                    text=True, bufsize=1)
+            try:
+                final = None
+                while True:
+                    if self.should_stop() and not self.stopped:
+                        self.stopped = True
+                        proc.send_signal(signal.SIGTERM)
+                    ready, _, _ = select.select([proc.stdout], [], [], 0.1)
+                    if not ready:
+                        if proc.poll() is not None:
+                            break
+                        continue
+                    line = proc.stdout.readline()
+                    if not line:
+                        break
+                    msg = json.loads(line)
+                    if "error" in msg:
+                        raise RuntimeError(msg["error"])
+                    if "findings" in msg:
+                        findings = [finding_from_json(f) for f in msg["findings"]]
+                    if "progress" in msg:
+                        p = msg["progress"]
+                        self.on_progress(Progress(self.patch, p["done"], p["total"], list(findings)))
+                    if "result" in msg:
+                        final = msg
+                proc.wait(timeout=10)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            if final is None:
+                err.seek(0)
+                tail = err.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+                raise RuntimeError(f"the fuzz process ended without a result ({tail[0] if tail else proc.returncode})")
+        self.stopped = self.stopped or bool(final.get("stopped"))
+        return result_from_json(final["result"])
+
+
+def runner_for(source: str):
+    """The child process when the input can be read again by path, msgid or range;
+    in-process otherwise (stdin)."""
+    return PatchRun if source == "-" else Runner
+
+
+Runner = ChildRun

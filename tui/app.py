@@ -32,6 +32,9 @@ class MMReviewApp(App):
     def __init__(self, collection: Collection, state: ReviewState, *, tree: str | None = None,
                  repo: str | None = None, budget: float | None = None, theme: str | None = None) -> None:
         super().__init__()
+        # No smooth scrolling: a reviewer moving line by line wants the line now,
+        # not 200 ms of animation per key.
+        self.animation_level = "none"
         self.session = ReviewSession(collection, state)
         self.kernel_tree = tree
         self.repo = repo

@@ -109,7 +109,7 @@ class ScriptedRun:
 def scripted_fuzz(monkeypatch):
     ScriptedRun.release = threading.Event()
     ScriptedRun.started = threading.Event()
-    monkeypatch.setattr(analysis, "PatchRun", ScriptedRun)
+    monkeypatch.setattr(analysis, "Runner", ScriptedRun)
     return ScriptedRun
 
 

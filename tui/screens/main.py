@@ -449,9 +449,11 @@ class MainScreen(Screen):
             def progress(p: analysis.Progress, label=label, patch=patch) -> None:
                 self.app.call_from_thread(self._on_progress, patch, label, p)
 
-            run = analysis.PatchRun(patch, rules, index=patch.counter, total=patch.expected,
-                                    source=self.session.collection.source, budget=self.app.budget,
-                                    on_progress=progress, should_stop=lambda: worker.is_cancelled)
+            source = self.session.collection.source
+            run = analysis.runner_for(source)(
+                patch, rules, index=patch.counter, total=patch.expected, source=source,
+                repo=self.app.repo, tree=self.app.kernel_tree, budget=self.app.budget,
+                on_progress=progress, should_stop=lambda: worker.is_cancelled)
             result = run.run()
             found += len(result.findings)
             self.app.call_from_thread(self._on_result, patch, result, run.stopped)

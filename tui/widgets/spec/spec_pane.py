@@ -52,6 +52,10 @@ class FindingsView(OptionList):
         self.findings: list = []
 
     def show(self, findings: list, status: Text | None = None) -> None:
+        shown = (tuple(id(f) for f in findings), status.plain if status is not None else None)
+        if shown == getattr(self, "_shown", None):
+            return  # unchanged: keep the cursor, skip the re-render
+        self._shown = shown
         keep = self.highlighted
         self.findings = list(findings)
         opts = []

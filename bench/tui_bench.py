@@ -1,0 +1,156 @@
+"""TUI benchmarks (issue 6). Prints numbers; asserts nothing.
+
+1. shell to first screen: `mmreview tui <real thread>` started in a pseudo-terminal,
+   timed until the first frame shows the thread pane and the cover letter
+   (target < 1.5 s). Skipped when ../shared/corpus is absent (the demo thread is
+   timed instead).
+2. key latency while fuzzing: the app headless (Textual's pilot) with a real fuzz run
+   of the demo's v1 2/3 in the background worker; each key (j / k) is timed from
+   the press until the app has handled it and refreshed (target < 50 ms).
+
+    .venv/bin/python bench/tui_bench.py [--runs N] [--keys N]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus" / "cow-fixes-part2-v1.mbox"
+DEMO = ROOT / "fixtures" / "demo" / "anon-excl-cleanups.mbox"
+ANSI = re.compile(rb"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][A-Z0-9]|[=>NOPc78])")
+
+
+def first_screen(source: Path, drafts: str, timeout: float = 30.0) -> float:
+    import pty
+    master, slave = pty.openpty()
+    os.set_blocking(master, False)
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40",
+               MMREVIEW_IDENTITY="Bench <bench@example.org>")
+    # the size of the pseudo-terminal
+    import fcntl
+    import struct
+    import termios
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "mmreview"), "tui", str(source), "--drafts", drafts],
+                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    seen = b""
+    took = None
+    try:
+        while time.perf_counter() - t0 < timeout:
+            r, _, _ = select.select([master], [], [], 0.05)
+            if r:
+                try:
+                    seen += os.read(master, 1 << 16)
+                except OSError:
+                    break
+                text = ANSI.sub(b"", seen)
+                if b"Thread" in text and b"From:" in text and b"Rules" in text:
+                    took = time.perf_counter() - t0
+                    break
+            if proc.poll() is not None:
+                break
+    finally:
+        try:
+            os.write(master, b"Q")
+            proc.wait(timeout=5)
+        except Exception:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    if took is None:
+        raise RuntimeError(f"no first screen within {timeout}s: {ANSI.sub(b'', seen)[-400:]!r}")
+    return took
+
+
+async def key_latency(keys: int, budget: float) -> tuple[list[float], ...]:
+    os.environ.setdefault("MMREVIEW_IDENTITY", "Bench <bench@example.org>")
+    from review.inputs import load
+    from review.review_state import ReviewState
+    from tui.app import MMReviewApp
+
+    drafts = tempfile.mkdtemp(prefix="mmreview-bench-")
+    app = MMReviewApp(load(str(DEMO)), ReviewState.open(str(DEMO), directory=drafts), budget=budget)
+    idle, busy, lines = [], [], []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        for i in range(keys):                      # baseline: nothing running
+            t = time.perf_counter()
+            await pilot.press("j" if i % 2 == 0 else "k")
+            await pilot.pause()
+            idle.append(time.perf_counter() - t)
+        await pilot.press("f")
+        main = app.main
+        while main.fuzz_worker is not None and not main.fuzz_worker.is_finished and len(busy) < keys:
+            t = time.perf_counter()
+            await pilot.press("j" if len(busy) % 2 == 0 else "k")
+            await pilot.pause()
+            busy.append(time.perf_counter() - t)
+        handler = []                               # the key's own work, without pilot's waits
+        while main.fuzz_worker is not None and not main.fuzz_worker.is_finished and len(handler) < keys:
+            t = time.perf_counter()
+            main.action_step_message(1 if len(handler) % 2 == 0 else -1)
+            handler.append(time.perf_counter() - t)
+            await pilot.pause()
+        noop = []                                  # pilot's own round trip: an unbound key
+        while main.fuzz_worker is not None and not main.fuzz_worker.is_finished and len(noop) < keys:
+            t = time.perf_counter()
+            await pilot.press("f12")
+            await pilot.pause()
+            noop.append(time.perf_counter() - t)
+        await pilot.press("tab")                   # the line cursor in the message pane
+        while main.fuzz_worker is not None and not main.fuzz_worker.is_finished and len(lines) < keys:
+            t = time.perf_counter()
+            await pilot.press("down" if len(lines) % 8 < 4 else "up")
+            await pilot.pause()
+            lines.append(time.perf_counter() - t)
+        running = main.fuzz_worker is not None and not main.fuzz_worker.is_finished
+        if running:
+            main.fuzz_worker.cancel()
+    return idle, busy, lines, handler, noop
+
+
+def _ms(xs: list[float]) -> str:
+    if not xs:
+        return "n/a"
+    xs = sorted(xs)
+    p95 = xs[min(len(xs) - 1, int(len(xs) * 0.95))]
+    return f"median {statistics.median(xs) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, max {xs[-1] * 1000:.1f} ms (n={len(xs)})"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--keys", type=int, default=40)
+    ap.add_argument("--budget", type=float, default=20.0, help="fuzz budget for the latency run")
+    args = ap.parse_args()
+    source = CORPUS if CORPUS.is_file() else DEMO
+    with tempfile.TemporaryDirectory() as drafts:
+        times = [first_screen(source, drafts) for _ in range(args.runs)]
+    print(f"tui first screen ({source.name}, 120x40 pty): median {statistics.median(times):.2f} s, "
+          f"best {min(times):.2f} s, worst {max(times):.2f} s over {args.runs} runs (target < 1.5 s)")
+    idle, busy, lines, handler, noop = asyncio.run(key_latency(args.keys, args.budget))
+    print(f"key latency (j/k, next message), idle:          {_ms(idle)}")
+    print(f"key latency (j/k, next message), while fuzzing: {_ms(busy)} (target < 50 ms)")
+    print(f"key latency (up/down, line cursor), fuzzing:    {_ms(lines)}")
+    print(f"j/k handler alone (show the next message), fuzzing: {_ms(handler)}")
+    print(f"pilot round trip of an unbound key, fuzzing:    {_ms(noop)} (the harness's own cost)")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(pilot timing includes a full headless repaint per key)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -35,36 +35,29 @@ def _bounds(args):
 
 
 def one(args) -> dict:
-    """Run one preset in this process; return the numbers."""
+    """Run one preset in this process; return the numbers. The search goes on past
+    violations (all_clauses), so the numbers cover the whole bounded space of every
+    preset, and the shortest trace of each clause broken is reported beside them."""
     import resource
 
     from review.verify import verify
     from spec.presets import PRESETS
 
-    rss_start = rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
-    cpu0 = time.process_time()
-    bounds = _bounds(args)
-    first = verify(PRESETS[args.one], bounds)
-    # Throughput and states per depth over the whole bounded space: a preset with a
-    # bug would stop at its first violation, so count no clause (explore everything).
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
     cpu = time.process_time()
-    r = verify(PRESETS[args.one], bounds, clauses=()) if first.status == "violation" else first
-    if r is first:
-        t, cpu, rss0 = t0, cpu0, rss_start
+    r = verify(PRESETS[args.one], _bounds(args), all_clauses=True)
     wall = time.perf_counter() - t
     # CPU time of this process: on a shared machine wall time says more about the
     # neighbours than about the explorer. One core: the explorer is single-threaded.
     elapsed = time.process_time() - cpu
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"preset": args.one, "status": first.status, "summary": first.summary(),
-            "violated": sorted({v.id for v in first.violations}),
-            "trace_steps": (len(first.trace) - 1) if first.trace else None,
-            "explored": r.status,
-            "depth_verified": r.depth_verified, "states": r.states,
-            "transitions": r.transitions, "states_per_depth": r.states_per_depth,
+    return {"preset": args.one, "status": r.status, "summary": r.summary(),
+            "findings": {f.id: f.length for f in r.findings},
+            "explored": "complete" if r.complete else r.status,
+            "depth": r.bounds.depth if r.complete else r.depth_verified,
+            "states": r.states, "transitions": r.transitions,
+            "states_per_depth": r.states_per_depth,
             "cpu_seconds": round(elapsed, 3), "wall_seconds": round(wall, 3),
             "states_per_s": round(r.states / elapsed) if elapsed else 0,
             "steps_per_s": round(r.transitions / elapsed) if elapsed else 0,
@@ -95,7 +88,7 @@ def breakdown(args) -> None:
     from spec import invariants
     from spec.presets import PRESETS
 
-    model = SpecModel(PRESETS[args.presets.split(",")[0]], _bounds(args))
+    model = SpecModel(PRESETS[args.presets.split(",")[0]], _bounds(args), fast_same=False)
     root, _, _ = model.initial()
     level, sample = [root], []
     for _ in range(min(args.depth, 4)):
@@ -135,6 +128,8 @@ def breakdown(args) -> None:
     raw = best(lambda s: model.keyer.raw(*s), sample)
     key = best(model.key, sample)
     inv = best(lambda s: invariants.check(s[0].kernel), sample)
+    same = best(lambda s: canon.unchanged(s[0], s[0].clone()), sample) - best(
+        lambda s: s[0].clone(), sample)
     pk = best(model.pack, sample)
     packed = [model.pack(s) for s in sample]
     unpk = best(model.unpack, packed)
@@ -148,6 +143,7 @@ def breakdown(args) -> None:
         ("  of which building the key tuple", raw),
         ("  of which marshal + BLAKE2b digest", key - raw),
         ("per step explored", clone + step + key),
+        ("canon.unchanged, an unchanged state (then no key)", same),
         ("invariants.check (once per distinct state)", inv),
         ("pack / unpack (frontier states past 20k a level)", pk + unpk),
     ]
@@ -155,6 +151,30 @@ def breakdown(args) -> None:
     for name, us in rows:
         print(f"  {name:52} {us:7.1f}")
     print(f"  => at most {1e6 / (clone + step + key):,.0f} steps/s on one core")
+
+    import tracemalloc
+    from array import array
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    live = [s[0].clone() for s in sample]
+    live_b = (tracemalloc.get_traced_memory()[0] - base) / len(sample)
+    del live
+    base = tracemalloc.get_traced_memory()[0]
+    packed = [(i, model.pack(s)) for i, s in enumerate(sample)]
+    packed_b = (tracemalloc.get_traced_memory()[0] - base) / len(sample)
+    del packed
+    n = 200_000
+    base = tracemalloc.get_traced_memory()[0]
+    seen = {i.to_bytes(16, "little") for i in range(n)}
+    parent = array("q", range(n))
+    steps = [None] * n
+    seen_b = (tracemalloc.get_traced_memory()[0] - base) / n
+    del seen, parent, steps
+    tracemalloc.stop()
+    print("memory, bytes per state (tracemalloc):")
+    print(f"  {'stored state: 16-byte key in the seen set + parent link + step':52} {seen_b:7.0f}")
+    print(f"  {'frontier state, live Session':52} {live_b:7.0f}")
+    print(f"  {'frontier state, packed (past 20k a level)':52} {packed_b:7.0f}")
 
 
 def main() -> int:
@@ -197,14 +217,13 @@ def main() -> int:
         row = json.loads(out.stdout)
         rows.append(row)
         if not args.json:
-            print(f"{name:8} {row['explored']:10} depth {row['depth_verified']:2}  "
+            print(f"{name:8} {row['explored']:10} depth {row['depth']:2}  "
                   f"{row['states']:>9,} states  {row['transitions']:>10,} steps  "
                   f"{row['cpu_seconds']:7.1f} s CPU  {row['states_per_s']:>7,} states/s  "
-                  f"{row['steps_per_s']:>7,} steps/s  {row['mb_per_million_states']:>7,.0f} MB/M states"
-                  )
-            if row["trace_steps"]:
-                print(f"{'':8} first violation: {', '.join(row['violated'])} by a shortest trace "
-                      f"of {row['trace_steps']} steps")
+                  f"{row['steps_per_s']:>7,} steps/s  {row['mb_per_million_states']:>7,.0f} MB/M states")
+            if row["findings"]:
+                print(f"{'':8} shortest traces: " + ", ".join(
+                    f"{k} {v} steps" for k, v in row["findings"].items()))
             print(f"{'':8} states per depth: {row['states_per_depth']}")
     if args.json:
         print(json.dumps(rows, indent=1))

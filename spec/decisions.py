@@ -29,6 +29,7 @@ class DecisionContext:
     refcount: int = 0            # page_count / folio_ref_count (FOLL_PIN adds the bias on small folios)
     mapcount: int = 0            # page_mapcount(subpage) (PMD mapping counts once per subpage)
     folio_mapcount: int = 0      # folio_mapcount: mappings of any page of the folio
+    thp_mapcount: int = 0        # page_trans_huge_mapcount: largest page_mapcount over the folio's pages
     pincount: int = 0            # folio->_pincount (exact; large folios only in the kernel)
     maybe_pinned: bool = False   # page_maybe_dma_pinned / folio_maybe_dma_pinned (pinned.maybe)
     swapcache: bool = False      # PageSwapCache / folio_test_swapcache
@@ -56,7 +57,8 @@ class DecisionContext:
 
 
 CONTEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(DecisionContext))
-INT_FIELDS = frozenset({"refcount", "mapcount", "folio_mapcount", "pincount", "swapcount"})
+INT_FIELDS = frozenset({"refcount", "mapcount", "folio_mapcount", "thp_mapcount", "pincount",
+                        "swapcount"})
 
 
 @dataclass(frozen=True)

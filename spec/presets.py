@@ -81,7 +81,10 @@ def wp_reuse_mapcount(c: C) -> str:
     already out of the stable tree, which the model never has)."""
     if c.ksm:
         return "copy"
-    count = c.mapcount + (c.swapcount if c.swapcache else 0)
+    # reuse_swap_page -> page_trans_huge_map_swapcount: for a THP (PMD- or PTE-mapped)
+    # the largest mapcount over all its pages, not just the faulting one
+    mapcount = c.thp_mapcount if c.large else c.mapcount
+    count = mapcount + (c.swapcount if c.swapcache else 0)
     return "reuse" if count <= 1 else "copy"
 
 

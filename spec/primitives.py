@@ -32,6 +32,9 @@ def page_ctx(k, folio: Folio | None, subpage: int = 0, pte: Pte | None = None,
         ctx.refcount = folio.refcount
         ctx.mapcount = folio.mapcount[subpage] + folio.entire_mapcount
         ctx.folio_mapcount = sum(folio.mapcount) + folio.entire_mapcount
+        # page_trans_huge_mapcount (reuse_swap_page <= v5.17): the largest
+        # page_mapcount over all pages of the folio
+        ctx.thp_mapcount = max(folio.mapcount) + folio.entire_mapcount
         ctx.pincount = folio.pincount
         ctx.swapcache = bool(folio.swapcache)
         if folio.swapcache:

@@ -18,17 +18,17 @@ def install_pte(mm: Mm, vpn: int, pte: Pte) -> None:
 
 def thp_eligible(mm: Mm, block: int) -> bool:
     """transhuge_vma_suitable + hugepage_vma_check for the model: the whole aligned block
-    is mapped with VM_HUGEPAGE (mmap thp=true or MADV_HUGEPAGE) and not VM_NOHUGEPAGE,
-    and the PMD is none (no page table yet)."""
+    lies in one VMA with VM_HUGEPAGE (mmap thp=true or MADV_HUGEPAGE) and not
+    VM_NOHUGEPAGE, and the PMD is none (no page table yet)."""
     base = block * HPAGE_NR
-    if not mm.vmas.get(base, 0) & VM_HUGEPAGE or block in mm.pte_tables or block in mm.pmds:
+    first = mm.vmas.get(base, 0)
+    if not first & VM_HUGEPAGE or first & VM_NOHUGEPAGE or block in mm.pte_tables \
+            or block in mm.pmds:
         return False
+    # one VMA covers the whole block: equal flags on every page (VMAs with equal flags
+    # would have been merged; a flag change on part of the block split the VMA)
     vmas = mm.vmas
-    for v in range(base, base + HPAGE_NR):
-        fl = vmas.get(v)
-        if fl is None or not fl & VM_HUGEPAGE or fl & VM_NOHUGEPAGE:
-            return False
-    return True
+    return all(vmas.get(v) == first for v in range(base + 1, base + HPAGE_NR))
 
 
 # --------------------------------------------------------------------------- swap cache

@@ -114,3 +114,23 @@ def test_mprotect_of_part_of_a_thp_splits_the_pmd():
     mm = k.state.mms[0]
     assert not mm.pmds and not mm.ptes[1].writable and mm.ptes[0].writable
     assert not violations(k)
+
+
+def test_no_thp_across_differing_vma_flags():
+    """transhuge_vma_suitable: the PMD range must lie inside one VMA."""
+    k = kernel()
+    step(k, "mmap", mm=0, vpn=0, npages=4, thp=True)
+    step(k, "madvise", mm=0, vpn=1, npages=1, advice="wipeonfork")
+    step(k, "write", mm=0, vpn=0, value=1)
+    assert not k.state.mms[0].pmds and folio(k, 0, 0).nr == 1
+
+
+@pytest.mark.parametrize("preset", ["v5.7", "v5.9"])
+def test_pmd_cow_counts_the_largest_subpage_mapcount_before_v5_18(preset):
+    """reuse_swap_page on a PMD-mapped THP the parent still maps in part: copy."""
+    k = _thp(preset)
+    step(k, "fork", mm=0, child=1)
+    step(k, "munmap", mm=0, vpn=0, npages=1)       # the parent's PMD is split
+    step(k, "write", mm=1, vpn=1, value=2)
+    assert ("wp.reuse", "copy") in k.outcomes
+    assert (k.peek(0, 1), k.peek(1, 1)) == (11, 2)

@@ -55,14 +55,20 @@ TABLE = [
     # exclusive and pinned: only the flag says "ours"
     ("wp.reuse", dict(anon_exclusive=True, refcount=1 + GUP_PIN_COUNTING_BIAS, mapcount=1),
      {"v5.7": "reuse", "v5.8": "reuse", "v5.19": "reuse", "current": "reuse", "*": "copy"}),
+    # a THP whose head is mapped once but another page twice (page_trans_huge_mapcount)
+    ("wp.reuse", dict(large=True, pmd_mapped=True, refcount=3, mapcount=1, thp_mapcount=2),
+     {"*": "copy"}),
+    ("wp.reuse", dict(large=True, refcount=4, mapcount=1, thp_mapcount=1, folio_mapcount=4),
+     {"v5.7": "reuse", "v5.8": "reuse", "*": "copy"}),
     # in the swap cache with no swap entry left (v5.18: try_to_free_swap first)
     ("wp.reuse", dict(refcount=2, mapcount=1, swapcache=True, swapcount=0),
      {"v5.9": "copy", "*": "reuse"}),
     ("wp.reuse", dict(ksm=True, refcount=1, mapcount=1), {"*": "copy"}),
     # a PTE-mapped THP subpage mapped once, folio refcount 1: never reused by current
-    ("wp.reuse", dict(large=True, refcount=1, mapcount=1), {"current": "copy", "*": "reuse"}),
+    ("wp.reuse", dict(large=True, refcount=1, mapcount=1, thp_mapcount=1),
+     {"current": "copy", "*": "reuse"}),
     # PMD-mapped THP with a GUP reference: mapcount-based until v5.18
-    ("wp.reuse", dict(large=True, pmd_mapped=True, refcount=2, mapcount=1),
+    ("wp.reuse", dict(large=True, pmd_mapped=True, refcount=2, mapcount=1, thp_mapcount=1),
      {"v5.7": "reuse", "v5.8": "reuse", "v5.9": "reuse", "*": "copy"}),
     # gup.unshare
     ("gup.unshare", dict(foll_pin=True, anon=True, anon_exclusive=False),

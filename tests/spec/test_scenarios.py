@@ -17,16 +17,10 @@ SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "scenario
 # Scenarios whose expected verdict (the real kernel's) the kernel model does not give
 # yet, by (scenario, preset), with the reason. strict: when the model is fixed the
 # test fails as XPASS, and the entry must go.
-MODEL_GAPS = {
-    ("thp-cow-after-partial-unmap", p): "spec/primitives.page_ctx gives do_huge_pmd_wp_page "
-    "the head's mapcount; reuse_swap_page (page_trans_huge_map_swapcount) takes the largest "
-    "over all subpages, so the model reuses a THP the parent still maps in part"
-    for p in ("v5.7", "v5.8", "v5.9")
-} | {
-    ("wipeonfork-part-of-thp", p): "a THP is PMD-mapped (and forked whole) across pages "
-    "whose VMA flags differ: the kernel splits the VMA, and the PMD with it "
-    "(vma_adjust_trans_huge), and never maps a PMD across two VMAs (transhuge_vma_suitable)"
-    for p in ("v5.7", "v5.8", "v5.9", "v5.18", "v5.19", "current")
+MODEL_GAPS: dict[tuple[str, str], str] = {
+    # (scenario, preset) -> why the model cannot give the expected verdict yet (strict
+    # xfail). Closed: thp-cow-after-partial-unmap (DecisionContext.thp_mapcount for
+    # reuse_swap_page) and wipeonfork-part-of-thp (thp_eligible needs one VMA).
 }
 
 

@@ -29,8 +29,8 @@ Checked against kernel sources and mm threads (search tool) while writing this:
     refcount == 2 (c145e0b47c77);
   - split_huge_page: sum of mapcounts must equal page_count minus the caller's pin, so
     GUP references make the split fail (e9b61f19858a 'thp: reintroduce split_huge_page()');
-  - page_trans_huge_mapcount: max subpage mapcount + compound mapcount (the model passes
-    page_mapcount of the subpage at hand; they differ only for unevenly PTE-mapped THPs).
+  - page_trans_huge_mapcount: max subpage mapcount + compound mapcount
+    (DecisionContext.thp_mapcount), used by reuse_swap_page for THPs.
 """
 from __future__ import annotations
 

@@ -114,6 +114,14 @@ def test_v57_foreign_data_is_found_as_a_shortest_trace():
     assert {"fork", "get", "write"} <= {s["op"] for s in steps}
     # a replayable trace in the replay format that breaks the same clause
     assert "no-foreign-data" in _replayed_clauses(r)
+    # the textbook trace (write; fork; child get; child exit; parent write; dma_read)
+    # has the same length: it is one of the shortest, as BFS says
+    textbook = {"ruleset": "v5.7", "steps": r.trace[:1] + [
+        {"op": "write", "mm": 0, "vpn": 0, "value": 1}, {"op": "fork", "mm": 0, "child": 1},
+        {"op": "get", "mm": 1, "vpn": 0, "id": "r0"}, {"op": "exit", "mm": 1},
+        {"op": "write", "mm": 0, "vpn": 0, "value": 2}, {"op": "dma_read", "id": "r0"}]}
+    assert len(textbook["steps"]) == len(r.trace)
+    assert "no-foreign-data" in run_trace(parse_trace(textbook), PRESETS["v5.7"]).clauses
     # one step less: nothing breaks no-foreign-data (BFS: no shorter trace exists)
     clean = verify(PRESETS["v5.7"], Bounds(depth=5, processes=2, pages=1, pins=1, ops=CVE_OPS),
                    clauses=["no-foreign-data"])

@@ -48,6 +48,9 @@ class PatchIndex:
     patch: Patch
     entries: list[_Entry] = field(default_factory=list)
     positions: dict[str, list[int]] = field(default_factory=dict)
+    # the same keys with white space collapsed: mail clients that turn tabs into
+    # spaces (or re-wrap indentation) still quote the same line
+    loose: dict[str, list[int]] = field(default_factory=dict)
     file_start: dict[str, int] = field(default_factory=dict)
     hunk_start: dict[tuple[int, int], list[int]] = field(default_factory=dict)
 
@@ -64,7 +67,9 @@ class PatchIndex:
             for h in f.hunks:
                 idx.hunk_start.setdefault((h.old_start, h.new_start), []).append(len(idx.entries))
                 for ln in h.lines:
-                    idx.positions.setdefault(_key(ln), []).append(len(idx.entries))
+                    key = _key(ln)
+                    idx.positions.setdefault(key, []).append(len(idx.entries))
+                    idx.loose.setdefault(_loose(key), []).append(len(idx.entries))
                     idx.entries.append(_Entry(f, h, ln))
         patch._quote_index = idx  # type: ignore[attr-defined]
         return idx
@@ -73,6 +78,10 @@ class PatchIndex:
 def _key(ln: DiffLine) -> str:
     marker = {"added": "+", "removed": "-"}.get(ln.kind, " ")
     return (marker + ln.text).rstrip()
+
+
+def _loose(key: str) -> str:
+    return key[:1] + " ".join(key[1:].split())
 
 
 def unquote(line: str) -> tuple[int, str]:
@@ -130,7 +139,7 @@ def match_quote(lines: list[str], index: PatchIndex, cursor: _Cursor | None = No
             continue
         if text and text[0] not in "+- ":
             continue  # prose inside the quote
-        candidates = index.positions.get(text, [])
+        candidates = index.positions.get(text) or index.loose.get(_loose(text), [])
         if not text and cur.pos >= 0:
             # a blank context line whose quoting lost its space
             candidates = index.positions.get("", [])

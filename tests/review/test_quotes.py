@@ -124,3 +124,8 @@ def test_dots_elision_in_unthreaded_reply(fixtures_dir):
     (comment,) = c.message("bo-rfc-2@example.net").comments
     a = comment.anchor
     assert a.path == "mm/frob.c" and a.line == 31 and a.first.kind == "removed" and not a.exact
+
+
+def test_tabs_turned_into_spaces_still_match():
+    a = anchor(["+    ret = frob_new(folio);", "+    if (ret)", "+        return ret;"])
+    assert a is not None and (a.first.new_lineno, a.line) == (13, 15)

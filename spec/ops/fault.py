@@ -109,8 +109,10 @@ def do_wp_page(k, mm: Mm, vpn: int, unshare: bool) -> None:
     if k.ask("wp.reuse", ctx) == "copy":
         wp_page_copy(k, mm, vpn, pte, folio, unshare)
         return
-    # reuse: the page is ours alone. try_to_free_swap (v5.18+; reuse_swap_page before)
-    if folio.swapcache:
+    # reuse. An exclusive page is reused "without further checks" (v5.19+), leaving any
+    # swap cache alone; otherwise the refcount path (v5.18+) or reuse_swap_page (<= v5.17)
+    # has freed the swap cache of a page no swap entry refers to
+    if folio.swapcache and not folio.anon_exclusive[i]:
         try_to_free_swap(k, folio)
     if not folio.anon_exclusive[i]:
         P.move_anon_rmap(k, folio, i)
@@ -151,7 +153,7 @@ def do_huge_pmd_wp_page(k, mm: Mm, block: int, unshare: bool) -> bool:
     if k.ask("wp.reuse", ctx) == "copy":
         split_huge_pmd(k, mm, block)
         return False
-    if folio.swapcache:
+    if folio.swapcache and not folio.anon_exclusive[0]:
         try_to_free_swap(k, folio)
     if not folio.anon_exclusive[0]:
         P.move_anon_rmap(k, folio, 0)
@@ -201,9 +203,9 @@ def do_swap_page(k, mm: Mm, vpn: int, write: bool) -> None:
     install_pte(mm, vpn, P.mk_present(folio, 0, writable, writable))
     if slot is not None:
         swap_free(k, pte.slot)
-        if exclusive and folio.swapcache:
-            # reuse_swap_page (<= v5.17) / try_to_free_swap on exclusive reuse: the slot
-            # has no entry left, drop the cache
+        if exclusive and write and folio.swapcache:
+            # reuse_swap_page (<= v5.17) deletes the page from the swap cache when it
+            # reuses it for a write; a read fault leaves the cache for reclaim
             try_to_free_swap(k, folio)
     if write and not writable:
         do_wp_page(k, mm, vpn, False)

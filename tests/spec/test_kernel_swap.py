@@ -30,8 +30,10 @@ def test_swapout_frees_the_folio_and_swapin_restores_the_data(preset):
     p = pte(k, 0, 0)
     assert p.kind == PRESENT and not p.writable      # a read fault maps R/O
     exclusive = preset in ("v5.19", "current")
-    assert folio(k, 0, 0).anon_exclusive == [exclusive]
-    assert k.state.slots == {} if exclusive else True
+    f = folio(k, 0, 0)
+    assert f.anon_exclusive == [exclusive]
+    (slot,) = k.state.slots.values()       # a read fault leaves the swap cache to reclaim
+    assert (slot.count, slot.folio, f.swapcache) == (0, f.id, slot.id)
     assert not violations(k)
     step(k, "write", mm=0, vpn=0, value=2)
     assert step(k, "read", mm=0, vpn=0).value == 2
@@ -41,8 +43,19 @@ def test_swapout_frees_the_folio_and_swapin_restores_the_data(preset):
         # folio stays in the swap cache for reclaim (what 53a05ad9f21d optimised, v5.18)
         (slot,) = k.state.slots.values()
         assert slot.count == 0 and not k.state.folios[slot.folio].mapped()
+        assert pte(k, 0, 0).folio != slot.folio
+    elif exclusive:
+        # PageAnonExclusive: reused "without further checks", the cache stays
+        assert pte(k, 0, 0).folio == f.id and f.swapcache
     else:
-        assert k.state.slots == {}
+        # reuse_swap_page (v5.7) / try_to_free_swap + page_count (v5.18) drop the cache
+        assert pte(k, 0, 0).folio == f.id and k.state.slots == {}
+    step(k, "munmap", mm=0, vpn=0, npages=1)       # zap: free_swap_cache
+    if preset == "v5.9":    # the old copy was never mapped here: it waits for reclaim
+        assert [f.refcount for f in k.state.folios.values()] == [1]
+    else:
+        assert k.state.slots == {} and k.state.folios == {}
+    assert not violations(k)
 
 
 def test_write_fault_on_a_swap_entry_maps_writable_at_once():

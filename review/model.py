@@ -370,6 +370,7 @@ class Series:
     linked_by: Literal["change-id", "subject", None] = None  # how `previous` was found
     trailers: list[Trailer] = field(default_factory=list)  # offered on the cover (whole series)
     date: _dt.datetime | None = None
+    comments: list[ReviewComment] = field(default_factory=list)  # replies to the cover letter
 
     @property
     def author(self) -> str:

@@ -300,12 +300,22 @@ def anchor_comments(msg: Message, patches: list[Patch] | None = None) -> list[Re
 
 
 def anchor_all(messages: list[Message]) -> None:
+    """Anchor every reply's comments; each lands on its anchor's patch, else on the
+    patch the reply answers, else on the series whose cover letter it answers."""
+    from review.model import Series
+    from review.series import replied_target
+
     for m in messages:
         if not m.is_reply:
             continue
         m.comments = anchor_comments(m)
+        target = None
         for c in m.comments:
             if c.anchor is not None:
                 c.anchor.patch.comments.append(c)
             elif m.replied_patch is not None:
                 m.replied_patch.comments.append(c)
+            else:
+                target = target or replied_target(m)
+                if isinstance(target, Series):
+                    target.comments.append(c)

@@ -142,7 +142,7 @@ def _message(m: Message, ids: _Ids) -> dict[str, Any]:
         },
         "patch": ids.p(m.patch), "answers_patch": ids.p(m.replied_patch),
         "trailers": [_trailer(t) for t in m.trailers],
-        "comments": len(m.comments),
+        "comments": [_comment(c, ids) for c in m.comments],  # also under their patch, when they have one
     }
 
 
@@ -159,6 +159,7 @@ def to_json(coll: Collection) -> dict[str, Any]:
             "cover": s.cover.msgid if s.cover else None, "patches": [ids.p(p) for p in s.patches],
             "missing": s.missing, "change_id": s.change_id, "previous": ids.s(s.previous),
             "next": ids.s(s.next), "linked_by": s.linked_by, "trailers": [_trailer(t) for t in s.trailers],
+            "comments": [_comment(c, ids) for c in s.comments],
         } for s in coll.series],
         "patches": [_patch(p, ids) for p in coll.patches],
     }
@@ -224,9 +225,21 @@ def to_text(coll: Collection) -> str:
             w(f"  next version: v{s.next.version}")
         for t in s.trailers:
             w(f"  {safe(t.name)}: {safe(t.value)}  (on the cover, from <{safe(t.message.msgid) if t.message else '?'}>)")
+        for c in s.comments:
+            w(f"  comment on the series by {safe(c.message.author_name or c.message.author_email)}: {_first_line(c.text)}")
     for p in coll.patches:
         w("")
         _patch_text(p, w)
+    # Replies to messages the input lacks (an absent patch) have no patch to sit under.
+    on_patches = {id(c) for p in coll.patches for c in p.comments}
+    on_patches |= {id(c) for s in coll.series for c in s.comments}
+    loose = [c for c in coll.comments if id(c) not in on_patches]
+    if loose:
+        w("")
+        w("Comments on absent or unidentified patches:")
+        for c in loose:
+            w(f"  <{safe(c.message.msgid)}> {safe(c.message.subject[:60])}")
+            w(f"    by {safe(c.message.author_name or c.message.author_email)}: {_first_line(c.text)}")
     return "\n".join(out) + "\n"
 
 

@@ -103,3 +103,24 @@ def test_junk_file_is_one_line(capsys, tmp_path):
     p.write_bytes(bytes(range(256)) * 8)
     code, out, err = run(capsys, str(p))
     assert code == 2 and str(p) in err and err.count("\n") == 1
+
+
+def test_replies_to_absent_patches_are_shown(capsys, corpus_dir):
+    code, out, _ = run(capsys, str(corpus_dir / "cow-fixes-part2-v1.mbox"))
+    tail = out.split("Comments on absent or unidentified patches:\n", 1)[1]
+    assert "<D7AB3A84-3FFB-4E8D-9E68-BF721CC4C6FC@vmware.com>" in tail and "Nadav Amit" in tail
+    code, out, _ = run(capsys, str(corpus_dir / "cow-fixes-part2-v1.mbox"), "--format", "json")
+    doc = json.loads(out)
+    nadav = next(m for m in doc["messages"] if m["id"] == "D7AB3A84-3FFB-4E8D-9E68-BF721CC4C6FC@vmware.com")
+    assert nadav["answers_patch"] is None and nadav["comments"] and nadav["comments"][0]["anchor"] is None
+
+
+def test_cover_letter_replies_are_series_comments(corpus_dir):
+    from review.inputs import load
+
+    c = load(str(corpus_dir / "cow-fixes-part2-v1.mbox"))
+    (s,) = c.series
+    authors = [x.message.author_name for x in s.comments]
+    assert "Linus Torvalds" in authors and "Oded Gabbay" in authors
+    assert all(x.anchor is None for x in s.comments)
+    assert not any(x in p.comments for p in c.patches for x in s.comments)

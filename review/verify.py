@@ -49,6 +49,10 @@ PIN_KINDS = {"ro": (False, False), "rw": (True, False),
 THP_PAGES = 4  # a THP is a folio of 4 pages in the model (DESIGN.md replay semantics)
 
 
+class StartError(ValueError):
+    """The start trace (Bounds.start) cannot be replayed: a step makes no sense."""
+
+
 @dataclass(frozen=True)
 class Bounds:
     """What `verify` explores.
@@ -67,6 +71,9 @@ class Bounds:
     symmetry    full process-id symmetry: the least key over every order of the
                 live processes (default: order-preserving renaming only; see
                 review/canon.py for when each is sound)
+    start       a trace prefix to explore from instead of the setup mmap (its
+                process ids count against `processes`; its references against
+                `pins`)
     """
     depth: int
     processes: int = 2
@@ -78,6 +85,7 @@ class Bounds:
     pin_kinds: tuple[str, ...] = tuple(PIN_KINDS)
     max_states: int = 2_000_000
     symmetry: bool = False
+    start: tuple = ()  # steps (replay JSON objects) to start from instead of the mmap
 
     def __post_init__(self) -> None:
         if self.depth < 0:
@@ -102,6 +110,8 @@ class Bounds:
 
     def setup(self) -> list[dict]:
         """The fixed prefix every explored sequence starts with."""
+        if self.start:
+            return [dict(s) for s in self.start]
         npages = THP_PAGES if self.thp else self.pages
         return [{"op": "mmap", "mm": 0, "vpn": 0, "npages": npages, "thp": self.thp}]
 
@@ -110,7 +120,7 @@ class Bounds:
                 "thp": self.thp, "pins": self.pins, "ops": list(self.ops),
                 "advices": list(self.advices), "pin_kinds": list(self.pin_kinds),
                 "max_states": self.max_states,
-                "symmetry": self.symmetry}
+                "symmetry": self.symmetry, "start": len(self.start)}
 
 
 @dataclass
@@ -213,17 +223,17 @@ class VerifyResult:
 # next_value is a per-path counter so that every write writes a value never seen
 # on that path; it is left out of the key (values are renamed canonically).
 
-def _ref_id(slot: int) -> str:
-    return f"r{slot}"
-
-
 def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]:
     """Every concrete step enabled by the bookkeeping, with the driver after it
     (assuming the step succeeds; `_after` corrects for refused steps)."""
     next_pid, alive, refs, value = driver
     vpns = range(b.pages)
-    used = {s for s, _ in refs}
-    free_slot = next((i for i in range(b.pins) if i not in used), None)
+    used = {rid for rid, _ in refs}
+    # a new reference takes the lowest free name r0, r1, ... while fewer than
+    # b.pins are held (references taken in a --from setup count too)
+    free_id = None
+    if len(refs) < b.pins:
+        free_id = next(f"r{i}" for i in range(len(used) + 1) if f"r{i}" not in used)
     for mm in alive:
         for vpn in vpns:
             if "read" in ops:
@@ -231,18 +241,18 @@ def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]
             if "write" in ops:
                 yield ({"op": "write", "mm": mm, "vpn": vpn, "value": value},
                        (next_pid, alive, refs, value + 1))
-            if free_slot is not None:
-                rid = _ref_id(free_slot)
+            if free_id is not None:
+                rid = free_id
                 if "pin" in ops:
                     for name in b.pin_kinds:
                         write, longterm = PIN_KINDS[name]
                         kind = "pin_rw" if write else "pin_ro"
                         yield ({"op": "pin", "mm": mm, "vpn": vpn, "write": write,
                                 "longterm": longterm, "id": rid},
-                               (next_pid, alive, _add_ref(refs, free_slot, kind), value))
+                               (next_pid, alive, _add_ref(refs, rid, kind), value))
                 if "get" in ops:
                     yield ({"op": "get", "mm": mm, "vpn": vpn, "id": rid},
-                           (next_pid, alive, _add_ref(refs, free_slot, "get"), value))
+                           (next_pid, alive, _add_ref(refs, rid, "get"), value))
             for op in ("swapout", "swapin", "migrate"):
                 if op in ops:
                     yield {"op": op, "mm": mm, "vpn": vpn}, driver
@@ -277,12 +287,11 @@ def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]
                         if (mm2, vpn2) > (mm, vpn):
                             yield {"op": "ksm_merge", "mm": mm, "vpn": vpn, "mm2": mm2,
                                    "vpn2": vpn2}, driver
-    for slot, kind in refs:
-        rid = _ref_id(slot)
+    for rid, kind in refs:
         release = "put" if kind == "get" else "unpin"
         if release in ops:
             yield ({"op": release, "id": rid},
-                   (next_pid, alive, tuple(r for r in refs if r[0] != slot), value))
+                   (next_pid, alive, tuple(r for r in refs if r[0] != rid), value))
         if "dma_read" in ops:
             yield {"op": "dma_read", "id": rid}, driver
         if "dma_write" in ops and kind == "pin_rw":
@@ -290,8 +299,8 @@ def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]
                    (next_pid, alive, refs, value + 1))
 
 
-def _add_ref(refs: tuple, slot: int, kind: str) -> tuple:
-    return tuple(sorted(refs + ((slot, kind),)))
+def _add_ref(refs: tuple, rid: str, kind: str) -> tuple:
+    return tuple(sorted(refs + ((rid, kind),)))
 
 
 # A successor that is its parent's state again (a step that changed nothing).
@@ -304,7 +313,7 @@ def _sync(session, driver) -> tuple:
     key covers the kernel state; of the driver, only the forks left)."""
     st = session.kernel.state
     alive = tuple(sorted(pid for pid, m in st.mms.items() if m.alive))
-    refs = tuple(sorted((int(rid[1:]), "get" if not r.pin else ("pin_rw" if r.write else "pin_ro"))
+    refs = tuple(sorted((rid, "get" if not r.pin else ("pin_rw" if r.write else "pin_ro"))
                         for rid, r in st.refs.items()))
     if alive == driver[1] and refs == driver[2]:
         return driver
@@ -355,11 +364,18 @@ class SpecModel:
         setup = self.bounds.setup()
         for i, obj in enumerate(setup):
             status, violations = canon.apply(session, self._step(obj))
+            if status is None:
+                raise StartError(f"start step {i} ({obj.get('op')}) cannot be applied in this state")
             violations = list(violations) + self._invariants.check(session.kernel, i)
-            if status != "ok" or violations:
-                return None, setup, violations or [Violation(
-                    "isolation", i, f"setup step {obj} returned {status}")]
-        return (session, (1, (0,), (), 1)), setup, []
+            if violations:
+                return None, setup, violations
+            if status != "ok" and not self.bounds.start:
+                raise StartError(f"setup step {obj} returned {status}")
+        # fresh process ids and values: past every one the setup used
+        pids = [obj[k] for obj in setup for k in ("mm", "child", "mm2") if k in obj]
+        values = [obj["value"] for obj in setup if "value" in obj]
+        driver = (max(pids, default=0) + 1, (), (), max(values, default=0) + 1)
+        return (session, _sync(session, driver)), setup, []
 
     def state_violations(self, state) -> list:
         """The invariants (spec/invariants.py) that fail in `state`."""

@@ -20,7 +20,10 @@ EXIT_INTERRUPTED = 130
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--ruleset", default="current", help="preset rule set (default: current)")
+    parser.add_argument("--ruleset", help="preset rule set (default: the --from trace's, or current)")
+    parser.add_argument("--from", dest="start", metavar="TRACE",
+                        help="explore from the end of this replay trace (JSON) instead of a fresh "
+                             "mmap of the pages; its processes and references count against the bounds")
     parser.add_argument("--depth", type=int, required=True, metavar="N",
                         help="explore every sequence of up to N operations after the setup mmap")
     parser.add_argument("--processes", type=int, default=2, metavar="P",
@@ -68,7 +71,24 @@ def _split(text: str | None, what: str, known: tuple[str, ...]) -> tuple[str, ..
     return items
 
 
-def bounds_from_args(args):
+def _load_start(path: str):
+    from spec.errors import TraceError
+    from spec.trace import parse_trace
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            obj = json.load(fh)
+    except OSError as exc:
+        raise InputError(f"--from {path}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"--from {path}: not JSON ({exc})") from None
+    try:
+        return parse_trace(obj)
+    except TraceError as exc:
+        raise InputError(f"--from {path}: {exc}") from None
+
+
+def bounds_from_args(args, start=()):
     from review.verify import ADVICES, ALL_OPS, DEFAULT_OPS, PIN_KINDS, Bounds
 
     ops = _split(args.ops, "ops", ALL_OPS) or DEFAULT_OPS
@@ -77,20 +97,33 @@ def bounds_from_args(args):
     try:
         return Bounds(depth=args.depth, processes=args.processes, pages=args.pages,
                       thp=args.thp, pins=args.pins, ops=ops, advices=advices, pin_kinds=pin_kinds,
-                      max_states=args.max_states, symmetry=args.full_symmetry)
+                      max_states=args.max_states, symmetry=args.full_symmetry, start=start)
     except ValueError as exc:
         raise InputError(f"bounds: {exc}") from None
 
 
 def run(args) -> int:
-    from review.verify import verify
-    from spec.presets import PRESETS
-
-    if args.ruleset not in PRESETS:
-        raise InputError(f"--ruleset {args.ruleset!r}: unknown; known: {', '.join(PRESETS)}")
-    bounds = bounds_from_args(args)
+    from review.verify import StartError, verify
     from spec.clauses import CLAUSES
+    from spec.errors import TraceError
+    from spec.presets import PRESETS
+    from spec.run import rules_for
 
+    trace = _load_start(args.start) if args.start else None
+    name = args.ruleset or (trace.ruleset if trace is not None else "current")
+    if name not in PRESETS:
+        raise InputError(f"--ruleset {name!r}: unknown; known: {', '.join(PRESETS)}")
+    rules = PRESETS[name]
+    start = ()
+    if trace is not None:
+        try:
+            rules = rules_for(trace, name)  # the trace's free-atom valuation, if any
+        except TraceError as exc:
+            raise InputError(f"--from {args.start}: {exc}") from None
+        start = tuple(s.to_json() for s in trace.steps)
+        if not start:
+            raise InputError(f"--from {args.start}: the trace has no steps")
+    bounds = bounds_from_args(args, start)
     only = _split(args.only, "only", tuple(CLAUSES))
     interrupted = []
 
@@ -107,9 +140,11 @@ def run(args) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = verify(PRESETS[args.ruleset], bounds, clauses=only,
+        result = verify(rules, bounds, clauses=only,
                         all_clauses=args.all_clauses, on_progress=on_progress,
                         should_stop=lambda: bool(interrupted))
+    except StartError as exc:
+        raise InputError(f"--from {args.start}: {exc}") from None
     finally:
         if not interrupted:
             signal.signal(signal.SIGINT, previous)

@@ -392,3 +392,41 @@ def test_fresh_values_do_not_make_new_states_so_small_spaces_exhaust():
                                           advices=("dontneed", "pageout")))
     assert r.status == "exhausted" and r.ok and r.depth_verified < 10
     assert r.states == sum(r.states_per_depth) < 20
+
+
+def test_cli_explores_from_a_given_trace(capsys, tmp_path):
+    start = tmp_path / "start.json"
+    start.write_text(json.dumps({"ruleset": "v5.9", "steps": [
+        {"op": "mmap", "mm": 0, "vpn": 0, "npages": 1},
+        {"op": "write", "mm": 0, "vpn": 0, "value": 7},
+        {"op": "fork", "mm": 0, "child": 1}]}))
+    code, out, err = _cli(capsys, "--from", str(start), "--depth", "3", "--ops", ",".join(PIN_OPS),
+                          "--pin-kinds", "ro,rw")
+    assert code == 1
+    trace = json.loads(out)
+    assert trace["ruleset"] == "v5.9"  # taken from the start trace
+    assert trace["steps"][:3] == [  # the start trace, defaults filled in
+        {"op": "mmap", "mm": 0, "vpn": 0, "npages": 1, "thp": False},
+        {"op": "write", "mm": 0, "vpn": 0, "value": 7}, {"op": "fork", "mm": 0, "child": 1}]
+    assert [s["op"] for s in trace["steps"][3:]] == ["pin", "write", "dma_read"]
+    assert trace["steps"][4]["value"] == 8  # fresh: past every value of the start trace
+    assert "by a shortest trace of 3 steps" in err
+    # the same continuation space is clean on current
+    code, out, _ = _cli(capsys, "--from", str(start), "--ruleset", "current", "--depth", "3",
+                        "--ops", ",".join(PIN_OPS), "--pin-kinds", "ro,rw")
+    assert code == 0 and "verified up to depth 3" in out
+
+
+def test_cli_bad_start_trace_exits_2(capsys, tmp_path):
+    missing = tmp_path / "nope.json"
+    code, _, err = _cli(capsys, "--from", str(missing), "--depth", "1")
+    assert code == 2 and f"--from {missing}" in err
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"steps": [{"op": "frob"}]}))
+    code, _, err = _cli(capsys, "--from", str(bad), "--depth", "1")
+    assert code == 2 and "unknown op 'frob'" in err
+    stuck = tmp_path / "stuck.json"
+    stuck.write_text(json.dumps({"steps": [{"op": "mmap", "mm": 0, "vpn": 0, "npages": 1},
+                                           {"op": "unpin", "id": "x"}]}))
+    code, _, err = _cli(capsys, "--from", str(stuck), "--depth", "1")
+    assert code == 2 and "start step 1 (unpin) cannot be applied" in err

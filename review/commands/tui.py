@@ -51,10 +51,12 @@ def open_app(source: str, *, repo: str | None = None, tree: str | None = None,
 
 
 def run(args: argparse.Namespace) -> int:
-    if not sys.stdout.isatty() or not sys.stdin.isatty():
-        from review.errors import InputError
-        raise InputError("the TUI needs a terminal (use `mmreview show` or `mmreview check` for text)")
+    # the input first: a bad path is reported as such, with or without a terminal
     app = open_app(args.input, repo=args.repo, tree=args.tree, drafts=args.drafts,
                    identity=args.identity, budget=args.budget, theme=args.theme)
+    if not sys.stdout.isatty() or not sys.stdin.isatty():
+        from review.errors import InputError
+        raise InputError(f"{args.input}: the TUI needs a terminal (`mmreview show` and "
+                         "`mmreview check` print text)")
     app.run()
     return 0

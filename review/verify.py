@@ -129,10 +129,11 @@ class Finding:
     id: str
     trace: list[dict]
     violations: list[Violation]
+    setup: int = 1  # steps of the trace that are the setup (or the --from trace)
 
     @property
     def length(self) -> int:
-        return len(self.trace) - 1  # the setup is one step
+        return len(self.trace) - self.setup
 
 
 @dataclass
@@ -501,7 +502,8 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
 
     def record(trace, vs) -> None:
         for v in vs:
-            findings.setdefault(v.id, Finding(v.id, trace, [x for x in vs if x.id == v.id]))
+            findings.setdefault(v.id, Finding(v.id, trace, [x for x in vs if x.id == v.id],
+                                              len(setup)))
 
     t0 = time.monotonic()
     root, setup, bad = model.initial()

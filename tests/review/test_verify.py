@@ -430,3 +430,12 @@ def test_cli_bad_start_trace_exits_2(capsys, tmp_path):
                                            {"op": "unpin", "id": "x"}]}))
     code, _, err = _cli(capsys, "--from", str(stuck), "--depth", "1")
     assert code == 2 and "start step 1 (unpin) cannot be applied" in err
+
+
+def test_findings_count_steps_after_a_longer_start():
+    start = ({"op": "mmap", "mm": 0, "vpn": 0, "npages": 1}, {"op": "write", "mm": 0, "vpn": 0, "value": 7},
+             {"op": "fork", "mm": 0, "child": 1})
+    r = verify(PRESETS["v5.9"], Bounds(depth=3, ops=PIN_OPS, pin_kinds=("ro", "rw"), start=start),
+               all_clauses=True)
+    assert {f.id: f.length for f in r.findings} == {"pin-coherence": 3}
+    assert r.summary().startswith("violation of pin-coherence by a shortest trace of 3 steps")

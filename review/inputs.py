@@ -92,10 +92,10 @@ def build(raws: list[tuple[bytes, str]], name: str) -> Collection:
 
     if not raws:
         raise InputError(f"{name}: no messages")
-    messages, emails, dropped = mail.parse_many(raws)
+    messages, _emails, dropped = mail.parse_many(raws)
     coll = Collection(source=name, kind="mail", messages=messages, duplicates_dropped=dropped)
     coll.threads = series.build_threads(messages)
-    coll.series, patches = series.build_series(messages, emails)
+    coll.series, patches = series.build_series(messages)
     quotes.anchor_all(messages)
     in_series = [p for s in coll.series for p in s.patches]
     seen = {id(p) for p in in_series}

@@ -202,6 +202,14 @@ def _anchor(match: _Match, index: PatchIndex) -> Anchor | None:
     )
 
 
+def anchor_quote(quoted: list[str], patch: Patch) -> Anchor | None:
+    """Where quoted lines (markers removed, as ReviewComment.quoted holds them) sit in
+    `patch`, or None. The public form of what anchor_comments does per comment; e.g.
+    to place a comment on an inline revision at the revised patch's own lines."""
+    index = PatchIndex.of(patch)
+    return _anchor(match_quote(quoted, index), index)
+
+
 def split_reply(body: str) -> list[tuple[list[tuple[int, str]], str, int]]:
     """Cut a reply into (quoted block, own text, own text's 1-based body line).
 
@@ -285,16 +293,15 @@ def anchor_comments(msg: Message, patches: list[Patch] | None = None) -> list[Re
         depth = min((d for d, _ in quoted), default=1)
         comment = ReviewComment(message=msg, text=text, quoted=[t for _, t in quoted],
                                 quote_depth=depth, body_line=line_no)
-        best: Anchor | None = None
+        # Quoted lines of every depth are matched together: prose (the previous
+        # reviewer's words at '> ') is skipped, code quoted at '>> ' still anchors, so
+        # an answer to a review sits at the same line as the review. The nearest
+        # candidate patch whose lines the quote reproduces wins.
         for idx, cur in zip(indexes, cursors):
-            # Deeper quotes reproduce older messages: try each depth's lines on their own,
-            # the deepest diff-bearing run last, so the anchor is the last quoted code.
-            m = match_quote([t for _, t in quoted], idx, cur)
-            a = _anchor(m, idx)
-            if a is not None and (best is None or a.quoted_lines > best.quoted_lines):
-                best = a
-                break  # nearest patch that matches wins
-        comment.anchor = best
+            a = _anchor(match_quote([t for _, t in quoted], idx, cur), idx)
+            if a is not None:
+                comment.anchor = a
+                break
         comments.append(comment)
     return comments
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from email.message import EmailMessage
 
 from liblore.series import Trailer as _LoreTrailer
 from liblore.utils import strip_reply_prefixes
@@ -193,7 +192,7 @@ def _trailer(lt: _LoreTrailer, msg: Message | None, *, from_reply: bool) -> Trai
     )
 
 
-def build_series(messages: list[Message], emails: dict[str, EmailMessage]) -> tuple[list[Series], list[Patch]]:
+def build_series(messages: list[Message]) -> tuple[list[Series], list[Patch]]:
     """Find patches (series, stand-alone, inline), group them under their cover
     letter, link versions, collect trailers. Returns (series, all patches)."""
     patches: list[Patch] = []

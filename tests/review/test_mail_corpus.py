@@ -143,10 +143,10 @@ def test_willy_setpageanonexclusive_anchor(coll):
     assert doc.anchor.hunk.header.startswith("@@ -142,6 +142,60 @@")
     assert doc.anchor.last.text == "\t */" and doc.anchor.first.new_lineno == 142
     # and the same quoted lines match the original 10/15 at its own line numbers
-    from review.quotes import PatchIndex, _anchor, match_quote
+    from review.quotes import anchor_quote
 
     p10 = coll.message(PATCH10).patch
-    orig = _anchor(match_quote(comments[0].quoted, PatchIndex.of(p10)), PatchIndex.of(p10))
+    orig = anchor_quote(comments[0].quoted, p10)
     assert orig.path == "include/linux/page-flags.h" and orig.hunk.header.startswith("@@ -920,6 +976,70 @@")
     assert orig.first.text.startswith("static __always_inline void SetPageAnonExclusive")
 

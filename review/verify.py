@@ -362,9 +362,17 @@ class SpecModel:
         # the contract is checked after every step (its clauses are about the step).
         session = self._session_class(self.rules, check_invariants=False)
         canon.check_schema(session)
-        setup = self.bounds.setup()
-        for i, obj in enumerate(setup):
-            status, violations = canon.apply(session, self._step(obj))
+        from spec.errors import TraceError
+        from spec.trace import parse_step
+
+        setup = []
+        for i, obj in enumerate(self.bounds.setup()):
+            try:
+                step = parse_step(obj, i)  # checked, defaults filled in
+            except TraceError as exc:
+                raise StartError(str(exc)) from None
+            setup.append(step.to_json())
+            status, violations = canon.apply(session, step)
             if status is None:
                 raise StartError(f"start step {i} ({obj.get('op')}) cannot be applied in this state")
             violations = list(violations) + self._invariants.check(session.kernel, i)

@@ -439,3 +439,12 @@ def test_findings_count_steps_after_a_longer_start():
                all_clauses=True)
     assert {f.id: f.length for f in r.findings} == {"pin-coherence": 3}
     assert r.summary().startswith("violation of pin-coherence by a shortest trace of 3 steps")
+
+
+def test_library_start_steps_are_checked_and_completed():
+    from review.verify import StartError
+    r = verify(PRESETS["current"], Bounds(depth=1, ops=("read",),
+                                          start=({"op": "mmap", "mm": 0, "vpn": 0, "npages": 1},)))
+    assert r.ok and r.states == 2  # the start, and the start after a read fault
+    with pytest.raises(StartError, match="step 0: write: missing argument 'value'"):
+        verify(PRESETS["current"], Bounds(depth=1, start=({"op": "write", "mm": 0, "vpn": 0},)))

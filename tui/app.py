@@ -69,6 +69,7 @@ class MMReviewApp(App):
     def on_resize(self, event) -> None:
         # 28 columns of thread leave a 72-column mail its width at 100 columns
         self.set_class(event.size.width >= 150, "-wide")
+        self.set_class(event.size.width < 100, "-narrow")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -178,6 +178,7 @@ class PatchChecker:
         claim = find_claim(getattr(patch, "commit_message", "") or "", getattr(patch, "title", "") or "")
         if claim:
             res.nfc_claim = claim.text
+        res.warnings = _input_warnings(patch, job.rules)
         if job.extract_error:
             res.skipped = f"extraction failed: {job.extract_error}"
             return res
@@ -475,6 +476,25 @@ class PatchChecker:
                                          for x in self.result.findings):
                 f.message += " (shortest trace, exhaustive search)"
                 self.result.findings.append(f)
+
+
+def _input_warnings(patch, rules) -> list[str]:
+    """What reading the mail and the C warned about, once each."""
+    out: list[str] = []
+    msg = getattr(patch, "message", None)
+    sources = [getattr(patch, "warnings", []), getattr(msg, "warnings", []) if msg else []]
+    for fd in getattr(patch, "files", []):
+        sources.append(getattr(fd, "warnings", []))
+        for h in fd.hunks:
+            sources.append(getattr(h, "warnings", []))
+    if rules is not None:
+        sources.append(getattr(rules, "warnings", []))
+    for ws in sources:
+        for w in ws or ():
+            # a format-patch file has no Message-Id, and needs none to be checked
+            if w not in out and not w.startswith("no Message-Id"):
+                out.append(w)
+    return out
 
 
 def _names_assertion(a, message: str) -> bool:

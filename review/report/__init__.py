@@ -120,6 +120,7 @@ class PatchResult:
     examples: int = 0          # traces run for this patch (all modes)
     seconds: float = 0.0
     skipped: str = ""          # why nothing could be checked (no bound function...)
+    warnings: list[str] = field(default_factory=list)  # about the input: damaged mail, lying hunks
 
     @property
     def fails(self) -> bool:

@@ -45,6 +45,8 @@ def render(report: CheckReport) -> str:
         out.append(f"[{ref.index}/{ref.total}] {label}{one_line(ref.subject)}{src}")
         if p.nfc_claim:
             out.append(f"  claims no functional change: \"{one_line(p.nfc_claim)}\"")
+        for w in p.warnings:
+            out.append(f"  input warning: {one_line(w)}")
         for c in p.checked:
             out.append(f"  checked: {one_line(c)}")
         if p.skipped:

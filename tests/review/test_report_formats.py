@@ -40,7 +40,8 @@ def _report() -> CheckReport:
                      checked=["fork.anon_pte: 2 rules pre, 1 post"], modes=["invariants", "reference", "differential"])
     p2 = PatchResult(PatchRef(2, 3, "mm/gup: tidy \x07up (NFC)", "a.patch"), [evil],
                      nfc_claim="NFC", modes=["invariants", "reference", "differential", "nfc"])
-    p3 = PatchResult(PatchRef(3, 3, "docs: typo", "a.patch"), [], skipped="no bound function touched")
+    p3 = PatchResult(PatchRef(3, 3, "docs: typo", "a.patch"), [], skipped="no bound function touched",
+                     warnings=["hunk @@ -4,7 +4,9 @@ counts -7 +9, but its body has -6 +7 lines"])
     return CheckReport([p1, p2, p3], seed=3, budget=5.0, max_examples=100, inputs=["a.patch"])
 
 
@@ -61,6 +62,7 @@ def test_text_is_compact_and_inert():
     assert "\x1b" not in out and "\x07" not in out
     assert "\\x1b[31mNFC" in out
     assert out.rstrip().endswith("3 patches checked (seed 3, reference current)")
+    assert "  input warning: hunk @@ -4,7 +4,9 @@ counts -7 +9" in out
 
 
 def test_json_round_trip():

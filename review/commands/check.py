@@ -72,6 +72,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="print the git config commands that make b4 run check on every patch")
 
 
+def _progress(p) -> None:
+    """One line per patch on a terminal, so a long series shows it is moving."""
+    from review.report import one_line
+    c = p.counts()
+    print(f"mmreview check: [{p.patch.index}/{p.patch.total}] {one_line(p.patch.subject)[:60]}: "
+          f"{c['error']}E {c['warning']}W {c['note']}N ({p.seconds:.1f} s)", file=sys.stderr)
+
+
 def _check_args(args) -> list[str]:
     """Options to repeat in hooks and b4 commands."""
     out = []
@@ -133,7 +141,8 @@ def run(args) -> int:
         return 1 if out["violated"] else 0
 
     report, loaded = C.check(args.inputs, opts, repo=args.repo, workers=args.workers,
-                             no_patch_ok=args.no_patch_ok)
+                             no_patch_ok=args.no_patch_ok,
+                             on_patch=_progress if sys.stderr.isatty() else None)
     text = render(report, args.format)
     if args.output:
         Path(args.output).write_text(text)

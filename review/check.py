@@ -150,7 +150,15 @@ def _run_one(index: int) -> PatchResult:
     from review.verify import verify
     from spec.presets import PRESETS
     job = _JOBS[index]
-    return PatchChecker(job, _OPTS, PRESETS, search, verify).run()
+    try:
+        return PatchChecker(job, _OPTS, PRESETS, search, verify).run()
+    except InputError:
+        raise
+    except Exception as exc:  # a bug of ours must not hide the other patches' results
+        import traceback
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return PatchResult(job.ref, error=f"{type(exc).__name__}: {exc} "
+                                          f"({Path(where.filename).name}:{where.lineno})")
 
 
 def run_jobs(jobs: list[PatchJob], opts: Options, workers: int = 1,

@@ -121,6 +121,7 @@ class PatchResult:
     seconds: float = 0.0
     skipped: str = ""          # why nothing could be checked (no bound function...)
     warnings: list[str] = field(default_factory=list)  # about the input: damaged mail, lying hunks
+    error: str = ""            # the check itself failed on this patch (a bug of ours)
 
     @property
     def fails(self) -> bool:
@@ -146,7 +147,10 @@ class CheckReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(p.fails for p in self.patches) else 0
+        """1 findings; else 2 when the check could not finish a patch; else 0."""
+        if any(p.fails for p in self.patches):
+            return 1
+        return 2 if any(p.error for p in self.patches) else 0
 
     def counts(self) -> dict[str, int]:
         return {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}

@@ -27,7 +27,9 @@ def entry(p: PatchResult) -> dict:
     parts = [f"{counts[s]} {s}{'' if counts[s] == 1 else 's'}"
              for s in ("error", "warning", "note") if counts[s]]
     summary = ", ".join(parts) if parts else "no findings"
-    if p.skipped and not p.findings:
+    if p.error:
+        status, summary = "fail", f"check failed: {one_line(p.error)}"
+    elif p.skipped and not p.findings:
         summary = f"not fuzzed: {one_line(p.skipped)}"
     details = []
     for f in p.findings:

@@ -30,4 +30,6 @@ def line_for(f: Finding) -> str:
 
 def render(report: CheckReport) -> str:
     lines = [line_for(f) for f in report.findings if f.fails]
+    lines += [f"-:1: ERROR: mmreview: check failed on [{p.patch.index}/{p.patch.total}]: "
+              f"{one_line(p.error)}" for p in report.patches if p.error]
     return "".join(line + "\n" for line in lines)

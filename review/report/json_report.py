@@ -26,7 +26,7 @@ def to_json(report: CheckReport) -> dict:
                 "subject": p.patch.subject, "source": p.patch.source,
                 "msgid": p.patch.msgid, "commit": p.patch.commit, "label": p.patch.label,
                 "nfc_claim": p.nfc_claim, "checked": list(p.checked),
-                "skipped": p.skipped, "warnings": list(p.warnings), "examples": p.examples,
+                "skipped": p.skipped, "error": p.error, "warnings": list(p.warnings), "examples": p.examples,
                 "seconds": round(p.seconds, 3),
                 "findings": [f.to_json() for f in p.findings],
             }

@@ -53,6 +53,11 @@ def _suite(p: PatchResult, parent: ET.Element) -> tuple[int, int]:
     if p.skipped:
         extra.append(f"not fuzzed: {p.skipped}")
     extra += [line for f in notes for line in finding_lines(f)]
+    if p.error:
+        tests += 1
+        case = ET.SubElement(suite, "testcase", classname=classname, name="check ran to the end")
+        err = ET.SubElement(case, "error", type="internal", message=_xml_text(p.error))
+        err.text = _xml_text(p.error)
     if tests == 0:
         # A patch with nothing to fuzz is still listed, as a skipped case.
         tests = 1
@@ -63,7 +68,7 @@ def _suite(p: PatchResult, parent: ET.Element) -> tuple[int, int]:
         out.text = _xml_text("\n".join(extra))
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
-    suite.set("errors", "0")
+    suite.set("errors", "1" if p.error else "0")
     suite.set("time", f"{p.seconds:.3f}")
     return tests, failures
 
@@ -77,6 +82,6 @@ def render(report: CheckReport) -> str:
         failures += f
     root.set("tests", str(tests))
     root.set("failures", str(failures))
-    root.set("errors", "0")
+    root.set("errors", str(sum(1 for p in report.patches if p.error)))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -51,6 +51,8 @@ def render(report: CheckReport) -> str:
             out.append(f"  checked: {one_line(c)}")
         if p.skipped:
             out.append(f"  not fuzzed: {one_line(p.skipped)}")
+        if p.error:
+            out.append(f"  CHECK FAILED: {one_line(p.error)}")
         for f in p.findings:
             out.extend(finding_lines(f))
         if not p.findings:

@@ -111,3 +111,22 @@ def test_lore_message_id_input(capsys, fixtures_dir, tmp_path, monkeypatch):
     rep = json.loads(out)
     assert asked and asked[0].replace("%40", "@").endswith("/v1-0-frob@example.org/t.mbox.gz")
     assert rep["patches"] and all(p["subject"].startswith("mm/frob") for p in rep["patches"])
+
+
+def test_a_crash_of_the_check_is_exit_2_and_named(capsys, fixtures_dir, tmp_path, monkeypatch):
+    """A bug of ours on one patch: the report says so for that patch, exit 2 (never a
+    silent pass in CI), and the other outputs stay well-formed."""
+    import xml.etree.ElementTree as ET
+    import review.fuzz
+
+    def broken(*a, **k):
+        raise RuntimeError("simulated fuzzer bug")
+    monkeypatch.setattr(review.fuzz, "search", broken)
+    patch = str(fixtures_dir / "patches" / "0005-mm-page-flags-warn-when-clearing-exclusive-on-pinned-page.patch")
+    args = [patch, "--tree", str(fixtures_dir / "ctree"), "--budget", "0.5", "--out", str(tmp_path)]
+    code, out, err = _run(capsys, *args)
+    assert code == 2 and "CHECK FAILED: RuntimeError: simulated fuzzer bug" in out
+    code, out, _ = _run(capsys, *args, "--format", "junit")
+    assert code == 2 and ET.fromstring(out).get("errors") == "1"
+    code, out, _ = _run(capsys, *args, "--format", "checkpatch")
+    assert out.startswith("-:1: ERROR: mmreview: check failed on [1/1]: RuntimeError")

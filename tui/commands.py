@@ -42,12 +42,13 @@ class ReviewCommands(Provider):
             if score > 0:
                 yield Hit(score, matcher.highlight(label), partial(screen.run_action, action), help=action)
         for patch in screen.session.patches:
-            if patch.message is None:
+            where = screen.session.message_for(patch)
+            if where is None:
                 continue
             label = f"Go to {patch.label}: {printable(patch.title)}"
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(screen.go_to, patch.message))
+                yield Hit(score, matcher.highlight(label), partial(screen.go_to, where))
         for label, action in (("Theme: dark", "textual-dark"), ("Theme: light", "textual-light")):
             score = matcher.match(label)
             if score > 0:

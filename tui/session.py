@@ -42,17 +42,35 @@ def _version_order(collection: Collection) -> list[Series]:
     return out
 
 
+def _commit_message(patch: Patch) -> Message:
+    """A display-only Message for a git commit (git input has no mail): the thread
+    pane and message pane show commits like patch mails. Not added to the
+    Collection; patch.message stays None (there is no mail to answer)."""
+    short = (patch.commit or "")[:12]
+    msg = Message(msgid=f"{patch.commit}@git.invalid", subject=f"[{short}] {patch.title}",
+                  author_name=patch.author_name, author_email=patch.author_email, date=patch.date,
+                  body=patch.commit_message)
+    msg.patch = patch
+    return msg
+
+
 class ReviewSession:
     def __init__(self, collection: Collection, state: ReviewState) -> None:
         self.collection = collection
         self.state = state
+        self._commit_msgs: dict[int, Message] = {}
+        if collection.kind == "git" or (not collection.messages and collection.patches):
+            for p in collection.patches:
+                if p.message is None:
+                    self._commit_msgs[id(p)] = _commit_message(p)
         self._groups = self._build_groups()
         self.messages: list[Message] = [n.message for g in self._groups for t in g.threads
                                         for n in t.walk() if n.message is not None]
         order = {m.msgid: i for i, m in enumerate(self.messages)}
         self.patches: list[Patch] = sorted(
-            (p for p in collection.patches if p.message is None or p.message.msgid in order),
-            key=lambda p: order.get(p.message.msgid, -1) if p.message else -1)
+            (p for p in collection.patches if self.message_for(p) is not None
+             and self.message_for(p).msgid in order),
+            key=lambda p: order[self.message_for(p).msgid])
         self.findings: dict[str, list] = {}      # patch key -> review.report Finding list
         self.results: dict[str, object] = {}     # patch key -> review.report PatchResult
         self.extractions: dict[str, object] = {}  # patch key -> review.extract result
@@ -78,9 +96,21 @@ class ReviewSession:
         rest = [r for i, r in enumerate(roots) if i not in taken]
         if rest:
             groups.append(Group("Other messages" if groups else "Messages", None, rest))
-        if self.collection.kind == "git" and not rest and not any(g.threads for g in groups):
-            groups = [Group("Commits", None, [])]
+        if self._commit_msgs:
+            nodes = []
+            for p in self.collection.patches:
+                msg = self._commit_msgs.get(id(p))
+                if msg is not None:
+                    node = ThreadNode(msg.msgid, msg)
+                    msg.thread = node
+                    nodes.append(node)
+            label = f"{self.collection.source} ({len(nodes)} commit{'s' if len(nodes) != 1 else ''})"
+            groups = [g for g in groups if g.threads] + [Group(label, None, nodes)]
         return [g for g in groups if g.threads] or groups[:1]
+
+    def message_for(self, patch: Patch) -> Message | None:
+        """The mail that carries the patch, or the display message of a commit."""
+        return patch.message if patch.message is not None else self._commit_msgs.get(id(patch))
 
     def groups(self) -> list[Group]:
         return self._groups
@@ -143,7 +173,7 @@ class ReviewSession:
         return self.messages[i] if 0 <= i < len(self.messages) else None
 
     def next_patch(self, msg: Message | None, step: int) -> Patch | None:
-        mail_patches = [p for p in self.patches if p.message is not None and not p.inline]
+        mail_patches = [p for p in self.patches if not p.inline]
         if not mail_patches:
             return None
         current = self.patch_of(msg)
@@ -151,7 +181,8 @@ class ReviewSession:
             # from a cover letter or a stray reply: the first patch after it
             if msg is not None and msg in self.messages:
                 pos = self.messages.index(msg)
-                cands = [p for p in mail_patches if self.messages.index(p.message) * step > pos * step]
+                cands = [p for p in mail_patches
+                         if self.messages.index(self.message_for(p)) * step > pos * step]
                 return cands[0] if step > 0 and cands else (cands[-1] if cands else None)
             return mail_patches[0]
         i = mail_patches.index(current) + step

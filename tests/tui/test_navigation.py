@@ -135,3 +135,50 @@ async def test_usable_at_80x24(make_app, demo_mbox):
         assert app.screen.maximized is app.main.message_pane
         await pilot.press("z")
         assert app.screen.maximized is None
+
+
+async def test_command_palette_runs_review_actions(make_app, demo_mbox):
+    app = make_app(demo_mbox)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("right_square_bracket")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Mark patch reviewed")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.main.session.state.review(app.main.patch).mark == "reviewed"
+        await pilot.press("ctrl+p", *"Go to v2 2/3")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.main.patch.label == "v2 2/3"
+
+
+async def test_mouse_click_on_a_thread_entry_shows_it(make_app, demo_mbox):
+    app = make_app(demo_mbox)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        thread = app.main.thread
+        for index in (4, 5):                        # Ivo's reply to v1 2/3, Nora's answer
+            target = app.main.session.messages[index]
+            line = thread._by_msgid[target.msgid].line
+            await pilot.click(thread, offset=(12, line - int(thread.scroll_y) + 1))
+            await pilot.pause()
+            assert app.main.current is target
+
+
+async def test_v_shows_one_reviewer_only(make_app, demo_mbox):
+    app = make_app(demo_mbox)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("right_square_bracket", "right_square_bracket", "tab")
+        pane = app.main.message_pane
+        authors = {r.comment.message.author_name for r in pane.rows if r.kind == "comment"}
+        assert authors == {"Ivo Maintainer", "Nora Kernel"}
+        pane.highlighted = next(i for i, r in enumerate(pane.rows)
+                                if r.kind == "comment" and r.comment.message.author_name == "Nora Kernel")
+        await pilot.press("v")
+        assert {r.comment.message.author_name for r in pane.rows if r.kind == "comment"} == {"Nora Kernel"}
+        await pilot.press("v")
+        assert {r.comment.message.author_name for r in pane.rows if r.kind == "comment"} == authors

@@ -129,3 +129,36 @@ async def test_series_trailer_on_cover_letter(make_app, demo_mbox, tmp_path):
         assert state.series_trailers[v2_cover.msgid] == [f"Acked-by: {IDENTITY}"]
     saved = json.loads(state.path.read_text())
     assert saved["series_trailers"][v2_cover.msgid] == [f"Acked-by: {IDENTITY}"]
+
+
+async def test_git_range_review_note_and_b4_export(make_app, tmp_path):
+    """A git range: commits show as patches; a note and a comment go to b4."""
+    b4review = pytest.importorskip("b4.review._review")
+    repo = tmp_path / "tree"
+    (repo / "mm").mkdir(parents=True)
+    _git(repo.parent, "init", "-q", str(repo))
+    src = repo / "mm" / "gup.c"
+    src.write_text("int pins(void)\n{\n\treturn 0;\n}\n")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=A", "-c", "user.email=a@x", "commit", "-qm", "base")
+    src.write_text("int pins(void)\n{\n\treturn 1;\n}\n")
+    _git(repo, "-c", "user.name=A", "-c", "user.email=a@x", "commit", "-qam", "mm/gup: pin one")
+    from review.inputs import load
+    from review.review_state import ReviewState
+    from tui.app import MMReviewApp
+    state = ReviewState.open("HEAD~1..HEAD", repo=str(repo), directory=tmp_path / "d", identity=IDENTITY)
+    app = MMReviewApp(load("HEAD~1..HEAD", repo=str(repo)), state, repo=str(repo))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.main.patch is not None and app.main.patch.title == "mm/gup: pin one"
+        await pilot.press("o", *"Looks", "space", *"fine.", "escape")
+        await pilot.press("tab")
+        await _comment_on(pilot, app, "return 1;", "Why one?")
+        await pilot.press("e")
+        app.screen.query_one("#b4-repo").value = str(repo)
+        await pilot.click("#do-b4")
+        await pilot.pause()
+    text = (repo / ".git" / "b4-review" / _git(repo, "rev-parse", "HEAD") / "0001.txt").read_text()
+    assert text.startswith("Looks fine.\n")
+    comments = b4review._extract_comments_from_quoted_reply(text[text.index("> diff --git"):])
+    assert [(c["path"], c["line"], c["text"]) for c in comments] == [("b/mm/gup.c", 3, "Why one?")]

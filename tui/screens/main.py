@@ -184,10 +184,10 @@ class MainScreen(Screen):
 
     def action_step_patch(self, step: int) -> None:
         p = self.session.next_patch(self.current, step)
-        if p is None or p.message is None:
+        if p is None or self.session.message_for(p) is None:
             self.notify("No more patches." if step > 0 else "This is the first patch.", timeout=2)
             return
-        self.go_to(p.message)
+        self.go_to(self.session.message_for(p))
 
     def _panes(self):
         return [self.thread, self.message_pane, self.spec]
@@ -238,17 +238,16 @@ class MainScreen(Screen):
         at = body_line - header_rows + 1
         target = next((c for c in anchored if c.body_line >= at), anchored[-1])
         a = target.anchor
-        if a.patch.message is None:
+        where = self.session.message_for(a.patch)
+        if where is None:
             return
-        self.go_to(a.patch.message)
+        self.go_to(where)
         self.message_pane.jump_to_diff_line(a.last)
         self.message_pane.focus()
 
     @on(RulesView.Jump)
     def _jump(self, event: RulesView.Jump) -> None:
-        patch = self.patch
-        if patch is not None and patch.message is not None and self.current is not patch.message:
-            self.go_to(patch.message)
+        self._to_patch_message()
         if not self.message_pane.jump_to_line(event.file, event.side, event.line):
             self.notify(f"{event.file}:{event.line} is not in this patch's hunks.", timeout=3)
 
@@ -269,11 +268,16 @@ class MainScreen(Screen):
             self.spec.timeline.show_text("This finding has no trace (an extraction note).")
         file, line = getattr(f, "file", ""), getattr(f, "line", 0)
         if file and line:
-            patch = self.patch
-            if patch is not None and patch.message is not None and self.current is not patch.message:
-                self.go_to(patch.message)
+            self._to_patch_message()
             side = "pre" if getattr(f, "image", "post") == "pre" else "post"
             self.message_pane.jump_to_line(file, side, line)
+
+    def _to_patch_message(self) -> None:
+        """From a reply, to the message that carries its patch."""
+        patch = self.patch
+        where = self.session.message_for(patch) if patch is not None else None
+        if where is not None and self.current is not where:
+            self.go_to(where)
 
     # ------------------------------------------------------------------ search
     def action_search(self) -> None:
@@ -476,7 +480,7 @@ class MainScreen(Screen):
         self.thread.refresh_labels()
         if self.patch is patch:
             self.show_spec(patch)
-            if self.current is patch.message:
+            if self.current is self.session.message_for(patch):
                 self.show_message(self.current, keep_cursor=True)
 
     def action_stop_fuzz(self) -> None:

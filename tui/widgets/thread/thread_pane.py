@@ -33,6 +33,8 @@ class ThreadPane(Tree[Message | None]):
         self.session = session
         self.show_root = False
         self.guide_depth = 2
+        # clicking a message shows it; it must not fold away its replies
+        self.auto_expand = False
         self._by_msgid: dict[str, TreeNode] = {}
         self._group_of: dict[int, object] = {}
 

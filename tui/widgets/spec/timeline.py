@@ -138,6 +138,10 @@ class Timeline(DataTable):
         super().__init__(zebra_stripes=True, cursor_type="row", **kw)
         self.model: TimelineModel | None = None
 
+    def on_mount(self) -> None:
+        if self.model is None and not self.columns:
+            self.show_text("No trace yet: choose a finding (2, then Enter) to see its steps here.")
+
     def show(self, model: TimelineModel) -> None:
         self.model = model
         self.clear(columns=True)

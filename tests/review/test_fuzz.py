@@ -57,9 +57,6 @@ def test_v5_9_ro_pin_incoherence_found():
     assert ("pin-coherence", "R/O longterm pin of never-written memory") in found
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel model gap: a THP is PMD-mapped across pages whose VMA flags differ "
-    "(MADV_WIPEONFORK on part of the range), see fixtures/scenarios/wipeonfork-part-of-thp.json"))
 def test_current_finds_nothing_in_a_bounded_run():
     assert search(PRESETS["current"], seed=2, max_examples=300, database=None) == []
 

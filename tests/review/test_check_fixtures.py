@@ -129,7 +129,7 @@ def test_same_seed_same_result(tmp_path):
     runs = []
     for _ in range(2):
         code, out, err = run_cli(["check", str(patch), "--tree", str(ROOT / "fixtures" / "ctree"),
-                                  "--format", "json", "--budget", "8", "--max-examples", "25",
+                                  "--format", "json", "--budget", "5", "--max-examples", "25",
                                   "--seed", "5", "--out", str(tmp_path)])
         assert code == 1, err
         runs.append([(f["id"], f["file"], f["line"], f["trace"]["steps"]) for f in failing(json.loads(out))])

@@ -16,7 +16,7 @@ from review import hooks
 
 BAD = "0001-mm-rmap-share-exclusive-pages-at-fork.patch"
 GOOD = "0003-mm-memory-convert-copy_present_pte-to-folios.patch"
-BUDGET = ["--budget", "4", "--seed", "0"]
+BUDGET = ["--budget", "3", "--max-examples", "60", "--seed", "0"]
 
 
 def _git(repo: Path, *args: str, **kw) -> str:

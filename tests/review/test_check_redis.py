@@ -59,7 +59,7 @@ def test_check_stores_its_failures_in_redis(redis_url, fixtures_dir, tmp_path, c
     import redis
     from review.cli import main
     patch = fixtures_dir / "patches" / "0001-mm-rmap-share-exclusive-pages-at-fork.patch"
-    code = main(["check", str(patch), "--tree", str(fixtures_dir / "ctree"), "--budget", "2",
+    code = main(["check", str(patch), "--tree", str(fixtures_dir / "ctree"), "--budget", "2", "--max-examples", "30",
                  "--seed", "0", "--database", redis_url, "--out", str(tmp_path)])
     capsys.readouterr()
     assert code == 1

@@ -13,7 +13,7 @@ def test_workers_do_not_change_the_result(fixtures_dir, tmp_path, capsys):
     reports = []
     for workers in ("1", "2"):
         code = main(["check", *patches, "--tree", str(fixtures_dir / "ctree"), "--format", "json",
-                     "--budget", "8", "--max-examples", "15", "--seed", "3", "--workers", workers,
+                     "--budget", "5", "--max-examples", "15", "--seed", "3", "--workers", workers,
                      "--out", str(tmp_path)])
         rep = json.loads(capsys.readouterr().out)
         reports.append((code, [sorted((f["id"], f["line"], json.dumps(f["trace"] and f["trace"]["steps"]))

@@ -39,7 +39,7 @@ def checked(tmp_path_factory):
         if name not in cache:
             patch = ROOT / "fixtures" / "patches" / PATCHES[name]
             code, out, err = run_cli(["check", str(patch), "--tree", str(ROOT / "fixtures" / "ctree"),
-                                      "--format", "json", "--budget", BUDGET, "--seed", "0",
+                                      "--format", "json", "--budget", BUDGET, "--max-examples", "150", "--seed", "0",
                                       "--out", str(traces)])
             assert code in (0, 1), err
             cache[name] = (code, json.loads(out))

@@ -63,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    try:
+        # background work: the reviewer's keystrokes come first on a busy machine
+        import os
+        os.nice(10)
+    except (AttributeError, OSError):
+        pass
 
     from review.errors import InputError
     from review.inputs import load

@@ -124,3 +124,24 @@ async def test_real_pipeline_finds_the_dropped_pin_check(make_app, demo_mbox):
             results, step, _other = analysis.replay(f, rules)
             assert results is not None and step is not None, f.id
             assert len(results) == len(f.trace["steps"]) and 0 <= step < len(results)
+
+
+def test_child_process_run_stops_on_request_and_keeps_findings(demo_mbox):
+    """The real fuzz child (tui.fuzz_child): progress arrives, a stop request ends a
+    long run early (SIGTERM), and the result still comes back."""
+    import time
+
+    from review.inputs import load
+    from tui import analysis
+
+    collection = load(str(demo_mbox))
+    patch = collection.patches[1]                   # v1 2/3
+    progress: list = []
+    run = analysis.ChildRun(patch, None, source=str(demo_mbox), budget=60.0,
+                            on_progress=progress.append, should_stop=lambda: len(progress) >= 1)
+    t0 = time.monotonic()
+    result = run.run()
+    assert run.stopped
+    assert time.monotonic() - t0 < 45                # far less than the 60 s budget
+    assert progress and progress[0].total == 60.0
+    assert result.patch.subject == patch.title

@@ -50,3 +50,23 @@ def test_real_thread_text_report_explains_each_patch(corpus_report):
     assert len(heads) == 9 and heads[6].startswith("[7/9] (v1 10/15) mm/page-flags")
     assert "claims no functional change" in out
     assert out.rstrip().splitlines()[-1].startswith("total: ")
+
+
+def test_real_thread_sarif_and_junit_are_valid(corpus_report, fixtures_dir):
+    """Every output format of a real run: SARIF against the OASIS schema, JUnit as XML,
+    b4 and JSON as JSON."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    import jsonschema
+    schema = json.loads((fixtures_dir / "sarif" / "sarif-schema-2.1.0.json").read_text())
+    doc = json.loads(render(corpus_report, "sarif"))
+    jsonschema.Draft4Validator(schema).validate(doc)
+    results = doc["runs"][0]["results"]
+    assert len(results) == len(corpus_report.findings)
+    assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1 for r in results)
+    root = ET.fromstring(render(corpus_report, "junit"))
+    assert len(root.findall("testsuite")) == 9
+    b4 = json.loads(render(corpus_report, "b4"))
+    assert len(b4) == 9 and {e["status"] for e in b4} <= {"pass", "warn", "fail"}
+    assert json.loads(render(corpus_report, "json"))["exit_code"] == corpus_report.exit_code

@@ -145,3 +145,17 @@ def test_child_process_run_stops_on_request_and_keeps_findings(demo_mbox):
     assert time.monotonic() - t0 < 45                # far less than the 60 s budget
     assert progress and progress[0].total == 60.0
     assert result.patch.subject == patch.title
+
+
+async def test_F_on_a_cover_letter_fuzzes_each_patch_of_its_series(make_app, demo_mbox, scripted_fuzz):
+    app = make_app(demo_mbox)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        main = app.main
+        assert main.current is main.session.collection.series[0].cover
+        scripted_fuzz.release.set()
+        await pilot.press("F")
+        assert await _wait(pilot, lambda: main.fuzz_worker.state == WorkerState.SUCCESS)
+        series = main.session.collection.series[0]
+        assert all(main.session.findings_for(p) for p in series.patches)
+        assert not any(main.session.findings_for(p) for p in main.session.collection.series[1].patches)

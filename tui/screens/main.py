@@ -422,6 +422,10 @@ class MainScreen(Screen):
         if w is not None and w.state in (WorkerState.PENDING, WorkerState.RUNNING):
             self.notify("Already fuzzing: x stops it.", timeout=3)
             return
+        cover_series = self.session.series_of(self.current) if self.current is not None else None
+        if whole_series and cover_series is not None and cover_series.cover is self.current:
+            self.fuzz_worker = self.fuzz(list(cover_series.patches))   # F on a cover letter
+            return
         patch = self._need_patch()
         if patch is None:
             return

@@ -25,7 +25,8 @@ Object graph (all plain dataclasses, identity equality, back references allowed)
       .series     [Series]         each posted version of each series; versions linked
       .patches    [Patch]          every patch: in series order, then stand-alone/inline
     Message .patch -> Patch | None, .comments [ReviewComment], .trailers [Trailer]
-    Series  .cover -> Message | None, .patches [Patch] by counter, .previous/.next
+    Series  .cover -> Message | None, .patches [Patch] by counter, .previous/.next,
+            .trailers / .comments from replies to the cover letter
     Patch   .files [FileDiff] -> .hunks [Hunk] -> .lines [DiffLine]
             .trailers [Trailer] (its own and those offered in replies, with source)
             .comments [ReviewComment] (reply text anchored to hunk lines)

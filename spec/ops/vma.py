@@ -11,7 +11,7 @@ from __future__ import annotations
 from spec import primitives as P
 from spec.errors import StepError
 from spec.kernel import OK, Result
-from spec.ops.common import zap_range
+from spec.ops.common import zap_huge_pmd, zap_pte, zap_range
 from spec.state import HPAGE_NR, PRESENT, VM_HUGEPAGE, VM_WRITE, Mm
 
 EINVAL = Result("EINVAL")
@@ -69,9 +69,12 @@ def op_exit(k, args) -> Result:
     """exit_mmap: unmap everything. Pins and references survive the process: they hold
     their folios."""
     mm = k.mm(args["mm"])
-    if mm.vmas:
-        lo, hi = min(mm.vmas), max(mm.vmas)
-        unmap(k, mm, lo, hi - lo + 1)
+    for block in sorted(mm.pmds):
+        zap_huge_pmd(k, mm, block)
+    for vpn in sorted(mm.ptes):
+        zap_pte(k, mm, vpn)
+    mm.vmas.clear()
+    mm.pte_tables.clear()
     mm.alive = False
     return OK
 

@@ -84,7 +84,8 @@ def test_b4_am_and_prep_check_cmd(b4_env, fixtures_dir):
     assert clean == [("success", f"{Path(cmdargs[0]).name}: passed all checks")]
 
 
-def test_git_runs_the_sendemail_validate_hook(repo, fixtures_dir, tmp_path):
+def test_git_runs_the_sendemail_validate_hook(repo, fixtures_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # replay traces go there
     hooks.install_sendemail_hook(repo, BUDGET)  # its `--tree .` is the repository
     bad = subprocess.run(["git", "hook", "run", "sendemail-validate", "--",
                           str(fixtures_dir / "patches" / BAD)], cwd=repo, capture_output=True, text=True)
@@ -106,7 +107,7 @@ def test_b4_review_external_comments_from_a_git_range(repo, fixtures_dir, capsys
     _git(repo, "am", "-q", str(fixtures_dir / "patches" / BAD))
     _git(repo, "commit", "-q", "--allow-empty", "-m", "b4 review tracking commit")
     code = main(["check", "--repo", str(repo), f"{base}..HEAD~1", "--b4-review-tip", "HEAD",
-                 *BUDGET, "--format", "text"])
+                 *BUDGET, "--format", "text", "--out", str(repo.parent / "traces")])
     capsys.readouterr()
     assert code == 1
     tip = _git(repo, "rev-parse", "HEAD")

@@ -37,6 +37,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import HypothesisException
 
 from review.findings import DIFFERENTIAL_CLAUSES, Finding
+from review.shrink import shrink_steps
 from review.tracegen import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu, draw_step, \
     first_mmap
 from spec.decisions import RuleSet
@@ -75,6 +76,10 @@ def _exception(clause: str, variant: str) -> type[ClauseViolated]:
     return exc
 
 
+class _Invalid(Exception):
+    """A drawn (or shrunk) step the kernel model cannot apply at all (StepError)."""
+
+
 # ---------------------------------------------------------------- running a trace
 class _Runner:
     """Runs drawn steps on one session (invariants) or two (differential), records the
@@ -82,12 +87,14 @@ class _Runner:
 
     def __init__(self, rules: RuleSet, reference: RuleSet | None, mode: str,
                  exclude: frozenset[str], found: frozenset[tuple[str, str]],
-                 free: dict[str, bool], seed: int | None):
+                 free: dict[str, bool], seed: int | None,
+                 target: tuple[str, str] | None = None):
         self.rules = rules
         self.reference = reference
         self.mode = mode
         self.exclude = exclude    # clause ids the caller does not want
         self.found = found        # (clause, variant) pairs earlier rounds reported
+        self.target = target      # only this (clause, variant) counts (re-checking a finding)
         self.free = free
         self.seed = seed
         self.main = Session(rules)
@@ -108,6 +115,8 @@ class _Runner:
         return (self.rules.name,)
 
     def wanted(self, clause: str, variant: str = "") -> bool:
+        if self.target is not None:
+            return (clause, variant) == self.target
         return clause not in self.exclude and (clause, variant) not in self.found
 
     def fail(self, clause: str, message: str, index: int, difference: dict | None = None,
@@ -130,7 +139,7 @@ class _Runner:
         try:
             result, found = self.main.step(s)
         except TraceError:
-            reject()   # the generator drew something the kernel cannot apply
+            raise _Invalid from None   # the kernel cannot apply what was drawn
         if self.other is None:
             for v in found:
                 variant = self._variant(v.id, s, result.value)
@@ -140,7 +149,7 @@ class _Runner:
         try:
             ref_result, _ = self.other.step(s)
         except TraceError:
-            reject()
+            raise _Invalid from None
         if (ref_result.status, ref_result.value) != (result.status, result.value):
             if self.wanted("observable-difference"):
                 diff = {"step": index, "op": str(s),
@@ -247,6 +256,35 @@ def _example(hypothesis_data: Any, rules: RuleSet, reference: RuleSet | None, mo
     r.finish()
 
 
+def _polish(f: Finding, rules: RuleSet, reference: RuleSet | None, mode: str) -> Finding:
+    """The trace-level shrink of review/shrink.py on top of hypothesis's: the same
+    (clause, variant), from the fewest steps, with names and values renumbered."""
+    target = (f.clause, f.variant)
+    free = dict(f.trace.get("free", {}))
+    last: dict = {}
+
+    def reproduces(steps):
+        r = _Runner(rules, reference, mode, frozenset(), frozenset(), free, f.seed, target)
+        try:
+            for s in steps:
+                r.run(s)
+            r.finish()
+        except ClauseViolated as exc:
+            last[len(exc.finding.trace["steps"])] = exc.finding
+            return [Step(x["op"], {k: v for k, v in x.items() if k != "op"})
+                    for x in exc.finding.trace["steps"]]
+        except _Invalid:
+            return None
+        return None
+
+    steps = [Step(x["op"], {k: v for k, v in x.items() if k != "op"}) for x in f.trace["steps"]]
+    if reproduces(steps) is None:
+        return f      # cannot happen for a deterministic spec; keep hypothesis's trace
+    best = shrink_steps(steps, reproduces)
+    final = reproduces(best)
+    return last.get(len(final), f) if final is not None else f
+
+
 # ---------------------------------------------------------------- the search
 def default_database(path: str | Path = DEFAULT_DB) -> ExampleDatabase:
     return DirectoryBasedExampleDatabase(str(path))
@@ -326,7 +364,7 @@ def search(
             key = (f.clause, f.variant)
             if f.clause not in excluded and key not in found:
                 found.add(key)
-                findings.append(f)
+                findings.append(_polish(f, rules, reference, mode))
         if on_progress is not None:
             on_progress({"examples": counters["examples"], "steps": counters["steps"],
                          "elapsed": time.monotonic() - start, "round": round_no,
@@ -349,6 +387,8 @@ def _round(rules, reference, mode, exclude, found, seed, round_no, n, database, 
                 reject()
         try:
             _example(data, rules, reference, mode, exclude, found, seed, counters)
+        except _Invalid:
+            reject()
         except ClauseViolated:
             state["failed"] = True
             raise

@@ -10,6 +10,7 @@ from hypothesis.database import InMemoryExampleDatabase
 
 from review.cli import main
 from review.fuzz import search
+from spec.errors import TraceError
 from spec.presets import PRESETS
 from spec.run import run_trace
 from spec.trace import parse_trace
@@ -142,3 +143,32 @@ def test_demo_shows_the_cve_and_its_fix(capsys):
     out = capsys.readouterr().out
     assert "no-foreign-data [FOLL_GET sees process write] (contract) on v5.7" in out
     assert "The same trace on `current`: clean" in out
+
+
+def test_trace_shrink_removes_what_hypothesis_left_and_renames():
+    from review.shrink import rename, shrink_steps
+    from spec.trace import step
+
+    noisy = [step("mmap", mm=0, vpn=0, npages=4, thp=True), step("write", mm=0, vpn=0, value=7),
+             step("mmap", mm=0, vpn=4, npages=1), step("fork", mm=0, child=2),
+             step("get", mm=2, vpn=0, id="g5"), step("write", mm=0, vpn=5, value=3),
+             step("exit", mm=2), step("write", mm=0, vpn=0, value=9), step("dma_read", id="g5")]
+
+    def reproduces(steps):
+        try:
+            rep = run_trace(parse_trace({"ruleset": "v5.7", "steps": [s.to_json() for s in steps]}))
+        except TraceError:      # a deleted step that a later one needed
+            return None
+        hit = [v for v in rep.violations if v.id == "no-foreign-data"]
+        return steps[:hit[0].step + 1] if hit else None
+
+    assert reproduces(noisy)
+    small = shrink_steps(noisy, reproduces)
+    assert reproduces(small) and len(small) < len(noisy)
+    assert all(not (s.op == "mmap" and s.args["thp"]) for s in small)   # THP not needed
+    assert [s.op for s in small if s.op == "mmap"] == ["mmap"]          # nor the 2nd mapping
+    ids = {s.args.get("id") for s in small} - {None}
+    assert ids == {"g0"} and {s.args.get("child") for s in small} - {None} == {1}
+    values = [s.args["value"] for s in small if "value" in s.args]
+    assert values == list(range(1, len(values) + 1))
+    assert rename(rename(small)) == rename(small)

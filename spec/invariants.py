@@ -306,57 +306,69 @@ def _all_hold(st: State, ae: bool) -> bool:
     walk over the state (tests check that it agrees with the predicates)."""
     folios = st.folios
     slots = st.slots
-    want: dict[int, int] = {}
-    swp: dict[int, int] = {}
+    fget = folios.get
+    want: dict[int, int] = dict.fromkeys(folios, 0)
+    swp: dict[int, int] = dict.fromkeys(slots, 0)
     mapper: dict[tuple[int, int], int] = {}
     for mm in st.mms.values():
         mid = mm.id
-        for table, is_pmd in ((mm.pmds, True), (mm.ptes, False)):
-            if not table:
-                continue
-            for p in table.values():
-                kind = p.kind
-                if kind == PRESENT:
-                    f = folios.get(p.folio)
-                    if f is None:
-                        return False
-                    want[f.id] = want.get(f.id, 0) + 1
-                    i = 0 if is_pmd else p.subpage
-                    if p.writable and (f.ksm or (ae and not f.anon_exclusive[i])):
-                        return False
-                    if ae:
-                        for j in (range(f.nr) if is_pmd else (i,)):
-                            if f.anon_exclusive[j] or (f.entire_mapcount and f.anon_exclusive[0]):
-                                if mapper.setdefault((f.id, j), mid) != mid:
-                                    return False
-                elif kind == SWAP:
-                    s = slots.get(p.slot)
-                    if s is None:
-                        return False
-                    swp[s.id] = swp.get(s.id, 0) + 1
-                    if ae and s.folio:
-                        f = folios.get(s.folio)
-                        if f is not None and any(f.anon_exclusive):
+        for p in mm.pmds.values():
+            if p.kind == PRESENT:
+                f = fget(p.folio)
+                if f is None:
+                    return False
+                want[f.id] += 1
+                aes = f.anon_exclusive
+                if p.writable and (f.ksm or (ae and not aes[0])):
+                    return False
+                if ae and True in aes:
+                    for j in range(f.nr):
+                        if (aes[0] or aes[j]) and mapper.setdefault((f.id, j), mid) != mid:
                             return False
-                elif kind == MIGRATION:
-                    return False   # only inside a step: let the predicates decide
+            elif p.kind == MIGRATION:
+                return False   # only inside a step: let the predicates decide
+        for p in mm.ptes.values():
+            kind = p.kind
+            if kind == PRESENT:
+                f = fget(p.folio)
+                if f is None:
+                    return False
+                want[f.id] += 1
+                i = p.subpage
+                aes = f.anon_exclusive
+                if p.writable and (f.ksm or (ae and not aes[i])):
+                    return False
+                if ae and (aes[i] or (f.entire_mapcount and aes[0])):
+                    if mapper.setdefault((f.id, i), mid) != mid:
+                        return False
+            elif kind == SWAP:
+                s = slots.get(p.slot)
+                if s is None:
+                    return False
+                swp[s.id] += 1
+                if ae and s.folio:
+                    f = fget(s.folio)
+                    if f is not None and True in f.anon_exclusive:
+                        return False
+            elif kind == MIGRATION:
+                return False
     pins: dict[int, int] = {}
     for r in st.refs.values():
         if r.folio == ZERO_FOLIO:
             continue
-        f = folios.get(r.folio)
+        f = fget(r.folio)
         if f is None:
             return False
         if r.pin:
-            want[f.id] = want.get(f.id, 0) + (GUP_PIN_COUNTING_BIAS if f.nr == 1 else 1)
+            want[f.id] += GUP_PIN_COUNTING_BIAS if f.nr == 1 else 1
             pins[f.id] = pins.get(f.id, 0) + 1
             if ae and f.anon and not f.ksm and not f.anon_exclusive[0] \
                     and not f.anon_exclusive[r.subpage]:
                 return False
         else:
-            want[f.id] = want.get(f.id, 0) + 1
+            want[f.id] += 1
     for f in folios.values():
-        n = want.get(f.id, 0)
+        n = want[f.id]
         if f.swapcache:
             s = slots.get(f.swapcache)
             if s is None or s.folio != f.id:
@@ -364,13 +376,14 @@ def _all_hold(st: State, ae: bool) -> bool:
             n += f.nr
         if n == 0 or f.refcount != n or f.pincount != pins.get(f.id, 0):
             return False
-        if f.ksm and any(f.anon_exclusive):
+        if f.ksm and True in f.anon_exclusive:
             return False
         if ae and f.nr > 1 and f.entire_mapcount and not any(f.mapcount) \
-                and any(f.anon_exclusive[1:]):
+                and True in f.anon_exclusive[1:]:
             return False
     for s in slots.values():
-        if s.count != swp.get(s.id, 0) or (s.count == 0 and not s.folio):
+        c = s.count
+        if c != swp[s.id] or (c == 0 and not s.folio):
             return False
         if s.folio and s.folio not in folios:
             return False

@@ -118,7 +118,8 @@ def collapse(k, mm: Mm, block: int) -> Result:
     collapse_huge_page). Every PTE must map a small anon, non-KSM page whose references
     are all mappings (is_refcount_suitable: GUP pins and references fail with -EAGAIN),
     or be none / the zero page (MADV_COLLAPSE ignores max_ptes_none); swap entries would
-    be swapped in first (not modelled: -EAGAIN). The data is copied into a new THP,
+    be swapped in first (not modelled: -EAGAIN); at least one PTE must be writable
+    (SCAN_PAGE_RO: -EINVAL). The data is copied into a new THP,
     PMD-mapped, exclusive, writable if VM_WRITE (maybe_pmd_mkwrite(pmd_mkdirty()))."""
     base = block * HPAGE_NR
     vmas = mm.vmas
@@ -146,6 +147,10 @@ def collapse(k, mm: Mm, block: int) -> Result:
         olds.append((pte, f))
     if all(o is None for o in olds):
         return Result("EINVAL")  # nothing to collapse (SCAN_PTE_NON_PRESENT / all none)
+    if not any(o[0].writable for o in olds if o is not None):
+        # SCAN_PAGE_RO: hpage_collapse_scan_pmd / __collapse_huge_page_isolate need one
+        # writable PTE (checked in the source; a 2025 proposal drops the requirement)
+        return Result("EINVAL")
     new = st.alloc_folio(HPAGE_NR)
     for i, o in enumerate(olds):
         P.copy_page(new, i, 0 if o is None else o[1].data[o[0].subpage])

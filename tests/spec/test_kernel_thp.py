@@ -103,6 +103,15 @@ def test_collapse_refuses_referenced_pages_and_old_eras():
     step(k, "write", mm=0, vpn=0, value=1)
     step(k, "get", mm=0, vpn=0, id="g")
     assert step(k, "madvise", mm=0, vpn=0, npages=4, advice="collapse").status == "EAGAIN"
+    ro = kernel()
+    step(ro, "mmap", mm=0, vpn=0, npages=4)
+    step(ro, "write", mm=0, vpn=0, value=1)
+    step(ro, "fork", mm=0, child=1)                    # every PTE now R/O
+    assert step(ro, "madvise", mm=0, vpn=0, npages=4, advice="collapse").status == "EINVAL"
+    step(ro, "write", mm=0, vpn=1, value=2)            # one writable PTE is enough
+    assert step(ro, "madvise", mm=0, vpn=0, npages=4, advice="collapse").status == "ok"
+    assert (ro.peek(0, 0), ro.peek(1, 0), ro.peek(0, 1)) == (1, 1, 2)
+    assert not violations(ro)
     old = kernel("v5.19")
     step(old, "mmap", mm=0, vpn=0, npages=4)
     assert step(old, "madvise", mm=0, vpn=0, npages=4, advice="collapse").status == "EINVAL"

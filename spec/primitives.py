@@ -36,6 +36,11 @@ def page_ctx(k, folio: Folio | None, subpage: int = 0, pte: Pte | None = None,
         # page_mapcount over all pages of the folio
         ctx.thp_mapcount = max(folio.mapcount) + folio.entire_mapcount
         ctx.pincount = folio.pincount
+        # folio_maybe_dma_pinned, as the pinned.maybe point of the rule set answers it,
+        # so that extracted rules testing it (an assertion in ClearPageAnonExclusive,
+        # a guard in a decision) see what the kernel would. Asked without logging: the
+        # decision log records the calls the kernel code makes (maybe_dma_pinned below).
+        ctx.maybe_pinned = k.rules.ask("pinned.maybe", ctx) == "pinned"
         ctx.swapcache = bool(folio.swapcache)
         if folio.swapcache:
             slot = k.state.slots.get(folio.swapcache)

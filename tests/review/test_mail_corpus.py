@@ -178,3 +178,36 @@ def test_first_willy_review_anchors_on_original_patch(coll):
     assert "static __always_inline bool folio_test_slab(struct folio *folio)" in span
     assert span[-1] == "}" and "static __always_inline int PageSlab(struct page *page)" in span
     assert anchored[-1].text.startswith("There are no remaining callers of __ClearPageSlab()")
+
+
+def test_depths_match_lores_thread_overview(coll, corpus_dir):
+    """000_bb35b727d702f553.txt is lore's page for one message of this thread; its
+    thread overview lists all 39 messages with their nesting. Every message we have
+    sits at the depth lore shows it (absent ones are placeholders in our tree)."""
+    page = (corpus_dir / "000_bb35b727d702f553.txt").read_text()
+    overview = page.split("Thread overview:", 1)[1].split("Reply instructions:", 1)[0]
+    lore = []
+    for line in overview.splitlines():
+        # "2022-03-12  8:26       ` David Hildenbrand [this message]": lore pads the
+        # hour with a space and leaves out a subject equal to its parent's
+        m = re.match(r"^(\d{4}-\d\d-\d\d) ([ \d]\d:\d\d) (\s*)(` )?(.*?)\s*(\S+ \S+)( \[this message\])?$", line)
+        if m:
+            depth = 0 if not m.group(4) else len(m.group(3)) // 2 + 1
+            lore.append((f"{m.group(1)} {m.group(2).replace(' ', '0')}", m.group(6), depth))
+    assert len(lore) == 39
+    import collections
+    import datetime as dt
+
+    # (minute, author, depth) as a multiset: the cover and its patches share a minute
+    left = collections.Counter(lore)
+    seen = 0
+    for root in coll.threads:
+        for node in root.walk():
+            if node.message is None:
+                continue
+            m = node.message
+            key = (m.date.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"), m.author_name, node.depth)
+            assert left[key] > 0, (m.msgid, key)
+            left[key] -= 1
+            seen += 1
+    assert seen == 33 and sum(left.values()) == 39 - 33  # the six absent patches

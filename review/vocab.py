@@ -57,6 +57,14 @@ _add("folio_mapcount folio_large_mapcount", _e(A("folio_mapcount"),
      "include/linux/mm.h folio_mapcount(): mappings of any page of the folio", "int"))
 _add("folio_entire_mapcount", _e(A("folio_mapcount"),
      "include/linux/mm.h folio_entire_mapcount() (PMD mappings; the model counts them in folio_mapcount)", "int"))
+_add("page_trans_huge_mapcount", _e(A("thp_mapcount"),
+     "mm/huge_memory.c page_trans_huge_mapcount() (reuse_swap_page's count up to v5.17): the "
+     "largest page_mapcount over a THP's pages (compound mapcount included); page_mapcount for "
+     "a small page", "int"))
+_add("page_trans_huge_map_swapcount", _e(E.Arith("+", A("thp_mapcount"), A("swapcount")),
+     "mm/swapfile.c page_trans_huge_map_swapcount() (reuse_swap_page up to v5.17): the largest "
+     "mapcount + swap count over a THP's pages; the model splits a THP before swap-out, so "
+     "only a small page has a swap count (swapcount is 0 outside the swap cache)", "int"))
 _add("page_maybe_dma_pinned folio_maybe_dma_pinned", _e(A("maybe_pinned"),
      "include/linux/mm.h page_maybe_dma_pinned()/folio_maybe_dma_pinned(): pincount or refcount bias"))
 _add("folio_has_pincount", _e(A("large"),

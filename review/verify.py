@@ -405,6 +405,13 @@ class SpecModel:
             self._alphabets[driver] = found
         return found
 
+    def enabled(self, state) -> list:
+        """[(Step, step as JSON, driver after it succeeds)]: the alphabet at `state`,
+        with live processes and held references read from the kernel state (for
+        models built on this one, such as review/check_explore.py)."""
+        session, driver = state
+        return self.alphabet(_sync(session, driver))
+
     def transitions(self, state):
         """(step as JSON, status or None when the step does not apply at all, child
         state or None, violations) for every step of the alphabet."""

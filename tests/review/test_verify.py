@@ -448,3 +448,14 @@ def test_library_start_steps_are_checked_and_completed():
     assert r.ok and r.states == 2  # the start, and the start after a read fault
     with pytest.raises(StartError, match="step 0: write: missing argument 'value'"):
         verify(PRESETS["current"], Bounds(depth=1, start=({"op": "write", "mm": 0, "vpn": 0},)))
+
+
+def test_enabled_steps_follow_the_kernel_state_not_the_bookkeeping():
+    m = SpecModel(PRESETS["current"], Bounds(depth=1, pins=1))
+    state, _, _ = m.initial()
+    session, driver = state
+    from spec.trace import step
+    canon.apply(session, step("pin", mm=0, vpn=0, write=True, longterm=False, id="r0"))
+    ops = {(obj["op"], obj.get("id")) for _, obj, _ in m.enabled((session, driver))}
+    assert ("unpin", "r0") in ops and ("dma_write", "r0") in ops
+    assert ("pin", "r0") not in ops  # the only reference id is taken

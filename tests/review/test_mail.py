@@ -184,3 +184,21 @@ def test_8bit_headers_are_read_as_utf8_or_replaced(tmp_path):
     assert m.subject == "caf\u00e9 \ufffdt\ufffd"
     assert any("Subject header is not UTF-8" in w for w in m.warnings)
     assert not any("From" in w for w in m.warnings)
+
+
+def test_crlf_mbox_reads_like_lf(tmp_path, fixtures_dir):
+    data = (fixtures_dir / "mail" / "two-versions.mbox").read_bytes()
+    p = tmp_path / "crlf.mbox"
+    p.write_bytes(data.replace(b"\n", b"\r\n"))
+    c = load(str(p))
+    assert len(c.messages) == 9 and len(c.patches) == 4
+    assert all("\r" not in m.body for m in c.messages)
+    assert c.patches[0].files[0].hunks[0].added[0].text == "\tif (PageAnonExclusive(&folio->page))"
+
+
+def test_mboxrd_removes_exactly_one_level(tmp_path):
+    p = tmp_path / "rd.mbox"
+    p.write_text("From mboxrd@z Thu Jan  1 00:00:00 1970\nFrom: A <a@example.org>\nSubject: x\n"
+                 "Message-Id: <rd@example.org>\n\n>From the top\n>>From a quote\n")
+    (m,) = load(str(p)).messages
+    assert m.body.rstrip("\n").splitlines() == ["From the top", ">From a quote"]

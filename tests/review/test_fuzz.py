@@ -132,6 +132,12 @@ def test_cli_clean_run_and_bad_usage(capsys):
     assert main(["fuzz", "--ruleset", "current", "--max-examples", "20", "--seed", "1",
                  "--no-db"]) == 0
     assert "0 finding(s) on current" in capsys.readouterr().out
+    assert main(["fuzz", "--ruleset", "v5.19", "--max-examples", "200", "--seed", "1",
+                 "--no-db", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert [(f["clause"], f["variant"]) for f in doc["findings"]] == \
+        [("pin-coherence", "R/O longterm pin of never-written memory")]
+    assert doc["findings"][0]["trace"]["ruleset"] == "v5.19"
     assert main(["fuzz", "--ruleset", "v4.0", "--no-db"]) == 2
     assert "unknown rule set 'v4.0'" in capsys.readouterr().err
     assert main(["fuzz", "--exclude", "nope", "--no-db"]) == 2

@@ -459,3 +459,13 @@ def test_enabled_steps_follow_the_kernel_state_not_the_bookkeeping():
     ops = {(obj["op"], obj.get("id")) for _, obj, _ in m.enabled((session, driver))}
     assert ("unpin", "r0") in ops and ("dma_write", "r0") in ops
     assert ("pin", "r0") not in ops  # the only reference id is taken
+
+
+def test_full_symmetry_merges_more_and_the_audit_finds_no_difference():
+    b = Bounds(depth=3, processes=3, pages=1, pins=1, ops=PIN_OPS)
+    full = Bounds(depth=3, processes=3, pages=1, pins=1, ops=PIN_OPS, symmetry=True)
+    plain_r = verify(PRESETS["current"], b)
+    full_r = verify(PRESETS["current"], full)
+    assert plain_r.ok and full_r.ok and full_r.states < plain_r.states
+    compared, problems = audit(PRESETS["v5.8"], full, samples=80)
+    assert compared == 80 and problems == []

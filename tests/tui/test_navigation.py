@@ -99,10 +99,10 @@ async def test_search_finds_text_in_later_messages(make_app, demo_mbox):
         await pilot.pause()
         await pilot.press("slash")
         assert isinstance(app.screen, SearchDialog)
-        await pilot.press(*"folio_test_anon(folio)", "enter")
+        await pilot.press(*"anon(folio)", "enter")
         await pilot.pause()
         assert app.main.patch is not None and app.main.patch.label == "v1 3/3"
-        assert "folio_test_anon(folio)" in app.main.message_pane.current_row.search_text
+        assert "anon(folio)" in app.main.message_pane.current_row.search_text
         await pilot.press("n")
         assert app.main.patch.label == "v2 3/3"
 
@@ -143,12 +143,12 @@ async def test_command_palette_runs_review_actions(make_app, demo_mbox):
         await pilot.pause()
         await pilot.press("right_square_bracket")
         await pilot.press("ctrl+p")
-        await pilot.press(*"Mark patch reviewed")
+        await pilot.press(*"mark rev")
         await pilot.pause(0.3)
         await pilot.press("enter")
         await pilot.pause()
         assert app.main.session.state.review(app.main.patch).mark == "reviewed"
-        await pilot.press("ctrl+p", *"Go to v2 2/3")
+        await pilot.press("ctrl+p", *"v2 2/3")
         await pilot.pause(0.3)
         await pilot.press("enter")
         await pilot.pause()

@@ -34,11 +34,11 @@ async def test_write_review_then_export_reply_mbox(make_app, demo_mbox, drafts, 
         await pilot.press("right_square_bracket", "right_square_bracket")   # v1 2/3
         patch = app.main.patch
         await pilot.press("tab")
-        await _comment_on(pilot, app, "ClearPageAnonExclusive(page);", "Why clear it unconditionally?")
+        await _comment_on(pilot, app, "ClearPageAnonExclusive(page);", "Why always?")
         # the draft shows inline, under its line
         rows = app.main.message_pane.rows
         d = next(i for i, r in enumerate(rows) if r.kind == "draft")
-        assert "Why clear it unconditionally?" in rows[d].text.plain
+        assert "Why always?" in rows[d].text.plain
         assert rows[d].line.kind == "added" and "ClearPageAnonExclusive" in rows[d].line.text
         await pilot.press("r")
         assert app.main.session.state.review(patch).mark == "reviewed"
@@ -67,9 +67,9 @@ async def test_write_review_then_export_reply_mbox(make_app, demo_mbox, drafts, 
     assert "> diff --git a/include/linux/rmap.h b/include/linux/rmap.h" in lines
     # the comment follows its quoted line, unquoted
     k = lines.index("> +\t\tClearPageAnonExclusive(page);")
-    assert lines[k + 1] == "" and lines[k + 2] == "Why clear it unconditionally?"
+    assert lines[k + 1] == "" and lines[k + 2] == "Why always?"
     # only the commented hunk up to the comment is quoted: nothing after it
-    assert "__page_dup_rmap" not in body.split("Why clear it")[1]
+    assert "__page_dup_rmap" not in body.split("Why always?")[1]
     assert "> [...]" in lines                      # long context elided
     assert lines[-2:] == ["", f"Reviewed-by: {IDENTITY}"]
 
@@ -92,7 +92,7 @@ async def test_export_b4_external_comments_read_back_by_b4(make_app, demo_mbox, 
         await pilot.pause()
         await pilot.press("right_square_bracket", "right_square_bracket")
         await pilot.press("tab")
-        await _comment_on(pilot, app, "PageAnonExclusive(page))", "This drops the pin check.")
+        await _comment_on(pilot, app, "PageAnonExclusive(page))", "Pin check?")
         await pilot.press("e")
         app.screen.query_one("#b4-repo").value = str(repo)
         await pilot.click("#do-b4")
@@ -101,7 +101,7 @@ async def test_export_b4_external_comments_read_back_by_b4(make_app, demo_mbox, 
     assert (out / "identity.txt").read_text().strip() == IDENTITY
     text = (out / "0002.txt").read_text()
     comments = b4review._extract_comments_from_quoted_reply(text)
-    assert [(c["path"], c["text"]) for c in comments] == [("b/include/linux/rmap.h", "This drops the pin check.")]
+    assert [(c["path"], c["text"]) for c in comments] == [("b/include/linux/rmap.h", "Pin check?")]
     assert "PageAnonExclusive(page))" in comments[0]["content"]
 
 

@@ -162,3 +162,18 @@ async def test_git_range_review_note_and_b4_export(make_app, tmp_path):
     assert text.startswith("Looks fine.\n")
     comments = b4review._extract_comments_from_quoted_reply(text[text.index("> diff --git"):])
     assert [(c["path"], c["line"], c["text"]) for c in comments] == [("b/mm/gup.c", 3, "Why one?")]
+
+
+def test_cover_reply_carries_series_trailers(demo_mbox, drafts):
+    from review import review_export as rx
+    from review.inputs import load
+    from review.review_state import ReviewState
+    collection = load(str(demo_mbox))
+    state = ReviewState.open(str(demo_mbox), directory=drafts, identity=IDENTITY)
+    cover = collection.series[1].cover
+    state.series_trailers[cover.msgid] = [f"Acked-by: {IDENTITY}"]
+    state.save()
+    (msg,) = rx.reply_messages(collection.patches, collection.series, state)
+    assert msg["In-Reply-To"] == f"<{cover.msgid}>"
+    assert msg["Subject"] == f"Re: {cover.subject}"
+    assert msg.get_content().splitlines()[-2:] == ["", f"Acked-by: {IDENTITY}"]

@@ -183,9 +183,36 @@ def _git(repo: Path, *args: str) -> str:
     return res.stdout.strip()
 
 
-def export_b4(series: Series, state: ReviewState, repo: Path, tip: str = "HEAD") -> Path:
-    """Write .git/b4-review/<tip-sha>/ for `series`; returns the directory."""
+REVIEW_BRANCH_PREFIX = "b4/review/"   # b4's review branches: b4/review/<change-id>
+
+
+def review_tip(series: Series, repo: Path) -> str:
+    """The b4 review branch of `series`: b4/review/<change-id> when it exists, else
+    the checked-out branch if it is a b4 review branch; otherwise the repository is
+    not enrolled for this series (InputError)."""
+    if series.change_id:
+        branch = REVIEW_BRANCH_PREFIX + series.change_id
+        try:
+            _git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{branch}")
+            return branch
+        except InputError:
+            pass
+    head = subprocess.run(["git", "-C", str(repo), "symbolic-ref", "-q", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+    if head.startswith(REVIEW_BRANCH_PREFIX):
+        return head
+    want = REVIEW_BRANCH_PREFIX + (series.change_id or "<change-id>")
+    raise InputError(f"{repo}: not enrolled in b4 review for this series (no branch {want}, and "
+                     f"the checked-out branch {head or '(detached)'} is not a b4 review branch); "
+                     "`b4 review` enrolls it")
+
+
+def export_b4(series: Series, state: ReviewState, repo: Path, tip: str | None = None) -> Path:
+    """Write .git/b4-review/<tip-sha>/ for `series` (tip: its b4 review branch by
+    default, see review_tip); returns the directory."""
     repo = Path(repo)
+    _git(repo, "rev-parse", "--git-dir")
+    tip = tip or review_tip(series, repo)
     sha = _git(repo, "rev-parse", "--verify", f"{tip}^{{commit}}")
     gitdir = Path(_git(repo, "rev-parse", "--absolute-git-dir"))
     out = gitdir / "b4-review" / sha

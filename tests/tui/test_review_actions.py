@@ -88,16 +88,30 @@ async def test_export_b4_external_comments_read_back_by_b4(make_app, demo_mbox, 
     _git(repo, "add", "README")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "base")
     app = make_app(demo_mbox, repo=str(repo))
+    # not enrolled yet: a clear message, nothing written
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        await pilot.press("right_square_bracket", "right_square_bracket")
-        await pilot.press("tab")
+        await pilot.press("right_square_bracket", "right_square_bracket", "tab")
         await _comment_on(pilot, app, "PageAnonExclusive(page))", "Pin check?")
         await pilot.press("e")
         app.screen.query_one("#b4-repo").value = str(repo)
         await pilot.click("#do-b4")
         await pilot.pause()
-    out = repo / ".git" / "b4-review" / _git(repo, "rev-parse", "HEAD")
+        assert "not enrolled in b4 review" in notices(app)
+    assert not (repo / ".git" / "b4-review").exists()
+    # b4 review enrols a series as the branch b4/review/<change-id>
+    change_id = app.session.collection.series[0].change_id
+    _git(repo, "branch", f"b4/review/{change_id}")
+    app = make_app(demo_mbox, repo=str(repo))         # reopened: the draft is back
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert [r.draft.text for r in app.main.message_pane.rows if r.kind == "draft"] == ["Pin check?"]
+        await pilot.press("e")
+        app.screen.query_one("#b4-repo").value = str(repo)
+        await pilot.click("#do-b4")
+        await pilot.pause()
+    out = repo / ".git" / "b4-review" / _git(repo, "rev-parse", f"b4/review/{change_id}")
     assert (out / "identity.txt").read_text().strip() == IDENTITY
     text = (out / "0002.txt").read_text()
     comments = b4review._extract_comments_from_quoted_reply(text)
@@ -143,6 +157,7 @@ async def test_git_range_review_note_and_b4_export(make_app, tmp_path):
     _git(repo, "-c", "user.name=A", "-c", "user.email=a@x", "commit", "-qm", "base")
     src.write_text("int pins(void)\n{\n\treturn 1;\n}\n")
     _git(repo, "-c", "user.name=A", "-c", "user.email=a@x", "commit", "-qam", "mm/gup: pin one")
+    _git(repo, "checkout", "-qb", "b4/review/pin-one")   # reviewing on b4's review branch
     from review.inputs import load
     from review.review_state import ReviewState
     from tui.app import MMReviewApp

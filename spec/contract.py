@@ -91,7 +91,7 @@ class Contract:
         self.origin: dict[int, tuple[int, int, int, str]] = {}  # value -> (mm, vpn, step, how)
         self.refs: dict[str, Ref] = {}
         self._bound: dict[tuple[int, int], list[Ref]] = {}      # (mm, vpn) -> bound refs
-        self._snapshot: dict[tuple[int, int], Any] | None = None
+        self._snapshot: list[tuple[int, tuple, list]] | None = None
 
     # ------------------------------------------------------------------ copying
     def clone(self) -> "Contract":
@@ -183,7 +183,13 @@ class Contract:
         if the step is one that must not change it (no-loss)."""
         op = step.op
         if op in NO_LOSS_OPS or (op == "madvise" and step.args["advice"] in NO_LOSS_ADVICE):
-            self._snapshot = {(mm, vpn): kernel.peek(mm, vpn) for mm, vpn in self.mapped()}
+            # [(mm, vpns, values)] per process: compared as lists after the step
+            peek_many = _peek_many(kernel)
+            snap = []
+            for mm, p in self.procs.items():
+                vpns = tuple(p.mem)
+                snap.append((mm, vpns, peek_many(mm, vpns)))
+            self._snapshot = snap
         else:
             self._snapshot = None
 
@@ -205,11 +211,15 @@ class Contract:
 
     def _check_no_loss(self, index: int, step: Step, kernel: Any, out: list[Violation]) -> None:
         lost = []
-        for (mm, vpn), before in self._snapshot.items():
-            after = kernel.peek(mm, vpn)
-            # peek gives None for a page never faulted in: it reads as zero
-            if (after or 0) != (before or 0):
-                lost.append(f"mm {mm} vpn {vpn}: {before} -> {after}")
+        peek_many = _peek_many(kernel)
+        for mm, vpns, before_values in self._snapshot:
+            after_values = peek_many(mm, vpns)
+            if after_values == before_values:
+                continue
+            for vpn, before, after in zip(vpns, before_values, after_values):
+                # peek gives None for a page never faulted in: it reads as zero
+                if (after or 0) != (before or 0):
+                    lost.append(f"mm {mm} vpn {vpn}: {before} -> {after}")
         if lost:
             more = f" (+{len(lost) - 3} more)" if len(lost) > 3 else ""
             out.append(Violation("no-loss", index,
@@ -217,14 +227,21 @@ class Contract:
 
     # -- logical-memory updates
     def _set(self, index: int, mm: int, vpn: int, value: int | None) -> None:
-        hist = self.history.setdefault((mm, vpn), [])
-        if not hist or hist[-1][1] != value:
+        key = (mm, vpn)
+        hist = self.history.get(key)
+        if hist is None:
+            self.history[key] = [(index, value)]
+        elif hist[-1][1] != value:
             hist.append((index, value))
-        if value is not None:
-            for r in self._bound.get((mm, vpn), ()):
-                r.held.add(value)
+        if value is not None and self._bound:
+            refs = self._bound.get(key)
+            if refs:
+                for r in refs:
+                    r.held.add(value)
 
     def _unbind(self, index: int, mm: int, vpn: int) -> None:
+        if not self._bound:
+            return
         refs = self._bound.pop((mm, vpn), None)
         for r in refs or ():
             r.bound = False
@@ -253,10 +270,14 @@ class Contract:
         mm = a["mm"]
         if mm in self.exited:
             return
-        p = self.procs.setdefault(mm, Proc())
+        p = self.procs.get(mm)
+        if p is None:
+            p = self.procs[mm] = Proc()
+        mem = p.mem
         for vpn in range(a["vpn"], a["vpn"] + a["npages"]):
-            self._unmap_page(index, p, mm, vpn)   # MAP_FIXED over an old mapping
-            p.mem[vpn] = 0
+            if vpn in mem or self._bound:
+                self._unmap_page(index, p, mm, vpn)   # MAP_FIXED over an old mapping
+            mem[vpn] = 0
             self._set(index, mm, vpn, 0)
 
     def _munmap(self, index, a, result, out):
@@ -397,6 +418,15 @@ class Contract:
             if p is not None and r.vpn in p.mem:
                 p.mem[r.vpn] = value
                 self._set(index, r.mm, r.vpn, value)
+
+
+def _peek_many(kernel: Any):
+    """kernel.peek_many (spec.kernel.Kernel), or the same through peek alone for a kernel
+    that offers only the user-level view."""
+    fast = getattr(kernel, "peek_many", None)
+    if fast is not None:
+        return fast
+    return lambda mm, vpns: [kernel.peek(mm, v) for v in vpns]
 
 
 def _overlap(a: Ref, b: Ref) -> bool:

@@ -299,6 +299,7 @@ def check(kernel, step: int = -1) -> list[Violation]:
 
 
 _ALL_ERAS = tuple(i for i in INVARIANTS if i.applies == "all")
+assert HPAGE_NR <= 8   # _all_hold keys a page as folio id << 3 | page
 
 
 def _all_hold(st: State, ae: bool) -> bool:
@@ -309,43 +310,50 @@ def _all_hold(st: State, ae: bool) -> bool:
     fget = folios.get
     want: dict[int, int] = dict.fromkeys(folios, 0)
     swp: dict[int, int] = dict.fromkeys(slots, 0)
-    mapper: dict[tuple[int, int], int] = {}
+    mapper: dict[int, int] = {}   # (folio id << 3 | page) -> the one mm mapping an exclusive page
     for mm in st.mms.values():
         mid = mm.id
-        for p in mm.pmds.values():
-            if p.kind == PRESENT:
-                f = fget(p.folio)
-                if f is None:
-                    return False
-                want[f.id] += 1
-                aes = f.anon_exclusive
-                if p.writable and (f.ksm or (ae and not aes[0])):
-                    return False
-                if ae and True in aes:
-                    for j in range(f.nr):
-                        if (aes[0] or aes[j]) and mapper.setdefault((f.id, j), mid) != mid:
-                            return False
-            elif p.kind == MIGRATION:
-                return False   # only inside a step: let the predicates decide
+        pmds = mm.pmds
+        if pmds:
+            for p in pmds.values():
+                kind = p.kind
+                if kind == PRESENT:
+                    fid = p.folio
+                    f = fget(fid)
+                    if f is None:
+                        return False
+                    want[fid] += 1
+                    aes = f.anon_exclusive
+                    if p.writable and (f.ksm or (ae and not aes[0])):
+                        return False
+                    if ae and True in aes:
+                        head = aes[0]
+                        key = fid << 3
+                        for j in range(f.nr):
+                            if (head or aes[j]) and mapper.setdefault(key | j, mid) != mid:
+                                return False
+                elif kind == MIGRATION:
+                    return False   # only inside a step: let the predicates decide
         for p in mm.ptes.values():
             kind = p.kind
             if kind == PRESENT:
-                f = fget(p.folio)
+                fid = p.folio
+                f = fget(fid)
                 if f is None:
                     return False
-                want[f.id] += 1
+                want[fid] += 1
                 i = p.subpage
                 aes = f.anon_exclusive
                 if p.writable and (f.ksm or (ae and not aes[i])):
                     return False
                 if ae and (aes[i] or (f.entire_mapcount and aes[0])):
-                    if mapper.setdefault((f.id, i), mid) != mid:
+                    if mapper.setdefault(fid << 3 | i, mid) != mid:
                         return False
             elif kind == SWAP:
                 s = slots.get(p.slot)
                 if s is None:
                     return False
-                swp[s.id] += 1
+                swp[p.slot] += 1
                 if ae and s.folio:
                     f = fget(s.folio)
                     if f is not None and True in f.anon_exclusive:
@@ -353,39 +361,44 @@ def _all_hold(st: State, ae: bool) -> bool:
             elif kind == MIGRATION:
                 return False
     pins: dict[int, int] = {}
-    for r in st.refs.values():
-        if r.folio == ZERO_FOLIO:
-            continue
-        f = fget(r.folio)
-        if f is None:
-            return False
-        if r.pin:
-            want[f.id] += GUP_PIN_COUNTING_BIAS if f.nr == 1 else 1
-            pins[f.id] = pins.get(f.id, 0) + 1
-            if ae and f.anon and not f.ksm and not f.anon_exclusive[0] \
-                    and not f.anon_exclusive[r.subpage]:
+    refs = st.refs
+    if refs:
+        for r in refs.values():
+            fid = r.folio
+            if fid == ZERO_FOLIO:
+                continue
+            f = fget(fid)
+            if f is None:
                 return False
-        else:
-            want[f.id] += 1
-    for f in folios.values():
-        n = want[f.id]
-        if f.swapcache:
-            s = slots.get(f.swapcache)
-            if s is None or s.folio != f.id:
+            if r.pin:
+                want[fid] += GUP_PIN_COUNTING_BIAS if f.nr == 1 else 1
+                pins[fid] = pins.get(fid, 0) + 1
+                if ae and f.anon and not f.ksm and not f.anon_exclusive[0] \
+                        and not f.anon_exclusive[r.subpage]:
+                    return False
+            else:
+                want[fid] += 1
+    for fid, f in folios.items():
+        n = want[fid]
+        sc = f.swapcache
+        if sc:
+            s = slots.get(sc)
+            if s is None or s.folio != fid:
                 return False
             n += f.nr
-        if n == 0 or f.refcount != n or f.pincount != pins.get(f.id, 0):
+        if n == 0 or f.refcount != n or f.pincount != (pins.get(fid, 0) if pins else 0):
             return False
         if f.ksm and True in f.anon_exclusive:
             return False
         if ae and f.nr > 1 and f.entire_mapcount and not any(f.mapcount) \
                 and True in f.anon_exclusive[1:]:
             return False
-    for s in slots.values():
-        c = s.count
-        if c != swp[s.id] or (c == 0 and not s.folio):
-            return False
-        if s.folio and s.folio not in folios:
-            return False
+    if slots:
+        for sid, s in slots.items():
+            c = s.count
+            sf = s.folio
+            if c != swp[sid] or (c == 0 and not sf):
+                return False
+            if sf and sf not in folios:
+                return False
     return True
-

@@ -67,19 +67,22 @@ class Session:
     def step(self, step: Step) -> tuple[Result, list[Violation]]:
         index = self.index
         kernel = self.kernel
-        self.contract.before(step, kernel)
+        contract = self.contract
+        contract.before(step, kernel)
         try:
             result = kernel.apply(step.op, step.args)
         except StepError as exc:
             raise TraceError(str(exc), index) from None
         self.index = index + 1
-        found = self.contract.observe(index, step, result, kernel)
+        found = contract.observe(index, step, result, kernel)
         if self.check_invariants:
-            found.extend(invariants.check(kernel, index))
-        failed = getattr(kernel, "assertion_failures", None)
+            broken = invariants.check(kernel, index)
+            if broken:
+                found.extend(broken)
+        failed = kernel.assertion_failures
         if failed:
             found.extend(_assertion_violations(failed, index))
-        return result, _first_per_clause(found)
+        return result, (found if len(found) < 2 else _first_per_clause(found))
 
 
 def _assertion_violations(failed: Iterable[Any], index: int) -> list[Violation]:

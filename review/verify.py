@@ -321,6 +321,29 @@ def _sync(session, driver) -> tuple:
     return (driver[0], alive, refs, driver[3])
 
 
+def _reusable(parent, child) -> bool:
+    """True when `child` (a clone of `parent` one step on) holds the parent's state, and
+    then makes it a stand-in for a fresh clone of `parent`. canon.unchanged compares
+    every keyed field by raw value (ids included, not merely up to renaming). Of the
+    rest, the step counters and allocation counters are put back; the process ids
+    used so far (fork refuses a used id) must be equal; the contract's history and
+    value origins (messages only) change only when its logical memory or references
+    do, which canon.unchanged compares; the per-step decision log is reset by the
+    next step."""
+    if not canon.unchanged(parent, child):
+        return False
+    pk, ck = parent.kernel, child.kernel
+    ps, cs = pk.state, ck.state
+    if ps.used_mm_ids != cs.used_mm_ids:
+        return False
+    cs.next_folio = ps.next_folio
+    cs.next_slot = ps.next_slot
+    ck.step_count = pk.step_count
+    child.index = parent.index
+    child.contract._snapshot = None
+    return True
+
+
 def _after(step: dict, status: str, before, after):
     """The driver after `step` returned `status`: a refused pin/get/fork binds nothing."""
     if status == "ok":
@@ -417,15 +440,24 @@ class SpecModel:
         state or None, violations) for every step of the alphabet."""
         session, driver = state
         driver = _sync(session, driver)
+        fast_same = self.fast_same
+        scratch = None  # a clone of `session` that a step left as it was: reused
         for step, obj, driver_ok in self.alphabet(driver):
-            child = session.clone()
+            child = scratch if scratch is not None else session.clone()
+            scratch = None
             status, violations = canon.apply(child, step)
             if status is None:
+                # the model could not apply it (perhaps half-way through): reuse the
+                # clone only when it holds exactly the parent's state
+                if fast_same and _reusable(session, child):
+                    scratch = child
                 yield obj, None, None, ()
                 continue
             driver_after = _after(obj, status, driver, driver_ok)
-            if self.fast_same and driver_after[0] == driver[0] and canon.unchanged(session, child):
-                # the very state we came from: already seen, nothing to key
+            if fast_same and driver_after[0] == driver[0] and _reusable(session, child):
+                # the very state we came from: already seen, nothing to key; and the
+                # clone is as good as a fresh one for the next step
+                scratch = child
                 yield obj, status, SAME, violations
                 continue
             yield obj, status, (child, driver_after), violations

@@ -32,8 +32,8 @@ know, so that a new piece of state cannot silently be left out of the key.
 """
 from __future__ import annotations
 
-import hashlib
 import marshal
+from hashlib import blake2b
 from itertools import permutations
 
 from spec.errors import StepError, TraceError
@@ -118,96 +118,112 @@ class Keyer:
         self.digest = digest
 
     def key(self, session, driver):
-        t = self.raw(session, driver)
-        if not self.digest:
-            return t
         # marshal format 2: no back-references, so equal keys give equal bytes
-        return hashlib.blake2b(marshal.dumps(t, 2), digest_size=16).digest()
+        b = marshal.dumps(self.raw(session, driver), 2)
+        if not self.digest:
+            return b  # the whole key (the audit compares states by it)
+        return blake2b(b, digest_size=16).digest()
 
-    def raw(self, session, driver) -> tuple:
+    def raw(self, session, driver) -> list:
+        """The key before hashing: a flat list of ints, bools and strings, ending with
+        the forks the alphabet has left."""
         st = session.kernel.state
         c = session.contract
         mms = st.mms
-        live = sorted(pid for pid, m in mms.items() if m.alive)
-        named = {r.mm for r in st.refs.values()}
-        named.update(r.mm for r in c.refs.values())
-        dead = sorted(named.difference(live))
+        live = sorted([pid for pid, m in mms.items() if m.alive])
+        krefs, crefs = st.refs, c.refs
+        if krefs or crefs:
+            named = {r.mm for r in krefs.values()}
+            named.update([r.mm for r in crefs.values()])
+            named.difference_update(live)
+            dead = sorted(named)
+        else:
+            dead = []
         forks_left = self.processes - driver[0]
         if self.full_symmetry and len(live) > 1:
-            return min(_key(st, c, list(order) + dead) for order in permutations(live)) + (forks_left,)
-        return _key(st, c, live + dead) + (forks_left,)
+            # the least over every order of the live processes, compared as bytes
+            # (a total order on any two keys, whatever their layout)
+            out = [min(marshal.dumps(_key(st, c, list(order) + dead), 2)
+                       for order in permutations(live))]
+        else:
+            out = _key(st, c, live + dead)
+        out.append(forks_left)
+        return out
 
 
-def _sorted_tuple(x) -> tuple:
-    return tuple(x) if len(x) < 2 else tuple(sorted(x))
-
-
-def _key(st, c, order: list[int]) -> tuple:
-    # The hot path of the exploration (one call per step explored): written for
-    # CPython speed (locals, no closures, no sort of 0- or 1-element collections).
-    pmap = {pid: i for i, pid in enumerate(order)}
-    fmap: dict[int, int] = {}
-    smap: dict[int, int] = {}
+def _key(st, c, order: list[int]) -> list:
+    """The key of (kernel state, contract) with processes named by their place in
+    `order`: one flat list. Every variable-length part is preceded by its length and
+    every entry's layout is fixed by values before it, so that two different states
+    cannot give the same list (the list is injective in what it encodes)."""
+    # The hot path of the exploration (one call per step that changed the state):
+    # written for CPython speed (one output list, bound methods in locals, no sort of
+    # 0- or 1-element collections).
+    out = []
+    ap = out.append
+    ext = out.extend
+    fmap: dict[int, int] = {}   # folio id -> canonical number (first appearance)
+    smap: dict[int, int] = {}   # slot id -> canonical number
+    fset = fmap.setdefault
+    sset = smap.setdefault
     mms = st.mms
     folios = st.folios
     slots = st.slots
 
-    mm_keys = []
     for pid in order:
         m = mms.get(pid)
         if m is None:
-            mm_keys.append(None)
+            ap(-1)
             continue
-        tables = []
+        vmas = m.vmas
+        ap(len(vmas))
+        ap(m.alive)
+        ap(m.has_pinned)
+        if len(vmas) < 2:
+            for item in vmas.items():
+                ext(item)
+        else:
+            for item in sorted(vmas.items()):
+                ext(item)
         for table in (m.pmds, m.ptes):
-            entries = []
+            ap(len(table))
             for a in (table if len(table) < 2 else sorted(table)):
                 p = table[a]
                 kind = p.kind
-                if kind == PRESENT or kind == MIGRATION:
+                if kind == PRESENT:
                     f = p.folio
-                    n = fmap.get(f)
-                    if n is None:
-                        n = fmap[f] = len(fmap) + 1
-                    if kind == PRESENT:
-                        entries.append((a, kind, n, p.subpage, p.writable, p.dirty, p.soft_dirty))
-                    else:
-                        entries.append((a, kind, n, p.subpage, p.migration))
+                    ext((a, kind, fset(f, len(fmap) + 1), p.subpage, p.writable, p.dirty,
+                         p.soft_dirty))
+                elif kind == MIGRATION:
+                    f = p.folio
+                    ext((a, kind, fset(f, len(fmap) + 1), p.subpage, p.migration))
                 elif kind == SWAP:
                     sl = p.slot
-                    n = smap.get(sl)
-                    if n is None:
-                        n = smap[sl] = len(smap) + 1
-                    entries.append((a, kind, n, p.swp_exclusive))
+                    ext((a, kind, sset(sl, len(smap) + 1), p.swp_exclusive))
                 else:
-                    entries.append((a, kind))
-            tables.append(tuple(entries))
-        vmas = m.vmas
-        mm_keys.append((m.alive, m.has_pinned,
-                        tuple(vmas.items()) if len(vmas) < 2 else tuple(sorted(vmas.items())),
-                        tables[0], tables[1], _sorted_tuple(m.pte_tables)))
+                    ap(a)
+                    ap(kind)
+        pt = m.pte_tables
+        ap(len(pt))
+        ext(pt if len(pt) < 2 else sorted(pt))
 
-    # references: kernel and contract share the id namespace
+    # references: kernel and contract share the id namespace; named by rank
     krefs_d = st.refs
     crefs_d = c.refs
     if krefs_d.keys() == crefs_d.keys():
-        ids = _sorted_tuple(krefs_d)
+        ids = list(krefs_d) if len(krefs_d) < 2 else sorted(krefs_d)
     else:
-        ids = tuple(sorted(set(krefs_d).union(crefs_d)))
-    rmap = {rid: i for i, rid in enumerate(ids)}
-    krefs = []
+        ids = sorted(set(krefs_d).union(crefs_d))
+    pmap = {pid: i for i, pid in enumerate(order)} if ids else None
+    ap(len(ids))
     for rid in ids:
         r = krefs_d.get(rid)
         if r is None:
+            ap(False)
             continue
         f = r.folio
-        n = 0
-        if f:
-            n = fmap.get(f)
-            if n is None:
-                n = fmap[f] = len(fmap) + 1
-        krefs.append((rmap[rid], r.pin, r.write, r.longterm, n, r.subpage,
-                      pmap.get(r.mm, -1), r.vpn))
+        ext((True, r.pin, r.write, r.longterm, fset(f, len(fmap) + 1) if f else 0, r.subpage,
+             pmap.get(r.mm, -1), r.vpn))
 
     if len(fmap) < len(folios) or any(fid not in fmap for fid in folios):
         for fid in sorted(folios):
@@ -218,61 +234,79 @@ def _key(st, c, order: list[int]) -> tuple:
     if slots:
         for fid in forder:
             sc = folios[fid].swapcache
-            if sc and sc not in smap:
-                smap[sc] = len(smap) + 1
-        for sid in _sorted_tuple(slots):
-            if sid not in smap:
-                smap[sid] = len(smap) + 1
+            if sc:
+                sset(sc, len(smap) + 1)
+        for sid in (slots if len(slots) < 2 else sorted(slots)):
+            sset(sid, len(smap) + 1)
 
-    vmap = {0: 0}
-    fkeys = []
+    vmap = {0: 0}  # value -> canonical number (first appearance); zero stays zero
+    vset = vmap.setdefault
+    ap(len(forder))
     for fid in forder:
         f = folios[fid]
-        data = []
-        for d in f.data:
-            n = vmap.get(d)
-            if n is None:
-                n = vmap[d] = len(vmap)
-            data.append(n)
         sc = f.swapcache
-        fkeys.append((fmap[fid], f.nr, f.anon, f.ksm, smap.get(sc, -1) if sc else 0,
-                      f.refcount, f.pincount, tuple(data), tuple(f.anon_exclusive),
-                      tuple(f.mapcount), f.entire_mapcount))
-    skeys = []
+        ext((fmap[fid], f.nr, f.anon, f.ksm, smap.get(sc, -1) if sc else 0, f.refcount,
+             f.pincount, f.entire_mapcount))
+        for d in f.data:
+            ap(vset(d, len(vmap)))
+        ext(f.anon_exclusive)
+        ext(f.mapcount)  # nr entries each: f.nr above fixes the layout
     if slots:
+        ap(len(slots))
         for sid in smap:  # first-appearance order
             sl = slots.get(sid)
             if sl is None:
                 continue
-            n = vmap.get(sl.data)
-            if n is None:
-                n = vmap[sl.data] = len(vmap)
-            skeys.append((smap[sid], sl.count, n, fmap.get(sl.folio, -1) if sl.folio else 0))
+            f = sl.folio
+            ext((smap[sid], sl.count, vset(sl.data, len(vmap)), fmap.get(f, -1) if f else 0))
+    else:
+        ap(0)
 
     # the contract, in the same process and value names
     vget = vmap.get
     procs = c.procs
-    ckeys = []
     for pid in order:
         p = procs.get(pid)
         if p is None:
-            ckeys.append(None)
+            ap(-1)
             continue
         mem = p.mem
-        ckeys.append((
-            tuple([(v, vget(mem[v], GONE)) for v in (mem if len(mem) < 2 else sorted(mem))]),
-            _sorted_tuple(p.written), _sorted_tuple(p.dontfork), _sorted_tuple(p.wipeonfork),
-        ))
-    crefs = []
+        ap(len(mem))
+        for v in (mem if len(mem) < 2 else sorted(mem)):
+            ap(v)
+            ap(vget(mem[v], GONE))
+        for s in (p.written, p.dontfork, p.wipeonfork):
+            ap(len(s))
+            ext(s if len(s) < 2 else sorted(s))
     for rid in ids:
         r = crefs_d.get(rid)
         if r is None:
+            ap(False)
             continue
-        crefs.append((rmap[rid], r.kind, pmap.get(r.mm, -1), r.vpn, r.write, r.longterm,
-                      r.coherent, r.fresh, r.bound,
-                      _sorted_tuple([vmap[v] for v in r.held if v in vmap]),
-                      _sorted_tuple([vmap[v] for v in r.device if v in vmap])))
-    return (tuple(mm_keys), tuple(krefs), tuple(fkeys), tuple(skeys), tuple(ckeys), tuple(crefs))
+        ext((True, r.kind, pmap.get(r.mm, -1), r.vpn, r.write, r.longterm, r.coherent, r.fresh,
+             r.bound))
+        for vs in (r.held, r.device):
+            vs = [vmap[v] for v in vs if v in vmap]
+            ap(len(vs))
+            ext(vs if len(vs) < 2 else sorted(vs))
+    if len(crefs_d) > 1:
+        # Whether two references to one address were ever bound at the same time: a
+        # device write through one is then the other's to see (Contract._dma_write,
+        # _overlap). Fixed once both exist: a reference taken later overlaps exactly
+        # the ones still bound, and those the current state says.
+        refs = [crefs_d[rid] for rid in ids if rid in crefs_d]
+        for i, a in enumerate(refs):
+            for b in refs[i + 1:]:
+                if a.mm == b.mm and a.vpn == b.vpn:
+                    ap(_overlap(a, b))
+    return out
+
+
+def _overlap(a, b) -> bool:
+    """spec.contract._overlap: were both bound at some moment ([taken, unbound_at))."""
+    a_end = None if a.bound else a.unbound_at
+    b_end = None if b.bound else b.unbound_at
+    return (b_end is None or a.taken < b_end) and (a_end is None or b.taken < a_end)
 
 
 def _getter(cls):

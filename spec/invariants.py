@@ -309,7 +309,7 @@ def _all_hold(st: State, ae: bool) -> bool:
     slots = st.slots
     fget = folios.get
     want: dict[int, int] = dict.fromkeys(folios, 0)
-    swp: dict[int, int] = dict.fromkeys(slots, 0)
+    swp: dict[int, int] = dict.fromkeys(slots, 0) if slots else {}
     mapper: dict[int, int] = {}   # (folio id << 3 | page) -> the one mm mapping an exclusive page
     for mm in st.mms.values():
         mid = mm.id

@@ -6,6 +6,7 @@ Source citations name the kernel function whose effect each helper reproduces.
 from __future__ import annotations
 
 from spec import primitives as P
+from spec.kernel import OK, REFUSED
 from spec.state import HPAGE_NR, MIGRATION, PRESENT, SWAP, ZERO, VM_HUGEPAGE, VM_NOHUGEPAGE, \
     Folio, Mm, Pte
 
@@ -147,6 +148,21 @@ def folio_at(k, mm: Mm, vpn: int) -> tuple[Folio | None, Pte | None, bool]:
     return k.state.folios.get(pte.folio), pte, is_pmd
 
 
+def on_mapped_folio(k, args, action, *, large_only: bool = False):
+    """Run `action(k, folio) -> bool` on the folio mapped at (args mm, vpn): swapout,
+    migrate and split_folio name a folio by one of its mappings, as reclaim, migration
+    and split_huge_page reach it through the LRU. Nothing mapped there, a small folio
+    when `large_only`, or an action that backs off is the kernel refusing."""
+    mm = k.mm(args["mm"])
+    vpn = args["vpn"]
+    if vpn not in mm.vmas:
+        return REFUSED
+    folio, _, _ = folio_at(k, mm, vpn)
+    if folio is None or (large_only and folio.nr == 1):
+        return REFUSED
+    return OK if action(k, folio) else REFUSED
+
+
 __all__ = ["install_pte", "thp_eligible", "delete_from_swap_cache", "try_to_free_swap",
            "free_swap_cache", "swap_free", "free_swap_and_cache", "zap_pte", "zap_huge_pmd",
-           "zap_range", "folio_at", "MIGRATION", "ZERO", "SWAP", "PRESENT"]
+           "zap_range", "folio_at", "on_mapped_folio", "MIGRATION", "ZERO", "SWAP", "PRESENT"]

@@ -18,8 +18,8 @@ the migration-entry invariant is checked on the state the step leaves.
 from __future__ import annotations
 
 from spec import primitives as P
-from spec.kernel import OK, REFUSED, Result
-from spec.ops.common import folio_at, install_pte
+from spec.kernel import Result
+from spec.ops.common import install_pte, on_mapped_folio
 from spec.state import HPAGE_NR, MIGRATION, PRESENT, VM_WRITE, Folio, Mm, Pte
 
 
@@ -166,11 +166,4 @@ def migrate_folio(k, folio: Folio) -> bool:
 
 
 def op_migrate(k, args) -> Result:
-    mm = k.mm(args["mm"])
-    vpn = args["vpn"]
-    if vpn not in mm.vmas:
-        return REFUSED
-    folio, _, _ = folio_at(k, mm, vpn)
-    if folio is None:
-        return REFUSED
-    return OK if migrate_folio(k, folio) else REFUSED
+    return on_mapped_folio(k, args, migrate_folio)

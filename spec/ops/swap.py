@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from spec import primitives as P
 from spec.kernel import OK, REFUSED, Result
-from spec.ops.common import delete_from_swap_cache, folio_at
+from spec.ops.common import delete_from_swap_cache, folio_at, on_mapped_folio
 from spec.ops.fault import do_swap_page
 from spec.state import HPAGE_NR, PRESENT, SWAP, Folio, Mm, Pte
 
@@ -83,14 +83,7 @@ def try_to_unmap(k, folio: Folio) -> bool:
 
 
 def op_swapout(k, args) -> Result:
-    mm = k.mm(args["mm"])
-    vpn = args["vpn"]
-    if vpn not in mm.vmas:
-        return REFUSED
-    folio, _, _ = folio_at(k, mm, vpn)
-    if folio is None:
-        return REFUSED
-    return OK if shrink_folio(k, folio) else REFUSED
+    return on_mapped_folio(k, args, shrink_folio)
 
 
 def op_swapin(k, args) -> Result:

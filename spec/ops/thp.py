@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from spec import primitives as P
 from spec.kernel import OK, REFUSED, Result
-from spec.ops.common import folio_at, install_pte, thp_eligible
+from spec.ops.common import install_pte, on_mapped_folio, thp_eligible
 from spec.state import HPAGE_NR, MIGRATION, PRESENT, SWAP, VM_HUGEPAGE, VM_NOHUGEPAGE, \
     VM_WRITE, ZERO, Mm, Pte
 
@@ -103,14 +103,7 @@ def split_folio(k, folio) -> list:
 
 
 def op_split_folio(k, args) -> Result:
-    mm = k.mm(args["mm"])
-    vpn = args["vpn"]
-    if vpn not in mm.vmas:
-        return REFUSED
-    folio, _, _ = folio_at(k, mm, vpn)
-    if folio is None or folio.nr == 1:
-        return REFUSED
-    return OK if split_folio(k, folio) else REFUSED
+    return on_mapped_folio(k, args, split_folio, large_only=True)
 
 
 def collapse(k, mm: Mm, block: int) -> Result:

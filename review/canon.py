@@ -130,7 +130,9 @@ class Keyer:
         st = session.kernel.state
         c = session.contract
         mms = st.mms
-        live = sorted([pid for pid, m in mms.items() if m.alive])
+        live = [pid for pid, m in mms.items() if m.alive]
+        if len(live) > 1:
+            live.sort()
         krefs, crefs = st.refs, c.refs
         if krefs or crefs:
             named = {r.mm for r in krefs.values()}
@@ -176,17 +178,12 @@ def _key(st, c, order: list[int]) -> list:
             ap(-1)
             continue
         vmas = m.vmas
-        ap(len(vmas))
-        ap(m.alive)
-        ap(m.has_pinned)
-        if len(vmas) < 2:
-            for item in vmas.items():
-                ext(item)
-        else:
-            for item in sorted(vmas.items()):
-                ext(item)
+        ext((len(vmas), m.alive, m.has_pinned))
+        ext(vmas.items() if len(vmas) < 2 else sorted(vmas.items()))  # (vpn, flags) pairs
         for table in (m.pmds, m.ptes):
             ap(len(table))
+            if not table:
+                continue
             for a in (table if len(table) < 2 else sorted(table)):
                 p = table[a]
                 kind = p.kind
@@ -205,7 +202,8 @@ def _key(st, c, order: list[int]) -> list:
                     ap(kind)
         pt = m.pte_tables
         ap(len(pt))
-        ext(pt if len(pt) < 2 else sorted(pt))
+        if pt:
+            ext(pt if len(pt) < 2 else sorted(pt))
 
     # references: kernel and contract share the id namespace; named by rank
     krefs_d = st.refs
@@ -272,12 +270,15 @@ def _key(st, c, order: list[int]) -> list:
             continue
         mem = p.mem
         ap(len(mem))
-        for v in (mem if len(mem) < 2 else sorted(mem)):
+        for v, x in (mem.items() if len(mem) < 2 else sorted(mem.items())):
             ap(v)
-            ap(vget(mem[v], GONE))
+            ap(vget(x, GONE))
         for s in (p.written, p.dontfork, p.wipeonfork):
-            ap(len(s))
-            ext(s if len(s) < 2 else sorted(s))
+            if s:
+                ap(len(s))
+                ext(s if len(s) < 2 else sorted(s))
+            else:
+                ap(0)
     for rid in ids:
         r = crefs_d.get(rid)
         if r is None:

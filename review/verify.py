@@ -453,7 +453,7 @@ class SpecModel:
                     scratch = child
                 yield obj, None, None, ()
                 continue
-            driver_after = _after(obj, status, driver, driver_ok)
+            driver_after = driver_ok if status == "ok" else _after(obj, status, driver, driver_ok)
             if fast_same and driver_after[0] == driver[0] and _reusable(session, child):
                 # the very state we came from: already seen, nothing to key; and the
                 # clone is as good as a fresh one for the next step
@@ -599,7 +599,8 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
                 transitions += 1
                 if child is None:
                     continue
-                violations = relevant(violations)
+                if violations:
+                    violations = relevant(violations)
                 if child is SAME:
                     # the parent's own state: already seen and checked
                     if violations:

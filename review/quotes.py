@@ -226,7 +226,7 @@ def split_reply(body: str) -> list[tuple[list[tuple[int, str]], str, int]]:
     own_start = 0
 
     def flush_own():
-        nonlocal own, quoted
+        nonlocal own
         while own and own[-1].strip() == "" :
             own.pop()
         text_lines = list(own)

@@ -2,8 +2,6 @@
 trace as a timeline and the jump to the implicated diff line."""
 from __future__ import annotations
 
-import asyncio
-
 from textual.worker import WorkerState
 
 from review.review_state import patch_key

@@ -8,7 +8,7 @@ from textual.message import Message as TMessage
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from review.model import DiffLine, Message, Patch
+from review.model import DiffLine, Message
 from tui.widgets.message.rows import Row, message_rows
 
 

@@ -469,3 +469,24 @@ def test_full_symmetry_merges_more_and_the_audit_finds_no_difference():
     assert plain_r.ok and full_r.ok and full_r.states < plain_r.states
     compared, problems = audit(PRESETS["v5.8"], full, samples=80)
     assert compared == 80 and problems == []
+
+
+def test_key_tells_apart_references_to_one_address_that_were_or_were_not_bound_together():
+    # r0 is pinned, unbound by munmap, and the address mapped again and pinned as r1:
+    # the two windows do not overlap, so a device write through r0 is not r1's to see
+    # (Contract._dma_write). The same state with r1 taken while r0 was still bound
+    # differs in that only, and must not share r0/r1's key.
+    pin = lambda rid: {"op": "pin", "mm": 0, "vpn": 0, "write": True,  # noqa: E731
+                       "longterm": False, "id": rid}
+    m, a = _session_after(pin("r0"), {"op": "munmap", "mm": 0, "vpn": 0, "npages": 1},
+                          {"op": "mmap", "mm": 0, "vpn": 0, "npages": 1}, pin("r1"))
+    b = a.clone()
+    b.contract.refs["r1"].taken = a.contract.refs["r0"].taken
+    drv = (1, (0,), (("r0", "pin_rw"), ("r1", "pin_rw")), 10)
+    assert canon.Keyer(2).key(a, drv) != canon.Keyer(2).key(b, drv)
+    # and the difference is one the contract acts on
+    from spec.trace import step
+    for s in (a, b):
+        status, _ = canon.apply(s, step("dma_write", id="r0", value=99))
+        assert status == "ok"
+    assert 99 not in a.contract.refs["r1"].device and 99 in b.contract.refs["r1"].device

@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import HypothesisException
 
+from review.determinism import local_constants_frozen
 from review.findings import DIFFERENTIAL_CLAUSES, Finding
 from review.shrink import shrink_steps
 from review.tracegen import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu, draw_step, \
@@ -409,7 +410,8 @@ def _round(rules, reference, mode, exclude, found, seed, round_no, n, database, 
     wrapped._hypothesis_internal_use_seed = (seed * 0x9E3779B1 + round_no) % (1 << 64)
     wrapped._hypothesis_internal_database_key = _db_key(mode, rules, reference, exclude, found)
     try:
-        wrapped()
+        with local_constants_frozen():
+            wrapped()
     except ClauseViolated as exc:
         return [exc.finding]
     except BaseExceptionGroup as group:

@@ -177,3 +177,31 @@ def test_trace_shrink_removes_what_hypothesis_left_and_renames():
     values = [s.args["value"] for s in small if "value" in s.args]
     assert values == list(range(1, len(values) + 1))
     assert rename(rename(small)) == rename(small)
+
+
+def _search_in_fresh_interpreter(imports: str) -> str:
+    """The traces a seeded search finds, from a new interpreter that first imports
+    `imports` (what `mmreview check` or the TUI would have loaded)."""
+    import subprocess
+    import sys
+    code = (
+        f"{imports}\n"
+        "import json\n"
+        "from review.fuzz import search\n"
+        "from spec.presets import PRESETS\n"
+        "fs = search(PRESETS['v5.9'], seed=1, max_examples=400)\n"
+        "print(json.dumps([f.trace for f in fs], sort_keys=True))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=300)
+    return out.stdout
+
+
+def test_same_seed_same_findings_whatever_else_is_imported():
+    # hypothesis draws literals from every imported local module; the search must not
+    # depend on which of ours the entry point loaded (review/determinism.py).
+    bare = _search_in_fresh_interpreter("")
+    loaded = _search_in_fresh_interpreter(
+        "import review.cli, review.check, review.extract, review.verify, tui.app")
+    assert json.loads(bare), "the v5.9 search found nothing to compare"
+    assert bare == loaded

@@ -133,14 +133,14 @@ class Keyer:
         live = [pid for pid, m in mms.items() if m.alive]
         if len(live) > 1:
             live.sort()
-        krefs, crefs = st.refs, c.refs
-        if krefs or crefs:
-            named = {r.mm for r in krefs.values()}
-            named.update([r.mm for r in crefs.values()])
-            named.difference_update(live)
-            dead = sorted(named)
-        else:
-            dead = []
+        dead = []  # exited processes a reference still names
+        for refs in (st.refs, c.refs):
+            for r in refs.values():
+                pid = r.mm
+                if pid not in live and pid not in dead:
+                    dead.append(pid)
+        if len(dead) > 1:
+            dead.sort()
         forks_left = self.processes - driver[0]
         if self.full_symmetry and len(live) > 1:
             # the least over every order of the live processes, compared as bytes
@@ -212,7 +212,6 @@ def _key(st, c, order: list[int]) -> list:
         ids = list(krefs_d) if len(krefs_d) < 2 else sorted(krefs_d)
     else:
         ids = sorted(set(krefs_d).union(crefs_d))
-    pmap = {pid: i for i, pid in enumerate(order)} if ids else None
     ap(len(ids))
     for rid in ids:
         r = krefs_d.get(rid)
@@ -220,15 +219,19 @@ def _key(st, c, order: list[int]) -> list:
             ap(False)
             continue
         f = r.folio
+        pid = r.mm
         ext((True, r.pin, r.write, r.longterm, fset(f, len(fmap) + 1) if f else 0, r.subpage,
-             pmap.get(r.mm, -1), r.vpn))
+             order.index(pid) if pid in order else -1, r.vpn))
 
-    if len(fmap) < len(folios) or any(fid not in fmap for fid in folios):
+    if not fmap.keys() >= folios.keys():
+        # folios nothing maps or references: in id order
         for fid in sorted(folios):
             if fid not in fmap:
                 fmap[fid] = len(fmap) + 1
-    # canonical folio order, then the slots they cache, then the remaining slots
-    forder = [fid for fid in fmap if fid in folios]  # fmap is in first-appearance order
+    # canonical folio order (fmap is in first-appearance order; it may also hold the
+    # ids of freed folios that an entry still names), then the slots they cache, then
+    # the remaining slots
+    forder = list(fmap) if len(fmap) == len(folios) else [fid for fid in fmap if fid in folios]
     if slots:
         for fid in forder:
             sc = folios[fid].swapcache
@@ -284,8 +287,9 @@ def _key(st, c, order: list[int]) -> list:
         if r is None:
             ap(False)
             continue
-        ext((True, r.kind, pmap.get(r.mm, -1), r.vpn, r.write, r.longterm, r.coherent, r.fresh,
-             r.bound))
+        pid = r.mm
+        ext((True, r.kind, order.index(pid) if pid in order else -1, r.vpn, r.write, r.longterm,
+             r.coherent, r.fresh, r.bound))
         for vs in (r.held, r.device):
             vs = [vmap[v] for v in vs if v in vmap]
             ap(len(vs))

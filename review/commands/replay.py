@@ -52,6 +52,16 @@ def replay(obj: Any, name: str, ruleset: str | None = None):
 
     try:
         trace = parse_trace(obj)
+    except TraceError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    if ruleset is None and "@" in trace.ruleset:
+        # PRESET+post@KEY: a patch's extracted rules, which only the patch can supply
+        source = obj.get("source") if isinstance(obj, dict) else None
+        raise InputError(
+            f"{name}: rule set {trace.ruleset!r} is a patch's extracted rules, written by "
+            f"mmreview check{f' for {source}' if isinstance(source, str) else ''}: replay it "
+            "with `mmreview check INPUT --patch N --replay FILE` (or pass --ruleset PRESET)")
+    try:
         return run_trace(trace, rules_for(trace, ruleset))
     except TraceError as exc:
         raise InputError(f"{name}: {exc}") from None

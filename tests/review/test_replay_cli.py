@@ -97,3 +97,13 @@ def test_stdin(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("[]"))
     assert main(["replay", "-"]) == 2
     assert "<stdin>: a trace is a JSON object" in capsys.readouterr().err
+
+
+def test_a_check_trace_points_to_check_replay_or_runs_on_a_named_preset(tmp_path, capsys):
+    patched = {**CVE, "ruleset": "current+post@5a27548289", "source": "A..B patch 1/1"}
+    code, out, err, path = replay(tmp_path, capsys, patched)
+    assert code == 2 and err.count("\n") == 1
+    assert "patch's extracted rules" in err and "A..B patch 1/1" in err
+    assert "--patch N --replay" in err
+    code, out, err, path = replay(tmp_path, capsys, patched, "--ruleset", "v5.7")
+    assert code == 1 and json.loads(out)["violations"]

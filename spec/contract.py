@@ -9,7 +9,9 @@ State (DESIGN.md "Two kinds of truth", 1):
     written[mm]        addresses that hold a real page in user terms: written (by the
                        process, a R/W pin's write fault, or inherited at fork) since mmap
                        or MADV_DONTNEED. "Never written" memory maps the shared zero page.
-    history[mm, vpn]   the values each address held, with the step that set them
+    history            every update of a logical value, in order: (step, mm, vpn, value),
+                       value None when the address was unmapped (a step may record the
+                       value an address already held; messages only, nothing decides on it)
     refs[id]           every FOLL_PIN pin and FOLL_GET reference: holder, address,
                        R/O or R/W, longterm, bound or not, whether coherence is promised,
                        the values the holder held there while it was bound, and the values
@@ -87,7 +89,7 @@ class Contract:
     def __init__(self) -> None:
         self.procs: dict[int, Proc] = {}
         self.exited: set[int] = set()
-        self.history: dict[tuple[int, int], list[tuple[int, int | None]]] = {}
+        self.history: list[tuple[int, int, int, int | None]] = []   # (step, mm, vpn, value)
         self.origin: dict[int, tuple[int, int, int, str]] = {}  # value -> (mm, vpn, step, how)
         self.refs: dict[str, Ref] = {}
         self._bound: dict[tuple[int, int], list[Ref]] = {}      # (mm, vpn) -> bound refs
@@ -99,7 +101,7 @@ class Contract:
         c.procs = {mm: Proc(dict(p.mem), set(p.written), set(p.dontfork), set(p.wipeonfork))
                    for mm, p in self.procs.items()}
         c.exited = set(self.exited)
-        c.history = {k: list(v) for k, v in self.history.items()}
+        c.history = list(self.history)
         c.origin = dict(self.origin)
         c.refs = {}
         c._bound = {}
@@ -227,14 +229,9 @@ class Contract:
 
     # -- logical-memory updates
     def _set(self, index: int, mm: int, vpn: int, value: int | None) -> None:
-        key = (mm, vpn)
-        hist = self.history.get(key)
-        if hist is None:
-            self.history[key] = [(index, value)]
-        elif hist[-1][1] != value:
-            hist.append((index, value))
+        self.history.append((index, mm, vpn, value))
         if value is not None and self._bound:
-            refs = self._bound.get(key)
+            refs = self._bound.get((mm, vpn))
             if refs:
                 for r in refs:
                     r.held.add(value)

@@ -321,7 +321,8 @@ class Contract:
             return
         p.mem[vpn] = value
         p.written.add(vpn)
-        self.origin.setdefault(value, (mm, vpn, index, "was written by"))
+        if value not in self.origin:
+            self.origin[value] = (mm, vpn, index, "was written by")
         self._set(index, mm, vpn, value)
 
     def _fork(self, index, a, result, out):

@@ -326,10 +326,11 @@ def _reusable(parent, child) -> bool:
     then makes it a stand-in for a fresh clone of `parent`. canon.unchanged compares
     every keyed field by raw value (ids included, not merely up to renaming). Of the
     rest, the step counters and allocation counters are put back; the process ids
-    used so far (fork refuses a used id) must be equal; the contract's history and
-    value origins (messages only) change only when its logical memory or references
-    do, which canon.unchanged compares; the per-step decision log is reset by the
-    next step."""
+    used so far (fork refuses a used id) must be equal; the contract's log of
+    logical updates (messages only) is cut back to the parent's length (a no-op step
+    may log the value an address already held); its value origins are recorded only
+    by writes, which change what canon.unchanged compares; the per-step decision log
+    is reset by the next step."""
     if not canon.unchanged(parent, child):
         return False
     pk, ck = parent.kernel, child.kernel
@@ -340,7 +341,10 @@ def _reusable(parent, child) -> bool:
     cs.next_slot = ps.next_slot
     ck.step_count = pk.step_count
     child.index = parent.index
-    child.contract._snapshot = None
+    cc, pc = child.contract, parent.contract
+    cc._snapshot = None
+    if type(cc.history) is list and len(cc.history) != len(pc.history):
+        del cc.history[len(pc.history):]
     return True
 
 

@@ -490,3 +490,21 @@ def test_key_tells_apart_references_to_one_address_that_were_or_were_not_bound_t
         status, _ = canon.apply(s, step("dma_write", id="r0", value=99))
         assert status == "ok"
     assert 99 not in a.contract.refs["r1"].device and 99 in b.contract.refs["r1"].device
+
+
+def test_reused_clones_give_the_same_traces_and_messages_as_fresh_ones():
+    # a step that changes nothing hands its clone on to the next step (SpecModel
+    # .transitions): step indices, counters and the contract's log are put back, so
+    # every finding (trace, clause, message with its step numbers) is as without reuse
+    from review.verify import explore
+    b = Bounds(depth=4, processes=2, pages=1, pins=1, ops=CVE_OPS + ("pin", "madvise"),
+               pin_kinds=("ro-longterm", "rw"), advices=("dontneed", "pageout"))
+    for name in ("v5.7", "v5.8"):
+        fast = explore(SpecModel(PRESETS[name], b), name, b, all_clauses=True)
+        slow = explore(SpecModel(PRESETS[name], b, fast_same=False), name, b, all_clauses=True)
+        assert fast.findings, name
+        assert [(f.id, f.trace, [(v.id, v.step, v.message) for v in f.violations])
+                for f in fast.findings] == \
+               [(f.id, f.trace, [(v.id, v.step, v.message) for v in f.violations])
+                for f in slow.findings]
+        assert fast.states_per_depth == slow.states_per_depth

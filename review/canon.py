@@ -130,7 +130,10 @@ class Keyer:
         st = session.kernel.state
         c = session.contract
         mms = st.mms
-        live = [pid for pid, m in mms.items() if m.alive]
+        live = []
+        for pid, m in mms.items():
+            if m.alive:
+                live.append(pid)
         if len(live) > 1:
             live.sort()
         dead = []  # exited processes a reference still names
@@ -212,6 +215,11 @@ def _key(st, c, order: list[int]) -> list:
         ids = list(krefs_d) if len(krefs_d) < 2 else sorted(krefs_d)
     else:
         ids = sorted(set(krefs_d).union(crefs_d))
+    if len(ids) > 1:
+        # In the order of what they are (then of their ids: the sort is stable), so
+        # that renaming references does not change the key: {r0: A, r1: B} and
+        # {r0: B, r1: A} are one state. The model uses reference ids as names only.
+        ids.sort(key=lambda rid: _ref_order(krefs_d.get(rid), crefs_d.get(rid), order, fmap))
     ap(len(ids))
     for rid in ids:
         r = krefs_d.get(rid)
@@ -305,6 +313,21 @@ def _key(st, c, order: list[int]) -> list:
                 if a.mm == b.mm and a.vpn == b.vpn:
                     ap(_overlap(a, b))
     return out
+
+
+def _ref_order(kref, cref, order: list[int], fmap: dict[int, int]) -> tuple:
+    """What a reference is, without its id or anything numbered after the references
+    (a folio only a reference holds: -2), for ordering references canonically."""
+    k = (0,)
+    if kref is not None:
+        f, pid = kref.folio, kref.mm
+        k = (1, kref.pin, kref.write, kref.longterm, fmap.get(f, -2) if f else 0, kref.subpage,
+             order.index(pid) if pid in order else -1, kref.vpn)
+    if cref is None:
+        return k + (0,)
+    pid = cref.mm
+    return k + (1, cref.kind, order.index(pid) if pid in order else -1, cref.vpn, cref.write,
+                cref.longterm, cref.coherent, cref.fresh, cref.bound)
 
 
 def _overlap(a, b) -> bool:

@@ -508,3 +508,21 @@ def test_reused_clones_give_the_same_traces_and_messages_as_fresh_ones():
                [(f.id, f.trace, [(v.id, v.step, v.message) for v in f.violations])
                 for f in slow.findings]
         assert fast.states_per_depth == slow.states_per_depth
+
+
+def test_key_does_not_depend_on_which_name_each_reference_got():
+    pin = lambda rid, vpn, write: {"op": "pin", "mm": 0, "vpn": vpn,  # noqa: E731
+                                   "write": write, "longterm": False, "id": rid}
+    m, a = _session_after(pin("r0", 0, True), pin("r1", 1, False))
+    _, b = _session_after(pin("r0", 1, False), pin("r1", 0, True))
+    _, c = _session_after(pin("r0", 1, True), pin("r1", 0, False))
+    keyer = canon.Keyer(2)
+    drv = (1, (0,), (), 1)
+    assert keyer.key(a, drv) == keyer.key(b, drv)
+    assert keyer.key(a, drv) != keyer.key(c, drv)  # other pins at the pages: other state
+    # and the merged states behave the same (two references, mapping changes included)
+    ops = ("write", "fork", "pin", "unpin", "dma_write", "dma_read", "munmap", "mmap")
+    compared, problems = audit(PRESETS["current"], Bounds(depth=3, processes=2, pages=1, pins=2,
+                                                          ops=ops, pin_kinds=("rw", "ro")),
+                               samples=60)
+    assert compared == 60 and problems == []

@@ -271,11 +271,12 @@ class Contract:
         if p is None:
             p = self.procs[mm] = Proc()
         mem = p.mem
+        log = self.history.append
         for vpn in range(a["vpn"], a["vpn"] + a["npages"]):
             if vpn in mem or self._bound:
                 self._unmap_page(index, p, mm, vpn)   # MAP_FIXED over an old mapping
             mem[vpn] = 0
-            self._set(index, mm, vpn, 0)
+            log((index, mm, vpn, 0))   # _set: no reference is bound here after the unmap
 
     def _munmap(self, index, a, result, out):
         mm = a["mm"]
@@ -331,17 +332,17 @@ class Contract:
         if p is None:
             return
         c = Proc()
+        log = self.history.append   # _set: the new child holds no reference yet
         for vpn, value in p.mem.items():
             if vpn in p.dontfork:
                 continue
             if vpn in p.wipeonfork:
-                c.mem[vpn] = 0
+                value = 0
                 c.wipeonfork.add(vpn)      # VM_WIPEONFORK is inherited by the child's VMA
-            else:
-                c.mem[vpn] = value
-                if vpn in p.written:
-                    c.written.add(vpn)
-            self._set(index, child, vpn, c.mem[vpn])
+            elif vpn in p.written:
+                c.written.add(vpn)
+            c.mem[vpn] = value
+            log((index, child, vpn, value))
         self.procs[child] = c
 
     def _exit(self, index, a, result, out):

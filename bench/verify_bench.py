@@ -128,8 +128,8 @@ def breakdown(args) -> None:
     raw = best(lambda s: model.keyer.raw(*s), sample)
     key = best(model.key, sample)
     inv = best(lambda s: invariants.check(s[0].kernel), sample)
-    same = best(lambda s: canon.unchanged(s[0], s[0].clone()), sample) - best(
-        lambda s: s[0].clone(), sample)
+    twins = [(s[0], s[0].clone()) for s in sample]
+    same = best(lambda t: canon.unchanged(*t), twins)
     pk = best(model.pack, sample)
     packed = [model.pack(s) for s in sample]
     unpk = best(model.unpack, packed)
@@ -142,15 +142,18 @@ def breakdown(args) -> None:
         ("canonical key (review/canon.py)", key),
         ("  of which building the key tuple", raw),
         ("  of which marshal + BLAKE2b digest", key - raw),
-        ("per step explored", clone + step + key),
+        ("per step that changed the state: clone + step + key", clone + step + key),
         ("canon.unchanged, an unchanged state (then no key)", same),
+        ("per step that changed nothing: step + unchanged (its clone is reused)",
+         step + same),
         ("invariants.check (once per distinct state)", inv),
         ("pack / unpack (frontier states past 20k a level)", pk + unpk),
     ]
     print(f"{len(sample)} states, {len(pairs)} (state, step) pairs; CPU microseconds:")
     for name, us in rows:
         print(f"  {name:52} {us:7.1f}")
-    print(f"  => at most {1e6 / (clone + step + key):,.0f} steps/s on one core")
+    print(f"  => {1e6 / (clone + step + key):,.0f} changing / {1e6 / (step + same):,.0f} "
+          f"unchanging steps/s on one core")
 
     import tracemalloc
     from array import array
@@ -166,6 +169,7 @@ def breakdown(args) -> None:
     n = 200_000
     base = tracemalloc.get_traced_memory()[0]
     seen = {i.to_bytes(16, "little") for i in range(n)}
+    last_b = (tracemalloc.get_traced_memory()[0] - base) / n
     parent = array("q", range(n))
     steps = [None] * n
     seen_b = (tracemalloc.get_traced_memory()[0] - base) / n
@@ -173,6 +177,7 @@ def breakdown(args) -> None:
     tracemalloc.stop()
     print("memory, bytes per state (tracemalloc):")
     print(f"  {'stored state: 16-byte key in the seen set + parent link + step':52} {seen_b:7.0f}")
+    print(f"  {'state of the last level: the key only':52} {last_b:7.0f}")
     print(f"  {'frontier state, live Session':52} {live_b:7.0f}")
     print(f"  {'frontier state, packed (past 20k a level)':52} {packed_b:7.0f}")
 

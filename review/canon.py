@@ -5,10 +5,16 @@ plus the explorer's bookkeeping. The key keeps everything that can influence a
 future step's result or violations, and renames the names nothing depends on:
 
 - folio ids and swap slot ids: renumbered by first appearance in a fixed walk
-  (processes, then PMD and PTE entries by address, then references by id, then the
-  remaining folios and slots). The model allocates them from counters and uses them
+  (processes, then PMD and PTE entries by address, then references in canonical
+  order, then the remaining folios and slots). The model allocates them from counters and uses them
   only as identities, so any injective renaming is behaviour-preserving.
-- reference ids: renumbered in sorted order (the model uses them as names only).
+- reference ids: dropped; references are listed in the order of what they are
+  (kind, flags, folio, subpage, process, address; ties by id), so that renaming
+  references gives the same key. The model uses reference ids as names only: it
+  iterates references in insertion order and only sums or collects over them, and
+  a new reference takes a free id, fresh whatever its name.
+- references taken and unbound at step indices: only what the contract reads from
+  the indices is kept, whether two references to one address were bound together.
 - process ids: by default renumbered in increasing order, live processes first
   then exited ones that a reference still names (exited processes that nothing names
   are dropped: they are empty and no step may use them). This is sound as long as
@@ -25,8 +31,9 @@ future step's result or violations, and renames the names nothing depends on:
   and they are dropped from the sets of values a reference may show.
 
 Left out of the key because nothing reads them but messages: the contract's
-history and origin tables, the step index at which a reference was taken or
-unbound, the kernel's step counter and decision log, and the allocation counters.
+history and origin tables, the step indices at which references were taken or
+unbound (beyond the overlap above), the kernel's step counter and decision log, and
+the allocation counters.
 `check_schema()` fails loudly when the model grows a field this module does not
 know, so that a new piece of state cannot silently be left out of the key.
 """
@@ -110,7 +117,8 @@ class Keyer:
     """Computes keys. `digest` (default) stores a 128-bit BLAKE2b digest of the
     marshalled key instead of the key itself (hash compaction: 16 bytes a state; a
     collision, which would merge two different states, has probability about
-    n^2 / 2^129 for n states, below 1e-20 at a billion states)."""
+    n^2 / 2^129 for n states, below 1e-20 at a billion states). Without it the key
+    is the marshalled bytes themselves (exact; the audit uses it)."""
 
     def __init__(self, processes: int, full_symmetry: bool = False, digest: bool = True):
         self.processes = processes

@@ -299,6 +299,12 @@ def check(kernel, step: int = -1) -> list[Violation]:
 
 
 _ALL_ERAS = tuple(i for i in INVARIANTS if i.applies == "all")
+
+
+def all_hold(kernel) -> bool:
+    """The fused pass alone: True means check(kernel) reports nothing (False: ask
+    check() for the violations, if any)."""
+    return _all_hold(kernel.state, kernel.has_ae)
 assert HPAGE_NR <= 8   # _all_hold keys a page as folio id << 3 | page
 
 

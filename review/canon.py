@@ -281,6 +281,7 @@ def _key(st, c, order: list[int]) -> list:
 
     # the contract, in the same process and value names
     vget = vmap.get
+    vkeys = vmap.keys()
     procs = c.procs
     for pid in order:
         p = procs.get(pid)
@@ -307,9 +308,12 @@ def _key(st, c, order: list[int]) -> list:
         ext((True, r.kind, order.index(pid) if pid in order else -1, r.vpn, r.write, r.longterm,
              r.coherent, r.fresh, r.bound))
         for vs in (r.held, r.device):
-            vs = [vmap[v] for v in vs if v in vmap]
-            ap(len(vs))
-            ext(vs if len(vs) < 2 else sorted(vs))
+            if vs:
+                vs = sorted(map(vget, vs & vkeys))  # values the kernel no longer holds: dropped
+                ap(len(vs))
+                ext(vs)
+            else:
+                ap(0)
     if len(crefs_d) > 1:
         # Whether two references to one address were ever bound at the same time: a
         # device write through one is then the other's to see (Contract._dma_write,

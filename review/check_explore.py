@@ -66,7 +66,7 @@ def alphabet(points: list[str]) -> tuple[str, ...]:
 
 
 try:  # the driver bookkeeping after a step (a refused pin/get/fork binds nothing)
-    from review.verify import _after
+    from review.verify_model import _after
 except ImportError:  # pragma: no cover - kept working if verify renames it
     def _after(step, status, before, after):
         return after if status == "ok" or step["op"] not in ("pin", "get", "fork") else before

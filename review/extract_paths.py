@@ -124,14 +124,7 @@ class Walker:
     def _limit(self, states: list[PathState]) -> list[PathState]:
         if len(states) <= MAX_PATHS:
             return states
-        merged: list[PathState] = []
-        for s in states:
-            for m in merged:
-                if m.env == s.env:
-                    m.pc = mk_or(m.pc, s.pc)
-                    break
-            else:
-                merged.append(PathState(s.pc, s.env))
+        merged = _join(states)
         if len(merged) > MAX_PATHS:
             self.result.warnings.append(f"{self.fn.name}: more than {MAX_PATHS} paths with different "
                                         f"local values: the rest are not followed")

@@ -77,6 +77,7 @@ class VerifyResult:
     violations: list[Violation] = field(default_factory=list)
     free: dict = field(default_factory=dict)  # the rule set's valuation of unmodelled atoms
     findings: list["Finding"] = field(default_factory=list)  # all_clauses: one per clause id
+    reduced: bool = False  # steps were skipped by sleep sets (review/verify_por.py)
 
     @property
     def ok(self) -> bool:
@@ -119,7 +120,8 @@ class VerifyResult:
     def to_json(self) -> dict:
         return {"status": self.status, "ruleset": self.rules, "bounds": self.bounds.to_json(),
                 "depth_verified": self.depth_verified, "states": self.states,
-                "transitions": self.transitions, "states_per_depth": self.states_per_depth,
+                "transitions": self.transitions, "reduction": self.reduced,
+                "states_per_depth": self.states_per_depth,
                 "elapsed": round(self.elapsed, 3), "summary": self.summary(),
                 "trace": self.replay_trace(),
                 "violations": [v.to_json() for v in self.violations],
@@ -140,6 +142,7 @@ def verify(
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     progress_every: float = 1.0,
+    reduce: bool = True,
 ) -> VerifyResult:
     """Breadth-first exploration of every step sequence within `bounds` under `rules`.
 
@@ -152,14 +155,14 @@ def verify(
     `on_progress` is called about every `progress_every` seconds."""
     result = explore(SpecModel(rules, bounds), rules.name, bounds, clauses=clauses,
                      all_clauses=all_clauses, on_progress=on_progress, should_stop=should_stop,
-                     progress_every=progress_every)
+                     progress_every=progress_every, reduce=reduce)
     result.free = dict(rules.free)
     return result
 
 
 def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses: bool = False,
             on_progress=None, should_stop=None, progress_every: float = 1.0,
-            compact_after: int = 20_000) -> VerifyResult:
+            compact_after: int = 20_000, reduce: bool = True) -> VerifyResult:
     """The search itself, over any model with initial(), successors(state), key(state)
     and optionally state_violations(state) (predicates of the state alone, checked
     once per distinct state) and pack(state)/unpack(packed) (a compact form: frontier
@@ -167,7 +170,13 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
 
     With `all_clauses`, a violation does not end the search: the first (shortest)
     trace of each clause id is kept in `findings` and the search goes on to the
-    depth bound, so that one bug does not hide another."""
+    depth bound, so that one bug does not hide another.
+
+    With `reduce` and a model that offers reduced_successors(state, sleep,
+    children_sleep) (review/verify_model.SpecModel does), steps are skipped by sleep
+    sets (review/verify_por.py): the same states at every depth and the same shortest
+    violation per clause, for fewer steps."""
+    reduced = getattr(model, "reduced_successors", None) if reduce else None
     pack = getattr(model, "pack", None)
     unpack = getattr(model, "unpack", None)
     if pack is None or unpack is None:
@@ -202,7 +211,7 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
     # steps[i]; node 0 is the root. Only the frontier keeps its states alive.
     parent = array("q", [-1])  # 8 bytes a state (a list of ints would take ~36)
     steps: list[dict | None] = [None]
-    frontier: list[tuple[int, object]] = [(0, root)]
+    frontier: list = [(0, root, None)]  # (node, state or packed state, sleep set)
     per_depth = [1]
     last_report = t0
 
@@ -221,19 +230,26 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
             depth_done = len(first.trace) - len(setup) - 1
         return VerifyResult(status, rules_name, bounds, depth_done, len(seen), transitions,
                             list(per_depth), time.monotonic() - t0, trace, list(violations),
-                            findings=found)
+                            findings=found, reduced=reduced is not None)
 
     for depth in range(bounds.depth):
-        nxt: list[tuple[int, object]] = []
+        nxt: list = []
         # The states of the last level are never expanded: they are keyed, checked and
         # counted, but neither kept (the largest level, about nine tenths of every
         # state) nor given a node (a violation found there is traced from its parent).
         last = depth == bounds.depth - 1
+        # sleep sets of the next level, by key: a state reached again on the same
+        # level keeps only what every path to it may skip (intersection)
+        level: dict | None = {} if reduced is not None and not last else None
         new_states = 0
-        for expanded, (node, state) in enumerate(frontier):
+        for expanded, (node, state, sleep) in enumerate(frontier):
             if type(state) is bytes:
                 state = unpack(state)
-            for step, child, violations in model.successors(state):
+            if reduced is None:
+                succ = ((a, b, c, None) for a, b, c in model.successors(state))
+            else:
+                succ = reduced(state, sleep, not last)
+            for step, child, violations, child_sleep in succ:
                 transitions += 1
                 if child is None:
                     continue
@@ -252,6 +268,12 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
                     record(trace_of(node, step), violations)
                 key = model.key(child)
                 if key in seen:
+                    if level is not None:
+                        at = level.get(key)
+                        if at is not None:
+                            n, c, z = nxt[at]
+                            if z:
+                                nxt[at] = (n, c, z & child_sleep)
                     continue
                 if len(seen) >= bounds.max_states:
                     return result("max_states", depth)
@@ -269,7 +291,9 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
                 steps.append(step)
                 if compact_after is not None and len(nxt) >= compact_after:
                     child = pack(child)
-                nxt.append((len(parent) - 1, child))
+                if level is not None:
+                    level[key] = len(nxt)
+                nxt.append((len(parent) - 1, child, child_sleep))
             frontier[expanded] = None  # let the expanded state go
             if on_progress is not None:
                 now = time.monotonic()

@@ -12,6 +12,7 @@ from typing import Iterable
 from spec.decisions import RuleSet
 
 from review import canon
+from review.verify_por import Footprints, footprint_masks, ident
 
 # Operations the alphabet knows, in the replay format's names. Their concrete
 # instances are generated per state by `_alphabet`.
@@ -267,6 +268,8 @@ class SpecModel:
         self.ops = frozenset(bounds.ops)
         self.keyer = canon.Keyer(bounds.processes, full_symmetry=bounds.symmetry, digest=digest)
         self._alphabets: dict[tuple, list] = {}
+        self._idents: dict[tuple, list] = {}
+        self.footprints = Footprints(bounds.pages, bounds.thp, bool(bounds.start))
         self._template = None
         self.fast_same = fast_same  # report unchanged successors as SAME (no key needed)
 
@@ -327,14 +330,19 @@ class SpecModel:
         session, driver = state
         return self.alphabet(_sync(session, driver))
 
-    def transitions(self, state):
+    def transitions(self, state, sleep=None):
         """(step as JSON, status or None when the step does not apply at all, child
-        state or None, violations) for every step of the alphabet."""
+        state or None, violations) for every step of the alphabet, but those whose
+        identity (review.verify_por.ident) is in `sleep`."""
         session, driver = state
         driver = _sync(session, driver)
         fast_same = self.fast_same
         scratch = None  # a clone of `session` that a step left as it was: reused
-        for step, obj, driver_ok in self.alphabet(driver):
+        entries = self.alphabet(driver)
+        if sleep:
+            idents = self.idents(driver)
+            entries = [e for e, i in zip(entries, idents) if i not in sleep]
+        for step, obj, driver_ok in entries:
             child = scratch if scratch is not None else session.clone()
             scratch = None
             status, violations = canon.apply(child, step)
@@ -358,6 +366,48 @@ class SpecModel:
         """(step as JSON, child state or None when the step does not apply, violations)."""
         for obj, _status, child, violations in self.transitions(state):
             yield obj, child, violations
+
+    # --- partial-order reduction (review/verify_por.py) -------------------------------
+    def idents(self, driver) -> list:
+        """The sleep-set identity of each alphabet entry of `driver`, in order."""
+        found = self._idents.get(driver)
+        if found is None:
+            found = [ident(obj) for _step, obj, _after in self.alphabet(driver)]
+            self._idents[driver] = found
+        return found
+
+    def reduced_successors(self, state, sleep, children_sleep: bool):
+        """successors() under sleep set `sleep` (a frozenset of identities, or None):
+        (step as JSON, child or None, violations, the child's sleep set or None). The
+        children's sleep sets are computed only when `children_sleep` (their level
+        will be expanded)."""
+        if not children_sleep:
+            for obj, _status, child, violations in self.transitions(state, sleep):
+                yield obj, child, violations, None
+            return
+        session, driver = state
+        driver = _sync(session, driver)
+        idents = self.idents(driver)
+        masks = footprint_masks(self.footprints, session,
+                                [obj for _s, obj, _a in self.alphabet(driver)])
+        mask_of = dict(zip(idents, masks))
+        asleep = [i for i in sleep if i in mask_of] if sleep else []
+        # Every transition first: a step that changed nothing here (SAME, or one the
+        # model cannot apply) may sleep in every child whose step is independent of it,
+        # whichever came first in the alphabet (see review/verify_por.py).
+        done = list(self.transitions(state, sleep))
+        noops = [ident(obj) for obj, _status, child, _v in done
+                 if child is None or child is SAME]
+        before: list = []
+        for obj, _status, child, violations in done:
+            me = ident(obj)
+            mine = mask_of[me]
+            child_sleep = None
+            if child is not None and child is not SAME:
+                child_sleep = frozenset(b for b in (*asleep, *before, *noops)
+                                        if b != me and not mask_of[b] & mine)
+            before.append(me)
+            yield obj, child, violations, child_sleep
 
     def key(self, state):
         session, driver = state

@@ -1,0 +1,289 @@
+"""Partial-order reduction for `mmreview verify`: sleep sets over step footprints.
+
+Breadth-first search applies every step of the alphabet to every state, and most of
+those steps lead to a state seen already. A large share of them close a "diamond":
+two steps that touch disjoint parts of the state (a flag flip on page 0 and a write to
+page 1, say) reach the same state in either order, and the search pays for both orders.
+Sleep sets (P. Godefroid, "Partial-Order Methods for the Verification of Concurrent
+Systems", LNCS 1032, 1996, ch. 5) skip the second order without losing any state:
+
+    a state s reached by step a carries a sleep set Z(s): steps known to lead, from s,
+    only to states the search reaches anyway by a path of the same length;
+    expanding s skips every step in Z(s); the child s.t gets
+        Z(s.t) = { b in Z(s) or explored at s before t : b independent of t at s }.
+
+Independence is decided by footprints (`footprint` below): the set of pieces of the
+model a step may read or write, computed from the state before the step. Two steps with
+disjoint footprints commute (either order gives the same kernel state and contract
+state, up to the canonical renaming of review/canon.py: fresh folio ids, slot ids and
+values are allocated in a different order), and each one's result and violations are
+the same before and after the other. So a violation on a skipped step shows, at the same
+length or one step shorter, on the order the search did take: the shortest trace per
+clause is unchanged.
+
+The footprint is the part that needs kernel knowledge, and where an error would make
+the search unsound (a state never reached). It is deliberately coarse, and the suite
+checks the reduction against the plain search (tests/test_verify_por.py): the same
+distinct states at every depth and the same shortest finding per clause, for every
+preset, small pages and THP, 1 and 2 pins, 2 and 3 processes. A same-level revisit
+intersects the sleep sets (the states of a level are all found before any is
+expanded); a state revisited at a later level keeps the sleep set it was expanded with,
+which is sound because every step it skipped reaches its state at the same depth by
+the commuted path.
+
+Pieces (tokens) of the model:
+    ("p", mm, unit)   a process's page: its VMA flags, its PTE (or the PMD of its block),
+                      the contract's logical value and flags there, and the references
+                      bound there. unit is the vpn when no THP can ever exist in the
+                      bounds (small pages, fewer pages than a THP: the block never gets a
+                      VMA on every page, so thp_eligible is false whatever happens and
+                      the PMD stays none), else the block (vpn // HPAGE_NR): then a fault
+                      on one page may map a THP over the others.
+    ("b", mm, block)  the block's page-table bookkeeping (Mm.pte_tables): steps that
+                      add or remove VMAs (mmap, munmap, exit) may free the page table
+                      depending on the other pages' VMAs. Installing a PTE adds the
+                      block idempotently and only on a page with a VMA, so it commutes
+                      with those.
+    ("m", mm)         per-process state: MMF_HAS_PINNED (set by pin, read by fork),
+                      liveness (exit), the driver's process set
+    ("f", folio)      a folio mapped at the page (PTE, PMD or migration entry) or held
+                      by a reference: refcount, mapcount, pincount, data,
+                      PG_anon_exclusive, KSM, swap cache. Every other mapper of the
+                      folio has the same token, so rmap walks (swapout, migration,
+                      KSM, split) conflict with every step on any page mapping it.
+    ("s", slot)       a swap slot named by a swap PTE (or the folio's swap cache)
+    ("ref", id)       one reference (kernel and contract)
+    ("r",)            the reference namespace: taking or dropping a reference changes
+                      which id the next one takes and how many may be taken; binding
+                      and unbinding order (the contract's overlap relation) is keyed,
+                      so unbinding steps on a page with bound references take it too
+    ("fork",)         the next process id
+"""
+from __future__ import annotations
+
+from spec.state import HPAGE_NR, MIGRATION, PRESENT, SWAP
+
+REF_NAMESPACE = ("r",)
+FORK = ("fork",)
+
+# steps that may remove the references bound at their page (contract: _unbind)
+_UNBINDING = frozenset({"munmap", "mmap", "exit"})
+_UNBINDING_ADVICE = frozenset({"dontneed"})
+# steps that add or remove VMAs: the block's page table may be freed or kept
+_VMA_PRESENCE = frozenset({"munmap", "mmap", "exit"})
+
+
+class Footprints:
+    """footprint(session, step JSON) -> frozenset of tokens, for one search's bounds."""
+
+    def __init__(self, pages: int, thp: bool, started: bool):
+        # fine (per-page) units only when no block can ever hold a THP: see the module
+        # docstring. A --from trace may have mapped anything: whole blocks then.
+        self.fine = not thp and not started and pages < HPAGE_NR
+        self.pages = pages
+
+    def unit(self, vpn: int) -> int:
+        return vpn if self.fine else vpn // HPAGE_NR
+
+    def _page(self, out: set, session, mm: int, vpn: int) -> None:
+        """The page's tokens and those of every folio and slot its entries name."""
+        unit = self.unit(vpn)
+        out.add(("p", mm, unit))
+        st = session.kernel.state
+        m = st.mms.get(mm)
+        if m is None:
+            return
+        if self.fine:
+            entries = [m.ptes.get(vpn)]
+        else:
+            base = unit * HPAGE_NR
+            entries = [m.pmds.get(unit)] + [m.ptes.get(v) for v in range(base, base + HPAGE_NR)]
+        for p in entries:
+            if p is None:
+                continue
+            kind = p.kind
+            if kind == PRESENT or kind == MIGRATION:
+                self._folio(out, st, p.folio)
+            elif kind == SWAP:
+                out.add(("s", p.slot))
+                slot = st.slots.get(p.slot)
+                if slot is not None and slot.folio:
+                    self._folio(out, st, slot.folio)
+
+    @staticmethod
+    def _folio(out: set, st, fid: int) -> None:
+        out.add(("f", fid))
+        f = st.folios.get(fid)
+        if f is not None and f.swapcache:
+            out.add(("s", f.swapcache))
+
+    def _bound_at(self, session, mm: int, vpns) -> bool:
+        bound = session.contract._bound
+        return bool(bound) and any(bound.get((mm, v)) for v in vpns)
+
+    def footprint(self, session, obj: dict) -> frozenset:
+        op = obj["op"]
+        out: set = set()
+        if "id" in obj:  # pin/get (a new reference) or an op on a held one
+            rid = obj["id"]
+            out.add(("ref", rid))
+            if op in ("pin", "get"):
+                out.add(REF_NAMESPACE)
+                out.add(("m", obj["mm"]))
+                self._page(out, session, obj["mm"], obj["vpn"])
+                return frozenset(out)
+            if op in ("unpin", "put"):
+                out.add(REF_NAMESPACE)
+            kref = session.kernel.state.refs.get(rid)
+            if kref is not None and kref.folio:
+                self._folio(out, session.kernel.state, kref.folio)
+            cref = session.contract.refs.get(rid)
+            for r in (kref, cref):
+                if r is not None:
+                    self._page(out, session, r.mm, r.vpn)
+            return frozenset(out)
+        mm = obj["mm"]
+        if op in ("fork", "exit"):
+            out.add(("m", mm))
+            for vpn in range(self.pages):
+                self._page(out, session, mm, vpn)
+            # every page the process maps, also beyond the alphabet's vpns (--from)
+            m = session.kernel.state.mms.get(mm)
+            if m is not None:
+                for vpn in set(m.vmas) | set(m.ptes) | {b * HPAGE_NR for b in m.pmds}:
+                    self._page(out, session, mm, vpn)
+            if op == "fork":
+                out.add(FORK)
+                out.add(("m", obj["child"]))
+                return frozenset(out)
+            out.update(("b", mm, b) for b in {v // HPAGE_NR for v in range(self.pages)})
+            if session.contract._bound:
+                out.add(REF_NAMESPACE)
+            return frozenset(out)
+        vpn = obj["vpn"]
+        npages = obj.get("npages", 1)
+        vpns = range(vpn, vpn + npages)
+        for v in vpns:
+            self._page(out, session, mm, v)
+        if op == "ksm_merge":
+            self._page(out, session, obj["mm2"], obj["vpn2"])
+        if op in _VMA_PRESENCE:
+            out.update(("b", mm, v // HPAGE_NR) for v in vpns)
+        if (op in _UNBINDING or (op == "madvise" and obj["advice"] in _UNBINDING_ADVICE)) \
+                and self._bound_at(session, mm, vpns):
+            out.add(REF_NAMESPACE)
+        return frozenset(out)
+
+
+def ident(obj: dict) -> tuple:
+    """A step's identity for sleep sets: everything but the value it writes (the explorer
+    writes a fresh value each time, and the canonical key renames values, so a write of
+    value 7 here and of value 8 after an independent write are one step)."""
+    return tuple(item for item in obj.items() if item[0] != "value")
+
+
+def footprint_masks(footprints: Footprints, session, objs) -> list[int]:
+    """The footprint of each step as a bit mask (bits numbered per call: masks are only
+    compared within one state), so that independence is one AND."""
+    bits: dict = {}
+    out = []
+    for obj in objs:
+        mask = 0
+        for token in footprints.footprint(session, obj):
+            bit = bits.get(token)
+            if bit is None:
+                bit = bits[token] = 1 << len(bits)
+            mask |= bit
+        out.append(mask)
+    return out
+
+
+# --- checking the independence relation itself ------------------------------------------
+
+def check_independence(rules, bounds, *, states: int = 20, pairs: int = 400) -> tuple[int, list[str]]:
+    """Check empirically what the reduction assumes of two steps a, b with disjoint
+    footprints in a state s: both orders reach one state (equal exact canonical keys,
+    review/canon.py without hashing), and each step returns the same status and breaks
+    the same clauses before and after the other. The `states` sampled come from a
+    breadth-first walk to bounds.depth (the root excluded): half those with the most
+    sharing (live processes, references, folios mapped twice, swap slots: where a
+    too-fine footprint shows), half spread evenly; at most `pairs` pairs per state.
+    Returns (pairs checked, problems described)."""
+    from review import canon
+    from review.verify_model import SpecModel, _sync
+
+    model = SpecModel(rules, bounds, digest=False, fast_same=False)
+    root, _, _ = model.initial()
+    seen = {model.key(root)}
+    levels = [[root]]
+    for _depth in range(bounds.depth):
+        nxt = []
+        for state in levels[-1]:
+            for _obj, child, _v in model.successors(state):
+                if child is None:
+                    continue
+                k = model.key(child)
+                if k not in seen:
+                    seen.add(k)
+                    nxt.append(child)
+        levels.append(nxt)
+    candidates = [s for level in levels[1:] for s in level]
+    # half the most shared (stable sort: BFS order among equals), half spread evenly
+    shared = sorted(range(len(candidates)), key=lambda i: -_sharing(candidates[i][0]))
+    picked = shared[: states // 2]
+    rest = states - len(picked)
+    taken = set(picked)
+    spread = [i for i in range(0, len(candidates), max(1, len(candidates) // max(rest, 1)))
+              if i not in taken]
+    sample = [candidates[i] for i in picked + spread[:rest]]
+
+    def run(state, obj):
+        """(status, clause ids, child state) of the step with obj's identity."""
+        session, driver = state
+        driver = _sync(session, driver)
+        me = ident(obj)
+        for (step, o, driver_ok), i in zip(model.alphabet(driver), model.idents(driver)):
+            if i == me:
+                child = session.clone()
+                status, violations = canon.apply(child, step)
+                found = sorted({v.id for v in violations} |
+                               {v.id for v in model._invariants.check(child.kernel, 0)})
+                from review.verify_model import _after
+                d = driver_ok if status == "ok" else _after(o, status, driver, driver_ok)
+                return status, found, (child, d)
+        return None
+
+    checked, problems = 0, []
+    for state in sample:
+        session, driver = state
+        objs = [o for _s, o, _a in model.alphabet(_sync(session, driver))]
+        masks = footprint_masks(model.footprints, session, objs)
+        n = 0
+        for i, a in enumerate(objs):
+            for j in range(i + 1, len(objs)):
+                if masks[i] & masks[j] or n >= pairs:
+                    continue
+                b = objs[j]
+                n += 1
+                ra, rb = run(state, a), run(state, b)
+                if ra is None or rb is None or ra[0] is None or rb[0] is None:
+                    continue
+                rab, rba = run(ra[2], b), run(rb[2], a)
+                checked += 1
+                what = f"{ident(a)} and {ident(b)}"
+                if rab is None or rba is None:
+                    problems.append(f"{what}: one is not enabled after the other")
+                    continue
+                if rab[:2] != rb[:2] or rba[:2] != ra[:2]:
+                    problems.append(f"{what}: a step's result or clauses change after the other")
+                elif model.key(rab[2]) != model.key(rba[2]):
+                    problems.append(f"{what}: the two orders reach different states")
+    return checked, problems
+
+
+def _sharing(session) -> int:
+    """How much a state shares between processes and references (sampling order)."""
+    st = session.kernel.state
+    live = sum(1 for m in st.mms.values() if m.alive)
+    shared = sum(1 for f in st.folios.values() if f.folio_mapcount() > 1)
+    return (live > 1) + bool(st.refs) + bool(shared) + bool(st.slots) + len(st.refs) + shared

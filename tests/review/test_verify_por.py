@@ -1,0 +1,177 @@
+"""Sleep-set reduction of mmreview verify (review/verify_por.py): the reduced search
+must reach exactly the states of the plain one, at the same depths, with the same
+shortest trace per clause, for fewer steps; and two steps whose footprints are
+disjoint must commute in the spec itself (checked directly, and shown to catch a
+footprint that is too fine)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from review import verify_por
+from review.verify import Bounds, verify
+from review.verify_model import SpecModel
+from review.verify_por import Footprints, check_independence
+from spec.presets import PRESETS
+
+
+def _both(preset, **bounds):
+    b = Bounds(**bounds)
+    plain = verify(PRESETS[preset], b, all_clauses=True, reduce=False)
+    reduced = verify(PRESETS[preset], b, all_clauses=True, reduce=True)
+    return plain, reduced
+
+
+@pytest.mark.parametrize("preset", ["v5.7", "v5.8", "v5.9", "v5.18", "v5.19", "current"])
+def test_reduction_keeps_every_state_and_shortest_finding_two_pages_two_pins(preset):
+    plain, reduced = _both(preset, depth=3, pages=2, pins=2)
+    assert not plain.reduced and reduced.reduced
+    assert reduced.states_per_depth == plain.states_per_depth
+    assert {f.id: f.length for f in reduced.findings} == {f.id: f.length for f in plain.findings}
+    assert reduced.transitions < 0.8 * plain.transitions
+
+
+@pytest.mark.parametrize("bounds", [
+    dict(depth=3, pages=2, thp=True),
+    dict(depth=4, pages=1, processes=3),
+    dict(depth=3, pages=2, processes=3, symmetry=True),
+], ids=["thp", "three-processes", "full-symmetry"])
+def test_reduction_keeps_every_state_in_other_bounds(bounds):
+    plain, reduced = _both("v5.7", **bounds)
+    assert reduced.states_per_depth == plain.states_per_depth
+    assert {f.id: f.length for f in reduced.findings} == {f.id: f.length for f in plain.findings}
+    assert reduced.transitions < plain.transitions
+
+
+def test_reduced_search_still_stops_at_a_shortest_violation():
+    # v5.7: the R/O pin incoherence; the first violation found ends the search
+    b = Bounds(depth=4, pages=1)
+    plain = verify(PRESETS["v5.7"], b, reduce=False)
+    reduced = verify(PRESETS["v5.7"], b)
+    assert plain.status == reduced.status == "violation"
+    assert len(reduced.trace) == len(plain.trace)
+    assert {v.id for v in reduced.violations} == {v.id for v in plain.violations}
+
+
+@pytest.mark.parametrize("preset, bounds", [
+    ("v5.7", dict(depth=3, pages=2, pins=2)),
+    ("current", dict(depth=3, pages=2, thp=True)),
+    ("v5.9", dict(depth=3, pages=1, processes=3)),
+])
+def test_steps_with_disjoint_footprints_commute_in_the_spec(preset, bounds):
+    checked, problems = check_independence(PRESETS[preset], Bounds(**bounds), states=12)
+    assert checked > 500
+    assert problems == []
+
+
+def test_independence_check_catches_a_footprint_without_folios(monkeypatch):
+    # two processes sharing a folio after fork: steps on "different" pages are not
+    # independent if the footprint forgets the folio they share
+    monkeypatch.setattr(Footprints, "_folio", staticmethod(lambda out, st, fid: None))
+    _, problems = check_independence(PRESETS["v5.7"], Bounds(depth=3, pages=2, pins=2), states=12)
+    assert any("different states" in p or "change after" in p for p in problems)
+
+
+def test_independence_check_catches_per_page_units_under_a_thp(monkeypatch):
+    # a fault on one page of a THP block maps the whole block: pages are not units
+    init = Footprints.__init__
+
+    def fine_always(self, *args):
+        init(self, *args)
+        self.fine = True
+    monkeypatch.setattr(Footprints, "__init__", fine_always)
+    _, problems = check_independence(PRESETS["current"], Bounds(depth=3, pages=2, thp=True),
+                                     states=12)
+    assert problems
+
+
+def test_independence_check_catches_a_forgotten_reference_namespace(monkeypatch):
+    # pin takes the lowest free id: a pin and an unpin do not commute
+    footprint = Footprints.footprint
+    monkeypatch.setattr(Footprints, "footprint", lambda self, s, o: frozenset(
+        t for t in footprint(self, s, o) if t != verify_por.REF_NAMESPACE))
+    _, problems = check_independence(PRESETS["v5.7"], Bounds(depth=3, pages=2, pins=2), states=12)
+    assert problems
+
+
+def _state_after(steps, **bounds):
+    """The search state after the setup and `steps` (replay JSON objects)."""
+    b = Bounds(depth=len(steps), start=tuple(
+        [{"op": "mmap", "mm": 0, "vpn": 0, "npages": bounds.get("npages", 2), "thp": False}]
+        + steps))
+    model = SpecModel(PRESETS["current"], b)
+    root, _, bad = model.initial()
+    assert not bad
+    return model, root
+
+
+def test_footprint_units_follow_whether_a_thp_can_exist():
+    assert Footprints(pages=2, thp=False, started=False).fine
+    assert not Footprints(pages=2, thp=True, started=False).fine
+    assert not Footprints(pages=4, thp=False, started=False).fine  # a whole block of VMAs
+    assert not Footprints(pages=2, thp=False, started=True).fine   # --from: anything mapped
+
+
+def test_footprints_name_the_pages_folios_and_references_a_step_touches():
+    fp = Footprints(pages=2, thp=False, started=False)
+    _, (session, _d) = _state_after([
+        {"op": "write", "mm": 0, "vpn": 0, "value": 5},
+        {"op": "fork", "mm": 0, "child": 1},
+        {"op": "get", "mm": 1, "vpn": 0, "id": "r0"},  # FOLL_GET: no unshare
+    ])
+    folio = session.kernel.state.mms[0].ptes[0].folio
+    write = fp.footprint(session, {"op": "write", "mm": 0, "vpn": 0, "value": 9})
+    assert {("p", 0, 0), ("f", folio)} <= write
+    # the child's page 0 maps the same folio: its steps conflict with the parent's
+    read = fp.footprint(session, {"op": "read", "mm": 1, "vpn": 0})
+    assert ("f", folio) in read and not write.isdisjoint(read)
+    # page 1 was never touched: independent of page 0
+    other = fp.footprint(session, {"op": "madvise", "mm": 0, "vpn": 1, "npages": 1,
+                                   "advice": "hugepage"})
+    assert other.isdisjoint(write)
+    # a reference: its id, the namespace (unpin frees the id), the folio it holds and
+    # the page it is bound to
+    put = fp.footprint(session, {"op": "put", "id": "r0"})
+    assert {("ref", "r0"), verify_por.REF_NAMESPACE, ("p", 1, 0), ("f", folio)} <= put
+    assert ("f", folio) in fp.footprint(session, {"op": "dma_read", "id": "r0"})
+    assert verify_por.REF_NAMESPACE in fp.footprint(
+        session, {"op": "pin", "mm": 0, "vpn": 1, "write": True, "longterm": False, "id": "r1"})
+    # fork and exit take every page of the process
+    assert {("p", 0, 0), ("p", 0, 1), ("m", 0), verify_por.FORK} <= fp.footprint(
+        session, {"op": "fork", "mm": 0, "child": 2})
+    # unmapping a page a reference is bound to orders binding: the namespace too
+    assert verify_por.REF_NAMESPACE in fp.footprint(
+        session, {"op": "munmap", "mm": 1, "vpn": 0, "npages": 1})
+    assert verify_por.REF_NAMESPACE not in fp.footprint(
+        session, {"op": "munmap", "mm": 0, "vpn": 1, "npages": 1})
+
+
+def test_footprint_of_a_swapped_page_names_its_slot():
+    fp = Footprints(pages=2, thp=False, started=False)
+    _, (session, _d) = _state_after([
+        {"op": "write", "mm": 0, "vpn": 0, "value": 5},
+        {"op": "swapout", "mm": 0, "vpn": 0},
+    ])
+    pte = session.kernel.state.mms[0].ptes[0]
+    assert ("s", pte.slot) in fp.footprint(session, {"op": "swapin", "mm": 0, "vpn": 0})
+
+
+def test_writes_of_different_values_are_one_step_for_sleep_sets():
+    a = verify_por.ident({"op": "write", "mm": 0, "vpn": 1, "value": 3})
+    b = verify_por.ident({"op": "write", "mm": 0, "vpn": 1, "value": 4})
+    c = verify_por.ident({"op": "write", "mm": 1, "vpn": 1, "value": 3})
+    assert a == b != c
+
+
+def test_cli_no_reduction_explores_the_same_states(capsys):
+    from review.cli import main
+
+    argv = ["verify", "--ruleset", "current", "--depth", "3", "--pages", "2", "--json", "--quiet"]
+    assert main(argv) == 0
+    reduced = json.loads(capsys.readouterr().out)
+    assert main(argv + ["--no-reduction"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert reduced["reduction"] is True and plain["reduction"] is False
+    assert reduced["states_per_depth"] == plain["states_per_depth"]
+    assert reduced["transitions"] < plain["transitions"]

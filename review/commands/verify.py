@@ -49,6 +49,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--full-symmetry", action="store_true",
                         help="also identify states that differ by an order of the live processes "
                              "(sound when no step depends on the rmap-walk order; see docs/verify.md)")
+    parser.add_argument("--no-reduction", action="store_true",
+                        help="apply every step of the alphabet in every state (no sleep sets: "
+                             "the same states and shortest traces, more steps; see docs/verify.md)")
     parser.add_argument("--json", action="store_true",
                         help="print the whole result as JSON instead of the summary and trace")
     parser.add_argument("--all", action="store_true", dest="all_clauses",
@@ -142,7 +145,7 @@ def run(args) -> int:
     try:
         result = verify(rules, bounds, clauses=only,
                         all_clauses=args.all_clauses, on_progress=on_progress,
-                        should_stop=lambda: bool(interrupted))
+                        should_stop=lambda: bool(interrupted), reduce=not args.no_reduction)
     except StartError as exc:
         raise InputError(f"--from {args.start}: {exc}") from None
     finally:

@@ -173,7 +173,7 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
     depth bound, so that one bug does not hide another.
 
     With `reduce` and a model that offers reduced_successors(state, sleep,
-    children_sleep) (review/verify_model.SpecModel does), steps are skipped by sleep
+    children_expanded) (review/verify_model.SpecModel does), steps are skipped by sleep
     sets (review/verify_por.py): the same states at every depth and the same shortest
     violation per clause, for fewer steps."""
     reduced = getattr(model, "reduced_successors", None) if reduce else None

@@ -12,7 +12,7 @@ from typing import Iterable
 from spec.decisions import RuleSet
 
 from review import canon
-from review.verify_por import Footprints, footprint_masks, ident
+from review.verify_por import Footprints, children_sleep, footprint_masks, ident
 
 # Operations the alphabet knows, in the replay format's names. Their concrete
 # instances are generated per state by `_alphabet`.
@@ -376,12 +376,12 @@ class SpecModel:
             self._idents[driver] = found
         return found
 
-    def reduced_successors(self, state, sleep, children_sleep: bool):
+    def reduced_successors(self, state, sleep, children_expanded: bool):
         """successors() under sleep set `sleep` (a frozenset of identities, or None):
         (step as JSON, child or None, violations, the child's sleep set or None). The
-        children's sleep sets are computed only when `children_sleep` (their level
+        children's sleep sets are computed only when `children_expanded` (their level
         will be expanded)."""
-        if not children_sleep:
+        if not children_expanded:
             for obj, _status, child, violations in self.transitions(state, sleep):
                 yield obj, child, violations, None
             return
@@ -390,23 +390,11 @@ class SpecModel:
         idents = self.idents(driver)
         masks = footprint_masks(self.footprints, session,
                                 [obj for _s, obj, _a in self.alphabet(driver)])
-        mask_of = dict(zip(idents, masks))
-        asleep = [i for i in sleep if i in mask_of] if sleep else []
-        # Every transition first: a step that changed nothing here (SAME, or one the
-        # model cannot apply) may sleep in every child whose step is independent of it,
-        # whichever came first in the alphabet (see review/verify_por.py).
         done = list(self.transitions(state, sleep))
-        noops = [ident(obj) for obj, _status, child, _v in done
-                 if child is None or child is SAME]
-        before: list = []
-        for obj, _status, child, violations in done:
-            me = ident(obj)
-            mine = mask_of[me]
-            child_sleep = None
-            if child is not None and child is not SAME:
-                child_sleep = frozenset(b for b in (*asleep, *before, *noops)
-                                        if b != me and not mask_of[b] & mine)
-            before.append(me)
+        sleeps = children_sleep(dict(zip(idents, masks)), sleep,
+                                [(ident(obj), child is not None and child is not SAME)
+                                 for obj, _status, child, _v in done])
+        for (obj, _status, child, violations), child_sleep in zip(done, sleeps):
             yield obj, child, violations, child_sleep
 
     def key(self, state):

@@ -182,19 +182,49 @@ def ident(obj: dict) -> tuple:
     return tuple(item for item in obj.items() if item[0] != "value")
 
 
-def footprint_masks(footprints: Footprints, session, objs) -> list[int]:
+def footprint_masks(footprints: Footprints, session, objs, *more_sessions) -> list[int]:
     """The footprint of each step as a bit mask (bits numbered per call: masks are only
-    compared within one state), so that independence is one AND."""
+    compared within one state), so that independence is one AND. With more sessions
+    (the pre-image beside the post-image in review/check_explore.py), the union of the
+    step's footprints in each: independent only where it is independent in all."""
     bits: dict = {}
     out = []
     for obj in objs:
         mask = 0
-        for token in footprints.footprint(session, obj):
+        tokens = footprints.footprint(session, obj)
+        for other in more_sessions:
+            tokens = tokens | footprints.footprint(other, obj)
+        for token in tokens:
             bit = bits.get(token)
             if bit is None:
                 bit = bits[token] = 1 << len(bits)
             mask |= bit
         out.append(mask)
+    return out
+
+
+def children_sleep(mask_of: dict, sleep, explored: list) -> list:
+    """The sleep set of each child of a state, or None for a step that reached no new
+    state. `mask_of`: identity -> footprint mask for the state's alphabet; `sleep`: the
+    state's own sleep set (None or a frozenset of identities); `explored`: (identity,
+    changed the state) for each step explored there, in order.
+
+    A child s.t sleeps on the state's sleep set and the steps explored before t, those
+    independent of t (Godefroid's rule), and also on every step that changed nothing
+    at s, whatever its place in the order: independent of t, it still changes nothing
+    after t and breaks the same clauses (already reported at s, one step earlier)."""
+    asleep = [i for i in sleep if i in mask_of] if sleep else []
+    noops = [i for i, changed in explored if not changed]
+    out = []
+    before: list = []
+    for me, changed in explored:
+        if changed:
+            mine = mask_of[me]
+            out.append(frozenset(b for b in (*asleep, *before, *noops)
+                                 if b != me and not mask_of[b] & mine))
+        else:
+            out.append(None)
+        before.append(me)
     return out
 
 

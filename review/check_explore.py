@@ -24,6 +24,7 @@ from spec.errors import StepError, TraceError
 
 from review.findings import Finding
 from review.verify import Bounds, SpecModel, explore
+from review.verify_por import children_sleep, footprint_masks, ident
 
 # Operations that reach each decision point or primitive (spec/ops): the alphabet of
 # the pass is the union over what the patch touches, plus what observes the result.
@@ -87,9 +88,14 @@ class JointModel:
             return None, setup, bad if self.mode == "introduced" else []
         return (root, proot[0]), setup, []
 
-    def successors(self, state):
+    def successors(self, state, sleep=None):
+        """(step as JSON, child or None, violations) for every step of the alphabet but
+        those whose identity (review.verify_por.ident) is in `sleep`."""
         (session, driver), pre_session = state
-        for step, obj, driver_ok in self.post.alphabet(driver):
+        entries = self.post.alphabet(driver)
+        if sleep:
+            entries = [e for e, i in zip(entries, self.post.idents(driver)) if i not in sleep]
+        for step, obj, driver_ok in entries:
             child = session.clone()
             try:
                 result, violations = child.step(step)
@@ -107,6 +113,28 @@ class JointModel:
                 yield obj, nxt, [v for v in violations if v.id not in seen]
             else:
                 yield obj, nxt, _differs(obj, child.index - 1, pre_result, result)
+
+    def reduced_successors(self, state, sleep, children_expanded: bool):
+        """successors() under a sleep set, for review.verify.explore (see
+        SpecModel.reduced_successors). Footprints are the union of the step's footprints
+        in the post- and the pre-image session: two steps are independent only if they
+        are in both rule sets' models."""
+        if not children_expanded:
+            for obj, child, violations in self.successors(state, sleep):
+                yield obj, child, violations, None
+            return
+        (session, driver), pre_session = state
+        objs = [obj for _s, obj, _a in self.post.alphabet(driver)]
+        masks = footprint_masks(self.post.footprints, session, objs, pre_session)
+        done = list(self.successors(state, sleep))
+        # a joint child is never its parent's state object: compare keys to find
+        # the steps that changed nothing in either session
+        here = self.key(state)
+        changed = [child is not None and self.key(child) != here for _o, child, _v in done]
+        sleeps = children_sleep(dict(zip(self.post.idents(driver), masks)), sleep,
+                                [(ident(obj), ch) for (obj, _c, _v), ch in zip(done, changed)])
+        for (obj, child, violations), child_sleep in zip(done, sleeps):
+            yield obj, child, violations, child_sleep
 
     def state_violations(self, state):
         if self.mode != "introduced":

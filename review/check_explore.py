@@ -24,7 +24,7 @@ from spec.errors import StepError, TraceError
 
 from review.findings import Finding
 from review.verify import Bounds, SpecModel, explore
-from review.verify_por import children_sleep, footprint_masks, ident
+from review.verify_por import children_sleep, footprint_masks
 
 # Operations that reach each decision point or primitive (spec/ops): the alphabet of
 # the pass is the union over what the patch touches, plus what observes the result.
@@ -88,13 +88,13 @@ class JointModel:
             return None, setup, bad if self.mode == "introduced" else []
         return (root, proot[0]), setup, []
 
-    def successors(self, state, sleep=None):
+    def successors(self, state, sleep: int = 0):
         """(step as JSON, child or None, violations) for every step of the alphabet but
-        those whose identity (review.verify_por.ident) is in `sleep`."""
+        those in the sleep set `sleep` (a bit set: SpecModel.bits)."""
         (session, driver), pre_session = state
         entries = self.post.alphabet(driver)
         if sleep:
-            entries = [e for e, i in zip(entries, self.post.idents(driver)) if i not in sleep]
+            entries = [e for e, b in zip(entries, self.post.bits(driver)) if not b & sleep]
         for step, obj, driver_ok in entries:
             child = session.clone()
             try:
@@ -126,13 +126,14 @@ class JointModel:
         (session, driver), pre_session = state
         objs = [obj for _s, obj, _a in self.post.alphabet(driver)]
         masks = footprint_masks(self.post.footprints, session, objs, pre_session)
+        bits = self.post.bits(driver)
+        keep = [i for i, b in enumerate(bits) if not b & sleep]
         done = list(self.successors(state, sleep))
         # a joint child is never its parent's state object: compare keys to find
         # the steps that changed nothing in either session
         here = self.key(state)
         changed = [child is not None and self.key(child) != here for _o, child, _v in done]
-        sleeps = children_sleep(dict(zip(self.post.idents(driver), masks)), sleep,
-                                [(ident(obj), ch) for (obj, _c, _v), ch in zip(done, changed)])
+        sleeps = children_sleep(bits, masks, sleep, list(zip(keep, changed)))
         for (obj, child, violations), child_sleep in zip(done, sleeps):
             yield obj, child, violations, child_sleep
 

@@ -211,7 +211,7 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
     # steps[i]; node 0 is the root. Only the frontier keeps its states alive.
     parent = array("q", [-1])  # 8 bytes a state (a list of ints would take ~36)
     steps: list[dict | None] = [None]
-    frontier: list = [(0, root, None)]  # (node, state or packed state, sleep set)
+    frontier: list = [(0, root, 0)]  # (node, state or packed state, sleep set: a bit set)
     per_depth = [1]
     last_report = t0
 

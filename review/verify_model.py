@@ -269,6 +269,8 @@ class SpecModel:
         self.keyer = canon.Keyer(bounds.processes, full_symmetry=bounds.symmetry, digest=digest)
         self._alphabets: dict[tuple, list] = {}
         self._idents: dict[tuple, list] = {}
+        self._bits: dict[tuple, list] = {}
+        self._bit_of: dict[tuple, int] = {}  # step identity -> its bit in sleep sets
         self.footprints = Footprints(bounds.pages, bounds.thp, bool(bounds.start))
         self._template = None
         self.fast_same = fast_same  # report unchanged successors as SAME (no key needed)
@@ -330,18 +332,20 @@ class SpecModel:
         session, driver = state
         return self.alphabet(_sync(session, driver))
 
-    def transitions(self, state, sleep=None):
+    def transitions(self, state, sleep: int = 0):
         """(step as JSON, status or None when the step does not apply at all, child
-        state or None, violations) for every step of the alphabet, but those whose
-        identity (review.verify_por.ident) is in `sleep`."""
+        state or None, violations) for every step of the alphabet but those in the
+        sleep set `sleep` (a bit set over step identities: see `bits`)."""
         session, driver = state
         driver = _sync(session, driver)
-        fast_same = self.fast_same
-        scratch = None  # a clone of `session` that a step left as it was: reused
         entries = self.alphabet(driver)
         if sleep:
-            idents = self.idents(driver)
-            entries = [e for e, i in zip(entries, idents) if i not in sleep]
+            entries = [e for e, b in zip(entries, self.bits(driver)) if not b & sleep]
+        return self._run(session, driver, entries)
+
+    def _run(self, session, driver, entries):
+        fast_same = self.fast_same
+        scratch = None  # a clone of `session` that a step left as it was: reused
         for step, obj, driver_ok in entries:
             child = scratch if scratch is not None else session.clone()
             scratch = None
@@ -376,24 +380,40 @@ class SpecModel:
             self._idents[driver] = found
         return found
 
-    def reduced_successors(self, state, sleep, children_expanded: bool):
-        """successors() under sleep set `sleep` (a frozenset of identities, or None):
-        (step as JSON, child or None, violations, the child's sleep set or None). The
-        children's sleep sets are computed only when `children_expanded` (their level
-        will be expanded)."""
+    def bits(self, driver) -> list[int]:
+        """Each alphabet entry's bit in sleep sets: one bit per step identity, numbered
+        in order of first use over the search (a few hundred identities at most)."""
+        found = self._bits.get(driver)
+        if found is None:
+            registry = self._bit_of
+            found = []
+            for i in self.idents(driver):
+                bit = registry.get(i)
+                if bit is None:
+                    bit = registry[i] = 1 << len(registry)
+                found.append(bit)
+            self._bits[driver] = found
+        return found
+
+    def reduced_successors(self, state, sleep: int, children_expanded: bool):
+        """successors() under the sleep set `sleep` (a bit set, 0 for none): (step as
+        JSON, child or None, violations, the child's sleep set or None). The children's
+        sleep sets are computed only when `children_expanded` (their level will be
+        expanded)."""
         if not children_expanded:
             for obj, _status, child, violations in self.transitions(state, sleep):
                 yield obj, child, violations, None
             return
         session, driver = state
         driver = _sync(session, driver)
-        idents = self.idents(driver)
-        masks = footprint_masks(self.footprints, session,
-                                [obj for _s, obj, _a in self.alphabet(driver)])
-        done = list(self.transitions(state, sleep))
-        sleeps = children_sleep(dict(zip(idents, masks)), sleep,
-                                [(ident(obj), child is not None and child is not SAME)
-                                 for obj, _status, child, _v in done])
+        entries = self.alphabet(driver)
+        bits = self.bits(driver)
+        keep = [i for i, b in enumerate(bits) if not b & sleep]
+        masks = footprint_masks(self.footprints, session, [obj for _s, obj, _a in entries])
+        done = list(self._run(session, driver, [entries[i] for i in keep]))
+        sleeps = children_sleep(bits, masks, sleep,
+                                [(i, child is not None and child is not SAME)
+                                 for i, (_o, _s, child, _v) in zip(keep, done)])
         for (obj, _status, child, violations), child_sleep in zip(done, sleeps):
             yield obj, child, violations, child_sleep
 

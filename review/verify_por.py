@@ -203,28 +203,40 @@ def footprint_masks(footprints: Footprints, session, objs, *more_sessions) -> li
     return out
 
 
-def children_sleep(mask_of: dict, sleep, explored: list) -> list:
-    """The sleep set of each child of a state, or None for a step that reached no new
-    state. `mask_of`: identity -> footprint mask for the state's alphabet; `sleep`: the
-    state's own sleep set (None or a frozenset of identities); `explored`: (identity,
-    changed the state) for each step explored there, in order.
+def children_sleep(bits: list[int], masks: list[int], sleep: int, explored: list) -> list:
+    """The sleep set of each child of a state (a bit set), or None for a step that
+    reached no new state. `bits[i]`, `masks[i]`: the sleep-set bit and the footprint
+    mask of the state's alphabet entry i; `sleep`: the state's own sleep set;
+    `explored`: (entry index, changed the state) for each step explored there, in
+    order.
 
     A child s.t sleeps on the state's sleep set and the steps explored before t, those
     independent of t (Godefroid's rule), and also on every step that changed nothing
     at s, whatever its place in the order: independent of t, it still changes nothing
     after t and breaks the same clauses (already reported at s, one step earlier)."""
-    asleep = [i for i in sleep if i in mask_of] if sleep else []
-    noops = [i for i, changed in explored if not changed]
-    out = []
-    before: list = []
-    for me, changed in explored:
+    here = 0
+    for b in bits:
+        here |= b
+    candidates = sleep & here   # a sleeping step no longer in the alphabet wakes up
+    for i, changed in explored:
+        if not changed:
+            candidates |= bits[i]
+    independent: dict[int, int] = {}  # footprint mask -> bits of the steps disjoint from it
+    out: list = []
+    for i, changed in explored:
         if changed:
-            mine = mask_of[me]
-            out.append(frozenset(b for b in (*asleep, *before, *noops)
-                                 if b != me and not mask_of[b] & mine))
+            mine = masks[i]
+            ind = independent.get(mine)
+            if ind is None:
+                ind = 0
+                for b, m in zip(bits, masks):
+                    if not m & mine:
+                        ind |= b
+                independent[mine] = ind
+            out.append(candidates & ind & ~bits[i])
         else:
             out.append(None)
-        before.append(me)
+        candidates |= bits[i]  # explored before the ones that follow
     return out
 
 

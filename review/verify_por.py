@@ -61,7 +61,7 @@ Pieces (tokens) of the model:
 """
 from __future__ import annotations
 
-from spec.state import HPAGE_NR, MIGRATION, PRESENT, SWAP
+from spec.state import HPAGE_NR, MIGRATION, PRESENT, SWAP, VM_MERGEABLE
 
 REF_NAMESPACE = ("r",)
 FORK = ("fork",)
@@ -89,6 +89,8 @@ class Footprints:
         """The page's tokens and those of every folio and slot its entries name."""
         unit = self.unit(vpn)
         out.add(("p", mm, unit))
+        for flag in _VMA_FLAG_ASPECTS:
+            out.add(("v", mm, unit, flag))
         st = session.kernel.state
         m = st.mms.get(mm)
         if m is None:
@@ -175,6 +177,92 @@ class Footprints:
         return frozenset(out)
 
 
+    def access(self, session, obj: dict) -> tuple[frozenset, frozenset]:
+        """(tokens the step may read, tokens it may write). Two steps are independent
+        when neither writes what the other reads or writes. Most steps get their whole
+        footprint both ways; with per-page units, two kinds are narrower, because the
+        spec decides them from the page alone:
+          - a madvise that only flips VMA flags (hugepage, nohugepage, mergeable,
+            dontfork, dofork, wipeonfork: spec/ops/madvise.py _FLAGS but unmergeable,
+            which breaks KSM pages) reads whether the page is mapped and writes its
+            flags (and the contract's dontfork/wipeonfork there);
+          - a step the spec refuses at once, from the entry alone, reads the page and
+            what its entry names (folio, slot: an rmap walk from another process
+            changes the entry through them) and writes nothing: swapout/migrate of a page with no present PTE
+            (on_mapped_folio), swapin of a page without a swap entry (op_swapin),
+            MADV_PAGEOUT of a page with no present PTE (pageout_range), MADV_COLLAPSE
+            of one small page (a range shorter than a THP: EINVAL or ENOMEM), and
+            ksm_merge when either VMA is not VM_MERGEABLE (op_ksm_merge)."""
+        narrow = self._narrow(session, obj) if self.fine else None
+        if narrow is not None:
+            return narrow
+        fp = self.footprint(session, obj)
+        return fp, fp
+
+    def _narrow(self, session, obj: dict):
+        op = obj["op"]
+        if op not in _NARROW_OPS or obj.get("npages", 1) != 1:
+            return None
+        mm, vpn = obj["mm"], obj["vpn"]
+        m = session.kernel.state.mms.get(mm)
+        if m is None:
+            return None
+        page = ("p", mm, vpn)
+        if op == "madvise":
+            advice = obj["advice"]
+            flag = _FLAG_ADVICE.get(advice)
+            if flag is not None:
+                return frozenset((page,)), frozenset((("v", mm, vpn, flag),))
+            if advice == "unmergeable":
+                # clears VM_MERGEABLE; breaks a KSM page mapped there (unmerge_range)
+                reads: set = set()
+                self._page(reads, session, mm, vpn)
+                entry = m.ptes.get(vpn)
+                if entry is not None and entry.kind == PRESENT:
+                    folio = session.kernel.state.folios.get(entry.folio)
+                    if folio is None or folio.ksm:
+                        return None
+                return frozenset(reads), frozenset((("v", mm, vpn, "merge"),))
+            if advice == "collapse":
+                return frozenset((page,)), _NOTHING
+            if advice != "pageout":
+                return None
+        if op == "ksm_merge":
+            other = (obj["mm2"], obj["vpn2"])
+            m2 = session.kernel.state.mms.get(other[0])
+            if m2 is None or (m.vmas.get(vpn, 0) & VM_MERGEABLE
+                              and m2.vmas.get(other[1], 0) & VM_MERGEABLE):
+                return None
+            return frozenset((page, ("v", mm, vpn, "merge"), ("p", *other),
+                              ("v", *other, "merge"))), _NOTHING
+        pte = m.ptes.get(vpn) if vpn in m.vmas else None
+        wanted = SWAP if op == "swapin" else PRESENT
+        if pte is None or pte.kind != wanted:
+            # it reads the entry, which an rmap walk from another process can change
+            # (swap-out or migration of a folio mapped here too): the folio and slot
+            # tokens of the entry are read as well
+            reads = set()
+            self._page(reads, session, mm, vpn)
+            reads.difference_update(("v", mm, vpn, flag) for flag in _VMA_FLAG_ASPECTS)
+            return frozenset(reads), _NOTHING
+        return None
+
+
+_NOTHING: frozenset = frozenset()
+_NARROW_OPS = frozenset({"madvise", "swapout", "migrate", "swapin", "ksm_merge"})
+# VMA flags by what reads them: VM_WRITE (faults, mprotect), VM_HUGEPAGE/VM_NOHUGEPAGE
+# (thp_eligible), VM_MERGEABLE (ksm_merge), VM_DONTCOPY and VM_WIPEONFORK (fork; the
+# contract's dontfork/wipeonfork sets go with them)
+_VMA_FLAG_ASPECTS = ("write", "huge", "merge", "dontfork", "wipe")
+_FLAG_ADVICE = {"hugepage": "huge", "nohugepage": "huge", "mergeable": "merge",
+                "dontfork": "dontfork", "dofork": "dontfork", "wipeonfork": "wipe"}
+
+
+def dependent(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether two steps, given as (read mask, write mask), may not commute."""
+    return bool(a[1] & (b[0] | b[1]) or b[1] & (a[0] | a[1]))
+
+
 def ident(obj: dict) -> tuple:
     """A step's identity for sleep sets: everything but the value it writes (the explorer
     writes a fresh value each time, and the canonical key renames values, so a write of
@@ -182,31 +270,37 @@ def ident(obj: dict) -> tuple:
     return tuple(item for item in obj.items() if item[0] != "value")
 
 
-def footprint_masks(footprints: Footprints, session, objs, *more_sessions) -> list[int]:
-    """The footprint of each step as a bit mask (bits numbered per call: masks are only
-    compared within one state), so that independence is one AND. With more sessions
-    (the pre-image beside the post-image in review/check_explore.py), the union of the
-    step's footprints in each: independent only where it is independent in all."""
+def footprint_masks(footprints: Footprints, session, objs, *more_sessions) -> list:
+    """Each step's (read mask, write mask): Footprints.access as bit masks (bits
+    numbered per call: masks are only compared within one state), so that
+    independence is two ANDs (`dependent`). With more sessions (the pre-image beside
+    the post-image in review/check_explore.py), the union over all of them:
+    independent only where it is independent in every one."""
     bits: dict = {}
-    out = []
-    for obj in objs:
-        mask = 0
-        tokens = footprints.footprint(session, obj)
-        for other in more_sessions:
-            tokens = tokens | footprints.footprint(other, obj)
+
+    def mask(tokens) -> int:
+        m = 0
         for token in tokens:
             bit = bits.get(token)
             if bit is None:
                 bit = bits[token] = 1 << len(bits)
-            mask |= bit
-        out.append(mask)
+            m |= bit
+        return m
+
+    out = []
+    for obj in objs:
+        reads, writes = footprints.access(session, obj)
+        for other in more_sessions:
+            r, w = footprints.access(other, obj)
+            reads, writes = reads | r, writes | w
+        out.append((mask(reads), mask(writes)))
     return out
 
 
 def children_sleep(bits: list[int], masks: list[int], sleep: int, explored: list) -> list:
     """The sleep set of each child of a state (a bit set), or None for a step that
-    reached no new state. `bits[i]`, `masks[i]`: the sleep-set bit and the footprint
-    mask of the state's alphabet entry i; `sleep`: the state's own sleep set;
+    reached no new state. `bits[i]`, `masks[i]`: the sleep-set bit and the (read,
+    write) footprint masks of the state's alphabet entry i; `sleep`: the state's own sleep set;
     `explored`: (entry index, changed the state) for each step explored there, in
     order.
 
@@ -221,7 +315,7 @@ def children_sleep(bits: list[int], masks: list[int], sleep: int, explored: list
     for i, changed in explored:
         if not changed:
             candidates |= bits[i]
-    independent: dict[int, int] = {}  # footprint mask -> bits of the steps disjoint from it
+    independent: dict = {}  # (read, write) masks -> bits of the steps independent of them
     out: list = []
     for i, changed in explored:
         if changed:
@@ -229,8 +323,9 @@ def children_sleep(bits: list[int], masks: list[int], sleep: int, explored: list
             ind = independent.get(mine)
             if ind is None:
                 ind = 0
-                for b, m in zip(bits, masks):
-                    if not m & mine:
+                r, w = mine
+                for b, (rb, wb) in zip(bits, masks):
+                    if not (w & (rb | wb) or wb & (r | w)):
                         ind |= b
                 independent[mine] = ind
             out.append(candidates & ind & ~bits[i])
@@ -303,7 +398,7 @@ def check_independence(rules, bounds, *, states: int = 20, pairs: int = 400) -> 
         n = 0
         for i, a in enumerate(objs):
             for j in range(i + 1, len(objs)):
-                if masks[i] & masks[j] or n >= pairs:
+                if dependent(masks[i], masks[j]) or n >= pairs:
                     continue
                 b = objs[j]
                 n += 1

@@ -192,3 +192,51 @@ def test_check_pass_with_pre_and_post_image_reduces_to_the_same_states(mode):
     assert {f.id: f.length for f in reduced.findings} == {f.id: f.length for f in plain.findings}
     assert plain.findings  # the two rule sets do differ within the bound
     assert reduced.transitions < plain.transitions
+
+
+def test_refused_steps_and_flag_flips_read_and_write_narrowly():
+    fp = Footprints(pages=2, thp=False, started=False)
+    _, (session, _d) = _state_after([{"op": "write", "mm": 0, "vpn": 1, "value": 5}])
+
+    def dependent(a, b):
+        return verify_por.dependent(*footprint_pair(fp, session, a, b))
+
+    swapin0 = {"op": "swapin", "mm": 0, "vpn": 0}         # no swap entry: refused
+    huge0 = {"op": "madvise", "mm": 0, "vpn": 0, "npages": 1, "advice": "hugepage"}
+    merge0 = {"op": "madvise", "mm": 0, "vpn": 0, "npages": 1, "advice": "mergeable"}
+    dofork0 = {"op": "madvise", "mm": 0, "vpn": 0, "npages": 1, "advice": "dofork"}
+    ksm = {"op": "ksm_merge", "mm": 0, "vpn": 0, "mm2": 0, "vpn2": 1}  # not mergeable: refused
+    migrate0 = {"op": "migrate", "mm": 0, "vpn": 0}        # nothing mapped: refused
+    write0 = {"op": "write", "mm": 0, "vpn": 0, "value": 6}
+    assert not dependent(swapin0, huge0)       # reads the entry; writes a VMA flag
+    assert not dependent(swapin0, migrate0)    # two refusals
+    assert not dependent(huge0, dofork0)       # different flags
+    assert dependent(huge0, huge0)
+    assert not dependent(ksm, huge0)
+    assert dependent(ksm, merge0)              # VM_MERGEABLE is what it reads
+    assert dependent(swapin0, write0)          # the write maps a page there
+    # page 1 holds a present page: its swap-out is not refused, and writes all of it
+    swapout1 = {"op": "swapout", "mm": 0, "vpn": 1}
+    huge1 = {"op": "madvise", "mm": 0, "vpn": 1, "npages": 1, "advice": "hugepage"}
+    assert dependent(swapout1, huge1)
+
+
+def footprint_pair(fp, session, a, b):
+    masks = verify_por.footprint_masks(fp, session, [a, b])
+    return masks[0], masks[1]
+
+
+def test_independence_check_catches_a_refusal_that_forgets_its_folio(monkeypatch):
+    # a refused swapin reads its PTE, which another process's swap-out of a shared
+    # folio rewrites (rmap walk): without the folio in its reads it would commute
+    narrow = Footprints._narrow
+
+    def forgetful(self, session, obj):
+        found = narrow(self, session, obj)
+        if found is None:
+            return None
+        reads, writes = found
+        return frozenset(t for t in reads if t[0] not in ("f", "s")), writes
+    monkeypatch.setattr(Footprints, "_narrow", forgetful)
+    _, problems = check_independence(PRESETS["current"], Bounds(depth=3, pages=2), states=12)
+    assert problems

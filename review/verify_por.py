@@ -12,33 +12,39 @@ Systems", LNCS 1032, 1996, ch. 5) skip the second order without losing any state
     expanding s skips every step in Z(s); the child s.t gets
         Z(s.t) = { b in Z(s) or explored at s before t : b independent of t at s }.
 
-Independence is decided by footprints (`footprint` below): the set of pieces of the
-model a step may read or write, computed from the state before the step. Two steps with
-disjoint footprints commute (either order gives the same kernel state and contract
-state, up to the canonical renaming of review/canon.py: fresh folio ids, slot ids and
-values are allocated in a different order), and each one's result and violations are
-the same before and after the other. So a violation on a skipped step shows, at the same
-length or one step shorter, on the order the search did take: the shortest trace per
-clause is unchanged.
+Independence is decided by footprints (`Footprints.access` below): the pieces of the
+model a step may read and those it may write, computed from the state before the step.
+Two steps of which neither writes what the other reads or writes commute (either order
+gives the same kernel state and contract state, up to the canonical renaming of
+review/canon.py: fresh folio ids, slot ids and values are allocated in a different
+order), and each one's result and violations are the same before and after the other.
+So a violation on a skipped step shows, at the same length or one step shorter, on the
+order the search did take: the shortest trace per clause is unchanged.
 
 The footprint is the part that needs kernel knowledge, and where an error would make
 the search unsound (a state never reached). It is deliberately coarse, and the suite
-checks the reduction against the plain search (tests/test_verify_por.py): the same
-distinct states at every depth and the same shortest finding per clause, for every
-preset, small pages and THP, 1 and 2 pins, 2 and 3 processes. A same-level revisit
+checks it two ways (tests/review/test_verify_por.py): the reduced search finds the
+plain search's distinct states at every depth and the same shortest finding per
+clause (every preset, small pages and THP, 1 and 2 pins, 2 and 3 processes), and
+`check_independence` applies independent pairs in both orders in sampled states
+(and is shown to catch footprints that are too fine). A same-level revisit
 intersects the sleep sets (the states of a level are all found before any is
 expanded); a state revisited at a later level keeps the sleep set it was expanded with,
 which is sound because every step it skipped reaches its state at the same depth by
 the commuted path.
 
 Pieces (tokens) of the model:
-    ("p", mm, unit)   a process's page: its VMA flags, its PTE (or the PMD of its block),
-                      the contract's logical value and flags there, and the references
+    ("p", mm, unit)   a process's page: whether it is mapped, its PTE (or the PMD of its
+                      block), the contract's logical value there, and the references
                       bound there. unit is the vpn when no THP can ever exist in the
                       bounds (small pages, fewer pages than a THP: the block never gets a
                       VMA on every page, so thp_eligible is false whatever happens and
                       the PMD stays none), else the block (vpn // HPAGE_NR): then a fault
                       on one page may map a THP over the others.
+    ("v", mm, unit, flag)  one VMA flag of the page, by what reads it: "write"
+                      (VM_WRITE), "huge" (VM_HUGEPAGE/VM_NOHUGEPAGE), "merge"
+                      (VM_MERGEABLE), "dontfork" (VM_DONTCOPY and the contract's dontfork),
+                      "wipe" (VM_WIPEONFORK and the contract's wipeonfork)
     ("b", mm, block)  the block's page-table bookkeeping (Mm.pte_tables): steps that
                       add or remove VMAs (mmap, munmap, exit) may free the page table
                       depending on the other pages' VMAs. Installing a PTE adds the
@@ -74,7 +80,8 @@ _VMA_PRESENCE = frozenset({"munmap", "mmap", "exit"})
 
 
 class Footprints:
-    """footprint(session, step JSON) -> frozenset of tokens, for one search's bounds."""
+    """For one search's bounds: footprint(session, step JSON) -> every token the step
+    may touch; access(session, step JSON) -> (tokens it may read, tokens it may write)."""
 
     def __init__(self, pages: int, thp: bool, started: bool):
         # fine (per-page) units only when no block can ever hold a THP: see the module

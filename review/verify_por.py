@@ -84,17 +84,33 @@ class Footprints:
     may touch; access(session, step JSON) -> (tokens it may read, tokens it may write)."""
 
     def __init__(self, pages: int, thp: bool, started: bool):
-        # fine (per-page) units only when no block can ever hold a THP: see the module
-        # docstring. A --from trace may have mapped anything: whole blocks then.
+        # fine (per-page) units always when no block can ever hold a THP; with a THP,
+        # per page in a state where the block has a page table and no PMD (see
+        # `per_page`). A --from trace may have mapped anything: whole blocks always.
         self.fine = not thp and not started and pages < HPAGE_NR
+        self.split_blocks = thp and not started
         self.pages = pages
 
-    def unit(self, vpn: int) -> int:
-        return vpn if self.fine else vpn // HPAGE_NR
+    def per_page(self, session, mm: int, vpn: int) -> bool:
+        """Whether (mm, vpn) is its own unit in this state. Always with small pages in
+        less than a block. With a THP, when the block has a page table and no PMD:
+        then thp_eligible is false (spec/ops/common.py: a page table exists), so no
+        fault on one page maps a THP over the others, and only steps that free the
+        page table (munmap, mmap, exit: the block token) or install a PMD (collapse,
+        which reads the whole block) change that; the pages of a THP still mapped by
+        PTEs share its folio token."""
+        if self.fine:
+            return True
+        if not self.split_blocks:
+            return False
+        m = session.kernel.state.mms.get(mm)
+        block = vpn // HPAGE_NR
+        return m is not None and block in m.pte_tables and block not in m.pmds
 
     def _page(self, out: set, session, mm: int, vpn: int) -> None:
         """The page's tokens and those of every folio and slot its entries name."""
-        unit = self.unit(vpn)
+        per_page = self.per_page(session, mm, vpn)
+        unit = vpn if per_page else ("block", vpn // HPAGE_NR)
         out.add(("p", mm, unit))
         for flag in _VMA_FLAG_ASPECTS:
             out.add(("v", mm, unit, flag))
@@ -102,11 +118,12 @@ class Footprints:
         m = st.mms.get(mm)
         if m is None:
             return
-        if self.fine:
+        if per_page:
             entries = [m.ptes.get(vpn)]
         else:
-            base = unit * HPAGE_NR
-            entries = [m.pmds.get(unit)] + [m.ptes.get(v) for v in range(base, base + HPAGE_NR)]
+            block = vpn // HPAGE_NR
+            base = block * HPAGE_NR
+            entries = [m.pmds.get(block)] + [m.ptes.get(v) for v in range(base, base + HPAGE_NR)]
         for p in entries:
             if p is None:
                 continue
@@ -187,20 +204,20 @@ class Footprints:
     def access(self, session, obj: dict) -> tuple[frozenset, frozenset]:
         """(tokens the step may read, tokens it may write). Two steps are independent
         when neither writes what the other reads or writes. Most steps get their whole
-        footprint both ways; with per-page units, two kinds are narrower, because the
-        spec decides them from the page alone:
+        footprint both ways; where the page is its own unit (`per_page`), two kinds
+        are narrower, because the spec decides them from the page alone:
           - a madvise that only flips VMA flags (hugepage, nohugepage, mergeable,
             dontfork, dofork, wipeonfork: spec/ops/madvise.py _FLAGS but unmergeable,
             which breaks KSM pages) reads whether the page is mapped and writes its
             flags (and the contract's dontfork/wipeonfork there);
           - a step the spec refuses at once, from the entry alone, reads the page and
             what its entry names (folio, slot: an rmap walk from another process
-            changes the entry through them) and writes nothing: swapout/migrate of a page with no present PTE
-            (on_mapped_folio), swapin of a page without a swap entry (op_swapin),
+            changes the entry through them) and writes nothing: swapout/migrate of a
+            page with no present PTE (on_mapped_folio), swapin of a page without a swap entry (op_swapin),
             MADV_PAGEOUT of a page with no present PTE (pageout_range), MADV_COLLAPSE
             of one small page (a range shorter than a THP: EINVAL or ENOMEM), and
             ksm_merge when either VMA is not VM_MERGEABLE (op_ksm_merge)."""
-        narrow = self._narrow(session, obj) if self.fine else None
+        narrow = self._narrow(session, obj) if self.fine or self.split_blocks else None
         if narrow is not None:
             return narrow
         fp = self.footprint(session, obj)
@@ -212,7 +229,7 @@ class Footprints:
             return None
         mm, vpn = obj["mm"], obj["vpn"]
         m = session.kernel.state.mms.get(mm)
-        if m is None:
+        if m is None or not self.per_page(session, mm, vpn):
             return None
         page = ("p", mm, vpn)
         if op == "madvise":
@@ -237,8 +254,8 @@ class Footprints:
         if op == "ksm_merge":
             other = (obj["mm2"], obj["vpn2"])
             m2 = session.kernel.state.mms.get(other[0])
-            if m2 is None or (m.vmas.get(vpn, 0) & VM_MERGEABLE
-                              and m2.vmas.get(other[1], 0) & VM_MERGEABLE):
+            if m2 is None or not self.per_page(session, *other) or (
+                    m.vmas.get(vpn, 0) & VM_MERGEABLE and m2.vmas.get(other[1], 0) & VM_MERGEABLE):
                 return None
             return frozenset((page, ("v", mm, vpn, "merge"), ("p", *other),
                               ("v", *other, "merge"))), _NOTHING

@@ -240,3 +240,33 @@ def test_independence_check_catches_a_refusal_that_forgets_its_folio(monkeypatch
     monkeypatch.setattr(Footprints, "_narrow", forgetful)
     _, problems = check_independence(PRESETS["current"], Bounds(depth=3, pages=2), states=12)
     assert problems
+
+
+def test_thp_block_is_split_into_pages_only_once_it_has_a_page_table():
+    fp = Footprints(pages=2, thp=True, started=False)
+    b = Bounds(depth=2, pages=2, thp=True, start=(
+        {"op": "mmap", "mm": 0, "vpn": 0, "npages": 4, "thp": True},
+        {"op": "write", "mm": 0, "vpn": 0, "value": 5}))
+    model = SpecModel(PRESETS["current"], b)
+    (session, driver), _, _ = model.initial()
+    assert 0 in session.kernel.state.mms[0].pmds          # a PMD-mapped THP
+    assert not fp.per_page(session, 0, 1)
+    read1 = fp.footprint(session, {"op": "read", "mm": 0, "vpn": 1})
+    huge0 = fp.access(session, {"op": "madvise", "mm": 0, "vpn": 0, "npages": 1,
+                                "advice": "hugepage"})
+    assert ("p", 0, ("block", 0)) in read1 and huge0[0] == huge0[1]  # whole block, not narrowed
+    from review import canon
+    from spec.trace import parse_step
+    canon.apply(session, parse_step({"op": "split_pmd", "mm": 0, "vpn": 0}, 2))
+    m = session.kernel.state.mms[0]
+    assert 0 in m.pte_tables and 0 not in m.pmds          # mapped by PTEs now
+    assert fp.per_page(session, 0, 1)
+    # the pages of the THP still share its folio: a write to one conflicts with a read
+    # of the other, but a refused swap-in of one does not conflict with a flag flip
+    w0 = fp.footprint(session, {"op": "write", "mm": 0, "vpn": 0, "value": 6})
+    r1 = fp.footprint(session, {"op": "read", "mm": 0, "vpn": 1})
+    assert not w0.isdisjoint(r1) and ("p", 0, 1) in r1
+    masks = verify_por.footprint_masks(fp, session, [
+        {"op": "swapin", "mm": 0, "vpn": 1},
+        {"op": "madvise", "mm": 0, "vpn": 1, "npages": 1, "advice": "nohugepage"}])
+    assert not verify_por.dependent(*masks)

@@ -6,7 +6,8 @@ future step's result or violations, and renames the names nothing depends on:
 
 - folio ids and swap slot ids: renumbered by first appearance in a fixed walk
   (processes, then PMD and PTE entries by address, then references in canonical
-  order, then the remaining folios and slots). The model allocates them from counters and uses them
+  order, then the remaining folios: those in the swap cache by the slot they cache,
+  the others by id; then the remaining slots). The model allocates them from counters and uses them
   only as identities, so any injective renaming is behaviour-preserving.
 - reference ids: dropped; references are listed in the order of what they are
   (kind, flags, folio, subpage, process, address; ties by id), so that renaming
@@ -240,10 +241,18 @@ def _key(st, c, order: list[int]) -> list:
              order.index(pid) if pid in order else -1, r.vpn))
 
     if not fmap.keys() >= folios.keys():
-        # folios nothing maps or references: in id order
-        for fid in sorted(folios):
-            if fid not in fmap:
-                fmap[fid] = len(fmap) + 1
+        # Folios nothing maps or references: those in the swap cache in the order of
+        # the slot they cache (slots named by swap entries are numbered by the walk
+        # above), the rest in id order. Not by id alone: two folios swapped in by the
+        # other process's faults in either order are the same state, and their ids
+        # say only which fault came first (found by the sleep-set reduction, which
+        # explores one of the two orders: review/verify_por.py).
+        rest = [fid for fid in folios if fid not in fmap]
+        if len(rest) > 1:
+            unnamed = len(smap) + 1
+            rest.sort(key=lambda fid: (smap.get(folios[fid].swapcache, unnamed), fid))
+        for fid in rest:
+            fmap[fid] = len(fmap) + 1
     # canonical folio order (fmap is in first-appearance order; it may also hold the
     # ids of freed folios that an entry still names), then the slots they cache, then
     # the remaining slots

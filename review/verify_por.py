@@ -200,7 +200,6 @@ class Footprints:
             out.add(REF_NAMESPACE)
         return frozenset(out)
 
-
     def access(self, session, obj: dict) -> tuple[frozenset, frozenset]:
         """(tokens the step may read, tokens it may write). Two steps are independent
         when neither writes what the other reads or writes. Most steps get their whole
@@ -213,10 +212,11 @@ class Footprints:
           - a step the spec refuses at once, from the entry alone, reads the page and
             what its entry names (folio, slot: an rmap walk from another process
             changes the entry through them) and writes nothing: swapout/migrate of a
-            page with no present PTE (on_mapped_folio), swapin of a page without a swap entry (op_swapin),
-            MADV_PAGEOUT of a page with no present PTE (pageout_range), MADV_COLLAPSE
-            of one small page (a range shorter than a THP: EINVAL or ENOMEM), and
-            ksm_merge when either VMA is not VM_MERGEABLE (op_ksm_merge)."""
+            page with no present PTE (on_mapped_folio), swapin of a page without a
+            swap entry (op_swapin), MADV_PAGEOUT of a page with no present PTE
+            (pageout_range), MADV_COLLAPSE of one small page (a range shorter than a
+            THP: EINVAL or ENOMEM), and ksm_merge when either VMA is not
+            VM_MERGEABLE (op_ksm_merge)."""
         narrow = self._narrow(session, obj) if self.fine or self.split_blocks else None
         if narrow is not None:
             return narrow
@@ -321,12 +321,13 @@ def footprint_masks(footprints: Footprints, session, objs, *more_sessions) -> li
     return out
 
 
-def children_sleep(bits: list[int], masks: list[int], sleep: int, explored: list) -> list:
+def children_sleep(bits: list[int], masks: list[tuple[int, int]], sleep: int,
+                   explored: list) -> list:
     """The sleep set of each child of a state (a bit set), or None for a step that
     reached no new state. `bits[i]`, `masks[i]`: the sleep-set bit and the (read,
-    write) footprint masks of the state's alphabet entry i; `sleep`: the state's own sleep set;
-    `explored`: (entry index, changed the state) for each step explored there, in
-    order.
+    write) footprint masks of the state's alphabet entry i; `sleep`: the state's own
+    sleep set; `explored`: (entry index, changed the state) for each step explored
+    there, in order.
 
     A child s.t sleeps on the state's sleep set and the steps explored before t, those
     independent of t (Godefroid's rule), and also on every step that changed nothing

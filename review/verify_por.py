@@ -372,7 +372,7 @@ def check_independence(rules, bounds, *, states: int = 20, pairs: int = 400) -> 
     too-fine footprint shows), half spread evenly; at most `pairs` pairs per state.
     Returns (pairs checked, problems described)."""
     from review import canon
-    from review.verify_model import SpecModel, _sync
+    from review.verify_model import SpecModel, _after, _sync
 
     model = SpecModel(rules, bounds, digest=False, fast_same=False)
     root, _, _ = model.initial()
@@ -410,7 +410,6 @@ def check_independence(rules, bounds, *, states: int = 20, pairs: int = 400) -> 
                 status, violations = canon.apply(child, step)
                 found = sorted({v.id for v in violations} |
                                {v.id for v in model._invariants.check(child.kernel, 0)})
-                from review.verify_model import _after
                 d = driver_ok if status == "ok" else _after(o, status, driver, driver_ok)
                 return status, found, (child, d)
         return None

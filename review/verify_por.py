@@ -23,11 +23,12 @@ order the search did take: the shortest trace per clause is unchanged.
 
 The footprint is the part that needs kernel knowledge, and where an error would make
 the search unsound (a state never reached). It is deliberately coarse, and the suite
-checks it two ways (tests/review/test_verify_por.py): the reduced search finds the
+checks it three ways (tests/review/test_verify_por.py): the reduced search finds the
 plain search's distinct states at every depth and the same shortest finding per
-clause (every preset, small pages and THP, 1 and 2 pins, 2 and 3 processes), and
-`check_independence` applies independent pairs in both orders in sampled states
-(and is shown to catch footprints that are too fine). A same-level revisit
+clause (every preset, small pages and THP, 1 and 2 pins, 2 and 3 processes);
+review/verify_por_check.py compares what every step changes with its footprint's
+writes, and applies independent pairs in both orders in sampled states (both are
+shown to catch footprints that are wrong on purpose). A same-level revisit
 intersects the sleep sets (the states of a level are all found before any is
 expanded); a state revisited at a later level keeps the sleep set it was expanded with,
 which is sound because every step it skipped reaches its state at the same depth by
@@ -358,93 +359,3 @@ def children_sleep(bits: list[int], masks: list[tuple[int, int]], sleep: int,
             out.append(None)
         candidates |= bits[i]  # explored before the ones that follow
     return out
-
-
-# --- checking the independence relation itself ------------------------------------------
-
-def check_independence(rules, bounds, *, states: int = 20, pairs: int = 400) -> tuple[int, list[str]]:
-    """Check empirically what the reduction assumes of two steps a, b with disjoint
-    footprints in a state s: both orders reach one state (equal exact canonical keys,
-    review/canon.py without hashing), and each step returns the same status and breaks
-    the same clauses before and after the other. The `states` sampled come from a
-    breadth-first walk to bounds.depth (the root excluded): half those with the most
-    sharing (live processes, references, folios mapped twice, swap slots: where a
-    too-fine footprint shows), half spread evenly; at most `pairs` pairs per state.
-    Returns (pairs checked, problems described)."""
-    from review import canon
-    from review.verify_model import SpecModel, _after, _sync
-
-    model = SpecModel(rules, bounds, digest=False, fast_same=False)
-    root, _, _ = model.initial()
-    seen = {model.key(root)}
-    levels = [[root]]
-    for _depth in range(bounds.depth):
-        nxt = []
-        for state in levels[-1]:
-            for _obj, child, _v in model.successors(state):
-                if child is None:
-                    continue
-                k = model.key(child)
-                if k not in seen:
-                    seen.add(k)
-                    nxt.append(child)
-        levels.append(nxt)
-    candidates = [s for level in levels[1:] for s in level]
-    # half the most shared (stable sort: BFS order among equals), half spread evenly
-    shared = sorted(range(len(candidates)), key=lambda i: -_sharing(candidates[i][0]))
-    picked = shared[: states // 2]
-    rest = states - len(picked)
-    taken = set(picked)
-    spread = [i for i in range(0, len(candidates), max(1, len(candidates) // max(rest, 1)))
-              if i not in taken]
-    sample = [candidates[i] for i in picked + spread[:rest]]
-
-    def run(state, obj):
-        """(status, clause ids, child state) of the step with obj's identity."""
-        session, driver = state
-        driver = _sync(session, driver)
-        me = ident(obj)
-        for (step, o, driver_ok), i in zip(model.alphabet(driver), model.idents(driver)):
-            if i == me:
-                child = session.clone()
-                status, violations = canon.apply(child, step)
-                found = sorted({v.id for v in violations} |
-                               {v.id for v in model._invariants.check(child.kernel, 0)})
-                d = driver_ok if status == "ok" else _after(o, status, driver, driver_ok)
-                return status, found, (child, d)
-        return None
-
-    checked, problems = 0, []
-    for state in sample:
-        session, driver = state
-        objs = [o for _s, o, _a in model.alphabet(_sync(session, driver))]
-        masks = footprint_masks(model.footprints, session, objs)
-        n = 0
-        for i, a in enumerate(objs):
-            for j in range(i + 1, len(objs)):
-                if dependent(masks[i], masks[j]) or n >= pairs:
-                    continue
-                b = objs[j]
-                n += 1
-                ra, rb = run(state, a), run(state, b)
-                if ra is None or rb is None or ra[0] is None or rb[0] is None:
-                    continue
-                rab, rba = run(ra[2], b), run(rb[2], a)
-                checked += 1
-                what = f"{ident(a)} and {ident(b)}"
-                if rab is None or rba is None:
-                    problems.append(f"{what}: one is not enabled after the other")
-                    continue
-                if rab[:2] != rb[:2] or rba[:2] != ra[:2]:
-                    problems.append(f"{what}: a step's result or clauses change after the other")
-                elif model.key(rab[2]) != model.key(rba[2]):
-                    problems.append(f"{what}: the two orders reach different states")
-    return checked, problems
-
-
-def _sharing(session) -> int:
-    """How much a state shares between processes and references (sampling order)."""
-    st = session.kernel.state
-    live = sum(1 for m in st.mms.values() if m.alive)
-    shared = sum(1 for f in st.folios.values() if f.folio_mapcount() > 1)
-    return (live > 1) + bool(st.refs) + bool(shared) + bool(st.slots) + len(st.refs) + shared

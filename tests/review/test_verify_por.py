@@ -12,7 +12,8 @@ import pytest
 from review import verify_por
 from review.verify import Bounds, verify
 from review.verify_model import SpecModel
-from review.verify_por import Footprints, check_independence
+from review.verify_por import Footprints
+from review.verify_por_check import check_independence, check_writes
 from spec.presets import PRESETS
 
 
@@ -270,3 +271,47 @@ def test_thp_block_is_split_into_pages_only_once_it_has_a_page_table():
         {"op": "swapin", "mm": 0, "vpn": 1},
         {"op": "madvise", "mm": 0, "vpn": 1, "npages": 1, "advice": "nohugepage"}])
     assert not verify_por.dependent(*masks)
+
+
+# --- check_writes: every change a step makes is in its footprint's writes ------------
+
+@pytest.mark.parametrize("preset", ["v5.7", "v5.8", "v5.9", "v5.18", "v5.19", "current"])
+def test_every_step_writes_only_what_its_footprint_says(preset):
+    checked, problems = check_writes(PRESETS[preset], Bounds(depth=3, pages=2, pins=2))
+    assert checked > 20_000
+    assert problems == []
+
+
+def test_every_step_on_a_thp_writes_only_what_its_footprint_says():
+    # rmap walks split the other process's PMD and rewrite its entries
+    checked, problems = check_writes(PRESETS["current"], Bounds(depth=3, pages=2, thp=True))
+    assert checked > 10_000
+    assert problems == []
+
+
+def test_write_check_catches_a_footprint_without_folios(monkeypatch):
+    # a swap-out from one process rewrites the other's PTE through the shared folio
+    monkeypatch.setattr(Footprints, "_folio", staticmethod(lambda out, st, fid: None))
+    _, problems = check_writes(PRESETS["current"], Bounds(depth=3, pages=2))
+    assert any("PTE at vpn" in p or "folio" in p for p in problems)
+
+
+def test_write_check_catches_a_flag_flip_that_names_the_wrong_flag(monkeypatch):
+    monkeypatch.setitem(verify_por._FLAG_ADVICE, "dontfork", "wipe")
+    _, problems = check_writes(PRESETS["current"], Bounds(depth=2, pages=2))
+    assert any("'op', 'madvise'" in p and "dontfork" in p for p in problems)
+
+
+def test_write_check_catches_a_step_narrowed_as_a_refusal_that_is_not_one(monkeypatch):
+    # a write to an unmapped page faults a page in: it is no refusal
+    monkeypatch.setattr(verify_por, "_NARROW_OPS", verify_por._NARROW_OPS | {"write"})
+    _, problems = check_writes(PRESETS["current"], Bounds(depth=2, pages=2))
+    assert any("'op', 'write'" in p for p in problems)
+
+
+def test_write_check_catches_a_forgotten_reference_namespace(monkeypatch):
+    footprint = Footprints.footprint
+    monkeypatch.setattr(Footprints, "footprint", lambda self, s, o: frozenset(
+        t for t in footprint(self, s, o) if t != verify_por.REF_NAMESPACE))
+    _, problems = check_writes(PRESETS["current"], Bounds(depth=2, pages=1))
+    assert any("taken or dropped" in p for p in problems)

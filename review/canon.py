@@ -24,6 +24,17 @@ future step's result or violations, and renames the names nothing depends on:
   takes the least key over every order of the live processes; that is sound only if
   the outcome of every step is independent of the rmap-walk order, which
   `review.verify.audit` checks empirically (see docs/verify.md).
+- VM_HUGEPAGE and VM_NOHUGEPAGE, when the bounds rule out every THP (small pages,
+  fewer pages than a THP, no start trace: Keyer(thp_impossible=True), the condition
+  of review/verify_por.Footprints.fine). The model reads the two flags in two places
+  only: thp_eligible (spec/ops/common.py), which needs a VMA on every page of an
+  aligned block, and MADV_COLLAPSE (spec/ops/thp.py collapse), which needs a whole
+  block inside its range. In such bounds no block ever has a VMA on every page (the
+  setup maps pages 0..pages-1, the alphabet's mmap one page below that) and every
+  MADV_COLLAPSE covers one page, so the flags never decide anything: states that
+  differ only in them behave the same, and MADV_HUGEPAGE / MADV_NOHUGEPAGE still run
+  (and are checked) but lead back to their state's key. Decision points and patch
+  overlays see no VMA flags (spec/decisions.py Ctx), so this holds under any rule set.
 - values: every value held in the kernel (folio data, swap slot data) is renumbered
   by first appearance in the canonical walk of folios and slots; zero stays zero.
   Values the kernel no longer holds anywhere can never be returned by a read or a
@@ -45,7 +56,7 @@ from hashlib import blake2b
 from itertools import permutations
 
 from spec.errors import StepError, TraceError
-from spec.state import MIGRATION, PRESENT, SWAP
+from spec.state import MIGRATION, PRESENT, SWAP, VM_HUGEPAGE, VM_NOHUGEPAGE
 
 GONE = -1  # a value the kernel no longer holds anywhere
 
@@ -121,10 +132,13 @@ class Keyer:
     n^2 / 2^129 for n states, below 1e-20 at a billion states). Without it the key
     is the marshalled bytes themselves (exact; the audit uses it)."""
 
-    def __init__(self, processes: int, full_symmetry: bool = False, digest: bool = True):
+    def __init__(self, processes: int, full_symmetry: bool = False, digest: bool = True,
+                 thp_impossible: bool = False):
         self.processes = processes
         self.full_symmetry = full_symmetry
         self.digest = digest
+        # VMA flag bits left out of the key (see the module docstring)
+        self.unread_vma_flags = VM_HUGEPAGE | VM_NOHUGEPAGE if thp_impossible else 0
 
     def key(self, session, driver):
         # marshal format 2: no back-references, so equal keys give equal bytes
@@ -157,17 +171,18 @@ class Keyer:
         if self.full_symmetry and len(live) > 1:
             # the least over every order of the live processes, compared as bytes
             # (a total order on any two keys, whatever their layout)
-            out = [min(marshal.dumps(_key(st, c, list(order) + dead), 2)
+            unread = self.unread_vma_flags
+            out = [min(marshal.dumps(_key(st, c, list(order) + dead, unread), 2)
                        for order in permutations(live))]
         else:
-            out = _key(st, c, live + dead)
+            out = _key(st, c, live + dead, self.unread_vma_flags)
         out.append(forks_left)
         return out
 
 
-def _key(st, c, order: list[int]) -> list:
+def _key(st, c, order: list[int], unread_vma_flags: int = 0) -> list:
     """The key of (kernel state, contract) with processes named by their place in
-    `order`: one flat list. Every variable-length part is preceded by its length and
+    `order`, VMA flags without the bits `unread_vma_flags`: one flat list. Every variable-length part is preceded by its length and
     every entry's layout is fixed by values before it, so that two different states
     cannot give the same list (the list is injective in what it encodes)."""
     # The hot path of the exploration (one call per step that changed the state):
@@ -191,7 +206,12 @@ def _key(st, c, order: list[int]) -> list:
             continue
         vmas = m.vmas
         ext((len(vmas), m.alive, m.has_pinned))
-        ext(vmas.items() if len(vmas) < 2 else sorted(vmas.items()))  # (vpn, flags) pairs
+        if unread_vma_flags:
+            kept = ~unread_vma_flags
+            for vpn_flags in (vmas.items() if len(vmas) < 2 else sorted(vmas.items())):
+                ext((vpn_flags[0], vpn_flags[1] & kept))
+        else:
+            ext(vmas.items() if len(vmas) < 2 else sorted(vmas.items()))  # (vpn, flags) pairs
         for table in (m.pmds, m.ptes):
             ap(len(table))
             if not table:
@@ -370,11 +390,17 @@ _folio_fields = None
 _slot_fields = None
 
 
-def unchanged(before, after) -> bool:
-    """True when `after` (a session one step past `before`) holds exactly the state
-    `before` holds in every field the key reads: a cheap exit for the many steps that
-    change nothing (refused, failed, or no-op). Compares raw ids, so it never says
-    True for two states that merely have the same key."""
+IDENTICAL = 1            # unchanged(): every keyed field equal, raw ids included
+UP_TO_UNREAD_FLAGS = 2   # unchanged(): equal but for VMA flag bits the key leaves out
+
+
+def unchanged(before, after, unread_vma_flags: int = 0) -> int:
+    """IDENTICAL when `after` (a session one step past `before`) holds exactly the
+    state `before` holds in every field the key reads: a cheap exit for the many steps
+    that change nothing (refused, failed, or no-op). Compares raw ids, so it never
+    says so for two states that merely have the same key. With `unread_vma_flags`
+    (Keyer.unread_vma_flags), UP_TO_UNREAD_FLAGS when the only difference is in those
+    VMA flag bits: the same key, not the same state. 0 (false) otherwise."""
     global _pte_fields, _folio_fields, _slot_fields
     if _pte_fields is None:
         from spec.state import Folio, Pte, SwapSlot
@@ -397,11 +423,16 @@ def unchanged(before, after) -> bool:
     if len(ma) != len(mb):
         return False
     pf = _pte_fields
+    same = IDENTICAL
     for pid, m in ma.items():
         n = mb.get(pid)
         if (n is None or m.alive != n.alive or m.has_pinned != n.has_pinned
-                or m.vmas != n.vmas or m.pte_tables != n.pte_tables):
+                or m.pte_tables != n.pte_tables):
             return False
+        if m.vmas != n.vmas:
+            if not unread_vma_flags or not _equal_but(m.vmas, n.vmas, unread_vma_flags):
+                return False
+            same = UP_TO_UNREAD_FLAGS
         for ta, tb in ((m.ptes, n.ptes), (m.pmds, n.pmds)):
             if len(ta) != len(tb):
                 return False
@@ -421,4 +452,12 @@ def unchanged(before, after) -> bool:
             y = get(sid)
             if y is None or sf(x) != sf(y):
                 return False
-    return ca.exited == cb.exited
+    return same if ca.exited == cb.exited else False
+
+
+def _equal_but(vmas_a: dict, vmas_b: dict, bits: int) -> bool:
+    """Two processes' VMA flags equal page by page once `bits` are cleared."""
+    if vmas_a.keys() != vmas_b.keys():
+        return False
+    kept = ~bits
+    return all(flags & kept == vmas_b[vpn] & kept for vpn, flags in vmas_a.items())

@@ -193,7 +193,9 @@ def _add_ref(refs: tuple, rid: str, kind: str) -> tuple:
     return tuple(sorted(refs + ((rid, kind),)))
 
 
-# A successor that is its parent's state again (a step that changed nothing).
+# A successor that is its parent's state again (a step that changed nothing), or
+# differs from it only in VMA flags the key leaves out (canon.Keyer.unread_vma_flags):
+# either way its key is the parent's.
 SAME = object()
 
 
@@ -210,9 +212,12 @@ def _sync(session, driver) -> tuple:
     return (driver[0], alive, refs, driver[3])
 
 
-def _reusable(parent, child) -> bool:
-    """True when `child` (a clone of `parent` one step on) holds the parent's state, and
-    then makes it a stand-in for a fresh clone of `parent`. canon.unchanged compares
+def _reusable(parent, child, unread_vma_flags: int = 0) -> int:
+    """canon.IDENTICAL when `child` (a clone of `parent` one step on) holds the parent's
+    state, and then makes it a stand-in for a fresh clone of `parent`;
+    canon.UP_TO_UNREAD_FLAGS when it differs from the parent only in VMA flag bits the
+    key leaves out (the same key, but no stand-in: a clone of the parent must be the
+    parent's state); 0 otherwise. canon.unchanged compares
     every keyed field by raw value (ids included, not merely up to renaming). Of the
     rest, the step counters and allocation counters are put back; the process ids
     used so far (fork refuses a used id) must be equal; the contract's log of
@@ -220,12 +225,13 @@ def _reusable(parent, child) -> bool:
     may log the value an address already held); its value origins are recorded only
     by writes, which change what canon.unchanged compares; the per-step decision log
     is reset by the next step."""
-    if not canon.unchanged(parent, child):
-        return False
+    same = canon.unchanged(parent, child, unread_vma_flags)
+    if same != canon.IDENTICAL:
+        return same
     pk, ck = parent.kernel, child.kernel
     ps, cs = pk.state, ck.state
     if ps.used_mm_ids != cs.used_mm_ids:
-        return False
+        return 0
     cs.next_folio = ps.next_folio
     cs.next_slot = ps.next_slot
     ck.step_count = pk.step_count
@@ -234,7 +240,7 @@ def _reusable(parent, child) -> bool:
     cc._snapshot = None
     if type(cc.history) is list and len(cc.history) != len(pc.history):
         del cc.history[len(pc.history):]
-    return True
+    return canon.IDENTICAL
 
 
 def _after(step: dict, status: str, before, after):
@@ -266,12 +272,15 @@ class SpecModel:
         self.rules = rules
         self.bounds = bounds
         self.ops = frozenset(bounds.ops)
-        self.keyer = canon.Keyer(bounds.processes, full_symmetry=bounds.symmetry, digest=digest)
         self._alphabets: dict[tuple, list] = {}
         self._idents: dict[tuple, list] = {}
         self._bits: dict[tuple, list] = {}
         self._bit_of: dict[tuple, int] = {}  # step identity -> its bit in sleep sets
         self.footprints = Footprints(bounds.pages, bounds.thp, bool(bounds.start))
+        # footprints.fine: no block can ever hold a THP in these bounds (one definition
+        # for the per-page footprints and the key's unread VMA flags)
+        self.keyer = canon.Keyer(bounds.processes, full_symmetry=bounds.symmetry, digest=digest,
+                                 thp_impossible=self.footprints.fine)
         self._template = None
         self.fast_same = fast_same  # report unchanged successors as SAME (no key needed)
 
@@ -345,6 +354,7 @@ class SpecModel:
 
     def _run(self, session, driver, entries):
         fast_same = self.fast_same
+        unread = self.keyer.unread_vma_flags
         scratch = None  # a clone of `session` that a step left as it was: reused
         for step, obj, driver_ok in entries:
             child = scratch if scratch is not None else session.clone()
@@ -358,12 +368,16 @@ class SpecModel:
                 yield obj, None, None, ()
                 continue
             driver_after = driver_ok if status == "ok" else _after(obj, status, driver, driver_ok)
-            if fast_same and driver_after[0] == driver[0] and _reusable(session, child):
-                # the very state we came from: already seen, nothing to key; and the
-                # clone is as good as a fresh one for the next step
-                scratch = child
-                yield obj, status, SAME, violations
-                continue
+            if fast_same and driver_after[0] == driver[0]:
+                same = _reusable(session, child, unread)
+                if same:
+                    # the very state we came from, or one with its key: already seen,
+                    # nothing to key; and if it is the very state, the clone is as good
+                    # as a fresh one for the next step
+                    if same == canon.IDENTICAL:
+                        scratch = child
+                    yield obj, status, SAME, violations
+                    continue
             yield obj, status, (child, driver_after), violations
 
     def successors(self, state):

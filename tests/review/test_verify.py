@@ -86,7 +86,7 @@ from spec.run import run_trace  # noqa: E402
 from spec.trace import parse_trace  # noqa: E402
 
 from review import canon  # noqa: E402
-from review.verify import SpecModel, audit, verify  # noqa: E402
+from review.verify import ADVICES, SpecModel, audit, verify  # noqa: E402
 
 # The CVE-2020-29374 family needs a FOLL_GET reference, fork, writes on both sides of
 # the fork and a device read; the alphabet is cut to those ops so that depth 6 stays
@@ -362,6 +362,7 @@ def test_unchanged_shortcut_explores_exactly_the_same_states():
     from review.verify import explore
     for name, b in (("current", Bounds(depth=3, processes=2, pages=1, pins=1)),
                     ("v5.9", Bounds(depth=3, processes=2, pages=1, pins=1)),
+                    ("v5.7", Bounds(depth=3, processes=2, pages=2, pins=1)),
                     ("current", Bounds(depth=2, processes=2, pages=2, thp=True, pins=1))):
         fast = explore(SpecModel(PRESETS[name], b), name, b, all_clauses=True)
         slow = explore(SpecModel(PRESETS[name], b, fast_same=False), name, b, all_clauses=True)
@@ -382,6 +383,21 @@ def test_unchanged_sees_a_change_in_any_keyed_part():
         b = a.clone()
         mutate(b)
         assert not canon.unchanged(a, b)
+
+
+def test_unchanged_tells_a_flip_of_unread_flags_from_a_real_change():
+    from spec.state import VM_HUGEPAGE, VM_NOHUGEPAGE, VM_WRITE
+    m, a = _session_after({"op": "write", "mm": 0, "vpn": 0, "value": 1})
+    unread = m.keyer.unread_vma_flags
+    assert unread == VM_HUGEPAGE | VM_NOHUGEPAGE          # 2 small pages: no THP
+    assert canon.unchanged(a, a.clone(), unread) == canon.IDENTICAL
+    huge = a.clone()
+    huge.kernel.state.mms[0].vmas[0] |= VM_NOHUGEPAGE
+    assert canon.unchanged(a, huge, unread) == canon.UP_TO_UNREAD_FLAGS
+    assert not canon.unchanged(a, huge)                    # not without the mask
+    both = huge.clone()
+    both.kernel.state.mms[0].vmas[1] &= ~VM_WRITE          # and a flag that is read
+    assert not canon.unchanged(a, both, unread)
 
 
 def test_fresh_values_do_not_make_new_states_so_small_spaces_exhaust():
@@ -558,3 +574,67 @@ def test_key_names_swap_cache_folios_by_their_slot_not_by_allocation_order():
     cached = [f for f in one_first.kernel.state.folios.values() if f.swapcache]
     assert len(cached) == 2  # the precondition: two folios only the swap cache holds
     assert model.keyer.key(one_first, driver) == model.keyer.key(zero_first, driver)
+
+
+# --- VMA flags nothing reads: VM_HUGEPAGE / VM_NOHUGEPAGE without a possible THP ------
+
+_NO_THP_ADVICE = tuple(a for a in ADVICES if a not in ("hugepage", "nohugepage"))
+
+
+def _key_after(bounds, *steps):
+    m = SpecModel(PRESETS["current"], bounds)
+    (session, driver), _, _ = m.initial()
+    from spec.trace import step
+    for s in steps:
+        status, _v = canon.apply(session, step(**s))
+        assert status == "ok", (s, status)
+    return m.key((session, driver))
+
+
+def test_key_leaves_out_thp_advice_flags_only_where_no_thp_can_form():
+    huge = {"op": "madvise", "mm": 0, "vpn": 0, "npages": 1, "advice": "hugepage"}
+    nohuge = dict(huge, advice="nohugepage")
+    dontfork = dict(huge, advice="dontfork")
+    small = Bounds(depth=1, pages=2)
+    assert _key_after(small, huge) == _key_after(small, nohuge) == _key_after(small)
+    assert _key_after(small, dontfork) != _key_after(small)   # fork reads VM_DONTCOPY
+    thp = Bounds(depth=1, pages=2, thp=True)                   # the flags decide THP faults
+    assert _key_after(thp, nohuge) != _key_after(thp)
+    four = Bounds(depth=1, pages=4)                            # a whole block can get VM_HUGEPAGE
+    assert _key_after(four, huge) != _key_after(four)
+
+
+@pytest.mark.parametrize("preset", ["v5.7", "current"])
+def test_unread_thp_flags_merge_states_without_changing_any_finding(preset):
+    b = Bounds(depth=3, pages=2)
+    merged = verify(PRESETS[preset], b, all_clauses=True)
+    # the same search with the flags in the key
+    model = SpecModel(PRESETS[preset], b)
+    model.keyer.unread_vma_flags = 0
+    kept = explore(model, preset, b, all_clauses=True)
+    assert merged.states < 0.8 * kept.states
+    assert {f.id: f.length for f in merged.findings} == {f.id: f.length for f in kept.findings}
+    # nothing reads the flags: the merged states are those of the alphabet without
+    # MADV_HUGEPAGE and MADV_NOHUGEPAGE, level by level
+    without = verify(PRESETS[preset], Bounds(depth=3, pages=2, advices=_NO_THP_ADVICE),
+                     all_clauses=True)
+    assert merged.states_per_depth == without.states_per_depth
+
+
+def test_audit_finds_no_difference_between_states_merged_by_unread_flags():
+    compared, problems = audit(PRESETS["current"],
+                               Bounds(depth=3, pages=2, ops=("write", "fork", "madvise", "swapout")),
+                               samples=80)
+    assert compared == 80 and problems == []
+
+
+def test_audit_catches_thp_flags_left_out_where_a_thp_can_form(monkeypatch):
+    init = canon.Keyer.__init__
+
+    def always(self, *args, **kwargs):
+        init(self, *args, **dict(kwargs, thp_impossible=True))
+    monkeypatch.setattr(canon.Keyer, "__init__", always)
+    compared, problems = audit(PRESETS["current"],
+                               Bounds(depth=3, pages=2, thp=True, ops=("write", "madvise")),
+                               samples=200)
+    assert problems

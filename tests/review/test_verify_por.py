@@ -315,3 +315,13 @@ def test_write_check_catches_a_forgotten_reference_namespace(monkeypatch):
         t for t in footprint(self, s, o) if t != verify_por.REF_NAMESPACE))
     _, problems = check_writes(PRESETS["current"], Bounds(depth=2, pages=1))
     assert any("taken or dropped" in p for p in problems)
+
+
+def test_on_demand_footprint_checks_exit_1_on_a_problem(monkeypatch, capsys):
+    from review import verify_por_check
+    args = ["--depth", "3", "--presets", "current", "--only", "writes"]
+    assert verify_por_check.main(args) == 0
+    assert "total writes" in capsys.readouterr().out
+    monkeypatch.setattr(Footprints, "_folio", staticmethod(lambda out, st, fid: None))
+    assert verify_por_check.main(args) == 1
+    assert "which its footprint does not write" in capsys.readouterr().out

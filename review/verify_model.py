@@ -174,7 +174,7 @@ def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]
             for vpn in vpns:
                 for mm2 in alive:
                     for vpn2 in vpns:
-                        if (mm2, vpn2) > (mm, vpn):
+                        if (mm2, vpn2) != (mm, vpn):
                             yield {"op": "ksm_merge", "mm": mm, "vpn": vpn, "mm2": mm2,
                                    "vpn2": vpn2}, driver
     for rid, kind in refs:

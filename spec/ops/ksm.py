@@ -5,7 +5,11 @@ ksm_merge(mm, vpn, mm2, vpn2) is one successful scan pair of ksmd
 both addresses in VM_MERGEABLE VMAs, both map present anon pages with equal contents
 (memcmp_pages); a THP is split first (split_huge_page; refused when it cannot be).
 The page that is already KSM, else the first one, becomes the KSM page (kpage); the
-other mapping is write-protected and replaced by kpage (replace_page).
+other mapping is write-protected and replaced by kpage (replace_page). The first one
+is the page ksmd is scanning, the second the one it found in the unstable tree,
+scanned earlier (cmp_and_merge_page -> try_to_merge_two_pages(rmap_item, page,
+tree_rmap_item, tree_page), which makes `page` the stable page first): either page of
+a pair can be the first, so mmreview verify tries both orders.
 
 write_protect_page: if the PTE is writable, dirty or maps an exclusive page, clear it
 and require folio_mapcount + 1 + swapped == folio_ref_count ("Check that no O_DIRECT or

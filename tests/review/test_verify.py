@@ -638,3 +638,26 @@ def test_audit_catches_thp_flags_left_out_where_a_thp_can_form(monkeypatch):
                                Bounds(depth=3, pages=2, thp=True, ops=("write", "madvise")),
                                samples=200)
     assert problems
+
+
+def test_ksm_merge_is_tried_in_both_orders_which_reach_different_states():
+    # ksmd makes the page it is scanning the KSM page: merging the parent's page that
+    # fork shared with the child into a private one, or the other way round, leaves
+    # a KSM page mapped three times or twice
+    b = Bounds(depth=1, pages=2)
+    m = SpecModel(PRESETS["current"], b)
+    (_, driver), _, _ = m.initial()
+    merges = [(s["mm"], s["vpn"], s["mm2"], s["vpn2"]) for _st, s, _a in m.alphabet(driver)
+              if s["op"] == "ksm_merge"]
+    assert (0, 0, 0, 1) in merges and (0, 1, 0, 0) in merges
+    adv = lambda vpn: {"op": "madvise", "mm": 0, "vpn": vpn, "npages": 1,  # noqa: E731
+                       "advice": "mergeable"}
+    zero_filled = lambda vpn: [  # noqa: E731  (an anon page of zeroes: no value written)
+        {"op": "pin", "mm": 0, "vpn": vpn, "write": True, "longterm": False, "id": "r0"},
+        {"op": "unpin", "id": "r0"}]
+    setup = [adv(0), adv(1), *zero_filled(0), {"op": "fork", "mm": 0, "child": 1},
+             *zero_filled(1)]
+    shared_first = {"op": "ksm_merge", "mm": 0, "vpn": 0, "mm2": 0, "vpn2": 1}
+    private_first = {"op": "ksm_merge", "mm": 0, "vpn": 1, "mm2": 0, "vpn2": 0}
+    b3 = Bounds(depth=1, pages=2, processes=3)
+    assert _key_after(b3, *setup, shared_first) != _key_after(b3, *setup, private_first)

@@ -182,9 +182,10 @@ class Keyer:
 
 def _key(st, c, order: list[int], unread_vma_flags: int = 0) -> list:
     """The key of (kernel state, contract) with processes named by their place in
-    `order`, VMA flags without the bits `unread_vma_flags`: one flat list. Every variable-length part is preceded by its length and
-    every entry's layout is fixed by values before it, so that two different states
-    cannot give the same list (the list is injective in what it encodes)."""
+    `order` and VMA flags without the bits `unread_vma_flags`: one flat list. Every
+    variable-length part is preceded by its length and every entry's layout is fixed
+    by values before it, so that two different states cannot give the same list (the
+    list is injective in what it encodes, up to the unread flag bits)."""
     # The hot path of the exploration (one call per step that changed the state):
     # written for CPython speed (one output list, bound methods in locals, no sort of
     # 0- or 1-element collections).

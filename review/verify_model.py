@@ -217,14 +217,13 @@ def _reusable(parent, child, unread_vma_flags: int = 0) -> int:
     state, and then makes it a stand-in for a fresh clone of `parent`;
     canon.UP_TO_UNREAD_FLAGS when it differs from the parent only in VMA flag bits the
     key leaves out (the same key, but no stand-in: a clone of the parent must be the
-    parent's state); 0 otherwise. canon.unchanged compares
-    every keyed field by raw value (ids included, not merely up to renaming). Of the
-    rest, the step counters and allocation counters are put back; the process ids
-    used so far (fork refuses a used id) must be equal; the contract's log of
-    logical updates (messages only) is cut back to the parent's length (a no-op step
-    may log the value an address already held); its value origins are recorded only
-    by writes, which change what canon.unchanged compares; the per-step decision log
-    is reset by the next step."""
+    parent's state); 0 otherwise. canon.unchanged compares every keyed field by raw
+    value (ids included, not merely up to renaming). Of the rest, the step counters
+    and allocation counters are put back; the process ids used so far (fork refuses
+    a used id) must be equal; the contract's log of logical updates (messages only)
+    is cut back to the parent's length (a no-op step may log the value an address
+    already held); its value origins are recorded only by writes, which change what
+    canon.unchanged compares; the per-step decision log is reset by the next step."""
     same = canon.unchanged(parent, child, unread_vma_flags)
     if same != canon.IDENTICAL:
         return same

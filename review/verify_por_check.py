@@ -54,7 +54,8 @@ def _levels(model, depth: int) -> list[list]:
 
 # --- independence -------------------------------------------------------------------
 
-def check_independence(rules, bounds, *, states: int = 20, pairs: int = 400) -> tuple[int, list[str]]:
+def check_independence(rules, bounds, *, states: int = 20,
+                       pairs: int = 400) -> tuple[int, list[str]]:
     """Check empirically what the reduction assumes of two steps a, b with disjoint
     footprints in a state s: both orders reach one state (equal exact canonical keys,
     review/canon.py without hashing), and each step returns the same status and breaks
@@ -206,7 +207,8 @@ def _changes(fp, before, after):
             unit = _unit(fp, before, pid, vpn)
             for bits, aspect in _FLAG_ASPECT:
                 if (x ^ y) & bits:
-                    yield f"mm {pid} vpn {vpn} VMA flag {aspect}", frozenset({("v", pid, unit, aspect)})
+                    yield (f"mm {pid} vpn {vpn} VMA flag {aspect}",
+                           frozenset({("v", pid, unit, aspect)}))
         for vpn in m.ptes.keys() | n.ptes.keys():
             x, y = m.ptes.get(vpn), n.ptes.get(vpn)
             if x is None or y is None or not _same(x, y):

@@ -623,7 +623,8 @@ def test_unread_thp_flags_merge_states_without_changing_any_finding(preset):
 
 def test_audit_finds_no_difference_between_states_merged_by_unread_flags():
     compared, problems = audit(PRESETS["current"],
-                               Bounds(depth=3, pages=2, ops=("write", "fork", "madvise", "swapout")),
+                               Bounds(depth=3, pages=2,
+                                      ops=("write", "fork", "madvise", "swapout")),
                                samples=80)
     assert compared == 80 and problems == []
 

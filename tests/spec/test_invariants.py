@@ -177,12 +177,9 @@ def _args(k, op, mm, vpn, n, b1, b2, r, advice, serial):
     return op, a
 
 
-@given(st.sampled_from(tuple(PRESETS)), st.booleans(), st.lists(step_st, max_size=30))
-def test_random_traces_keep_the_invariants_the_preset_promises(preset, thp, steps):
-    k = kernel(preset)
-    step(k, "mmap", mm=0, vpn=0, npages=8, thp=thp)
-    step(k, "fork", mm=0, child=1)
-    step(k, "fork", mm=0, child=2)
+def applied(k, steps):
+    """Apply the drawn steps to `k` in turn, yielding (op, args) after each one the
+    kernel could apply (those naming no reference, or an unknown process, are skipped)."""
     for serial, s in enumerate(steps, 1):
         got = _args(k, *s, serial)
         if got is None:
@@ -191,6 +188,16 @@ def test_random_traces_keep_the_invariants_the_preset_promises(preset, thp, step
             k.apply(*got)
         except StepError:
             continue
+        yield got
+
+
+@given(st.sampled_from(tuple(PRESETS)), st.booleans(), st.lists(step_st, max_size=30))
+def test_random_traces_keep_the_invariants_the_preset_promises(preset, thp, steps):
+    k = kernel(preset)
+    step(k, "mmap", mm=0, vpn=0, npages=8, thp=thp)
+    step(k, "fork", mm=0, child=1)
+    step(k, "fork", mm=0, child=2)
+    for got in applied(k, steps):
         assert not invariants.check(k), (got, k.state)
         for m in k.state.mms.values():          # peek never faults and never crashes
             for v in m.vmas:
@@ -235,13 +242,8 @@ def test_the_fused_check_agrees_with_the_predicates(preset, steps, mutation, pic
     k = kernel(preset)
     step(k, "mmap", mm=0, vpn=0, npages=8, thp=pick % 2 == 0)
     step(k, "fork", mm=0, child=1)
-    for serial, s in enumerate(steps, 1):
-        got = _args(k, *s, serial)
-        if got is not None:
-            try:
-                k.apply(*got)
-            except StepError:
-                pass
+    for _got in applied(k, steps):
+        pass
     _mutate(k, mutation, pick)
     slow = [i.id for i in invariants.applicable(k.rules) if i.check(k.state) is not None]
     fast = invariants._all_hold(k.state, k.has_ae)

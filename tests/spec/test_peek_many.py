@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from spec.errors import StepError
 from spec.presets import PRESETS
 
 from tests.spec.kernel_util import kernel, step
-from tests.spec.test_invariants import _args, step_st
+from tests.spec.test_invariants import applied, step_st
 
 VPNS = tuple(range(-1, 10))     # around every mapping the traces make, holes included
 
@@ -23,14 +22,7 @@ def test_peek_many_is_peek_per_page(preset, thp, steps):
     step(k, "mmap", mm=0, vpn=0, npages=8, thp=thp)
     step(k, "fork", mm=0, child=1)
     _agrees(k)
-    for serial, s in enumerate(steps, 1):
-        got = _args(k, *s, serial)
-        if got is None:
-            continue
-        try:
-            k.apply(*got)
-        except StepError:
-            continue
+    for _got in applied(k, steps):
         _agrees(k)
 
 

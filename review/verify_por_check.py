@@ -21,11 +21,10 @@ bounds and shows each catching footprints that are wrong on purpose
 """
 from __future__ import annotations
 
-from operator import attrgetter
-
 from spec.state import HPAGE_NR, MIGRATION, PRESENT, SWAP, VM_DONTCOPY, VM_HUGEPAGE, \
     VM_MERGEABLE, VM_NOHUGEPAGE, VM_WIPEONFORK, VM_WRITE
 
+from review import canon
 from review.verify_por import FORK, REF_NAMESPACE, dependent, footprint_masks, ident
 
 # VMA flag bits by the footprint aspect that names them (verify_por._VMA_FLAG_ASPECTS)
@@ -64,7 +63,6 @@ def check_independence(rules, bounds, *, states: int = 20,
     sharing (live processes, references, folios mapped twice, swap slots: where a
     too-fine footprint shows), half spread evenly; at most `pairs` pairs per state.
     Returns (pairs checked, problems described)."""
-    from review import canon
     from review.verify_model import SpecModel, _after, _sync
 
     model = SpecModel(rules, bounds, digest=False, fast_same=False)
@@ -172,8 +170,7 @@ def _same(a, b) -> bool:
     """Every field (slots) of two model objects of one class equal."""
     get = _getters.get(type(a))
     if get is None:
-        names = [n for k in type(a).__mro__ for n in getattr(k, "__slots__", ())]
-        get = _getters[type(a)] = attrgetter(*names)
+        get = _getters[type(a)] = canon._getter(type(a))
     return get(a) == get(b)
 
 

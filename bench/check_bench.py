@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from review import check as C  # noqa: E402
+from review.check import run as C  # noqa: E402
 
 
 def build_repo(where: Path, n: int = 15) -> str:

@@ -3,8 +3,8 @@
 
     .venv/bin/python bench/extract_bench.py [--repeat N]
 
-Prints the load time (mail parsing, review.inputs) and the extraction time
-(review.extract.extract_series) separately: the target is extraction < 1 s for the
+Prints the load time (mail parsing, review.inputs.load) and the extraction time
+(review.extract.rules.extract_series) separately: the target is extraction < 1 s for the
 whole thread.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from review.extract import extract_series  # noqa: E402
-from review.inputs import load  # noqa: E402
+from review.extract.rules import extract_series  # noqa: E402
+from review.inputs.load import load  # noqa: E402
 
 THREAD = ROOT.parent / "shared" / "corpus" / "cow-fixes-part2-v1.mbox"
 FIXTURES = ROOT / "fixtures"
@@ -51,7 +51,7 @@ def main() -> int:
               f"{sum(len(r.bound) for r in results)} bound functions, "
               f"{sum(len(r.pre.assertions) + len(r.post.assertions) for r in results)} assertion rules, "
               f"{sum(len(r.partial) for r in results)} partial")
-        report("load (review.inputs.load)", t_load)
+        report("load (review.inputs.load.load)", t_load)
         report("extract_series, whole thread, no tree", t_extract)
     else:
         print(f"{THREAD} absent: thread benchmark skipped")

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from review.git import load_range  # noqa: E402
-from review.inputs import from_mbox_bytes  # noqa: E402
+from review.inputs.git import load_range  # noqa: E402
+from review.inputs.load import from_mbox_bytes  # noqa: E402
 
 
 def _file(n: int, lines: int = 120) -> list[str]:

@@ -145,8 +145,8 @@ def pty_key_latency(keys: int, drafts: str) -> tuple[list[float], list[float]]:
 
 async def key_latency(keys: int, budget: float) -> tuple[list[float], ...]:
     os.environ.setdefault("MMREVIEW_IDENTITY", "Bench <bench@example.org>")
-    from review.inputs import load
-    from review.review_state import ReviewState
+    from review.inputs.load import load
+    from review.reviewer.state import ReviewState
     from tui.app import MMReviewApp
 
     drafts = tempfile.mkdtemp(prefix="mmreview-bench-")

@@ -26,7 +26,7 @@ PRESET_NAMES = ("v5.7", "v5.8", "v5.9", "v5.18", "v5.19", "current")
 
 
 def _bounds(args):
-    from review.verify import ALL_OPS, DEFAULT_OPS, Bounds
+    from review.verify.search import ALL_OPS, DEFAULT_OPS, Bounds
 
     ops = tuple(args.ops.split(",")) if args.ops else DEFAULT_OPS
     assert set(ops) <= set(ALL_OPS), ops
@@ -41,7 +41,7 @@ def one(args) -> dict:
     preset, and the shortest trace of each clause broken is reported beside them."""
     import resource
 
-    from review.verify import verify
+    from review.verify.search import verify
     from spec.presets import PRESETS
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -70,7 +70,7 @@ def profile(args) -> None:
     import cProfile
     import pstats
 
-    from review.verify import verify
+    from review.verify.search import verify
     from spec.presets import PRESETS
 
     prof = cProfile.Profile()
@@ -84,8 +84,8 @@ def profile(args) -> None:
 def breakdown(args) -> None:
     """CPU microseconds per explored step, by part, over a sample of reachable states
     (least of 5 repeats, process time): where a step of the search goes."""
-    from review import canon
-    from review.verify import SpecModel
+    from review.verify import canon
+    from review.verify.search import SpecModel
     from spec import invariants
     from spec.presets import PRESETS
 
@@ -140,7 +140,7 @@ def breakdown(args) -> None:
         ("Session.step without invariants", step),
         ("  of which Kernel.apply", kapply),
         ("  of which contract before/observe + bookkeeping", step - kapply),
-        ("canonical key (review/canon.py)", key),
+        ("canonical key (review/verify/canon.py)", key),
         ("  of which building the key tuple", raw),
         ("  of which marshal + BLAKE2b digest", key - raw),
         ("per step that changed the state: clone + step + key", clone + step + key),

@@ -1,6 +1,6 @@
 """A Finding: one clause broken by one (shrunk) trace, as the fuzzer reports it.
 
-Consumed by `mmreview fuzz`, `mmreview check` (review/check.py, review/report/) and the
+Consumed by `mmreview fuzz`, `mmreview check` (review/check/run.py, review/report/) and the
 TUI. The trace is in the replay format (spec/trace.py), so every finding can be saved,
 replayed with `mmreview replay`, edited and kept as a regression test.
 

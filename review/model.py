@@ -1,6 +1,6 @@
 """The review model: what every stage after input reading sees.
 
-review.inputs.load() turns one INPUT (mbox, maildir, .eml/.patch, stdin, lore
+review.inputs.load.load() turns one INPUT (mbox, maildir, .eml/.patch, stdin, lore
 message-id/URL, or a git range with --repo) into a `Collection`:
 
     load(source, *, repo=None, stdin=None, lore_base=None, cache_dir=None) -> Collection

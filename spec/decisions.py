@@ -6,7 +6,7 @@ with one of the point's outcomes. Presets (spec/presets.py) give a Python refere
 implementation per point and kernel era; extracted rules (review/extract) give guarded
 outcomes over the same context fields, as expression trees (spec/expr.py).
 
-Context fields are named after what they paraphrase in the kernel; review/vocab.py maps
+Context fields are named after what they paraphrase in the kernel; review/extract/vocab.py maps
 kernel identifiers (page_* and folio_* forms) onto them. A field a decision point does
 not use keeps its default.
 """

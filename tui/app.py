@@ -12,7 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from review.model import Collection
-from review.review_state import ReviewState
+from review.reviewer.state import ReviewState
 from tui.commands import ReviewCommands
 from tui.help import HelpScreen
 from tui.screens.main import MainScreen

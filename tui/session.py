@@ -1,15 +1,15 @@
 """What one TUI session looks at: the loaded Collection, the reviewer's ReviewState,
 and the analysis results (extraction, findings) gathered so far.
 
-Only glue: reading input is review.inputs, extraction is review.extract, checking is
-review.check; this module orders what they return for display and caches it.
+Only glue: reading input is review.inputs.load, extraction is review.extract.rules, checking is
+review.check.run; this module orders what they return for display and caches it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from review.model import Collection, Message, Patch, Series, ThreadNode
-from review.review_state import ReviewState, patch_key
+from review.reviewer.state import ReviewState, patch_key
 
 
 @dataclass
@@ -73,7 +73,7 @@ class ReviewSession:
             key=lambda p: order[self.message_for(p).msgid])
         self.findings: dict[str, list] = {}      # patch key -> review.report Finding list
         self.results: dict[str, object] = {}     # patch key -> review.report PatchResult
-        self.extractions: dict[str, object] = {}  # patch key -> review.extract result
+        self.extractions: dict[str, object] = {}  # patch key -> review.extract.rules result
         self._revision_cache: dict = {}
 
     # ---------------------------------------------------------------- thread layout
@@ -118,7 +118,7 @@ class ReviewSession:
     def revision_comments(self, patch: Patch) -> list:
         """Comments on inline revisions of `patch` (a reply that posts a reworked
         version, as on linux-mm), placed on `patch`'s own lines where the quoted
-        lines match (review.quotes does the matching): [(comment, diff line)]."""
+        lines match (review.inputs.quotes does the matching): [(comment, diff line)]."""
         key = ("rev", patch_key(patch))
         if key in self._revision_cache:
             return self._revision_cache[key]
@@ -126,7 +126,7 @@ class ReviewSession:
         revisions = [p for p in self.collection.patches if p.revises is patch]
         if revisions:
             try:
-                from review.quotes import PatchIndex, _anchor, match_quote
+                from review.inputs.quotes import PatchIndex, _anchor, match_quote
                 index = PatchIndex.of(patch)
                 for rev in revisions:
                     for c in rev.comments:

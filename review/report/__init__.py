@@ -1,6 +1,6 @@
 """The result of `mmreview check` and its output formats.
 
-review/check.py builds a CheckReport (one PatchResult per patch, each with its
+review/check/run.py builds a CheckReport (one PatchResult per patch, each with its
 findings and a plain account of what was checked); the modules beside this one turn
 it into text, JSON, SARIF, JUnit, checkpatch lines or b4's check-command JSON. They
 read only these objects, so every format says the same thing.

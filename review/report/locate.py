@@ -2,7 +2,7 @@
 
 Two consumers need it: the checkpatch format (`-:N:` is the line in the mail as b4
 fed it on stdin) and b4 review's external comments (a comment goes right after the
-quoted diff line it is about). The review model (review/patch.py) gives file line
+quoted diff line it is about). The review model (review/inputs/patch.py) gives file line
 numbers; this maps them back to positions in a text that contains the diff.
 """
 from __future__ import annotations

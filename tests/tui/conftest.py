@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from review.inputs import load
-from review.review_state import ReviewState
-from tui import analysis
+from review.inputs.load import load
+from review.reviewer.state import ReviewState
+from tui.worker import analysis
 
 IDENTITY = "Rita Reviewer <rita@example.org>"
 
@@ -80,7 +80,7 @@ def pin_finding() -> FakeFinding:
 
 
 class ScriptedRun:
-    """Stands in for tui.analysis.PatchRun: reports progress, then a finding, then
+    """Stands in for tui.worker.analysis.PatchRun: reports progress, then a finding, then
     waits (so a test can cancel it) until released or stopped."""
     release = threading.Event()
     started = threading.Event()

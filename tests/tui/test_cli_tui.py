@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "review.cli", *args], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "mmreview.cli", *args], cwd=ROOT, capture_output=True,
                           text=True, stdin=subprocess.DEVNULL, timeout=timeout)
 
 

@@ -1,6 +1,6 @@
 """The real thread (../shared/corpus): it opens, every message can be reached with
 j, and Matthew Wilcox's comment on SetPageAnonExclusive shows at its line in patch
-10/15 (anchoring by review/quotes.py)."""
+10/15 (anchoring by review/inputs/quotes.py)."""
 from __future__ import annotations
 
 from tests.tui.conftest import screen_text

@@ -10,16 +10,16 @@ import sys
 import textwrap
 from pathlib import Path
 
-from review.inputs import load
-from review.review_state import ReviewState
+from review.inputs.load import load
+from review.reviewer.state import ReviewState
 from tests.tui.conftest import IDENTITY
 
 ROOT = Path(__file__).resolve().parents[2]
 
 CRASHING_SESSION = textwrap.dedent("""
     import asyncio, os, signal, sys
-    from review.inputs import load
-    from review.review_state import ReviewState
+    from review.inputs.load import load
+    from review.reviewer.state import ReviewState
     from tui.app import MMReviewApp
 
     source, drafts = sys.argv[1], sys.argv[2]

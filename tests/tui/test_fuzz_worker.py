@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.worker import WorkerState
 
-from review.review_state import patch_key
+from review.reviewer.state import patch_key
 from tests.tui.conftest import screen_text
-from tui.widgets.spec.timeline import timeline_rows
+from tui.widgets.rules.timeline import timeline_rows
 from tui.widgets.status.fuzz_bar import FuzzBar
 
 
@@ -116,7 +116,7 @@ async def test_real_pipeline_finds_the_dropped_pin_check(make_app, demo_mbox):
         assert failing and all(f.file == "include/linux/rmap.h" for f in failing)
         assert failing[0].trace and failing[0].trace["steps"]
         # every failing finding replays (spec.run) to a marked step on the timeline
-        from tui import analysis
+        from tui.worker import analysis
         rules = app.main.session.extractions[patch_key(app.main.patch)]
         for f in failing:
             results, step, _other = analysis.replay(f, rules)
@@ -125,12 +125,12 @@ async def test_real_pipeline_finds_the_dropped_pin_check(make_app, demo_mbox):
 
 
 def test_child_process_run_stops_on_request_and_keeps_findings(demo_mbox):
-    """The real fuzz child (tui.fuzz_child): progress arrives, a stop request ends a
+    """The real fuzz child (tui.worker.child): progress arrives, a stop request ends a
     long run early (SIGTERM), and the result still comes back."""
     import time
 
-    from review.inputs import load
-    from tui import analysis
+    from review.inputs.load import load
+    from tui.worker import analysis
 
     collection = load(str(demo_mbox))
     patch = collection.patches[1]                   # v1 2/3

@@ -5,7 +5,7 @@ from tests.tui.conftest import screen_text
 from tui.dialogs.choice import SearchDialog
 from tui.help import HelpScreen
 from tui.widgets.message.message_pane import MessagePane
-from tui.widgets.spec.spec_pane import RulesView
+from tui.widgets.rules.rules_pane import RulesView
 from tui.widgets.thread.thread_pane import ThreadPane
 
 

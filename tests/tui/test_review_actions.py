@@ -158,8 +158,8 @@ async def test_git_range_review_note_and_b4_export(make_app, tmp_path):
     src.write_text("int pins(void)\n{\n\treturn 1;\n}\n")
     _git(repo, "-c", "user.name=A", "-c", "user.email=a@x", "commit", "-qam", "mm/gup: pin one")
     _git(repo, "checkout", "-qb", "b4/review/pin-one")   # reviewing on b4's review branch
-    from review.inputs import load
-    from review.review_state import ReviewState
+    from review.inputs.load import load
+    from review.reviewer.state import ReviewState
     from tui.app import MMReviewApp
     state = ReviewState.open("HEAD~1..HEAD", repo=str(repo), directory=tmp_path / "d", identity=IDENTITY)
     app = MMReviewApp(load("HEAD~1..HEAD", repo=str(repo)), state, repo=str(repo))
@@ -180,9 +180,9 @@ async def test_git_range_review_note_and_b4_export(make_app, tmp_path):
 
 
 def test_cover_reply_carries_series_trailers(demo_mbox, drafts):
-    from review import review_export as rx
-    from review.inputs import load
-    from review.review_state import ReviewState
+    from review.reviewer import export as rx
+    from review.inputs.load import load
+    from review.reviewer.state import ReviewState
     collection = load(str(demo_mbox))
     state = ReviewState.open(str(demo_mbox), directory=drafts, identity=IDENTITY)
     cover = collection.series[1].cover

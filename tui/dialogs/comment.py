@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static, TextArea
 
 from review.model import DiffLine, FileDiff, Hunk, Patch
-from review.review_state import ReviewState
+from review.reviewer.state import ReviewState
 from tui.literal import printable
 
 

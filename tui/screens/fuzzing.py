@@ -1,5 +1,5 @@
 """Fuzzing from the review screen: the background worker that runs each patch's
-check in a child process (tui.analysis.ChildRun), its progress, cancellation and
+check in a child process (tui.worker.analysis.ChildRun), its progress, cancellation and
 findings. A mixin of MainScreen, kept apart to keep each module small."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from textual import work
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from review.model import Patch
-from review.review_state import patch_key
-from tui import analysis
+from review.reviewer.state import patch_key
+from tui.worker import analysis
 from tui.literal import printable
 from tui.widgets.status.fuzz_bar import FuzzBar
 

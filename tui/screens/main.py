@@ -1,7 +1,7 @@
 """The review screen: thread pane | message pane over spec pane, fuzz status line.
 
 Keys follow mutt/b4 habits (see tui/help.py). Everything the reviewer does goes
-through ReviewState (saved on every change) and review.review_export.
+through ReviewState (saved on every change) and review.reviewer.export.
 """
 from __future__ import annotations
 
@@ -18,15 +18,15 @@ from textual.worker import Worker
 
 from review.errors import InputError
 from review.model import Message, Patch
-from review.review_state import patch_key
-from tui import analysis
+from review.reviewer.state import patch_key
+from tui.worker import analysis
 from tui.dialogs.choice import ChoiceDialog, ExportDialog, SearchDialog
 from tui.dialogs.comment import CommentDialog
 from tui.dialogs.note import NoteDialog
 from tui.literal import printable
 from tui.widgets.message.message_pane import MessagePane
-from tui.widgets.spec.spec_pane import FindingsView, RulesView, SpecPane, placeholder
-from tui.widgets.spec.timeline import timeline_rows
+from tui.widgets.rules.rules_pane import FindingsView, RulesView, SpecPane, placeholder
+from tui.widgets.rules.timeline import timeline_rows
 from tui.widgets.status.fuzz_bar import FuzzBar
 from tui.widgets.thread.thread_pane import ThreadPane
 from tui.screens.fuzzing import FuzzingMixin, _results_from_steps
@@ -380,7 +380,7 @@ class MainScreen(FuzzingMixin, Screen):
         self.app.push_screen(ChoiceDialog(title, choices), done)
 
     def action_export(self) -> None:
-        from review import review_export as rx
+        from review.reviewer import export as rx
         state = self.session.state
         msgs = rx.reply_messages(self.session.patches, self.session.collection.series, state)
         summary = f"{len(msgs)} repl{'y' if len(msgs) == 1 else 'ies'} to write, as {state.identity}"

@@ -15,7 +15,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from review.model import DiffLine, FileDiff, Hunk, Message, Patch, ReviewComment
-from review.review_state import LineComment, ReviewState
+from review.reviewer.state import LineComment, ReviewState
 from tui.literal import line as lit
 from tui.literal import printable
 

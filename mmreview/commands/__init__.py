@@ -1,0 +1,1 @@
+"""One sub-command per module: HELP, add_arguments(parser), run(args) -> int."""

@@ -1,0 +1,516 @@
+"""One patch through the check: the quick shortest-trace pass, the fuzzer's searches,
+and their results turned into report findings (review/check/run.py is the overview)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from spec.decisions import AssertionRule, RuleSet
+from spec.trace import parse_trace
+
+from review.check.composition import (
+    CONTRACT_IDS, INVARIANT_IDS, MAX_FREE_ATOMS, QUICK_DEPTH, QUICK_MAX_STATES,
+    QUICK_MIN_SECONDS, QUICK_SHARE, Options,
+    changed_cases, derive_seed, implicated, patch_key, rule_text, valuations, _point_of, _where,
+)
+from review.errors import InputError
+from review.extract.rules import PatchRules
+from review.check.nfc import find_claim
+from review.report import Finding, PatchRef, PatchResult, severity_of
+from review.report import locate
+
+
+# --- one patch ----------------------------------------------------------------------
+
+@dataclass
+class PatchJob:
+    ref: PatchRef
+    patch: object                  # review.model.Patch
+    rules: PatchRules | None
+    mail_lines: list[str] | None   # the mail as given, for checkpatch's -:N:
+    extract_error: str = ""
+
+
+def _steps_with_results(trace: dict, rules: RuleSet) -> list[str]:
+    """Readable steps, each with its result under `rules` when it has a value or was
+    refused (`dma_read id=p0 -> 1`)."""
+    from spec.run import run_trace
+    from spec.trace import format_step
+    t = parse_trace(trace)
+    try:
+        rep = run_trace(t, rules)
+        results = rep.results
+    except Exception:
+        results = []
+    out = []
+    for i, s in enumerate(t.steps):
+        line = format_step(s)
+        if i < len(results):
+            r = results[i]
+            if r.status != "ok":
+                line += f" -> {r.status}"
+            elif r.value is not None:
+                line += f" -> {r.value}"
+        out.append(line)
+    return out
+
+
+class PatchChecker:
+    """Runs every search of one patch and turns the fuzzer's findings into report
+    findings. `search` is review.fuzz.search.search (injectable for tests of the plumbing)."""
+
+    def __init__(self, job: PatchJob, opts: Options, presets: dict[str, RuleSet],
+                 search: Callable, verify: Callable | None = None):
+        self.job = job
+        self.opts = opts
+        self.presets = presets
+        self.search = search
+        self.verify = verify
+        self.result = PatchResult(job.ref)
+        self.deadline = 0.0
+
+    # -- helpers
+    def _changed_lines(self) -> tuple[dict, dict]:
+        """{file: added post-image lines}, {file: removed pre-image lines}."""
+        added: dict[str, set[int]] = {}
+        removed: dict[str, set[int]] = {}
+        for fd in getattr(self.job.patch, "files", []):
+            for h in fd.hunks:
+                for ln in h.lines:
+                    if ln.kind == "added":
+                        added.setdefault(fd.path, set()).add(ln.new_lineno)
+                    elif ln.kind == "removed":
+                        removed.setdefault(fd.old_path or fd.path, set()).add(ln.old_lineno)
+        return added, removed
+
+    def _on_changed_line(self, rule) -> bool:
+        prov = getattr(rule, "provenance", None)
+        if prov is None:
+            return False
+        added, removed = self._changed_lines()
+        lines = added if prov.image == "post" else removed
+        return prov.line in lines.get(prov.file, ())
+
+    def _choose(self, decided, added: list, removed: list):
+        """Which rule the finding points at: the rule that decided the trace when the
+        patch wrote that line; else a rule of the same decision point on a line the
+        patch removed or added (a dropped check shows as the removed `return
+        -EBUSY;`); else the deciding rule. Returns (primary, deciding-if-different)."""
+        if isinstance(decided, AssertionRule):
+            return decided, None  # the assertion that fired is the one to show
+        if decided is None or self._on_changed_line(decided):
+            if decided is not None:
+                return decided, None
+        point = _point_of(decided, self.job.rules) if decided is not None else None
+        for pool in (removed, added):
+            for r in pool:
+                if not self._on_changed_line(r):
+                    continue
+                if point is None or _point_of(r, self.job.rules) in (point, ""):
+                    return r, decided
+        return decided, None
+
+    def _finding_place(self, f: Finding, decided, added: list = (), removed: list = ()) -> None:
+        rule, also = self._choose(decided, list(added), list(removed))
+        prov = getattr(rule, "provenance", None)
+        if rule is not None:
+            point = _point_of(rule, self.job.rules)
+            text = rule_text(rule, point)
+            if prov is not None and prov.image == "pre":
+                text = f"removed by the patch: {text}"
+            if also is not None:
+                text += f"; decided instead: {rule_text(also)} at {_where(also)}"
+                ap = getattr(also, "provenance", None)
+                if ap is not None:
+                    f.related.append({"file": ap.file, "line": ap.line, "image": ap.image,
+                                      "message": f"decided instead: {rule_text(also)}"})
+            f.rule = text
+        if prov is not None:
+            f.file, f.line, f.image, f.function = prov.file, prov.line, prov.image, prov.function
+        else:
+            # no rule fired: the first changed line of the patch
+            first = self._first_changed_line()
+            if first:
+                f.file, f.line, f.image = first
+        if self.job.mail_lines and f.file and f.line:
+            pos = locate.find(self.job.mail_lines, f.file, f.line, f.image)
+            if pos is not None:
+                f.mail_line = pos.index + 1
+
+    def _first_changed_line(self) -> tuple[str, int, str] | None:
+        for fd in getattr(self.job.patch, "files", []):
+            for h in fd.hunks:
+                for ln in h.lines:
+                    if ln.kind == "added":
+                        return fd.path, ln.new_lineno, "post"
+                    if ln.kind == "removed":
+                        return fd.path, ln.old_lineno, "pre"
+        return None
+
+    def _write_trace(self, f: Finding, trace: dict, ruleset: str, about: str) -> None:
+        t = dict(trace)
+        t["ruleset"] = ruleset
+        t["about"] = about
+        t["source"] = f"{self.job.ref.source} patch {self.job.ref.index}/{self.job.ref.total}"
+        f.trace = t
+        if self.opts.out_dir is None:
+            return
+        digest = hashlib.sha256(json.dumps(t, sort_keys=True).encode()).hexdigest()[:10]
+        name = f"{self.job.ref.index:04d}-{f.id}-{digest}.json"
+        self.opts.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.opts.out_dir / name
+        path.write_text(json.dumps(t, indent=1) + "\n")
+        f.trace_file = str(path)
+        hint = self.opts.replay_hint or "mmreview check INPUT"
+        f.replay = f"{hint} --patch {self.job.ref.index} --replay {path}"
+
+    def _budget_left(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    # -- the run
+    def run(self) -> PatchResult:
+        t0 = time.monotonic()
+        job, res = self.job, self.result
+        patch = job.patch
+        claim = find_claim(getattr(patch, "commit_message", "") or "", getattr(patch, "title", "") or "")
+        if claim:
+            res.nfc_claim = claim.text
+        res.warnings = _input_warnings(patch, job.rules)
+        if job.extract_error:
+            res.skipped = f"extraction failed: {job.extract_error}"
+            return res
+        rules = job.rules
+        self._extraction_notes(rules)
+        if rules.bound:
+            res.checked.append("bound functions: " + "; ".join(rules.bound))
+        if rules.unbound:
+            res.checked.append("touched, not bound (not checked): " + ", ".join(rules.unbound))
+        if rules.empty:
+            partial = sorted({fn for fn, _, _, _ in rules.partial})
+            if partial:
+                res.skipped = ("bound functions seen only in part, so no rule is trusted "
+                               f"(give --tree PATH or a git range): {', '.join(partial)}")
+            elif rules.bound:
+                res.skipped = "the bound functions it touches yield no decision or assertion rule"
+            else:
+                res.skipped = ("touches no function bound to a decision point or primitive"
+                               + (" (C outside the model)" if rules.unbound else ""))
+            if claim:
+                res.checked.append(f"claims no functional change (\"{claim.text}\"): "
+                                   "nothing bound to check it against")
+            res.seconds = time.monotonic() - t0
+            return res
+        self._run_searches(rules, claim)
+        if self.opts.exhaustive and self.verify is not None:
+            self._run_exhaustive(rules)
+        res.seconds = time.monotonic() - t0
+        return res
+
+    def _extraction_notes(self, rules: PatchRules) -> None:
+        seen = set()
+        for atom, file, line, image in rules.unmodelled:
+            if (atom, file, line) in seen:
+                continue
+            seen.add((atom, file, line))
+            f = Finding("note", "unmodelled",
+                        f"`{atom}` is not in the vocabulary: explored both ways",
+                        file=file, line=line, image=image, mode="extract")
+            self._finding_place_plain(f)
+            self.result.findings.append(f)
+        # one note per function, however many images and hunks showed it in part
+        partial: dict[tuple[str, str], list] = {}
+        for function, file, line, why in rules.partial:
+            partial.setdefault((function, file), []).append((line, why))
+        for (function, file), seen_at in partial.items():
+            line = min(ln for ln, _ in seen_at)
+            whys = sorted({why.split(":", 1)[0] for _, why in seen_at})
+            detail = sorted({why for _, why in seen_at})[0]
+            if ":" in detail:
+                detail = detail.split(":", 1)[1].strip()
+            f = Finding("note", "partial", f"{function} ({' and '.join(whys)}-image): {detail}",
+                        file=file, line=line, function=function, mode="extract")
+            self._finding_place_plain(f)
+            self.result.findings.append(f)
+
+    def _finding_place_plain(self, f: Finding) -> None:
+        if self.job.mail_lines and f.file and f.line:
+            pos = locate.find(self.job.mail_lines, f.file, f.line, f.image)
+            if pos is not None:
+                f.mail_line = pos.index + 1
+
+    def _rulesets(self, rules: PatchRules, valuation: dict) -> tuple[RuleSet, RuleSet, RuleSet]:
+        ref_name = self.opts.reference
+        base = self.presets[ref_name]
+        if valuation:
+            base_v = base.with_overlay(free=valuation, name=ref_name)
+        else:
+            base_v = base
+        key = patch_key(self.job.patch)
+        pre = base.with_overlay(rules.pre.decisions, rules.pre.assertions, free=valuation,
+                                name=f"{ref_name}+pre@{key}")
+        post = base.with_overlay(rules.post.decisions, rules.post.assertions, free=valuation,
+                                 name=f"{ref_name}+post@{key}")
+        return base_v, pre, post
+
+    def _run_searches(self, rules: PatchRules, claim) -> None:
+        opts, res = self.opts, self.result
+        atoms = rules.free_atoms()
+        vals = valuations(atoms, derive_seed(opts.seed, self.job.ref.index, "valuations"))
+        # pre and post decisions equal in meaning (H4's truth-table comparison):
+        # no observable difference is possible, so no differential search
+        identical = not rules.changed_points()
+        has_post_decisions = bool(rules.post.decisions)
+        searches: list[tuple[str, int]] = []
+        for vi in range(len(vals)):
+            # most telling first: a spent budget drops the informational search.
+            # Contract and invariants are searched apart: an invariant usually breaks
+            # a step before the contract does, and would hide the contract violation.
+            searches.append(("contract", vi))
+            searches.append(("invariants", vi))
+            if not identical:
+                searches.append(("differential", vi))
+            if has_post_decisions:
+                searches.append(("reference", vi))
+        modes = ["invariants"] + (["reference"] if has_post_decisions else [])
+        modes += ["differential"] if not identical else []
+        if claim:
+            modes.append("nfc")
+        res.modes = modes
+        self.deadline = time.monotonic() + opts.budget
+        added, removed = changed_cases(rules.pre, rules.post)
+        quick_found = self._run_quick(rules, vals, identical, claim, added, removed)
+        per_search = opts.budget / max(1, len(searches))
+        # the two halves of the invariants search share its line in the report
+        found_ids: dict[tuple[str, str], Finding] = {(f.id, f.where()): f for f in quick_found}
+        counts: dict[str, int] = {}
+        traces: dict[str, int] = {}
+        for n, (mode, vi) in enumerate(searches):
+            valuation = vals[vi]
+            base, pre, post = self._rulesets(rules, valuation)
+            # spread what is left over the searches still to run
+            budget = max(0.05, min(self._budget_left() / max(1, len(searches) - n), per_search * 2))
+            seed = derive_seed(opts.seed, self.job.ref.index, mode, vi)
+            progress: dict = {}
+            common = dict(max_examples=opts.max_examples, budget=budget, seed=seed,
+                          database=opts.database, on_progress=progress.update)
+            if mode == "contract":
+                got = self.search(post, mode="invariants", exclude=INVARIANT_IDS, **common)
+            elif mode == "invariants":
+                got = self.search(post, mode="invariants", exclude=CONTRACT_IDS, **common)
+            elif mode == "reference":
+                got = self.search(post, reference=base, mode="differential",
+                                  exclude=("outcome-difference",), **common)
+            else:
+                got = self.search(post, reference=pre, mode="differential",
+                                  exclude=("outcome-difference",), **common)
+            kind = "invariants" if mode == "contract" else mode
+            traces[kind] = traces.get(kind, 0) + int(progress.get("examples", 0))
+            counts[kind] = counts.get(kind, 0) + 1
+            for ff in got:
+                f = self._convert(ff, kind, valuation, base, pre, post, added, removed, claim)
+                if f is None:
+                    continue
+                key = (f.id, f.where())
+                if key in found_ids:
+                    continue
+                found_ids[key] = f
+                res.findings.append(f)
+        if atoms:
+            res.checked.append(f"unmodelled atoms {', '.join(atoms)}: {len(vals)} valuations "
+                               f"({'all' if len(atoms) <= MAX_FREE_ATOMS else 'sampled'})")
+        what = {"invariants": "post-image rules vs contract and invariants",
+                "reference": f"post-image rules vs reference `{opts.reference}`",
+                "differential": "pre- vs post-image rules"}
+        for mode in ("invariants", "reference", "differential"):
+            if mode in counts:
+                res.checked.append(f"{what[mode]}: {counts[mode]} search(es), "
+                                   f"{traces.get(mode, 0)} traces run")
+        if identical:
+            res.checked.append("pre- and post-image decision rules are equivalent for every "
+                               "context (truth tables): no behaviour change possible")
+        if claim:
+            diff = [f for f in res.findings if f.id == "nfc-claim"]
+            res.checked.append(f"claims no functional change (\"{claim.text}\"): "
+                               + ("contradicted by a pre/post difference" if diff else
+                                  "no observable pre/post difference found"))
+        res.examples = sum(traces.values())
+
+    def _points(self, rules: PatchRules) -> list[str]:
+        points = []
+        for img in (rules.post, rules.pre):
+            for d in img.decisions:
+                if d.point not in points:
+                    points.append(d.point)
+            for a in img.assertions:
+                if a.primitive not in points:
+                    points.append(a.primitive)
+        return points
+
+    def _run_quick(self, rules, vals, identical, claim, added, removed) -> list[Finding]:
+        """Shortest traces first (review/check/explore.py): every trace of up to
+        QUICK_DEPTH steps over the operations that reach what the patch touches,
+        within a share of the budget; the fuzzer then searches deeper."""
+        from review.check.explore import quick
+        res = self.result
+        points = self._points(rules)
+        out: list[Finding] = []
+        passes = [("invariants", "introduced", CONTRACT_IDS), ("invariants", "introduced", INVARIANT_IDS)]
+        if not identical:
+            diff = ("differential", "differential", ("observable-difference",))
+            # a claim of no functional change is what the reviewer asked about
+            passes.insert(0 if claim else 2, diff)
+        # every valuation gets the fuzzer; the bounded passes take the first two
+        # (all atoms false, all true when there are several)
+        jobs = [(valuation, p) for valuation in vals[:2] for p in passes]
+        share = self.opts.budget * QUICK_SHARE / max(1, len(jobs))
+        summaries = []
+        names = {CONTRACT_IDS: "contract", INVARIANT_IDS: "invariants",
+                 ("observable-difference",): "pre/post"}
+        for valuation, (kind, mode, clauses) in jobs:
+            _, pre, post = self._rulesets(rules, valuation)
+            # States bound each pass (the same result on any machine); the clock
+            # only stops a pass on a machine too slow for its share.
+            deadline = time.monotonic() + max(share, min(QUICK_MIN_SECONDS, self.opts.budget / 2))
+            # one shortest trace per pass: the fuzzer goes on for the other clauses
+            try:
+                got, summary = quick(post, pre, points, depth=QUICK_DEPTH, clauses=clauses,
+                                     mode=mode, deadline=deadline, max_findings=1,
+                                     max_states=QUICK_MAX_STATES)
+            except Exception as exc:  # the engine refusing a model it cannot key soundly
+                res.checked.append(f"shortest-trace pass not run: {type(exc).__name__}: {exc}")
+                break
+            summaries.append(f"{names[clauses]}: {summary.split(', ', 1)[0] if got else summary.split(' (', 1)[0]}")
+            alphabet = summary.rsplit("), ", 1)[-1] if "), " in summary else ""
+            for ff in got:
+                f = self._convert(ff, kind, valuation, None, pre, post, added, removed, claim)
+                if f is not None and not any((x.id, x.where()) == (f.id, f.where()) for x in out):
+                    out.append(f)
+        if summaries:
+            res.checked.append(f"shortest traces to depth {QUICK_DEPTH}, post-image beside pre-image "
+                               f"rules, over {alphabet}: " + "; ".join(summaries))
+        res.findings.extend(out)
+        return out
+
+    def _convert(self, ff, mode, valuation, base, pre, post, added, removed, claim) -> Finding | None:
+        """A review.findings.Finding (one search's result) -> a report Finding."""
+        rules = self.job.rules
+        trace = dict(ff.trace)
+        if valuation:
+            trace["free"] = dict(valuation)
+        if mode == "invariants":
+            fid = ff.clause
+            sev = severity_of(fid)
+            rule = None
+            if fid == "patch-assertion":
+                rule = next((a for a in rules.post.assertions if _names_assertion(a, ff.message)),
+                            rules.post.assertions[0] if rules.post.assertions else None)
+            if rule is None:
+                rule = implicated(trace, post, rules.post, added, upto=ff.step)
+            message = ff.message
+            # Did the pre-image rules break the same clause on this trace? Then the
+            # patch did not introduce it: a note, not a failure.
+            from spec.run import run_trace
+            try:
+                pre_rep = run_trace(parse_trace(trace), pre)
+                if fid in pre_rep.clauses:
+                    sev = "note"
+                    message += " (the pre-image rules break it on this trace too: not introduced by this patch)"
+            except Exception:
+                pass
+            f = Finding(sev, fid, message, mode="invariants")
+            self._finding_place(f, rule, added, removed)
+            self._write_trace(f, trace, post.name, f"{fid}: {message}")
+            f.steps = _steps_with_results(f.trace, post)
+            return f
+        if ff.clause != "observable-difference":
+            return None  # outcome-only differences are not observable: not reported
+        diff = ff.difference or {}
+        detail = ""
+        if diff:
+            detail = (f"step {diff.get('step')} {diff.get('op', '')}: "
+                      f"{'reference' if mode == 'reference' else 'pre-image'} "
+                      f"{_result_text(diff.get('reference'))}, post-image {_result_text(diff.get('patched'))}")
+        if mode == "reference":
+            changed = [c for d in rules.post.decisions for c in d.cases]
+            rule = implicated(trace, post, rules.post, changed, upto=diff.get("step"))
+            f = Finding("note", "reference-difference",
+                        f"post-image rules differ observably from `{self.opts.reference}`: {ff.message}",
+                        mode="reference", detail=detail)
+        else:
+            rule = implicated(trace, post, rules.post, added, upto=diff.get("step"))
+            if claim:
+                f = Finding("warning", "nfc-claim",
+                            f"claims \"{claim.text}\" but pre- and post-image differ: {ff.message}",
+                            mode="nfc", detail=detail)
+            else:
+                f = Finding("note", "behaviour-change",
+                            f"pre- and post-image rules differ observably: {ff.message}",
+                            mode="differential", detail=detail)
+        self._finding_place(f, rule, added if mode != "reference" else (),
+                            removed if mode != "reference" else ())
+        self._write_trace(f, trace, post.name, f"{f.id}: {f.message}")
+        f.steps = _steps_with_results(f.trace, post)
+        return f
+
+    def _run_exhaustive(self, rules: PatchRules) -> None:
+        """--exhaustive DEPTH: every trace up to DEPTH steps over the whole alphabet
+        (review/verify's bounds: 2 processes, 1 page, 1 pin), no time limit: a
+        definite verdict within the bound, for the clauses the patch introduces."""
+        from review.check.explore import quick
+        depth = self.opts.exhaustive
+        _, pre, post = self._rulesets(rules, {})
+        added, removed = changed_cases(rules.pre, rules.post)
+        try:
+            got, summary = quick(post, pre, self._points(rules), depth=depth,
+                                 clauses=CONTRACT_IDS + INVARIANT_IDS, mode="introduced",
+                                 deadline=None, full_alphabet=True)
+        except Exception as exc:
+            raise InputError(f"--exhaustive: the exploration engine refused: {exc}") from None
+        self.result.checked.append(f"exhaustive to depth {depth}: {summary}")
+        for ff in got:
+            f = self._convert(ff, "invariants", {}, None, pre, post, added, removed, None)
+            if f is not None and not any(x.id == f.id and x.where() == f.where()
+                                         for x in self.result.findings):
+                f.message += " (shortest trace, exhaustive search)"
+                self.result.findings.append(f)
+
+
+def _input_warnings(patch, rules) -> list[str]:
+    """What reading the mail and the C warned about, once each."""
+    out: list[str] = []
+    msg = getattr(patch, "message", None)
+    sources = [getattr(patch, "warnings", []), getattr(msg, "warnings", []) if msg else []]
+    for fd in getattr(patch, "files", []):
+        sources.append(getattr(fd, "warnings", []))
+        for h in fd.hunks:
+            sources.append(getattr(h, "warnings", []))
+    if rules is not None:
+        sources.append(getattr(rules, "warnings", []))
+    for ws in sources:
+        for w in ws or ():
+            # a format-patch file has no Message-Id, and needs none to be checked
+            if w not in out and not w.startswith("no Message-Id"):
+                out.append(w)
+    return out
+
+
+def _names_assertion(a, message: str) -> bool:
+    """Does a patch-assertion violation's message name this assertion? (spec/run.py
+    writes `file:line`; a raw repr carries `file='..'` and `line=..`.)"""
+    p = a.provenance
+    if p is None:
+        return False
+    return (f"{p.file}:{p.line}" in message
+            or (f"file='{p.file}'" in message and f"line={p.line}," in message))
+
+
+def _result_text(r) -> str:
+    if not isinstance(r, dict):
+        return str(r)
+    if r.get("status", "ok") != "ok":
+        return str(r.get("status"))
+    return f"reads {r.get('value')}" if "value" in r else "ok"
+

@@ -1,0 +1,1 @@
+"""From C to rules: parsing, pre/post images, path conditions, expressions, vocabulary, bindings."""

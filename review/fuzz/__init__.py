@@ -1,0 +1,1 @@
+"""hypothesis drives the spec: trace strategies, the search, shrinking, determinism."""

@@ -1,0 +1,436 @@
+"""hypothesis drives the spec: search for traces that break a contract clause or an
+invariant (mode "invariants"), or that two rule sets answer differently (mode
+"differential").
+
+    search(rules, *, reference=None, mode="invariants", max_examples=None, budget=None,
+           seed=None, database=None, exclude=(), on_progress=None, should_stop=None)
+        -> list[Finding]
+
+How a trace is drawn (review/fuzz/strategies.py): swarm testing (each example disables a
+random quarter of the operation kinds), a small world (up to 4 processes, 8 pages, THP
+mappings, pins and FOLL_GET references), arguments drawn from what exists now, and a
+fresh value for every write. Probes: after each step the fuzzer peeks (without side
+effects) what each read and each dma_read would return; when a peek disagrees with the
+contract (or, in differential mode, with the other rule set), it appends the real
+`read` or `dma_read` step that shows it. The trace stays an ordinary replayable
+trace; the probe only saves hypothesis from guessing when to look.
+
+Every clause found is reported, each shrunk on its own: each (clause, variant) raises
+its own exception type (hypothesis tells failures apart by type and origin; the
+variant, spec.contract.Contract.variant, tells apart different bugs behind one
+clause), and after a round of examples that found something, the search goes on with
+what was found excluded until the budget is spent. Findings are stored in
+hypothesis's example database under a key per (mode, rule sets, excluded clauses), so
+a later run replays them first.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
+from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.errors import HypothesisException
+
+from review.fuzz.determinism import local_constants_frozen
+from review.findings import DIFFERENTIAL_CLAUSES, Finding
+from review.fuzz.shrink import shrink_steps
+from review.fuzz.strategies import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu, draw_step, \
+    first_mmap
+from spec.decisions import RuleSet
+from spec.errors import StepError, TraceError
+from spec.run import Session
+from spec.trace import Step, Trace
+
+MODES = ("invariants", "differential")
+ROUND = 200            # examples per hypothesis run between checks of budget/stop
+DEFAULT_MAX_EXAMPLES = 2000
+DEFAULT_DB = ".hypothesis/mmreview"
+
+
+# ---------------------------------------------------------------- failures
+class ClauseViolated(Exception):
+    """Base of the per-clause exception types hypothesis tells apart."""
+    clause = ""
+
+    def __init__(self, finding: Finding):
+        super().__init__(f"{finding.clause}: {finding.message}")
+        self.finding = finding
+
+
+_EXCEPTIONS: dict[tuple[str, str], type[ClauseViolated]] = {}
+
+
+def _exception(clause: str, variant: str) -> type[ClauseViolated]:
+    """One exception type per (clause, variant), made once per process: hypothesis
+    shrinks failures of different types separately."""
+    key = (clause, variant)
+    exc = _EXCEPTIONS.get(key)
+    if exc is None:
+        name = "Violated_" + "_".join(
+            "".join(ch if ch.isalnum() else "_" for ch in part) for part in key if part)
+        exc = _EXCEPTIONS[key] = type(name, (ClauseViolated,), {"clause": clause})
+    return exc
+
+
+class _Invalid(Exception):
+    """A drawn (or shrunk) step the kernel model cannot apply at all (StepError)."""
+
+
+# ---------------------------------------------------------------- running a trace
+class _Runner:
+    """Runs drawn steps on one session (invariants) or two (differential), records the
+    trace, probes, and raises the clause exception when something is seen."""
+
+    def __init__(self, rules: RuleSet, reference: RuleSet | None, mode: str,
+                 exclude: frozenset[str], found: frozenset[tuple[str, str]],
+                 free: dict[str, bool], seed: int | None,
+                 target: tuple[str, str] | None = None):
+        self.rules = rules
+        self.reference = reference
+        self.mode = mode
+        self.exclude = exclude    # clause ids the caller does not want
+        self.found = found        # (clause, variant) pairs earlier rounds reported
+        self.target = target      # only this (clause, variant) counts (re-checking a finding)
+        self.free = free
+        self.seed = seed
+        self.main = Session(rules)
+        self.other = Session(reference, check_invariants=False) if mode == "differential" else None
+        if self.other is not None:
+            self.main.check_invariants = False
+        self.steps: list[Step] = []
+        self.outcome_diffs: list[dict] = []
+        self.results: list = []
+
+    # -- the trace so far as replay JSON
+    def trace_json(self) -> dict:
+        return Trace(tuple(self.steps), self.rules.name, self.free).to_json()
+
+    def rulesets(self) -> tuple[str, ...]:
+        if self.other is not None:
+            return (self.reference.name, self.rules.name)
+        return (self.rules.name,)
+
+    def wanted(self, clause: str, variant: str = "") -> bool:
+        if self.target is not None:
+            return (clause, variant) == self.target
+        return clause not in self.exclude and (clause, variant) not in self.found
+
+    def fail(self, clause: str, message: str, index: int, difference: dict | None = None,
+             variant: str = "") -> None:
+        f = Finding(clause=clause, message=message, trace=self.trace_json(), step=index,
+                    rulesets=self.rulesets(), mode=self.mode, difference=difference,
+                    outcome_differences=list(self.outcome_diffs), seed=self.seed,
+                    variant=variant)
+        raise _exception(clause, variant)(f)
+
+    def _variant(self, clause: str, s: Step, value: Any) -> str:
+        if s.op in ("read", "dma_read"):
+            return self.main.contract.variant(clause, s, value)
+        return ""
+
+    def run(self, s: Step) -> Any:
+        """Apply one step; raise if it shows a (not excluded) violation or difference."""
+        index = len(self.steps)
+        self.steps.append(s)
+        try:
+            result, found = self.main.step(s)
+        except TraceError:
+            raise _Invalid from None   # the kernel cannot apply what was drawn
+        if self.other is None:
+            for v in found:
+                variant = self._variant(v.id, s, result.value)
+                if self.wanted(v.id, variant):
+                    self.fail(v.id, v.message, index, variant=variant)
+            return result
+        try:
+            ref_result, _ = self.other.step(s)
+        except TraceError:
+            raise _Invalid from None
+        if (ref_result.status, ref_result.value) != (result.status, result.value):
+            if self.wanted("observable-difference"):
+                diff = {"step": index, "op": str(s),
+                        "reference": _result_json(ref_result), "patched": _result_json(result)}
+                self.fail("observable-difference",
+                          f"step {index} {s}: {self.reference.name} gives "
+                          f"{_result_text(ref_result)}, {self.rules.name} gives "
+                          f"{_result_text(result)}", index, diff)
+        a, b = self.other.outcomes, self.main.outcomes
+        if a != b:
+            self.outcome_diffs.append({"step": index, "op": str(s),
+                                       "reference": [list(x) for x in a],
+                                       "patched": [list(x) for x in b]})
+        return result
+
+    def finish(self) -> None:
+        if self.outcome_diffs and self.wanted("outcome-difference"):
+            d = self.outcome_diffs[0]
+            self.fail("outcome-difference",
+                      f"step {d['step']} {d['op']}: {self.reference.name} decides "
+                      f"{_pairs(d['reference'])}, {self.rules.name} decides {_pairs(d['patched'])}",
+                      d["step"])
+
+    # -- probes: the read or dma_read that would show a problem, if any
+    def probe(self) -> Step | None:
+        k = self.main.kernel
+        c = self.main.contract
+        if self.other is None:
+            for id in list(c.refs):
+                try:
+                    v = k.dma_peek(id)
+                except StepError:
+                    continue
+                clauses = c.dma_violations(id, v)
+                if clauses:
+                    s = Step("dma_read", {"id": id})
+                    if any(self.wanted(cl, c.variant(cl, s, v)) for cl in clauses):
+                        return s
+            for mm, vpn in list(c.mapped()):
+                v = k.peek(mm, vpn)
+                if v is None:
+                    continue
+                cl = c.read_violation(mm, vpn, v)
+                if cl:
+                    s = Step("read", {"mm": mm, "vpn": vpn})
+                    if self.wanted(cl, c.variant(cl, s, v)):
+                        return s
+            return None
+        if not self.wanted("observable-difference"):
+            return None
+        o = self.other.kernel
+        for id in list(c.refs):
+            try:
+                if k.dma_peek(id) != o.dma_peek(id):
+                    return Step("dma_read", {"id": id})
+            except StepError:
+                continue
+        for mm, vpn in list(c.mapped()):
+            if k.peek(mm, vpn) != o.peek(mm, vpn):
+                return Step("read", {"mm": mm, "vpn": vpn})
+        return None
+
+
+def _result_json(r: Any) -> dict:
+    return {"status": r.status, **({"value": r.value} if r.value is not None else {})}
+
+
+def _result_text(r: Any) -> str:
+    return r.status if r.value is None else f"{r.status} {r.value}"
+
+
+def _pairs(pairs: list) -> str:
+    return ", ".join(f"{p}={o}" for p, o in pairs) or "nothing"
+
+
+def _example(hypothesis_data: Any, rules: RuleSet, reference: RuleSet | None, mode: str,
+             exclude: frozenset[str], found: frozenset[tuple[str, str]], seed: int | None,
+             counters: dict) -> None:
+    """One hypothesis example: draw and run a trace."""
+    data = Choices(hypothesis_data)
+    # The valuation of unmodelled atoms is the caller's choice (review/check/run.py
+    # enumerates valuations, one search each); the trace records it for replay.
+    free = dict(rules.free)
+    menu = draw_menu(data)
+    r = _Runner(rules, reference, mode, exclude, found, free, seed)
+    w = World()
+    counters["examples"] += 1
+    r.run(first_mmap(data))
+    contract = r.main.contract
+    for _ in range(MAX_STEPS):
+        if not contract.procs or not data.flag(P_CONTINUE):
+            break
+        s = draw_step(data, menu[data.index(len(menu))], contract, w)
+        if s is None:
+            continue
+        r.run(s)
+        p = r.probe()
+        if p is not None:
+            r.run(p)
+    counters["steps"] += len(r.steps)
+    record = counters.get("record")
+    if record is not None:
+        record.append(r.trace_json())
+    r.finish()
+
+
+def _polish(f: Finding, rules: RuleSet, reference: RuleSet | None, mode: str) -> Finding:
+    """The trace-level shrink of review/fuzz/shrink.py on top of hypothesis's: the same
+    (clause, variant), from the fewest steps, with names and values renumbered."""
+    target = (f.clause, f.variant)
+    free = dict(f.trace.get("free", {}))
+    last: dict = {}
+
+    def reproduces(steps):
+        r = _Runner(rules, reference, mode, frozenset(), frozenset(), free, f.seed, target)
+        try:
+            for s in steps:
+                r.run(s)
+            r.finish()
+        except ClauseViolated as exc:
+            last[len(exc.finding.trace["steps"])] = exc.finding
+            return [Step(x["op"], {k: v for k, v in x.items() if k != "op"})
+                    for x in exc.finding.trace["steps"]]
+        except _Invalid:
+            return None
+        return None
+
+    steps = [Step(x["op"], {k: v for k, v in x.items() if k != "op"}) for x in f.trace["steps"]]
+    if reproduces(steps) is None:
+        return f      # cannot happen for a deterministic spec; keep hypothesis's trace
+    best = shrink_steps(steps, reproduces)
+    final = reproduces(best)
+    return last.get(len(final), f) if final is not None else f
+
+
+# ---------------------------------------------------------------- the search
+def default_database(path: str | Path = DEFAULT_DB) -> ExampleDatabase:
+    return DirectoryBasedExampleDatabase(str(path))
+
+
+def _db_key(mode: str, rules: RuleSet, reference: RuleSet | None, exclude: Iterable[str],
+            found: Iterable[tuple[str, str]]) -> bytes:
+    """Per (mode, rule sets, what is excluded): a later round, which excludes what an
+    earlier one found, must not replay (and so delete) the earlier round's findings."""
+    names = rules.name if reference is None else f"{reference.name}..{rules.name}"
+    text = (f"mmreview-fuzz:{mode}:{names}:{','.join(sorted(exclude))}:"
+            f"{','.join(sorted(f'{c}/{v}' for c, v in found))}")
+    return hashlib.sha256(text.encode()).digest()
+
+
+def search(
+    rules: RuleSet,
+    *,
+    reference: RuleSet | None = None,
+    mode: str = "invariants",
+    max_examples: int | None = None,
+    budget: float | None = None,
+    seed: int | None = None,
+    database: ExampleDatabase | str | Path | None = None,
+    exclude: Iterable[str] = (),
+    on_progress: Callable[[dict], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    _record: list | None = None,
+) -> list[Finding]:
+    """Every distinct clause (or difference) found within the budget, each shrunk on
+    its own; a clause broken in distinguishably different ways (Finding.variant: e.g.
+    a stale R/O pin of the zero page vs of a page shared after fork) is reported once
+    per way. `max_examples` bounds the examples tried (default 2000 when no `budget`
+    is given); `budget` bounds wall-clock seconds; whichever ends first. `database`: a
+    hypothesis ExampleDatabase, a directory, or None for no storage. `exclude`: clause
+    ids (or "clause:variant") not to report. Reproducible from `seed`."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    if mode == "differential" and reference is None:
+        raise ValueError("differential mode needs a reference rule set")
+    if max_examples is None and budget is None:
+        max_examples = DEFAULT_MAX_EXAMPLES
+    if seed is None:
+        seed = random.SystemRandom().randrange(1 << 32)
+    if isinstance(database, (str, Path)):
+        database = default_database(database)
+    # "clause" excludes every variant; "clause:variant" only that one (a known bug of
+    # the rule set, e.g. "pin-coherence:R/O longterm pin of never-written memory" on
+    # v5.19), which then counts as found from the start but is not reported.
+    excluded = frozenset(e for e in exclude if ":" not in e)
+    known = {tuple(e.split(":", 1)) for e in exclude if ":" in e}
+    found: set[tuple[str, str]] = set(known)
+    findings: list[Finding] = []
+    # examples: hypothesis calls (generation and shrinking); budgeted: examples handed
+    # to hypothesis as max_examples, which is what --max-examples bounds.
+    counters: dict[str, Any] = {"examples": 0, "steps": 0, "budgeted": 0}
+    if _record is not None:   # bench/spec_bench.py: every trace the search ran
+        counters["record"] = _record
+    start = time.monotonic()
+    deadline = None if budget is None else start + budget
+    round_no = 0
+
+    def out_of_budget() -> bool:
+        if should_stop is not None and should_stop():
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return True
+        return max_examples is not None and counters["budgeted"] >= max_examples
+
+    while not out_of_budget():
+        n = ROUND if max_examples is None else max(1, min(ROUND, max_examples - counters["budgeted"]))
+        counters["budgeted"] += n
+        found_now = _round(rules, reference, mode, excluded, frozenset(found), seed, round_no,
+                           n, database, counters, deadline, should_stop)
+        round_no += 1
+        for f in found_now:
+            key = (f.clause, f.variant)
+            if f.clause not in excluded and key not in found:
+                found.add(key)
+                findings.append(_polish(f, rules, reference, mode))
+        if on_progress is not None:
+            on_progress({"examples": counters["examples"], "steps": counters["steps"],
+                         "elapsed": time.monotonic() - start, "round": round_no,
+                         "findings": list(findings), "seed": seed})
+        if mode == "differential" and excluded | {c for c, _ in found} >= set(DIFFERENTIAL_CLAUSES):
+            break
+    return findings
+
+
+def _round(rules, reference, mode, exclude, found, seed, round_no, n, database, counters,
+           deadline, should_stop) -> list[Finding]:
+    state = {"failed": False}
+
+    def test(data):
+        # Once this round has failed, let hypothesis shrink whatever the clock says;
+        # before that, a spent budget or a stop request turns examples away.
+        if not state["failed"]:
+            if (should_stop is not None and should_stop()) or \
+                    (deadline is not None and time.monotonic() >= deadline):
+                reject()
+        try:
+            _example(data, rules, reference, mode, exclude, found, seed, counters)
+        except _Invalid:
+            reject()
+        except ClauseViolated:
+            state["failed"] = True
+            raise
+
+    wrapped = settings(
+        max_examples=n,
+        database=database,
+        deadline=None,
+        derandomize=False,
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=True,
+        print_blob=False,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+    )(given(st.data())(test))
+    # The seed of this round. Not through @hypothesis.seed, which also turns the example
+    # database off: the same attribute, set directly, keeps it.
+    wrapped._hypothesis_internal_use_seed = (seed * 0x9E3779B1 + round_no) % (1 << 64)
+    wrapped._hypothesis_internal_database_key = _db_key(mode, rules, reference, exclude, found)
+    try:
+        with local_constants_frozen():
+            wrapped()
+    except ClauseViolated as exc:
+        return [exc.finding]
+    except BaseExceptionGroup as group:
+        out = []
+        for exc in _leaves(group):
+            if isinstance(exc, ClauseViolated):
+                out.append(exc.finding)
+            else:
+                raise
+        return out
+    except HypothesisException:
+        # Unsatisfiable (every example turned away: budget spent or stop requested)
+        return []
+    return []
+
+
+def _leaves(group: BaseExceptionGroup) -> Iterable[BaseException]:
+    for e in group.exceptions:
+        if isinstance(e, BaseExceptionGroup):
+            yield from _leaves(e)
+        else:
+            yield e

@@ -1,0 +1,1 @@
+"""A reviewer's own work on a thread (drafts, marks, trailers) and its export as mail."""

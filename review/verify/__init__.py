@@ -1,0 +1,1 @@
+"""Bounded exhaustive exploration: the model, canonical keys, partial-order reduction."""

@@ -1,0 +1,356 @@
+"""Bounded exhaustive exploration of the spec: every operation sequence up to a depth.
+
+Random search (review/fuzz) finds bugs but cannot say that none exist. This module
+explores, breadth first, every sequence of concrete operations within small bounds
+(processes, pages, reference ids) from a fixed setup (process 0 maps the pages), and
+checks the contract and the invariants after every step, as `spec.run.Session` does
+for a replayed trace. Breadth first means the first violating sequence found is a
+shortest one: every sequence one step shorter was explored before it.
+
+States are deduplicated by a canonical key (review/verify/canon.py) that abstracts the
+names nothing depends on: folio ids, swap slots, reference ids, written values and
+(optionally, by trying every order) process ids. Two states with the same key behave
+the same under every continuation, so exploring one of them is enough. The key
+covers the kernel state, the contract model's state (the same kernel state with
+different logical expectations is a different state) and the explorer's own
+bookkeeping (which processes and reference ids the alphabet may still use).
+
+The engine is a library function, `verify(rules, bounds)`, so that the pre-submit
+check can run it on a rule set with a patch's extracted overlay. The bounds, the
+operation alphabet and the spec adapter (SpecModel) live in review/verify/model.py;
+this module is the search.
+"""
+from __future__ import annotations
+
+import time
+from array import array
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from spec.clauses import Violation
+from spec.decisions import RuleSet
+
+from review.verify.model import (  # noqa: F401  (re-exported: the verify API's names)
+    ADVICES, ALL_OPS, DEFAULT_OPS, PIN_KINDS, SAME, THP_PAGES, Bounds, SpecModel, StartError,
+)
+
+
+@dataclass
+class Finding:
+    """The shortest trace found for one clause id (setup + steps, replay format)."""
+    id: str
+    trace: list[dict]
+    violations: list[Violation]
+    setup: int = 1  # steps of the trace that are the setup (or the --from trace)
+
+    @property
+    def length(self) -> int:
+        return len(self.trace) - self.setup
+
+
+@dataclass
+class Progress:
+    depth: int            # the level being expanded (sequences of this length -> +1)
+    frontier: int         # states at that level
+    expanded: int         # of which expanded so far
+    states: int           # distinct states stored
+    transitions: int      # steps applied
+    elapsed: float
+
+
+@dataclass
+class VerifyResult:
+    """status: "verified" (every sequence up to bounds.depth is clean), "violation"
+    (trace is a shortest violating sequence), "exhausted" (no new state: every
+    reachable state within the process/page/pin bounds was seen, so any depth
+    verifies), "max_states" or "stopped" (incomplete: verified up to
+    `depth_verified` only)."""
+    status: str
+    rules: str
+    bounds: Bounds
+    depth_verified: int
+    states: int
+    transitions: int
+    states_per_depth: list[int]
+    elapsed: float
+    trace: list[dict] | None = None       # setup + steps, replay format steps
+    violations: list[Violation] = field(default_factory=list)
+    free: dict = field(default_factory=dict)  # the rule set's valuation of unmodelled atoms
+    findings: list["Finding"] = field(default_factory=list)  # all_clauses: one per clause id
+    reduced: bool = False  # steps were skipped by sleep sets (review/verify/por.py)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("verified", "exhausted")
+
+    @property
+    def complete(self) -> bool:
+        return self.status != "max_states" and self.status != "stopped"
+
+    def replay_trace(self, trace: list[dict] | None = None) -> dict | None:
+        trace = self.trace if trace is None else trace
+        if trace is None:
+            return None
+        out = {"ruleset": self.rules, "steps": trace}
+        if self.free:
+            out["free"] = dict(self.free)  # so that a replay takes the same choices
+        return out
+
+    def summary(self) -> str:
+        s = f"{self.states} distinct states"
+        if self.status == "verified":
+            return f"verified up to depth {self.depth_verified} ({s})"
+        if self.status == "exhausted":
+            return (f"verified up to depth {self.bounds.depth}: state space exhausted at "
+                    f"depth {self.depth_verified} ({s}, every reachable state seen)")
+        if self.status == "violation":
+            if len(self.findings) > 1:
+                each = ", ".join(f"{f.id} ({f.length} steps)" for f in self.findings)
+                return (f"violations, each by a shortest trace: {each} "
+                        f"({s} explored up to depth {self.bounds.depth})")
+            ids = ", ".join(sorted({v.id for v in self.violations}))
+            n = len(self.trace) - len(self.bounds.setup())
+            return f"violation of {ids} by a shortest trace of {n} steps ({s} explored)"
+        why = ("state budget of %d reached" % self.bounds.max_states
+               if self.status == "max_states" else "interrupted")
+        found = "".join(f"; found {f.id} ({f.length} steps)" for f in self.findings)
+        return (f"{why}: verified up to depth {self.depth_verified} only "
+                f"(requested {self.bounds.depth}; {s}){found}")
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "ruleset": self.rules, "bounds": self.bounds.to_json(),
+                "depth_verified": self.depth_verified, "states": self.states,
+                "transitions": self.transitions, "reduction": self.reduced,
+                "states_per_depth": self.states_per_depth,
+                "elapsed": round(self.elapsed, 3), "summary": self.summary(),
+                "trace": self.replay_trace(),
+                "violations": [v.to_json() for v in self.violations],
+                "findings": [{"id": f.id, "steps": f.length,
+                              "trace": self.replay_trace(f.trace),
+                              "violations": [v.to_json() for v in f.violations]}
+                             for f in self.findings]}
+
+
+# --- the search --------------------------------------------------------------------------
+
+def verify(
+    rules: RuleSet,
+    bounds: Bounds,
+    *,
+    clauses: Iterable[str] | None = None,
+    all_clauses: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress_every: float = 1.0,
+    reduce: bool = True,
+) -> VerifyResult:
+    """Breadth-first exploration of every step sequence within `bounds` under `rules`.
+
+    Returns the first (hence shortest) violating sequence, or the verdict that none
+    exists up to bounds.depth. With `clauses`, only violations of those ids count
+    (the search goes on through states that break others): the shortest trace for
+    one clause. With `all_clauses`, the search goes on past violations and keeps the
+    shortest trace of every clause id it breaks (`result.findings`). `should_stop` is polled between expansions; when it says yes the
+    result is "stopped" with the depth completed so far (Ctrl-C in the CLI).
+    `on_progress` is called about every `progress_every` seconds."""
+    result = explore(SpecModel(rules, bounds), rules.name, bounds, clauses=clauses,
+                     all_clauses=all_clauses, on_progress=on_progress, should_stop=should_stop,
+                     progress_every=progress_every, reduce=reduce)
+    result.free = dict(rules.free)
+    return result
+
+
+def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses: bool = False,
+            on_progress=None, should_stop=None, progress_every: float = 1.0,
+            compact_after: int = 20_000, reduce: bool = True) -> VerifyResult:
+    """The search itself, over any model with initial(), successors(state), key(state)
+    and optionally state_violations(state) (predicates of the state alone, checked
+    once per distinct state) and pack(state)/unpack(packed) (a compact form: frontier
+    states past the first `compact_after` of a level are stored packed).
+
+    With `all_clauses`, a violation does not end the search: the first (shortest)
+    trace of each clause id is kept in `findings` and the search goes on to the
+    depth bound, so that one bug does not hide another.
+
+    With `reduce` and a model that offers reduced_successors(state, sleep,
+    children_expanded) (review/verify_model.SpecModel does), steps are skipped by sleep
+    sets (review/verify/por.py): the same states at every depth and the same shortest
+    violation per clause, for fewer steps."""
+    reduced = getattr(model, "reduced_successors", None) if reduce else None
+    pack = getattr(model, "pack", None)
+    unpack = getattr(model, "unpack", None)
+    if pack is None or unpack is None:
+        compact_after = None
+    wanted = None if clauses is None else frozenset(clauses)
+
+    findings: dict[str, Finding] = {}
+
+    def relevant(vs):
+        if not vs:
+            return vs
+        if wanted is not None:
+            vs = [v for v in vs if v.id in wanted]
+        if findings:
+            vs = [v for v in vs if v.id not in findings]
+        return vs
+
+    def record(trace, vs) -> None:
+        for v in vs:
+            findings.setdefault(v.id, Finding(v.id, trace, [x for x in vs if x.id == v.id],
+                                              len(setup)))
+
+    t0 = time.monotonic()
+    root, setup, bad = model.initial()
+    transitions = len(setup)
+    if root is None:
+        return VerifyResult("violation", rules_name, bounds, 0, 0, transitions, [0],
+                            time.monotonic() - t0, list(setup), bad)
+    check_state = getattr(model, "state_violations", None)
+    seen: set = {model.key(root)}
+    # Parent links for trace reconstruction: node i was reached from parent[i] by
+    # steps[i]; node 0 is the root. Only the frontier keeps its states alive.
+    parent = array("q", [-1])  # 8 bytes a state (a list of ints would take ~36)
+    steps: list[dict | None] = [None]
+    frontier: list = [(0, root, 0)]  # (node, state or packed state, sleep set: a bit set)
+    per_depth = [1]
+    last_report = t0
+
+    def trace_of(node: int, last: dict) -> list[dict]:
+        out = [last]
+        while node > 0:
+            out.append(steps[node])
+            node = parent[node]
+        return list(setup) + out[::-1]
+
+    def result(status: str, depth_done: int, trace=None, violations=()) -> VerifyResult:
+        found = list(findings.values())
+        if found and status in ("verified", "exhausted"):
+            first = found[0]
+            status, trace, violations = "violation", first.trace, first.violations
+            depth_done = len(first.trace) - len(setup) - 1
+        return VerifyResult(status, rules_name, bounds, depth_done, len(seen), transitions,
+                            list(per_depth), time.monotonic() - t0, trace, list(violations),
+                            findings=found, reduced=reduced is not None)
+
+    for depth in range(bounds.depth):
+        nxt: list = []
+        # The states of the last level are never expanded: they are keyed, checked and
+        # counted, but neither kept (the largest level, about nine tenths of every
+        # state) nor given a node (a violation found there is traced from its parent).
+        last = depth == bounds.depth - 1
+        # sleep sets of the next level, by key: a state reached again on the same
+        # level keeps only what every path to it may skip (intersection)
+        level: dict | None = {} if reduced is not None and not last else None
+        new_states = 0
+        for expanded, (node, state, sleep) in enumerate(frontier):
+            if type(state) is bytes:
+                state = unpack(state)
+            if reduced is None:
+                succ = ((a, b, c, None) for a, b, c in model.successors(state))
+            else:
+                succ = reduced(state, sleep, not last)
+            for step, child, violations, child_sleep in succ:
+                transitions += 1
+                if child is None:
+                    continue
+                if violations:
+                    violations = relevant(violations)
+                if child is SAME:
+                    # the parent's own state: already seen and checked
+                    if violations:
+                        if not all_clauses:
+                            return result("violation", depth, trace_of(node, step), violations)
+                        record(trace_of(node, step), violations)
+                    continue
+                if violations:
+                    if not all_clauses:
+                        return result("violation", depth, trace_of(node, step), violations)
+                    record(trace_of(node, step), violations)
+                key = model.key(child)
+                if key in seen:
+                    if level is not None:
+                        at = level.get(key)
+                        if at is not None:
+                            n, c, z = nxt[at]
+                            if z:
+                                nxt[at] = (n, c, z & child_sleep)
+                    continue
+                if len(seen) >= bounds.max_states:
+                    return result("max_states", depth)
+                seen.add(key)
+                if check_state is not None:
+                    bad = relevant(check_state(child))
+                    if bad:
+                        if not all_clauses:
+                            return result("violation", depth, trace_of(node, step), bad)
+                        record(trace_of(node, step), bad)
+                new_states += 1
+                if last:
+                    continue
+                parent.append(node)
+                steps.append(step)
+                if compact_after is not None and len(nxt) >= compact_after:
+                    child = pack(child)
+                if level is not None:
+                    level[key] = len(nxt)
+                nxt.append((len(parent) - 1, child, child_sleep))
+            frontier[expanded] = None  # let the expanded state go
+            if on_progress is not None:
+                now = time.monotonic()
+                if now - last_report >= progress_every:
+                    last_report = now
+                    on_progress(Progress(depth, len(frontier), expanded + 1, len(seen),
+                                         transitions, now - t0))
+            if should_stop is not None and should_stop():
+                return result("stopped", depth)
+        frontier = nxt
+        per_depth.append(new_states)
+        if not new_states:
+            return result("exhausted", depth + 1)
+    return result("verified", bounds.depth)
+
+
+# --- checking the reduction itself ----------------------------------------------------------
+
+def audit(rules: RuleSet, bounds: Bounds, *, samples: int = 200) -> tuple[int, list[str]]:
+    """Check empirically that the canonical key only merges states that behave the
+    same: explore as `verify` does, and for up to `samples` states that hit an
+    already-seen key, compare the one-step behaviour of both representatives (the
+    multiset of (status, violated clause ids, key of the successor) over their whole
+    alphabets). Returns (comparisons made, mismatches described)."""
+    model = SpecModel(rules, bounds, digest=False, fast_same=False)
+    root, _, _ = model.initial()
+    reps = {model.key(root): root}
+    frontier = [root]
+    compared = 0
+    problems: list[str] = []
+
+    def signature(state) -> list:
+        out = []
+        for _, status, child, violations in model.transitions(state):
+            if child is None:
+                out.append(("n/a",))
+            else:
+                found = list(violations) + model.state_violations(child)
+                out.append((status, tuple(sorted(v.id for v in found)), model.key(child)))
+        return sorted(out, key=repr)
+
+    for _ in range(bounds.depth):
+        nxt = []
+        for state in frontier:
+            for obj, child, _v in model.successors(state):
+                if child is None:
+                    continue
+                key = model.key(child)
+                rep = reps.get(key)
+                if rep is None:
+                    reps[key] = child
+                    nxt.append(child)
+                elif compared < samples and rep is not child:
+                    compared += 1
+                    if signature(rep) != signature(child):
+                        problems.append(f"after {obj}: two states with one key behave differently")
+            if compared >= samples:
+                return compared, problems
+        frontier = nxt
+    return compared, problems

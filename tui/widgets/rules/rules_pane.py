@@ -1,0 +1,141 @@
+"""The spec pane for the selected patch: what extraction bound and extracted (rules
+before and after, with their source lines), what it could not model, and the
+findings of fuzzing, with the selected finding's trace as a timeline."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message as TMessage
+from textual.widgets import OptionList, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from tui.literal import line as lit
+from tui.literal import printable
+from tui.widgets.rules.timeline import Timeline
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "note": "blue"}
+
+
+class RulesView(OptionList):
+    """One row per bound function, rule, unmodelled atom; Enter jumps to its line."""
+
+    class Jump(TMessage):
+        def __init__(self, file: str, side: str, line: int) -> None:
+            super().__init__()
+            self.file, self.side, self.line = file, side, line
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.targets: list[tuple[str, str, int] | None] = []
+
+    def show(self, rows: list[tuple[Text, tuple[str, str, int] | None]]) -> None:
+        self.targets = [t for _, t in rows]
+        self.set_options([Option(text) for text, _ in rows])
+        self.highlighted = 0 if rows else None
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        t = self.targets[event.option_index] if event.option_index < len(self.targets) else None
+        if t is not None:
+            self.post_message(self.Jump(*t))
+
+
+class FindingsView(OptionList):
+    class Chosen(TMessage):
+        def __init__(self, finding) -> None:
+            super().__init__()
+            self.finding = finding
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.findings: list = []
+
+    def show(self, findings: list, status: Text | None = None) -> None:
+        shown = (tuple(id(f) for f in findings), status.plain if status is not None else None)
+        if shown == getattr(self, "_shown", None):
+            return  # unchanged: keep the cursor, skip the re-render
+        self._shown = shown
+        keep = self.highlighted
+        self.findings = list(findings)
+        opts = []
+        for f in self.findings:
+            t = Text(end="")
+            sev = getattr(f, "severity", "warning")
+            t.append(f"{sev:7} ", style=SEVERITY_STYLE.get(sev, ""))
+            t.append(printable(getattr(f, "id", "")), style="bold")
+            where = f.where() if hasattr(f, "where") else ""
+            if where:
+                t.append(f"  {printable(where)}", style="dim")
+            t.append("\n  ")
+            t.append(printable(getattr(f, "message", "")))
+            opts.append(Option(t))
+        if not opts:
+            opts.append(Option(status or Text("No findings yet: f fuzzes this patch, F the series.",
+                                              style="dim"), disabled=True))
+        self.set_options(opts)
+        if self.findings:
+            self.highlighted = min(keep or 0, len(self.findings) - 1)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option_index < len(self.findings):
+            self.post_message(self.Chosen(self.findings[event.option_index]))
+
+
+class SpecPane(Vertical):
+    """Rules / Findings / Trace tabs for the patch in view."""
+    BORDER_TITLE = "Spec"
+    ALLOW_MAXIMIZE = True
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="tab-rules", id="spec-tabs"):
+            with TabPane("Rules", id="tab-rules"):
+                yield RulesView(id="rules")
+            with TabPane("Findings", id="tab-findings"):
+                yield FindingsView(id="findings")
+            with TabPane("Trace", id="tab-trace"):
+                yield Timeline(id="timeline")
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one(TabbedContent)
+
+    @property
+    def active(self) -> str:
+        return self.tabs.active
+
+    @active.setter
+    def active(self, tab: str) -> None:
+        self.tabs.active = tab
+
+    @property
+    def rules(self) -> RulesView:
+        return self.query_one(RulesView)
+
+    @property
+    def findings_view(self) -> FindingsView:
+        return self.query_one(FindingsView)
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    def set_findings_count(self, n: int) -> None:
+        try:
+            tab = self.tabs.get_tab("tab-findings")
+        except Exception:  # tabs not built yet
+            return
+        tab.label = f"Findings ({n})" if n else "Findings"
+
+    def focus_active(self) -> None:
+        pane = self.tabs.get_pane(self.active) if self.active else None
+        if pane is not None:
+            for w in pane.query("*"):
+                if w.focusable:
+                    w.focus()
+                    return
+
+
+def placeholder(text: str) -> list[tuple[Text, None]]:
+    return [(lit(text, style="dim"), None)]

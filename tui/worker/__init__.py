@@ -1,0 +1,1 @@
+"""Work the TUI runs outside its UI thread: the fuzz child process and its protocol."""

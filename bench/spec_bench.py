@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from review.fuzz.search import search as fuzz  # noqa: E402
+from review.fuzz import search as fuzz  # noqa: E402
 from spec.presets import PRESETS  # noqa: E402
 from spec.run import Session  # noqa: E402
 from spec.trace import parse_trace  # noqa: E402

@@ -21,8 +21,9 @@ from spec.clauses import Violation
 from spec.contract import Contract
 from spec.decisions import RuleSet
 from spec.errors import StepError, TraceError
-from spec.kernel import Kernel, Result
+from spec.kernel import Kernel
 from spec.presets import PRESETS
+from spec.result import Result
 from spec.trace import Step, Trace
 
 

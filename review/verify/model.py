@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from spec.decisions import RuleSet
+from spec.state import HPAGE_NR
 
 from review.verify import canon
 from review.verify.por import Footprints, children_sleep, footprint_masks, ident
@@ -29,7 +30,6 @@ ADVICES = ("dontneed", "dontfork", "dofork", "wipeonfork", "pageout", "mergeable
 # FOLL_PIN flavours: (write, longterm) by name
 PIN_KINDS = {"ro": (False, False), "rw": (True, False),
              "ro-longterm": (False, True), "rw-longterm": (True, True)}
-THP_PAGES = 4  # a THP is a folio of 4 pages in the model (DESIGN.md replay semantics)
 
 
 class StartError(ValueError):
@@ -75,8 +75,8 @@ class Bounds:
             raise ValueError("depth must be >= 0")
         if self.processes < 1:
             raise ValueError("at least one process")
-        if self.pages < 1 or (self.thp and self.pages > THP_PAGES):
-            raise ValueError(f"pages must be 1..{THP_PAGES} with a THP, >= 1 otherwise")
+        if self.pages < 1 or (self.thp and self.pages > HPAGE_NR):
+            raise ValueError(f"pages must be 1..{HPAGE_NR} with a THP, >= 1 otherwise")
         if self.pins < 0:
             raise ValueError("pins must be >= 0")
         unknown = set(self.ops) - set(ALL_OPS)
@@ -95,7 +95,7 @@ class Bounds:
         """The fixed prefix every explored sequence starts with."""
         if self.start:
             return [dict(s) for s in self.start]
-        npages = THP_PAGES if self.thp else self.pages
+        npages = HPAGE_NR if self.thp else self.pages
         return [{"op": "mmap", "mm": 0, "vpn": 0, "npages": npages, "thp": self.thp}]
 
     def to_json(self) -> dict:
@@ -163,7 +163,7 @@ def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]
             if "mmap" in ops and not b.thp:
                 yield {"op": "mmap", "mm": mm, "vpn": vpn, "npages": 1, "thp": False}, driver
         if "mmap" in ops and b.thp:
-            yield {"op": "mmap", "mm": mm, "vpn": 0, "npages": THP_PAGES, "thp": True}, driver
+            yield {"op": "mmap", "mm": mm, "vpn": 0, "npages": HPAGE_NR, "thp": True}, driver
         if "fork" in ops and next_pid < b.processes:
             yield ({"op": "fork", "mm": mm, "child": next_pid},
                    (next_pid + 1, alive + (next_pid,), refs, value))

@@ -31,7 +31,7 @@ from spec.clauses import Violation
 from spec.decisions import RuleSet
 
 from review.verify.model import (  # noqa: F401  (re-exported: the verify API's names)
-    ADVICES, ALL_OPS, DEFAULT_OPS, PIN_KINDS, SAME, THP_PAGES, Bounds, SpecModel, StartError,
+    ADVICES, ALL_OPS, DEFAULT_OPS, PIN_KINDS, SAME, Bounds, SpecModel, StartError,
 )
 
 

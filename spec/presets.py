@@ -77,10 +77,13 @@ def fork_try_dup_v5_19(c: C) -> str:
 def wp_reuse_mapcount(c: C) -> str:
     """do_wp_page / do_huge_pmd_wp_page with reuse_swap_page (<= v5.8 for small pages,
     <= v5.17 for PMD-mapped THPs): mapcount + swapcount <= 1, GUP references ignored —
-    the CVE-2020-29374 hole. KSM pages are not reused (reuse_ksm_page only reuses pages
-    already out of the stable tree, which the model never has)."""
+    the CVE-2020-29374 hole. A KSM page goes to reuse_ksm_page instead (v5.1 'mm: reuse
+    only-pte-mapped KSM page in do_wp_page()'; removed by 1a0cf26323c8 in v5.9): reused
+    when it is in the stable tree (as every KSM page of the model is), not in the swap
+    cache, and its only reference is this mapping (page_count == 1,
+    page_ref_freeze(page, 1))."""
     if c.ksm:
-        return "copy"
+        return "reuse" if not c.swapcache and c.refcount == 1 else "copy"
     # reuse_swap_page -> page_trans_huge_map_swapcount: for a THP (PMD- or PTE-mapped)
     # the largest mapcount over all its pages, not just the faulting one
     mapcount = c.thp_mapcount if c.large else c.mapcount

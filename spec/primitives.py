@@ -190,8 +190,10 @@ def try_share_anon_rmap(k, folio: Folio, subpage: int, is_pmd: bool, reason: str
 
 def move_anon_rmap(k, folio: Folio, subpage: int) -> None:
     """page_move_anon_rmap / folio_move_anon_rmap: the reused page now belongs to this
-    VMA's anon_vma (no model state; the assertions still run)."""
+    VMA's anon_vma. page->mapping is rewritten to the anon_vma, so a KSM page reused by
+    do_wp_page (reuse_ksm_page, v5.1-v5.8) is an ordinary anon page afterwards."""
     _check(k, "move_anon_rmap", folio, subpage)
+    folio.ksm = False
 
 
 # --------------------------------------------------------------------------- GUP

@@ -12,7 +12,7 @@ Names: the v5.19-v6.7 page_* names, with the v6.8+ folio_* names in the docstrin
 from __future__ import annotations
 
 from spec.decisions import DecisionContext
-from spec.state import GUP_PIN_COUNTING_BIAS, HPAGE_NR, PRESENT, Folio, Mm, Pte
+from spec.state import GUP_PIN_COUNTING_BIAS, PRESENT, Folio, Mm, Pte
 
 # --------------------------------------------------------------------------- context
 
@@ -230,6 +230,3 @@ def mk_present(folio: Folio, subpage: int, writable: bool, dirty: bool) -> Pte:
     """mk_pte(page, vma->vm_page_prot) (+ maybe_mkwrite / pte_mkdirty as the caller asks)."""
     return Pte(PRESENT, folio.id, subpage, writable, dirty)
 
-
-def block_of(vpn: int) -> int:
-    return vpn // HPAGE_NR

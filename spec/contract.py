@@ -1,7 +1,7 @@
 """The user-visible contract: what processes and devices may observe, kept as a model
 of its own that knows nothing of page tables, folios or anon_exclusive.
 
-State (DESIGN.md "Two kinds of truth", 1):
+State:
     mem[mm][vpn]       each process's logical memory: zero after mmap and
                        MADV_DONTNEED; its last write; a device write through one of its
                        bound R/W pins; at fork the parent's value (zero in wipeonfork

@@ -144,7 +144,8 @@ def add_anon_rmap(k, folio: Folio, subpage: int, is_pmd: bool, exclusive: bool) 
 
 
 def remove_rmap(k, folio: Folio, subpage: int, is_pmd: bool) -> None:
-    """page_remove_rmap / folio_remove_rmap_pte/_pmd: zap does not clear the flag (INV-A8)."""
+    """page_remove_rmap / folio_remove_rmap_pte/_pmd: zap does not clear the flag (it is
+    cleared when the folio is freed: free_folio)."""
     _check(k, "remove_rmap", folio, subpage, is_pmd)
     if is_pmd:
         folio.entire_mapcount -= 1

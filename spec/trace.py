@@ -4,9 +4,9 @@
 
 with, optionally, "free": {atom: bool} (the valuation of unmodelled atoms of extracted
 rules, spec/expr.py Free) and descriptive header fields (name, about, source, expect)
-used by the scenario library. DESIGN.md "Replay format" is the reference; this module
-is its executable form: the op table (argument names, types, defaults) and a parser
-that rejects malformed input with a TraceError naming the step.
+used by the scenario library (docs/replay.md describes the format). This module is its
+executable form: the op table (argument names, types, defaults) and a parser that
+rejects malformed input with a TraceError naming the step.
 
 What the parser checks is shape only (ops, argument names and types, ranges, THP
 alignment). Whether a step makes sense in its state (an unknown pin id, an exited
@@ -53,8 +53,8 @@ def _a(name: str, kind: str, default: Any = _REQUIRED) -> Arg:
 _RANGE = (_a("mm", "mm"), _a("vpn", "vpn"), _a("npages", "npages"))
 _PAGE = (_a("mm", "mm"), _a("vpn", "vpn"))
 
-# op -> its arguments, in the order a reader expects them. The result column of
-# DESIGN.md: read and dma_read return a value; every op returns a status.
+# op -> its arguments, in the order a reader expects them. read and dma_read return a
+# value; every op returns a status.
 OPS: dict[str, tuple[Arg, ...]] = {
     "mmap": _RANGE + (_a("thp", "bool", False),),
     "munmap": _RANGE,

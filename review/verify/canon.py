@@ -99,7 +99,7 @@ def check_schema(session=None) -> None:
 
     classes = {"State": state.State, "Mm": state.Mm, "Pte": state.Pte, "Folio": state.Folio,
                "SwapSlot": state.SwapSlot, "KRef": state.Ref, "Kernel": kernel.Kernel,
-               "Contract": contract.Contract, "Proc": contract.Proc, "CRef": contract.Ref}
+               "Contract": contract.Contract, "Proc": contract.Proc, "CRef": contract.PinBinding}
     problems = []
     for name, cls in classes.items():
         extra = _fields(cls) - KNOWN_FIELDS[name]

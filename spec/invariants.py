@@ -19,7 +19,7 @@ from __future__ import annotations
 from spec.clauses import Violation
 from spec.invariant_table import INVARIANTS
 from spec.state import GUP_PIN_COUNTING_BIAS, HPAGE_NR, MIGRATION, PRESENT, SWAP, ZERO_FOLIO, \
-    State
+    Folio, Ref, SwapSlot
 
 _ALL_ERAS = tuple(i for i in INVARIANTS if i.applies == "all")
 
@@ -118,12 +118,13 @@ def all_hold(kernel) -> bool:
                         return False
             elif kind == MIGRATION:
                 return False
-    return _users_hold(st, ae, want, swp)
+    return _users_hold(folios, slots, st.refs, ae, want, swp)
 
 
-def _users_hold(st: State, ae: bool, want: dict[int, int], swp: dict[int, int]) -> bool:
+def _users_hold(folios: dict[int, Folio], slots: dict[int, SwapSlot], refs: dict[str, Ref],
+                ae: bool, want: dict[int, int], swp: dict[int, int]) -> bool:
     """all_hold, continued with the users counted so far (mappings in `want`, swap
-    entries in `swp`).
+    entries in `swp`); the state's tables are passed in, not looked up again.
 
     Pins and references: no-use-after-free, pinned-exclusive. Live folios:
     refcount-covers-users and no-leak (refcount and pincount exactly their users, the
@@ -131,11 +132,8 @@ def _users_hold(st: State, ae: bool, want: dict[int, int], swp: dict[int, int]) 
     exclusive-only-anon (every folio of the model is anon: its KSM half),
     thp-exclusive-granularity. Swap slots: no-leak and no-use-after-free (count exactly
     its swap entries, a user, a live cached folio)."""
-    folios = st.folios
-    slots = st.slots
     fget = folios.get
     pins: dict[int, int] = {}     # FOLL_PIN references per folio
-    refs = st.refs
     if refs:
         for r in refs.values():
             fid = r.folio

@@ -3,7 +3,8 @@
 Below both spec/kernel.py and spec/ops/: the kernel dispatches to the operations, and the
 operations build results, so neither may hold this for the other.
 
-    OK        done (read and dma_read carry `value`: Result("ok", value))
+    OK        done (read, dma_read and the queries carry `value`: Result("ok", value);
+              an int, or for the pte query a string)
     REFUSED   the kernel declined or found nothing to act on
     SIGSEGV, EFAULT, EINVAL, ENOMEM, EAGAIN   the signal or errno the kernel would give
               (spec/kernel.py lists which operation returns which)
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class Result:
     status: str = "ok"
-    value: int | None = None
+    value: int | str | None = None
 
 
 OK = Result()

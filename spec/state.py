@@ -10,13 +10,26 @@ Page-table entries (`Pte`, one class for every kind, unused fields keep defaults
 
     kind PRESENT    folio, subpage, writable, dirty, soft_dirty
     kind ZERO       the shared zero page (pte_special; never writable, never counted)
-    kind SWAP       slot, swp_exclusive            (pte_swp_exclusive, v5.19+)
-    kind MIGRATION  folio, subpage, migration      ("read" / "read_exclusive" / "write";
-                    swp_entry types SWP_MIGRATION_READ/_READ_EXCLUSIVE/_WRITE)
+    kind SWAP       slot, swp_exclusive, soft_dirty (pte_swp_exclusive v5.19+,
+                    pte_swp_soft_dirty)
+    kind MIGRATION  folio, subpage, migration, soft_dirty ("read" / "read_exclusive" /
+                    "write"; swp_entry types SWP_MIGRATION_READ/_READ_EXCLUSIVE/_WRITE)
+
+`soft_dirty` is _PAGE_SOFT_DIRTY: set where the kernel calls pte_mkdirty (on x86 it sets
+both bits), kept by copies of an entry, cleared by clear_refs; a write through a PTE
+that is already writable sets `dirty` only (the hardware does not know soft-dirty).
 
 A PMD entry lives in `Mm.pmds[block]` (block = vpn // HPAGE_NR): PRESENT (a THP mapped
-whole, subpage 0), ZERO (the huge zero page) or MIGRATION (set_pmd_migration_entry).
+whole, subpage 0; or a hugetlb folio, whose huge PTE the model keeps at the PMD level
+too), ZERO (the huge zero page) or MIGRATION (set_pmd_migration_entry).
 A PTE entry lives in `Mm.ptes[vpn]`; "none" is absence from the dict.
+
+Page cache: a file-backed page (`Mm.files[vpn] = (file id, index)`) maps the folio
+`State.pagecache[(file, index)]`, created on first use with the file's content (zero);
+page-cache folios are not anon, hold one reference per page for the page cache and
+are never evicted. Files: FILE (the one regular file, "file"), SHMEM (the one tmpfs
+file, memfd: "shmem"), and one object per MAP_SHARED|MAP_ANONYMOUS mmap (shmem, or
+hugetlbfs with MAP_HUGETLB); `State.files[id]` is its kind.
 
 Folio counters follow the kernel's accounting (include/linux/mm.h):
   refcount   folio_ref_count: +1 per PTE or PMD mapping, +nr while in the swap cache,
@@ -32,8 +45,10 @@ Folio counters follow the kernel's accounting (include/linux/mm.h):
 from __future__ import annotations
 
 HPAGE_NR = 4                 # pages per THP in the model (HPAGE_PMD_NR is 512 on x86-64)
+MAX_VPN = 1 << 20            # addresses are page numbers below this (spec/trace.py checks)
 GUP_PIN_COUNTING_BIAS = 1024  # include/linux/mm.h
 ZERO_FOLIO = 0               # folio id a reference holds when it pinned the zero page
+                             # (its subpage: 0 the shared zero page, 1 the huge zero page)
 
 # VMA flags, one int per page (a VMA split is free in the model)
 VM_WRITE = 1
@@ -42,6 +57,21 @@ VM_WIPEONFORK = 4    # MADV_WIPEONFORK
 VM_MERGEABLE = 8     # MADV_MERGEABLE (KSM may scan it)
 VM_HUGEPAGE = 16     # MADV_HUGEPAGE or mmap(thp=true)
 VM_NOHUGEPAGE = 32   # MADV_NOHUGEPAGE
+VM_READ = 64         # PROT_READ (mmap/mprotect prot "r" or "rw"; PROT_NONE has neither)
+VM_SHARED = 128      # MAP_SHARED (is_cow_mapping is false)
+VM_HUGETLB = 256     # MAP_HUGETLB
+VM_SOFTDIRTY = 512   # set on a new VMA; cleared by clear_refs (soft-dirty tracking on)
+# Not a VM_* flag: the per-size sysfs setting (hugepages-<size>kB/enabled) that lets
+# faults in this range allocate an anon mTHP of order 1 instead of a PMD-sized THP
+# (thp_vma_allowable_orders; v6.8). Model order 1 is two pages: it stands for every
+# mTHP order below the PMD order.
+MTHP_ORDER1 = 1024
+MTHP_NR = 2          # pages of an order-1 mTHP folio in the model
+
+# Files (page-cache owners): the two named ones; shared anonymous objects get ids from 3
+FILE = 1             # a regular file on a filesystem with writeback (dirty tracking)
+SHMEM = 2            # a tmpfs/shmem file (memfd)
+FILE_KINDS = {FILE: "file", SHMEM: "shmem"}
 
 # Entry kinds
 PRESENT = 1
@@ -85,18 +115,21 @@ class Pte:
     def key(self, fmap: dict[int, int], smap: dict[int, int]) -> tuple:
         k = self.kind
         if k == PRESENT:
-            return (k, fmap.get(self.folio, -1), self.subpage, self.writable, self.dirty)
+            return (k, fmap.get(self.folio, -1), self.subpage, self.writable, self.dirty,
+                    self.soft_dirty)
         if k == SWAP:
-            return (k, smap.get(self.slot, -1), self.swp_exclusive)
+            return (k, smap.get(self.slot, -1), self.swp_exclusive, self.soft_dirty)
         if k == MIGRATION:
-            return (k, fmap.get(self.folio, -1), self.subpage, self.migration)
+            return (k, fmap.get(self.folio, -1), self.subpage, self.migration,
+                    self.soft_dirty)
         return (k,)
 
     def __repr__(self) -> str:
         k = self.kind
         if k == PRESENT:
             return (f"Pte(present folio={self.folio}/{self.subpage}"
-                    f"{' W' if self.writable else ' R'}{' D' if self.dirty else ''})")
+                    f"{' W' if self.writable else ' R'}{' D' if self.dirty else ''}"
+                    f"{' SD' if self.soft_dirty else ''})")
         if k == SWAP:
             return f"Pte(swap slot={self.slot}{' X' if self.swp_exclusive else ''})"
         if k == MIGRATION:
@@ -106,7 +139,7 @@ class Pte:
 
 class Mm:
     """A process's mm_struct: per-page VMA flags and its page tables."""
-    __slots__ = ("id", "alive", "has_pinned", "vmas", "ptes", "pmds", "pte_tables")
+    __slots__ = ("id", "alive", "has_pinned", "vmas", "ptes", "pmds", "pte_tables", "files")
 
     def __init__(self, id: int):
         self.id = id
@@ -114,8 +147,9 @@ class Mm:
         self.has_pinned = False          # MMF_HAS_PINNED (mm->has_pinned in v5.9-v5.12)
         self.vmas: dict[int, int] = {}   # vpn -> VM_* flags (absent: not mapped)
         self.ptes: dict[int, Pte] = {}   # vpn -> PTE entry
-        self.pmds: dict[int, Pte] = {}   # block -> PMD entry (THP, huge zero page)
+        self.pmds: dict[int, Pte] = {}   # block -> PMD entry (THP, huge zero page, hugetlb)
         self.pte_tables: set[int] = set()  # blocks whose PMD points to a page table
+        self.files: dict[int, tuple[int, int]] = {}  # vpn -> (file id, page index): vm_file, vm_pgoff
 
     def copy(self) -> "Mm":
         m = Mm.__new__(Mm)
@@ -126,24 +160,31 @@ class Mm:
         m.ptes = {v: p.copy() for v, p in self.ptes.items()}
         m.pmds = {b: p.copy() for b, p in self.pmds.items()}
         m.pte_tables = set(self.pte_tables)
+        m.files = dict(self.files)
         return m
 
     def __repr__(self) -> str:
         return (f"Mm({self.id}{'' if self.alive else ' exited'}"
                 f"{' has_pinned' if self.has_pinned else ''} vmas={self.vmas} "
-                f"ptes={self.ptes} pmds={self.pmds})")
+                f"ptes={self.ptes} pmds={self.pmds}{f' files={self.files}' if self.files else ''})")
 
 
 class Folio:
-    """An anonymous folio: order 0 (one page) or a THP of HPAGE_NR pages."""
+    """A folio: order 0 (one page), an mTHP of MTHP_NR pages, a THP or a hugetlb folio of
+    HPAGE_NR pages. Anonymous, or a page-cache folio of `mapping` at `index`."""
     __slots__ = ("id", "nr", "anon", "ksm", "swapcache", "refcount", "pincount", "data",
-                 "anon_exclusive", "mapcount", "entire_mapcount")
+                 "anon_exclusive", "mapcount", "entire_mapcount", "mapping", "index",
+                 "hugetlb", "writeback")
 
     def __init__(self, id: int, nr: int = 1):
         self.id = id
         self.nr = nr
         self.anon = True
         self.ksm = False
+        self.mapping = 0                          # page cache: the file id (0: anon)
+        self.index = 0                            # page cache: the page index in the file
+        self.hugetlb = False                      # folio_test_hugetlb
+        self.writeback = False                    # PG_writeback (set by the writeback op)
         self.swapcache = 0                        # swap slot id while in the swap cache (0: none)
         self.refcount = 0
         self.pincount = 0
@@ -172,6 +213,10 @@ class Folio:
         f.nr = self.nr
         f.anon = self.anon
         f.ksm = self.ksm
+        f.mapping = self.mapping
+        f.index = self.index
+        f.hugetlb = self.hugetlb
+        f.writeback = self.writeback
         f.swapcache = self.swapcache
         f.refcount = self.refcount
         f.pincount = self.pincount
@@ -183,6 +228,9 @@ class Folio:
 
     def __repr__(self) -> str:
         return (f"Folio({self.id} nr={self.nr}{' ksm' if self.ksm else ''}"
+                f"{' hugetlb' if self.hugetlb else ''}"
+                f"{f' pagecache={self.mapping}:{self.index}' if self.mapping else ''}"
+                f"{' writeback' if self.writeback else ''}"
                 f"{f' swapcache={self.swapcache}' if self.swapcache else ''} ref={self.refcount}"
                 f" pin={self.pincount} data={self.data} ae={self.anon_exclusive}"
                 f" map={self.mapcount}+{self.entire_mapcount})")
@@ -212,13 +260,16 @@ class SwapSlot:
 
 
 class Ref:
-    """A GUP reference: FOLL_PIN (pin=True; R/O or R/W, longterm or not) or FOLL_GET.
-    It holds its folio (ZERO_FOLIO for the zero page) and subpage whatever happens to
-    the mapping it was taken from (mm, vpn)."""
-    __slots__ = ("id", "pin", "write", "longterm", "folio", "subpage", "mm", "vpn")
+    """A GUP reference: FOLL_PIN (pin=True; R/O or R/W, longterm or not) or FOLL_GET
+    (R/O, or R/W for the O_DIRECT read case). It holds its folio (ZERO_FOLIO for the
+    zero page, subpage 1 for the huge zero page) and subpage whatever happens to the
+    mapping it was taken from (mm, vpn). `fast`: taken by GUP-fast; `slow_ok`: the slow
+    path would have taken that very page as it was (no fault, no unsharing first)."""
+    __slots__ = ("id", "pin", "write", "longterm", "folio", "subpage", "mm", "vpn", "fast",
+                 "slow_ok")
 
     def __init__(self, id: str, pin: bool, write: bool, longterm: bool, folio: int,
-                 subpage: int, mm: int, vpn: int):
+                 subpage: int, mm: int, vpn: int, fast: bool = False, slow_ok: bool = True):
         self.id = id
         self.pin = pin
         self.write = write
@@ -227,16 +278,20 @@ class Ref:
         self.subpage = subpage
         self.mm = mm
         self.vpn = vpn
+        self.fast = fast
+        self.slow_ok = slow_ok
 
     def __repr__(self) -> str:
         kind = ("pin " + ("R/W" if self.write else "R/O") + (" longterm" if self.longterm else "")
-                if self.pin else "get")
-        return f"Ref({self.id!r} {kind} folio={self.folio}/{self.subpage} from={self.mm}:{self.vpn})"
+                if self.pin else "get" + (" R/W" if self.write else ""))
+        return (f"Ref({self.id!r} {kind}{' fast' if self.fast else ''} "
+                f"folio={self.folio}/{self.subpage} from={self.mm}:{self.vpn})")
 
 
 class State:
     """All of it. Refs are immutable once taken, so clone() shares them."""
-    __slots__ = ("mms", "folios", "slots", "refs", "next_folio", "next_slot", "used_mm_ids")
+    __slots__ = ("mms", "folios", "slots", "refs", "next_folio", "next_slot", "used_mm_ids",
+                 "files", "pagecache", "next_file", "zero_data")
 
     def __init__(self) -> None:
         self.mms: dict[int, Mm] = {}
@@ -246,6 +301,12 @@ class State:
         self.next_folio = 1                    # ids are never reused: a dangling id is a free
         self.next_slot = 1
         self.used_mm_ids: set[int] = set()     # process ids are never reused in a trace
+        self.files: dict[int, str] = {}        # file id -> "file" | "shmem" | "hugetlb"
+        self.pagecache: dict[tuple[int, int], int] = {}  # (file, index) -> folio id
+        self.next_file = 3                     # shared anonymous objects (FILE, SHMEM below)
+        # what the shared zero page and the huge zero page hold: zero, unless something
+        # wrote them (the zero-page clause)
+        self.zero_data: tuple[int, int] = (0, 0)
 
     def clone(self) -> "State":
         s = State.__new__(State)
@@ -256,6 +317,10 @@ class State:
         s.next_folio = self.next_folio
         s.next_slot = self.next_slot
         s.used_mm_ids = set(self.used_mm_ids)
+        s.files = dict(self.files)
+        s.pagecache = dict(self.pagecache)
+        s.next_file = self.next_file
+        s.zero_data = self.zero_data
         return s
 
     # --- allocation
@@ -264,6 +329,13 @@ class State:
         self.next_folio += 1
         self.folios[f.id] = f
         return f
+
+    def alloc_file(self, kind: str) -> int:
+        """A new shared anonymous object (shmem, or hugetlbfs with MAP_HUGETLB)."""
+        fid = self.next_file
+        self.next_file += 1
+        self.files[fid] = kind
+        return fid
 
     def alloc_slot(self) -> SwapSlot:
         s = SwapSlot(self.next_slot)
@@ -323,17 +395,22 @@ class State:
             (mid, m.alive, m.has_pinned, tuple(sorted(m.vmas.items())),
              tuple((b, m.pmds[b].key(fmap, smap)) for b in sorted(m.pmds)),
              tuple((v, m.ptes[v].key(fmap, smap)) for v in sorted(m.ptes)),
-             tuple(sorted(m.pte_tables)))
+             tuple(sorted(m.pte_tables)), tuple(sorted(m.files.items())))
             for mid, m in sorted(self.mms.items()))
         folios = tuple(sorted(
-            (fmap[f.id], f.nr, f.ksm, smap.get(f.swapcache, 0), f.refcount, f.pincount,
+            (fmap[f.id], f.nr, f.anon, f.ksm, f.mapping, f.index, f.hugetlb, f.writeback,
+             smap.get(f.swapcache, 0), f.refcount, f.pincount,
              tuple(f.data), tuple(f.anon_exclusive), tuple(f.mapcount), f.entire_mapcount)
             for f in self.folios.values()))
         slots = tuple(sorted((smap[s.id], s.count, s.data, fmap.get(s.folio, 0))
                              for s in self.slots.values()))
         refs = tuple((r.id, r.pin, r.write, r.longterm, fmap.get(r.folio, 0) if r.folio else 0,
-                      r.subpage, r.mm, r.vpn) for _, r in sorted(self.refs.items()))
-        return (mms, folios, slots, refs)
+                      r.subpage, r.mm, r.vpn, r.fast, r.slow_ok)
+                     for _, r in sorted(self.refs.items()))
+        files = (tuple(sorted(self.files.items())),
+                 tuple(sorted((fi, fmap[f]) for fi, f in self.pagecache.items())),
+                 self.next_file, self.zero_data)
+        return (mms, folios, slots, refs, files)
 
     def __repr__(self) -> str:
         return (f"State(mms={list(self.mms.values())}, folios={list(self.folios.values())}, "

@@ -19,27 +19,36 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from spec.errors import TraceError
-from spec.state import HPAGE_NR
+from spec.state import HPAGE_NR, MAX_VPN
 
 # Bounds that keep a hand-written (or hostile) trace from making the model loop for
-# ever: the model walks ranges page by page.
-MAX_VPN = 1 << 20          # addresses are page numbers below this
-MAX_NPAGES = 4096          # pages per mmap/munmap/madvise/mprotect
+# ever: the model walks ranges page by page (addresses: page numbers below MAX_VPN).
+MAX_NPAGES = 4096          # pages per mmap/munmap/madvise/mprotect/mremap
 MAX_STEPS = 100_000        # steps per trace
 
 ADVICE = ("dontneed", "dontfork", "dofork", "wipeonfork", "pageout",
           "mergeable", "unmergeable", "hugepage", "nohugepage", "collapse")
+PROTS = ("rw", "r", "none")                # PROT_READ|PROT_WRITE, PROT_READ, PROT_NONE
+BACKINGS = ("anon", "file", "shmem")       # MAP_ANONYMOUS, a regular file, a tmpfs file
+THP_ORDERS = (1, 2)                        # 2: PMD-sized; 1: a PTE-mapped-only mTHP
 
 # Argument kinds: "mm" (process id), "vpn" (page number), "npages", "int" (a value),
-# "bool", "id" (a pin/reference name), "advice".
+# "bool", "id" (a pin/reference name), "advice", "prot", "backing", "order".
 _REQUIRED = object()
 
 
 @dataclass(frozen=True)
 class Arg:
+    """One argument of an op. `default`: _REQUIRED, or the value an absent argument
+    has. `fill`: the parser writes the default into the step (the first vocabulary's
+    optional argument, `thp`); the later optional arguments stay absent from a step
+    that does not give them, so that every trace written before them parses to the
+    same steps (and prints, replays and keys the same), and the kernel reads their
+    default."""
     name: str
     kind: str
     default: Any = _REQUIRED
+    fill: bool = True
 
     @property
     def required(self) -> bool:
@@ -50,22 +59,31 @@ def _a(name: str, kind: str, default: Any = _REQUIRED) -> Arg:
     return Arg(name, kind, default)
 
 
+def _o(name: str, kind: str, default: Any) -> Arg:
+    """An optional argument left out of the step when absent."""
+    return Arg(name, kind, default, fill=False)
+
+
 _RANGE = (_a("mm", "mm"), _a("vpn", "vpn"), _a("npages", "npages"))
 _PAGE = (_a("mm", "mm"), _a("vpn", "vpn"))
+_GUP = (_o("fast", "bool", False), _o("force", "bool", False))
 
-# op -> its arguments, in the order a reader expects them. read and dma_read return a
-# value; every op returns a status.
+# op -> its arguments, in the order a reader expects them. read, dma_read and the
+# queries (softdirty, pte, pfn) return a value; every op returns a status.
 OPS: dict[str, tuple[Arg, ...]] = {
-    "mmap": _RANGE + (_a("thp", "bool", False),),
+    "mmap": _RANGE + (_a("thp", "bool", False), _o("prot", "prot", "rw"),
+                      _o("backing", "backing", "anon"), _o("shared", "bool", False),
+                      _o("hugetlb", "bool", False), _o("thp_order", "order", 2)),
     "munmap": _RANGE,
     "madvise": _RANGE + (_a("advice", "advice"),),
-    "mprotect": _RANGE + (_a("write", "bool"),),
+    # exactly one of write (the first vocabulary's) and prot
+    "mprotect": _RANGE + (_o("write", "bool", None), _o("prot", "prot", None)),
     "read": _PAGE,
     "write": _PAGE + (_a("value", "int"),),
     "fork": (_a("mm", "mm"), _a("child", "mm")),
     "exit": (_a("mm", "mm"),),
-    "pin": _PAGE + (_a("write", "bool"), _a("longterm", "bool"), _a("id", "id")),
-    "get": _PAGE + (_a("id", "id"),),
+    "pin": _PAGE + (_a("write", "bool"), _a("longterm", "bool"), _a("id", "id")) + _GUP,
+    "get": _PAGE + (_a("id", "id"), _o("write", "bool", False)) + _GUP,
     "unpin": (_a("id", "id"),),
     "put": (_a("id", "id"),),
     "dma_read": (_a("id", "id"),),
@@ -76,11 +94,22 @@ OPS: dict[str, tuple[Arg, ...]] = {
     "ksm_merge": _PAGE + (_a("mm2", "mm"), _a("vpn2", "vpn")),
     "split_pmd": _PAGE,
     "split_folio": _PAGE,
+    "poke": _PAGE + (_a("value", "int"),),
+    "clear_softdirty": (_a("mm", "mm"),),
+    "softdirty": _PAGE,
+    "mremap": _RANGE + (_a("new_vpn", "vpn"),),
+    "swapoff": (),
+    "pte": _PAGE,
+    "pfn": _PAGE,
+    "writeback": _PAGE,
 }
 
 # Ops after which the no-loss clause compares what every process would read.
-NO_LOSS_OPS = frozenset({"swapout", "swapin", "migrate", "ksm_merge", "split_pmd", "split_folio"})
+NO_LOSS_OPS = frozenset({"swapout", "swapin", "migrate", "ksm_merge", "split_pmd", "split_folio",
+                         "swapoff", "writeback"})
 NO_LOSS_ADVICE = frozenset({"pageout", "collapse"})
+# Read-only queries: they change nothing in the kernel or the contract.
+QUERY_OPS = frozenset({"softdirty", "pte", "pfn"})
 
 HEADER_FIELDS = ("name", "about", "source", "expect", "comment")
 
@@ -172,18 +201,41 @@ def parse_step(obj: Any, index: int | None) -> Step:
         if a.name not in obj:
             if a.required:
                 raise TraceError(f"{op}: missing argument {a.name!r}", index)
-            args[a.name] = a.default
+            if a.fill:
+                args[a.name] = a.default
             continue
         args[a.name] = _check_arg(op, a, obj[a.name], index)
-    if op == "mmap" and args["thp"]:
-        if args["vpn"] % HPAGE_NR or args["npages"] % HPAGE_NR:
-            raise TraceError(f"mmap: a thp mapping starts at a multiple of {HPAGE_NR} and covers "
-                             f"whole folios (vpn {args['vpn']}, npages {args['npages']})", index)
+    if op == "mmap":
+        _check_mmap(args, index)
+    elif op == "mprotect" and ("write" in args) == ("prot" in args):
+        raise TraceError("mprotect: give exactly one of 'write' and 'prot'", index)
     if "npages" in args and args["vpn"] + args["npages"] > MAX_VPN:
         raise TraceError(f"{op}: range ends beyond vpn {MAX_VPN}", index)
+    if op == "mremap" and args["new_vpn"] + args["npages"] > MAX_VPN:
+        raise TraceError(f"mremap: new range ends beyond vpn {MAX_VPN}", index)
     if op == "fork" and args["child"] == args["mm"]:
         raise TraceError("fork: child must differ from mm", index)
     return Step(op, args)
+
+
+def _check_mmap(args: dict, index: int | None) -> None:
+    """What mmap's arguments can express together: THP and hugetlb mappings are
+    aligned to whole folios; hugetlb mappings are anonymous (MAP_HUGETLB); THP is
+    modelled for private anonymous memory only; thp_order needs thp."""
+    thp, hugetlb = args["thp"], args.get("hugetlb", False)
+    backing, shared = args.get("backing", "anon"), args.get("shared", False)
+    if thp and hugetlb:
+        raise TraceError("mmap: thp and hugetlb exclude each other", index)
+    if (thp or hugetlb) and (args["vpn"] % HPAGE_NR or args["npages"] % HPAGE_NR):
+        raise TraceError(f"mmap: a {'thp' if thp else 'hugetlb'} mapping starts at a multiple of "
+                         f"{HPAGE_NR} and covers whole folios (vpn {args['vpn']}, "
+                         f"npages {args['npages']})", index)
+    if hugetlb and backing != "anon":
+        raise TraceError("mmap: a hugetlb mapping is anonymous (backing 'anon')", index)
+    if thp and (backing != "anon" or shared):
+        raise TraceError("mmap: thp is modelled for private anonymous mappings only", index)
+    if "thp_order" in args and not thp:
+        raise TraceError("mmap: thp_order needs thp=true", index)
 
 
 def _check_arg(op: str, a: Arg, v: Any, index: int | None) -> Any:
@@ -196,9 +248,11 @@ def _check_arg(op: str, a: Arg, v: Any, index: int | None) -> Any:
         if not isinstance(v, str) or not v:
             raise TraceError(f"{where} must be a non-empty string, not {_json_type(v)}", index)
         return v
-    if a.kind == "advice":
-        if v not in ADVICE:
-            raise TraceError(f"{where}: unknown advice {v!r} (known: {', '.join(ADVICE)})", index)
+    if a.kind in _CHOICES:
+        kind, choices = _CHOICES[a.kind]
+        if isinstance(v, bool) or v not in choices:
+            raise TraceError(f"{where}: unknown {kind} {v!r} "
+                             f"(known: {', '.join(str(c) for c in choices)})", index)
         return v
     # integers; bool is a subclass of int in Python but not an integer in a trace
     if not isinstance(v, int) or isinstance(v, bool):
@@ -210,6 +264,10 @@ def _check_arg(op: str, a: Arg, v: Any, index: int | None) -> Any:
     if a.kind == "int" and not -(1 << 63) <= v < (1 << 63):
         raise TraceError(f"{where} must fit in 64 bits", index)
     return v
+
+
+_CHOICES = {"advice": ("advice", ADVICE), "prot": ("protection", PROTS),
+            "backing": ("backing", BACKINGS), "order": ("order", THP_ORDERS)}
 
 
 def _check_expect(expect: Any) -> None:
@@ -240,7 +298,9 @@ def format_step(s: Step) -> str:
     spec = OPS[s.op]
     parts = [s.op]
     for a in spec:
-        v = s.args.get(a.name)
+        if a.name not in s.args:
+            continue
+        v = s.args[a.name]
         if not a.required and v == a.default:
             continue
         parts.append(f"{a.name}={_fmt(v)}")

@@ -36,20 +36,31 @@ class DecisionContext:
     swapcount: int = 0           # swap references to the folio's slot (page_swapcount)
     zero_page: bool = False      # is_zero_pfn(pte_pfn(pte)): the shared zero page is mapped
     lru: bool = True             # PageLRU (the model drains LRU caches: always true)
-    writeback: bool = False      # PageWriteback (the model completes writeback at once)
+    writeback: bool = False      # PageWriteback (set by the writeback op until the folio is
+                                 # reclaimed or swapoff waits for it)
+    hugetlb: bool = False        # folio_test_hugetlb / is_vm_hugetlb_page
+    shmem: bool = False          # shmem_mapping(folio->mapping): a tmpfs/shmem page-cache folio
     # --- the page-table entry
     pte_write: bool = False      # pte_write / pmd_write
     pte_dirty: bool = False      # pte_dirty / pmd_dirty
+    pte_soft_dirty: bool = False  # pte_soft_dirty / pmd_soft_dirty
     swp_exclusive: bool = False  # pte_swp_exclusive(orig_pte): exclusive bit of a swap PTE
     # --- the VMA and mm
     vm_write: bool = True        # vma->vm_flags & VM_WRITE
-    cow_mapping: bool = True     # is_cow_mapping(vm_flags): private and may write
+    cow_mapping: bool = True     # is_cow_mapping(vm_flags): private and may write (the
+                                 # model's private mappings may always write: VM_MAYWRITE)
+    vm_softdirty: bool = True    # vma->vm_flags & VM_SOFTDIRTY: set on a new VMA, cleared by
+                                 # clear_refs; tracking is on when clear (vma_soft_dirty_enabled)
+    writenotify: bool = False    # vma_wants_writenotify(): a shared writable mapping whose PTEs
+                                 # start R/O (a file with writeback, or soft-dirty tracking)
     mm_has_pinned: bool = False  # test_bit(MMF_HAS_PINNED) (was mm->has_pinned)
     # --- the request
     foll_pin: bool = False       # gup flags & FOLL_PIN
     foll_get: bool = False       # gup flags & FOLL_GET
     foll_write: bool = False     # gup flags & FOLL_WRITE
     foll_longterm: bool = False  # gup flags & FOLL_LONGTERM
+    foll_force: bool = False     # gup flags & FOLL_FORCE (ptrace, /proc/pid/mem)
+    foll_cow: bool = False       # FOLL_COW (v4.9-v5.19): this GUP call already broke COW
     fault_write: bool = False    # vmf->flags & FAULT_FLAG_WRITE
     fault_unshare: bool = False  # vmf->flags & FAULT_FLAG_UNSHARE
     from_swapcache: bool = True  # swap-in: page == swapcache (false: a fresh copy, "certainly exclusive")
@@ -121,13 +132,57 @@ DECISION_POINTS: dict[str, DecisionPoint] = {
         ),
         DecisionPoint(
             "mprotect.writable", ("writable", "readonly"),
-            "mprotect(PROT_WRITE) on a present anon PTE",
-            "can_change_pte_writable, change_pte_range, can_change_pmd_writable",
+            "mprotect(PROT_WRITE) on a present R/O entry: map it writable at once (private "
+            "anon from v6.0; shared mappings that want write-notify, when dirty) or leave it "
+            "to the write fault",
+            "can_change_pte_writable, can_change_pmd_writable, change_pte_range "
+            "(MM_CP_DIRTY_ACCT before v6.0), vma_wants_writenotify, vma_soft_dirty_enabled",
         ),
         DecisionPoint(
             "pinned.maybe", ("pinned", "not_pinned"),
             "page_maybe_dma_pinned: exact pincount, or the refcount-bias false positive",
             "page_maybe_dma_pinned, folio_maybe_dma_pinned",
+        ),
+        DecisionPoint(
+            "gup.fast", ("pin", "fallback"),
+            "GUP-fast on a present entry that allows the access: take the page without the "
+            "VMA, or back off to the slow path",
+            "gup_pte_range, gup_huge_pmd (<= v6.9), gup_fast_pte_range, gup_fast_pmd_leaf "
+            "(v6.10+), gup_must_unshare(vma == NULL), folio_fast_pin_allowed, "
+            "gup_fast_folio_allowed",
+        ),
+        DecisionPoint(
+            "gup.follow_write", ("follow", "fault"),
+            "a FOLL_WRITE lookup of a R/O entry: write to the page mapped, or fault first "
+            "(FOLL_FORCE writes into R/O private mappings)",
+            "can_follow_write_pte, can_follow_write_pmd; FOLL_COW (v4.9-v5.19)",
+        ),
+        DecisionPoint(
+            "wp.pagecache", ("copy", "share"),
+            "write (or unshare) fault on a R/O page-cache page: COW it into an anon page "
+            "(private mapping) or make the shared mapping writable",
+            "do_wp_page (non-anon page), wp_page_copy, wp_page_shared",
+        ),
+        DecisionPoint(
+            "hugetlb.reuse", ("reuse", "copy"),
+            "write (or unshare) fault on a R/O hugetlb entry of a private mapping",
+            "hugetlb_wp (hugetlb_cow before v6.0)",
+        ),
+        DecisionPoint(
+            "hugetlb.fork", ("share", "copy", "share_writable"),
+            "fork, per present hugetlb entry of a private mapping: share both entries R/O, "
+            "copy early (pinned), or install the source entry as read, write bit and all",
+            "copy_hugetlb_page_range, hugetlb_install_folio, page_try_dup_anon_rmap",
+        ),
+        DecisionPoint(
+            "swap.unuse", ("exclusive", "shared"),
+            "swapoff: map a swapped-out page back exclusive or not",
+            "unuse_pte",
+        ),
+        DecisionPoint(
+            "mremap.soft_dirty", ("mark", "keep"),
+            "mremap: mark every moved entry soft-dirty or keep its bit",
+            "move_ptes, move_soft_dirty_pte, move_huge_pmd, move_soft_dirty_pmd",
         ),
     )
 }

@@ -8,10 +8,14 @@ against this; keep it stable):
                                       # every argument present and well typed (spec.trace
                                       # fills defaults); returns spec.result.Result
     k.peek(mm, vpn) -> int | None     # what a read would return, without faulting:
-                                      # follows swap and migration entries; zero page -> 0;
-                                      # None when nothing is mapped (or no VMA / no such mm)
+                                      # follows swap and migration entries; the zero page's
+                                      # content (0 unless something wrote it); the page
+                                      # cache's for a file page not mapped yet; None when
+                                      # nothing is mapped (or no VMA / no such mm)
     k.peek_many(mm, vpns) -> list     # [k.peek(mm, vpn) for vpn in vpns], faster
     k.dma_peek(ref_id) -> int         # what dma_read would return (no side effect)
+    k.file_peek(name, index) -> int   # what read(2) of the file "file" or "shmem" returns at
+                                      # page index (its page cache, or zero)
     k.clone() -> Kernel               # independent copy (state copied, rules shared)
     k.state                           # spec.state.State: every field readable
     k.rules                           # the RuleSet
@@ -26,10 +30,16 @@ Result statuses:
                 ksm_merge / split_folio of a pinned (or otherwise busy) folio, a
                 swapout/migrate/split of an address that maps no folio, a swapin of an
                 address that holds no swap entry, split_pmd of an address not PMD-mapped
-    "SIGSEGV"   read/write of an address with no VMA; write to a VMA without VM_WRITE
-    "EFAULT"    pin/get of an address with no VMA, or a R/W pin of a R/O VMA
-    "EINVAL"    mmap(thp) of an unaligned range, npages < 1, madvise collapse on an era
-                without MADV_COLLAPSE or on a range it cannot collapse
+    "SIGSEGV"   read/write of an address with no VMA; read of a PROT_NONE VMA; write to a
+                VMA without VM_WRITE
+    "EFAULT"    pin/get/poke of an address with no VMA, a R/W pin of a R/O VMA (unless
+                FOLL_FORCE in a private mapping), a R/O one of a PROT_NONE VMA (unless
+                FOLL_FORCE), a v6.5+ longterm R/W pin of a shared file mapping; mremap of
+                a range with a hole
+    "EINVAL"    mmap(thp or hugetlb) of an unaligned range, npages < 1, madvise collapse
+                on an era without MADV_COLLAPSE or on a range it cannot collapse, any
+                range ending inside a hugetlb folio, MADV_WIPEONFORK of a file, shared
+                or hugetlb mapping, mremap of overlapping ranges or of hugetlb
     "ENOMEM"    madvise or mprotect of a range with holes (the mapped
                 part is still processed, as the kernel does)
     "EAGAIN"    MADV_COLLAPSE of a range whose pages carry extra references
@@ -37,7 +47,7 @@ Result statuses:
 spec.errors.StepError is raised for steps that make no sense at all: an op by an
 exited or unknown process, fork to an id that was ever used, an unknown or reused
 reference id, unpin of a FOLL_GET reference (or put of a pin), dma_write through a
-R/O pin or a FOLL_GET reference, an unknown op or advice.
+R/O pin or R/O FOLL_GET reference, an unknown op or advice.
 
 Operations live in spec/ops/ (one module per kernel area, OPS maps op names to them)
 and are written through the primitives of spec/primitives.py; decision points are
@@ -51,7 +61,10 @@ from spec.decisions import AssertionRule, DecisionContext, RuleSet
 from spec.errors import StepError
 from spec.ops import OPS
 from spec.result import Result
-from spec.state import HPAGE_NR, MIGRATION, PRESENT, SWAP, ZERO, ZERO_FOLIO, Mm, State
+from spec.state import FILE, HPAGE_NR, MIGRATION, PRESENT, SHMEM, SWAP, ZERO, ZERO_FOLIO, Mm, \
+    State
+
+_NAMED_FILES = {"file": FILE, "shmem": SHMEM}
 
 
 class Kernel:
@@ -104,6 +117,8 @@ class Kernel:
         if not is_pmd:
             pte = m.ptes.get(vpn)
             if pte is None:
+                if m.files and vpn in m.files:
+                    return self._cached(*m.files[vpn])
                 return None
         kind = pte.kind
         if kind == PRESENT or kind == MIGRATION:
@@ -112,7 +127,7 @@ class Kernel:
                 return None  # use-after-free: reported by spec.invariants
             return f.data[vpn % f.nr if is_pmd else pte.subpage]
         if kind == ZERO:
-            return 0
+            return st.zero_data[1 if is_pmd else 0]
         if kind == SWAP:
             slot = st.slots.get(pte.slot)
             if slot is None:
@@ -130,7 +145,7 @@ class Kernel:
         if m is None or not m.alive:
             return [None] * len(vpns)
         peek = self.peek
-        if m.pmds:
+        if m.pmds or m.files:
             return [peek(mm, v) for v in vpns]
         vmas = m.vmas
         ptes = m.ptes
@@ -152,11 +167,27 @@ class Kernel:
         if ref is None:
             raise StepError(f"unknown reference id {ref_id!r}")
         if ref.folio == ZERO_FOLIO:
-            return 0
+            return self.state.zero_data[ref.subpage]
         f = self.state.folios.get(ref.folio)
         if f is None:
             return 0  # use-after-free: reported by spec.invariants (no-use-after-free)
         return f.data[ref.subpage]
+
+    def file_peek(self, name: str, index: int) -> int:
+        """What read(2) of the file `name` ("file" or "shmem") returns at page `index`."""
+        return self._cached(_NAMED_FILES[name], index)
+
+    def _cached(self, fid: int, index: int) -> int:
+        """The page cache's content at (file, page index): a hugetlbfs file caches huge
+        pages; zero where nothing is cached yet."""
+        st = self.state
+        if st.files.get(fid) == "hugetlb":
+            found = st.pagecache.get((fid, index // HPAGE_NR))
+            f = st.folios.get(found) if found is not None else None
+            return 0 if f is None else f.data[index % HPAGE_NR]
+        found = st.pagecache.get((fid, index))
+        f = st.folios.get(found) if found is not None else None
+        return 0 if f is None else f.data[0]
 
     # ------------------------------------------------------- for ops/primitives
     def ask(self, point: str, ctx: DecisionContext) -> str:

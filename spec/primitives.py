@@ -12,12 +12,15 @@ Names: the v5.19-v6.7 page_* names, with the v6.8+ folio_* names in the docstrin
 from __future__ import annotations
 
 from spec.decisions import DecisionContext
-from spec.state import GUP_PIN_COUNTING_BIAS, PRESENT, Folio, Mm, Pte
+from spec.state import GUP_PIN_COUNTING_BIAS, PRESENT, VM_READ, VM_SHARED, VM_SOFTDIRTY, \
+    VM_WRITE, Folio, Mm, Pte
+
+_DEFAULT_VM = VM_READ | VM_WRITE | VM_SOFTDIRTY   # a fresh private read/write VMA
 
 # --------------------------------------------------------------------------- context
 
 def page_ctx(k, folio: Folio | None, subpage: int = 0, pte: Pte | None = None,
-             is_pmd: bool = False, mm: Mm | None = None, vm_flags: int = 1,
+             is_pmd: bool = False, mm: Mm | None = None, vm_flags: int = _DEFAULT_VM,
              **request) -> DecisionContext:
     """What a kernel function sees about one (sub)page: the folio's flags and counters,
     the entry that maps it, the VMA and the mm. `request` sets the remaining fields
@@ -45,6 +48,12 @@ def page_ctx(k, folio: Folio | None, subpage: int = 0, pte: Pte | None = None,
         if folio.swapcache:
             slot = k.state.slots.get(folio.swapcache)
             ctx.swapcount = slot.count if slot is not None else 0
+        if folio.writeback:
+            ctx.writeback = True
+        if folio.hugetlb:
+            ctx.hugetlb = True
+        if folio.mapping:
+            ctx.shmem = k.state.files.get(folio.mapping) == "shmem"
     else:
         ctx.anon = False
         ctx.zero_page = True
@@ -52,8 +61,13 @@ def page_ctx(k, folio: Folio | None, subpage: int = 0, pte: Pte | None = None,
     if pte is not None:
         ctx.pte_write = pte.writable
         ctx.pte_dirty = pte.dirty
+        ctx.pte_soft_dirty = pte.soft_dirty
         ctx.swp_exclusive = pte.swp_exclusive
-    ctx.vm_write = bool(vm_flags & 1)
+    ctx.vm_write = bool(vm_flags & VM_WRITE)
+    if vm_flags & VM_SHARED:
+        ctx.cow_mapping = False
+    if not vm_flags & VM_SOFTDIRTY:
+        ctx.vm_softdirty = False
     if mm is not None:
         ctx.mm_has_pinned = mm.has_pinned
     return ctx
@@ -120,11 +134,17 @@ def free_folio(k, folio: Folio) -> None:
 def add_new_anon_rmap(k, folio: Folio, is_pmd: bool) -> None:
     """page_add_new_anon_rmap / folio_add_new_anon_rmap: map a fresh folio; "all fresh
     anonymous pages will start out as exclusive" (6c287605fd56 §I.1). A PMD-mappable
-    THP carries the flag on the head only (include/linux/page-flags.h); the model maps
-    new large folios by PMD only, and small ones by PTE."""
+    THP (or hugetlb folio) carries the flag on the head only (include/linux/page-flags.h);
+    a large folio mapped by PTEs (an mTHP, v6.8: 372cbd4d5a06 'mm: non-pmd-mappable, large
+    folios for folio_add_new_anon_rmap()') maps every page and flags each one."""
     _check(k, "add_new_anon_rmap", folio, 0, is_pmd)
     if is_pmd:
         folio.entire_mapcount += 1
+    elif folio.nr > 1:
+        for i in range(folio.nr):
+            folio.mapcount[i] += 1
+            set_anon_exclusive(k, folio, i)
+        return
     else:
         folio.mapcount[0] += 1
     set_anon_exclusive(k, folio, 0)
@@ -141,6 +161,15 @@ def add_anon_rmap(k, folio: Folio, subpage: int, is_pmd: bool, exclusive: bool) 
         folio.mapcount[subpage] += 1
     if exclusive:
         set_anon_exclusive(k, folio, 0 if is_pmd else subpage)
+
+
+def add_file_rmap(k, folio: Folio, subpage: int, is_pmd: bool) -> None:
+    """page_add_file_rmap / folio_add_file_rmap_pte/_pmd (hugetlb_add_file_rmap for a
+    hugetlb page-cache folio): map a page-cache page; never exclusive."""
+    if is_pmd:
+        folio.entire_mapcount += 1
+    else:
+        folio.mapcount[subpage] += 1
 
 
 def remove_rmap(k, folio: Folio, subpage: int, is_pmd: bool) -> None:
@@ -227,7 +256,12 @@ def wrprotect(pte: Pte) -> None:
     pte.writable = False
 
 
-def mk_present(folio: Folio, subpage: int, writable: bool, dirty: bool) -> Pte:
-    """mk_pte(page, vma->vm_page_prot) (+ maybe_mkwrite / pte_mkdirty as the caller asks)."""
-    return Pte(PRESENT, folio.id, subpage, writable, dirty)
+def mk_present(folio: Folio, subpage: int, writable: bool, dirty: bool,
+               soft_dirty: bool | None = None) -> Pte:
+    """mk_pte(page, vma->vm_page_prot) (+ maybe_mkwrite / pte_mkdirty as the caller asks).
+    pte_mkdirty sets the soft-dirty bit too (x86), so `soft_dirty` defaults to `dirty`;
+    a caller copying an entry (fork, PMD split, migration, swap-in) passes the old
+    entry's bit."""
+    return Pte(PRESENT, folio.id, subpage, writable, dirty,
+               dirty if soft_dirty is None else soft_dirty)
 

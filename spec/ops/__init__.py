@@ -4,33 +4,44 @@ OPS maps each op name to `fn(kernel, args) -> spec.result.Result`. The modules f
 layers; each imports only modules listed before it (and spec.primitives, spec.state,
 spec.result, spec.decisions, spec.errors, never spec.kernel):
 
-    pgtable      install_pte, folio_at, on_mapped_folio
+    pgtable      install_pte, folio_at, on_mapped_folio, filemap_folio,
+                 vma_wants_writenotify
     swap_state   the swap cache and swap counts (mm/swap_state.c, mm/swapfile.c)
     huge_pmd     thp_eligible, split_huge_pmd; split_pmd (mm/huge_memory.c)
+    hugetlb      hugetlb_fault, hugetlb_wp, copy_hugetlb_entry (mm/hugetlb.c)
     zap          zap_pte_range, zap_huge_pmd, zap_page_range (mm/memory.c)
     migrate      try_to_migrate, remove_migration_pte; migrate (mm/migrate.c, mm/rmap.c)
     thp          split_huge_page, MADV_COLLAPSE; split_folio (mm/huge_memory.c,
                  mm/khugepaged.c)
     fault        handle_mm_fault and its handlers; read, write, swapin (mm/memory.c)
-    reclaim      shrink_folio_list, try_to_unmap, MADV_PAGEOUT; swapout (mm/vmscan.c)
+    reclaim      shrink_folio_list, try_to_unmap, MADV_PAGEOUT; swapout, writeback
+                 (mm/vmscan.c)
+    swapoff      try_to_unuse, unuse_pte; swapoff (mm/swapfile.c)
     ksm          write_protect_page, replace_page, break_ksm; ksm_merge (mm/ksm.c)
-    gup          __get_user_pages; pin, get, unpin, put, dma_read, dma_write (mm/gup.c)
+    gup          __get_user_pages, GUP-fast; pin, get, unpin, put, dma_read, dma_write,
+                 poke (mm/gup.c, mm/memory.c access_remote_vm)
     fork         copy_page_range; fork (mm/memory.c, mm/huge_memory.c)
-    vma          mmap, munmap, mprotect, exit (mm/mmap.c, mm/mprotect.c)
+    vma          mmap, munmap, mprotect, mremap, exit (mm/mmap.c, mm/mprotect.c,
+                 mm/mremap.c)
     madvise      madvise (mm/madvise.c)
+    softdirty    clear_refs, pagemap; clear_softdirty, softdirty (fs/proc/task_mmu.c)
+    query        pte, pfn (read-only)
 """
 from __future__ import annotations
 
 from spec.ops.fault import op_read, op_swapin, op_write
 from spec.ops.fork import op_fork
-from spec.ops.gup import op_dma_read, op_dma_write, op_get, op_pin, op_put, op_unpin
+from spec.ops.gup import op_dma_read, op_dma_write, op_get, op_pin, op_poke, op_put, op_unpin
 from spec.ops.huge_pmd import op_split_pmd
 from spec.ops.ksm import op_ksm_merge
 from spec.ops.madvise import op_madvise
 from spec.ops.migrate import op_migrate
-from spec.ops.reclaim import op_swapout
+from spec.ops.query import op_pfn, op_pte
+from spec.ops.reclaim import op_swapout, op_writeback
+from spec.ops.softdirty import op_clear_softdirty, op_softdirty
+from spec.ops.swapoff import op_swapoff
 from spec.ops.thp import op_split_folio
-from spec.ops.vma import op_exit, op_mmap, op_mprotect, op_munmap
+from spec.ops.vma import op_exit, op_mmap, op_mprotect, op_mremap, op_munmap
 
 OPS = {
     "mmap": op_mmap,
@@ -53,4 +64,12 @@ OPS = {
     "ksm_merge": op_ksm_merge,
     "split_pmd": op_split_pmd,
     "split_folio": op_split_folio,
+    "poke": op_poke,
+    "clear_softdirty": op_clear_softdirty,
+    "softdirty": op_softdirty,
+    "mremap": op_mremap,
+    "swapoff": op_swapoff,
+    "pte": op_pte,
+    "pfn": op_pfn,
+    "writeback": op_writeback,
 }

@@ -13,24 +13,38 @@ read/write operations that trigger them.
                                CoW semantics for anon-THP")
     do_swap_page               swap PTE: the swap.in_exclusive decision point; also
                                the swapin op (a read fault on a swap entry)
+    do_fault                   none PTE of a file-backed page: do_read_fault (the page-cache
+                               page; writable in a shared mapping without write-notify),
+                               do_cow_fault (a private mapping's write: an anon copy),
+                               do_shared_fault (a shared mapping's write: the page itself)
+    do_wp_page (page cache)    the wp.pagecache point: COW (private) or wp_page_shared
+    hugetlb                    VM_HUGETLB faults go to spec/ops/hugetlb.py
+
+A fault that makes an entry dirty (pte_mkdirty / pmd_mkdirty) sets its soft-dirty bit
+too (x86): the write fault is how soft-dirty tracking sees writes.
 
 Above spec/ops/huge_pmd.py (a write fault on the huge zero page, or a PMD not reused,
-splits the PMD) and spec/ops/swap_state.py; below GUP and KSM, which fault pages in
-through handle_mm_fault.
+splits the PMD), spec/ops/hugetlb.py and spec/ops/swap_state.py; below GUP and KSM,
+which fault pages in through handle_mm_fault.
 """
 from __future__ import annotations
 
 from spec import primitives as P
 from spec.ops.huge_pmd import split_huge_pmd, thp_eligible
-from spec.ops.pgtable import install_pte
+from spec.ops.hugetlb import hugetlb_fault
+from spec.ops.pgtable import filemap_folio, install_pte, vma_wants_writenotify
 from spec.ops.swap_state import delete_from_swap_cache, swap_free, try_to_free_swap
 from spec.result import OK, REFUSED, SIGSEGV, Result
-from spec.state import HPAGE_NR, PRESENT, SWAP, VM_WRITE, ZERO, Folio, Mm, Pte
+from spec.state import HPAGE_NR, MTHP_NR, MTHP_ORDER1, PRESENT, SWAP, VM_HUGETLB, \
+    VM_NOHUGEPAGE, VM_READ, VM_SHARED, VM_SOFTDIRTY, VM_WRITE, ZERO, Folio, Mm, Pte
 
 
 def handle_mm_fault(k, mm: Mm, vpn: int, write: bool = False, unshare: bool = False) -> None:
     """Fault vpn in (the VMA exists; the caller checked permissions). FAULT_FLAG_WRITE
     and FAULT_FLAG_UNSHARE are exclusive (include/linux/mm_types.h enum fault_flag)."""
+    if mm.vmas[vpn] & VM_HUGETLB:
+        hugetlb_fault(k, mm, vpn, write, unshare)
+        return
     block = vpn // HPAGE_NR
     pmd = mm.pmds.get(block)
     if pmd is None and thp_eligible(mm, block):
@@ -40,7 +54,7 @@ def handle_mm_fault(k, mm: Mm, vpn: int, write: bool = False, unshare: bool = Fa
         if pmd.kind == PRESENT:
             if not (write or unshare) or pmd.writable:
                 if write:
-                    pmd.dirty = True
+                    pmd.dirty = pmd.soft_dirty = True   # pmd_mkdirty
                 return
             if do_huge_pmd_wp_page(k, mm, block, unshare):
                 return
@@ -56,7 +70,10 @@ def handle_mm_fault(k, mm: Mm, vpn: int, write: bool = False, unshare: bool = Fa
 def handle_pte_fault(k, mm: Mm, vpn: int, write: bool, unshare: bool) -> None:
     pte = mm.ptes.get(vpn)
     if pte is None:
-        do_anonymous_page(k, mm, vpn, write)
+        if mm.files and vpn in mm.files:
+            do_fault(k, mm, vpn, write)
+        else:
+            do_anonymous_page(k, mm, vpn, write)
         return
     if pte.kind == SWAP:
         do_swap_page(k, mm, vpn, write)
@@ -65,20 +82,61 @@ def handle_pte_fault(k, mm: Mm, vpn: int, write: bool, unshare: bool) -> None:
         if pte.kind == ZERO or not pte.writable:
             do_wp_page(k, mm, vpn, unshare)
         else:
-            pte.dirty = True  # pte_mkdirty on a write to a writable PTE
+            pte.dirty = pte.soft_dirty = True  # pte_mkdirty on a write to a writable PTE
 
 
 def do_anonymous_page(k, mm: Mm, vpn: int, write: bool) -> None:
     """Read: map the shared zero page (my_zero_pfn, pte_special). Write: a fresh zeroed
-    page, exclusive (folio_add_new_anon_rmap), writable and dirty if VM_WRITE."""
+    page, exclusive (folio_add_new_anon_rmap), writable and dirty if VM_WRITE; where an
+    mTHP order is enabled (v6.8, alloc_anon_folio), a large folio covering the aligned
+    range when all its PTEs are none and one VMA covers it."""
     if not write:
         install_pte(mm, vpn, Pte(ZERO))
         return
+    fl = mm.vmas[vpn]
+    vm_write = bool(fl & VM_WRITE)
+    if fl & MTHP_ORDER1 and not fl & VM_NOHUGEPAGE and k.rules.feature("mthp"):
+        base = vpn - vpn % MTHP_NR
+        vmas, ptes = mm.vmas, mm.ptes
+        same = fl | VM_SOFTDIRTY
+        if all(vmas.get(v, 0) | VM_SOFTDIRTY == same and v not in ptes
+               for v in range(base, base + MTHP_NR)):
+            folio = k.state.alloc_folio(MTHP_NR)
+            P.folio_get(folio, MTHP_NR)
+            P.add_new_anon_rmap(k, folio, False)
+            for i in range(MTHP_NR):
+                install_pte(mm, base + i, P.mk_present(folio, i, vm_write, vm_write))
+            return
     folio = k.state.alloc_folio(1)
     P.folio_get(folio)
     P.add_new_anon_rmap(k, folio, False)
-    vm_write = bool(mm.vmas[vpn] & VM_WRITE)
     install_pte(mm, vpn, P.mk_present(folio, 0, vm_write, vm_write))
+
+
+def do_fault(k, mm: Mm, vpn: int, write: bool) -> None:
+    """A none PTE of a file-backed page (mm/memory.c do_fault)."""
+    fid, index = mm.files[vpn]
+    fl = mm.vmas[vpn]
+    folio = filemap_folio(k, fid, index)
+    vm_write = bool(fl & VM_WRITE)
+    if write and not fl & VM_SHARED:
+        # do_cow_fault: a new anon page with the file's contents
+        new = k.state.alloc_folio(1)
+        P.copy_page(new, 0, folio.data[0])
+        P.folio_get(new)
+        P.add_new_anon_rmap(k, new, False)
+        install_pte(mm, vpn, P.mk_present(new, 0, vm_write, True))
+        return
+    P.folio_get(folio)
+    P.add_file_rmap(k, folio, 0, False)
+    if write:
+        # do_shared_fault: ->page_mkwrite, then the page itself, writable and dirty
+        install_pte(mm, vpn, P.mk_present(folio, 0, vm_write, True))
+        return
+    # do_read_fault: vma->vm_page_prot, writable only in a shared writable mapping that
+    # wants no write-notify
+    writable = bool(fl & VM_SHARED) and vm_write and not vma_wants_writenotify(k, mm, vpn, fl)
+    install_pte(mm, vpn, P.mk_present(folio, 0, writable, False))
 
 
 def do_huge_pmd_anonymous_page(k, mm: Mm, block: int, write: bool) -> None:
@@ -109,6 +167,9 @@ def do_wp_page(k, mm: Mm, vpn: int, unshare: bool) -> None:
     i = pte.subpage
     ctx = P.page_ctx(k, folio, i, pte, False, mm, mm.vmas[vpn],
                      fault_write=not unshare, fault_unshare=unshare)
+    if not folio.anon:
+        wp_pagecache(k, mm, vpn, pte, folio, unshare, ctx)
+        return
     if k.ask("wp.reuse", ctx) == "copy":
         wp_page_copy(k, mm, vpn, pte, folio, unshare)
         return
@@ -124,19 +185,33 @@ def do_wp_page(k, mm: Mm, vpn: int, unshare: bool) -> None:
         return  # do_wp_page: "if (unlikely(unshare)) ... return 0" (never writable)
     # wp_page_reuse: maybe_mkwrite(pte_mkdirty(entry), vma)
     pte.writable = bool(mm.vmas[vpn] & VM_WRITE)
-    pte.dirty = True
+    pte.dirty = pte.soft_dirty = True
+
+
+def wp_pagecache(k, mm: Mm, vpn: int, pte: Pte, folio: Folio, unshare: bool, ctx) -> None:
+    """do_wp_page on a page-cache page: the wp.pagecache point. "copy": wp_page_copy (a
+    private mapping's COW); "share": wp_page_shared makes the shared mapping's entry
+    writable and dirty in place (an unshare fault in a shared mapping changes nothing)."""
+    if k.ask("wp.pagecache", ctx) == "copy":
+        wp_page_copy(k, mm, vpn, pte, folio, unshare)
+        return
+    if unshare:
+        return
+    pte.writable = bool(mm.vmas[vpn] & VM_WRITE)
+    pte.dirty = pte.soft_dirty = True
 
 
 def wp_page_copy(k, mm: Mm, vpn: int, pte: Pte, old, unshare: bool) -> None:
     """wp_page_copy: a new exclusive page with the old contents (zero for the zero page);
-    writable and dirty for a write fault, R/O for an unshare fault; the old mapping is
-    removed (page_remove_rmap + put_page)."""
+    writable and dirty for a write fault, R/O for an unshare fault (which keeps the old
+    entry's soft-dirty bit); the old mapping is removed (page_remove_rmap + put_page)."""
     new = k.state.alloc_folio(1)
-    P.copy_page(new, 0, 0 if old is None else old.data[pte.subpage])
+    P.copy_page(new, 0, k.state.zero_data[0] if old is None else old.data[pte.subpage])
     P.folio_get(new)
     P.add_new_anon_rmap(k, new, False)
     writable = not unshare and bool(mm.vmas[vpn] & VM_WRITE)
-    install_pte(mm, vpn, P.mk_present(new, 0, writable, not unshare))
+    install_pte(mm, vpn, P.mk_present(new, 0, writable, not unshare,
+                                      pte.soft_dirty if unshare else True))
     if old is not None:
         P.remove_rmap(k, old, pte.subpage, False)
         P.folio_put(k, old)
@@ -162,7 +237,7 @@ def do_huge_pmd_wp_page(k, mm: Mm, block: int, unshare: bool) -> bool:
         P.set_anon_exclusive(k, folio, 0)
     if not unshare:
         pmd.writable = bool(mm.vmas[base] & VM_WRITE)
-        pmd.dirty = True
+        pmd.dirty = pmd.soft_dirty = True
     return True
 
 
@@ -186,7 +261,8 @@ def do_swap_page(k, mm: Mm, vpn: int, write: bool) -> None:
         slot.folio = folio.id
         P.folio_get(folio)
     swapcount = slot.count
-    if (write and not folio.ksm and folio.refcount == 1 and slot.count == 1):
+    if (write and not folio.ksm and folio.refcount == 1 and slot.count == 1
+            and not folio.writeback):
         # should_try_to_free_swap + try_to_free_swap after swap_free: the slot's last
         # entry is ours and the cache holds the only other reference.
         slot.count = 0
@@ -202,7 +278,9 @@ def do_swap_page(k, mm: Mm, vpn: int, write: bool) -> None:
     writable = exclusive and write and vm_write
     P.folio_get(folio)
     P.add_anon_rmap(k, folio, 0, False, exclusive)
-    install_pte(mm, vpn, P.mk_present(folio, 0, writable, writable))
+    # pte_mkdirty on a write; pte_swp_soft_dirty carried over (pte_mksoft_dirty)
+    install_pte(mm, vpn, P.mk_present(folio, 0, writable, writable,
+                                      writable or pte.soft_dirty))
     if slot is not None:
         swap_free(k, pte.slot)
         if exclusive and write and folio.swapcache:
@@ -226,14 +304,14 @@ def delete_from_swap_cache_keep(k, folio: Folio) -> None:
 def op_read(k, args) -> Result:
     mm = k.mm(args["mm"])
     vpn = args["vpn"]
-    if vpn not in mm.vmas:
+    if not mm.vmas.get(vpn, 0) & VM_READ:
         return SIGSEGV
     pte, is_pmd = k.state.entry(mm, vpn)
     if pte is None or pte.kind == SWAP:
         handle_mm_fault(k, mm, vpn)
         pte, is_pmd = k.state.entry(mm, vpn)
     if pte.kind == ZERO:
-        return Result("ok", 0)
+        return Result("ok", k.state.zero_data[1 if is_pmd else 0])
     f = k.state.folios[pte.folio]
     return Result("ok", f.data[vpn % HPAGE_NR if is_pmd else pte.subpage])
 

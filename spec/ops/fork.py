@@ -13,21 +13,29 @@ present anon PTE/PMD the fork.anon_pte point decides:
          PTE level (d042035eaf5f 'mm/thp: Split huge pmds/puds if they're pinned when
          fork()', v5.9; -EBUSY from folio_try_dup_anon_rmap_pmd later)
 Swap entries: swap_duplicate, and the source's exclusive bit is cleared ("Mark the swap
-entry as shared", copy_nonpresent_pte, v5.19). The zero page is shared as is.
+entry as shared", copy_nonpresent_pte, v5.19). The zero page is shared as is. Entries
+keep their dirty and soft-dirty bits in the child.
 
-Above spec/ops/huge_pmd.py (a pinned THP's PMD is split before its PTEs are copied).
+Shared mappings copy no entries (vma_needs_copy: no anon_vma), the child faults them
+in; nor do page-cache pages of a private mapping (the child maps the same page on its
+first fault). hugetlb entries of a private mapping go to copy_hugetlb_entry
+(spec/ops/hugetlb.py: the hugetlb.fork point).
+
+Above spec/ops/huge_pmd.py (a pinned THP's PMD is split before its PTEs are copied)
+and spec/ops/hugetlb.py.
 """
 from __future__ import annotations
 
 from spec import primitives as P
 from spec.errors import StepError
 from spec.ops.huge_pmd import split_huge_pmd
+from spec.ops.hugetlb import copy_hugetlb_entry
 from spec.ops.pgtable import install_pte
 from spec.result import OK, Result
-from spec.state import HPAGE_NR, PRESENT, SWAP, VM_DONTCOPY, VM_WIPEONFORK, VM_WRITE, ZERO, \
-    Mm, Pte
+from spec.state import HPAGE_NR, PRESENT, SWAP, VM_DONTCOPY, VM_HUGETLB, VM_SHARED, \
+    VM_WIPEONFORK, VM_WRITE, ZERO, Mm, Pte
 
-_SKIP = VM_DONTCOPY | VM_WIPEONFORK
+_SKIP = VM_DONTCOPY | VM_WIPEONFORK | VM_SHARED
 
 
 def op_fork(k, args) -> Result:
@@ -42,12 +50,17 @@ def op_fork(k, args) -> Result:
     for vpn, fl in parent.vmas.items():
         if not fl & VM_DONTCOPY:
             child.vmas[vpn] = fl
+    if parent.files:
+        child.files = {v: f for v, f in parent.files.items() if v in child.vmas}
     blocks = sorted({b for b in parent.pmds} | {v // HPAGE_NR for v in parent.ptes})
     for block in blocks:
         pmd = parent.pmds.get(block)
         if pmd is not None:
             fl = parent.vmas.get(block * HPAGE_NR, 0)
             if fl & _SKIP:
+                continue
+            if fl & VM_HUGETLB:
+                copy_hugetlb_entry(k, parent, child, block, pmd, fl)
                 continue
             if copy_huge_pmd(k, parent, child, block, pmd, fl):
                 continue
@@ -79,7 +92,7 @@ def copy_huge_pmd(k, parent: Mm, child: Mm, block: int, pmd: Pte, fl: int) -> bo
     P.try_dup_anon_rmap(k, folio, 0, True)
     P.folio_get(folio)
     P.wrprotect(pmd)                      # pmdp_set_wrprotect(src); pmd_wrprotect(dst)
-    child.pmds[block] = P.mk_present(folio, 0, False, pmd.dirty)
+    child.pmds[block] = P.mk_present(folio, 0, False, pmd.dirty, pmd.soft_dirty)
     return True
 
 
@@ -92,11 +105,13 @@ def copy_pte(k, parent: Mm, child: Mm, vpn: int, pte: Pte, fl: int) -> None:
         slot = k.state.slots[pte.slot]
         slot.count += 1                   # swap_duplicate
         pte.swp_exclusive = False         # pte_swp_clear_exclusive in the source
-        install_pte(child, vpn, Pte(SWAP, slot=pte.slot))
+        install_pte(child, vpn, Pte(SWAP, slot=pte.slot, soft_dirty=pte.soft_dirty))
         return
     if kind != PRESENT:
         return
     folio = k.state.folios[pte.folio]
+    if not folio.anon:
+        return                            # page cache: the child faults it in
     i = pte.subpage
     ctx = P.page_ctx(k, folio, i, pte, False, parent, fl)
     ctx.maybe_pinned = P.maybe_dma_pinned(k, folio)
@@ -112,4 +127,4 @@ def copy_pte(k, parent: Mm, child: Mm, vpn: int, pte: Pte, fl: int) -> None:
     P.try_dup_anon_rmap(k, folio, i, False)
     P.folio_get(folio)
     P.wrprotect(pte)
-    install_pte(child, vpn, P.mk_present(folio, i, False, pte.dirty))
+    install_pte(child, vpn, P.mk_present(folio, i, False, pte.dirty, pte.soft_dirty))

@@ -17,22 +17,29 @@ from __future__ import annotations
 from spec import primitives as P
 from spec.ops.pgtable import install_pte
 from spec.result import OK, REFUSED, Result
-from spec.state import HPAGE_NR, VM_HUGEPAGE, VM_NOHUGEPAGE, ZERO, Mm, Pte
+from spec.state import HPAGE_NR, MTHP_ORDER1, VM_HUGEPAGE, VM_HUGETLB, VM_NOHUGEPAGE, \
+    VM_SOFTDIRTY, ZERO, Mm, Pte
+
+# flags that make a block ineligible: no PMD THP on hugetlb or in an mTHP-only range
+_NOT_PMD_THP = VM_NOHUGEPAGE | VM_HUGETLB | MTHP_ORDER1
 
 
 def thp_eligible(mm: Mm, block: int) -> bool:
     """transhuge_vma_suitable + hugepage_vma_check for the model: the whole aligned block
-    lies in one VMA with VM_HUGEPAGE (mmap thp=true or MADV_HUGEPAGE) and not
-    VM_NOHUGEPAGE, and the PMD is none (no page table yet)."""
+    lies in one private anonymous VMA with VM_HUGEPAGE (mmap thp=true or MADV_HUGEPAGE)
+    and not VM_NOHUGEPAGE, and the PMD is none (no page table yet). File, shmem and
+    hugetlb ranges get no THP here, nor ranges whose THP size is an mTHP order."""
     base = block * HPAGE_NR
     first = mm.vmas.get(base, 0)
-    if not first & VM_HUGEPAGE or first & VM_NOHUGEPAGE or block in mm.pte_tables \
-            or block in mm.pmds:
+    if not first & VM_HUGEPAGE or first & _NOT_PMD_THP or block in mm.pte_tables \
+            or block in mm.pmds or (mm.files and base in mm.files):
         return False
     # one VMA covers the whole block: equal flags on every page (VMAs with equal flags
-    # would have been merged; a flag change on part of the block split the VMA)
+    # would have been merged, VM_SOFTDIRTY aside: vma_merge ignores it; a flag change
+    # on part of the block split the VMA)
     vmas = mm.vmas
-    return all(vmas.get(v) == first for v in range(base + 1, base + HPAGE_NR))
+    first |= VM_SOFTDIRTY
+    return all(vmas.get(v, 0) | VM_SOFTDIRTY == first for v in range(base + 1, base + HPAGE_NR))
 
 
 def split_huge_pmd(k, mm: Mm, block: int) -> None:
@@ -58,7 +65,8 @@ def split_huge_pmd(k, mm: Mm, block: int) -> None:
         folio.mapcount[i] += 1
         if propagate and i:
             P.set_anon_exclusive(k, folio, i)
-        install_pte(mm, base + i, P.mk_present(folio, i, pmd.writable, pmd.dirty))
+        install_pte(mm, base + i, P.mk_present(folio, i, pmd.writable, pmd.dirty,
+                                               pmd.soft_dirty))
     folio.entire_mapcount -= 1
 
 
@@ -66,7 +74,7 @@ def op_split_pmd(k, args) -> Result:
     mm = k.mm(args["mm"])
     vpn = args["vpn"]
     block = vpn // HPAGE_NR
-    if vpn not in mm.vmas or block not in mm.pmds:
+    if vpn not in mm.vmas or block not in mm.pmds or mm.vmas[vpn] & VM_HUGETLB:
         return REFUSED
     split_huge_pmd(k, mm, block)
     return OK

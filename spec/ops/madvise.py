@@ -13,6 +13,13 @@ A flag change on part of a PMD-mapped THP splits the VMA, and the PMD with it
 (vma_adjust_trans_huge -> split_huge_pmd_if_needed). A range with holes returns
 ENOMEM after advising the mapped part, as madvise_walk_vmas does.
 
+Other mappings: a range ending inside a hugetlb folio is EINVAL (hugetlb VMAs split at
+huge page boundaries); MADV_WIPEONFORK is EINVAL on file-backed, shared and hugetlb
+mappings ("only supported on anonymous memory"); MADV_MERGEABLE leaves shared and
+hugetlb mappings alone (ksm_madvise), MADV_HUGEPAGE/NOHUGEPAGE hugetlb ones
+(hugepage_madvise: VM_NO_KHUGEPAGED); MADV_DONTNEED of a file page drops the mapping,
+and the next fault maps the page cache again.
+
 The top of spec/ops/: it reaches zap, KSM, reclaim and THP.
 """
 from __future__ import annotations
@@ -23,9 +30,14 @@ from spec.ops.ksm import unmerge_range
 from spec.ops.reclaim import pageout_range
 from spec.ops.thp import collapse
 from spec.ops.zap import zap_range
+from spec.ops.vma import splits_hugetlb
 from spec.result import EINVAL, ENOMEM, OK, Result
-from spec.state import HPAGE_NR, VM_DONTCOPY, VM_HUGEPAGE, VM_MERGEABLE, VM_NOHUGEPAGE, \
-    VM_WIPEONFORK, Mm
+from spec.state import HPAGE_NR, VM_DONTCOPY, VM_HUGEPAGE, VM_HUGETLB, VM_MERGEABLE, \
+    VM_NOHUGEPAGE, VM_SHARED, VM_WIPEONFORK, Mm
+
+# advice -> the VMA flags on which it changes nothing (and succeeds)
+_IGNORED_ON = {"mergeable": VM_SHARED | VM_HUGETLB, "unmergeable": VM_SHARED | VM_HUGETLB,
+               "hugepage": VM_HUGETLB, "nohugepage": VM_HUGETLB}
 
 # advice -> (flags to set, flags to clear)
 _FLAGS = {
@@ -49,10 +61,14 @@ def _split_edges(k, mm: Mm, vpn: int, npages: int) -> None:
 def op_madvise(k, args) -> Result:
     mm = k.mm(args["mm"])
     vpn, npages, advice = args["vpn"], args["npages"], args["advice"]
-    if npages < 1:
+    if npages < 1 or splits_hugetlb(mm, vpn, npages):
         return EINVAL
     vmas = mm.vmas
     hole = any(v not in vmas for v in range(vpn, vpn + npages))
+    if advice == "wipeonfork" and any(
+            vmas.get(v, 0) & (VM_SHARED | VM_HUGETLB) or v in mm.files
+            for v in range(vpn, vpn + npages)):
+        return EINVAL
     if advice == "dontneed":
         zap_range(k, mm, vpn, npages)
     elif advice == "pageout":
@@ -74,9 +90,10 @@ def op_madvise(k, args) -> Result:
             unmerge_range(k, mm, vpn, npages)
         _split_edges(k, mm, vpn, npages)
         set_, clear = _FLAGS[advice]
+        ignored = _IGNORED_ON.get(advice, 0)
         for v in range(vpn, vpn + npages):
             fl = vmas.get(v)
-            if fl is not None:
+            if fl is not None and not fl & ignored:
                 vmas[v] = (fl | set_) & ~clear
     else:
         raise StepError(f"unknown madvise advice {advice!r}")

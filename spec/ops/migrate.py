@@ -70,12 +70,13 @@ def try_to_migrate(k, folio: Folio, reason: str):
                 folio.entire_mapcount -= 1
                 for i in range(HPAGE_NR):
                     install_pte(mm, addr + i, Pte(MIGRATION, folio.id, i, dirty=pte.dirty,
-                                                  migration=kind))
+                                                  soft_dirty=pte.soft_dirty, migration=kind))
                     P.remove_rmap(k, folio, i, False)
                     P.folio_put(k, folio)
                     done.append((mm, addr + i, False))
             else:
-                mm.pmds[block] = Pte(MIGRATION, folio.id, 0, dirty=pte.dirty, migration=kind)
+                mm.pmds[block] = Pte(MIGRATION, folio.id, 0, dirty=pte.dirty,
+                                     soft_dirty=pte.soft_dirty, migration=kind)
                 P.remove_rmap(k, folio, 0, True)
                 P.folio_put(k, folio)
                 done.append((mm, addr, True))
@@ -107,7 +108,8 @@ def _migrate_pte(k, folio, mm, vpn, pte, reason, done) -> bool:
         if not P.try_share_anon_rmap(k, folio, i, False, reason, ctx):
             return False  # set_pte_at(orig): the PTE stays as it was
     kind = _entry_type(k, folio, i, pte, False, mm, fl, ae, reason)
-    mm.ptes[vpn] = Pte(MIGRATION, folio.id, i, dirty=pte.dirty, migration=kind)
+    mm.ptes[vpn] = Pte(MIGRATION, folio.id, i, dirty=pte.dirty, soft_dirty=pte.soft_dirty,
+                       migration=kind)
     P.remove_rmap(k, folio, i, False)
     P.folio_put(k, folio)
     done.append((mm, vpn, False))
@@ -133,7 +135,7 @@ def remove_migration_pte(k, mm: Mm, addr: int, is_pmd: bool, target: Folio,
     exclusive = target.anon and not target.ksm and kind != "read"
     P.folio_get(target)
     P.add_anon_rmap(k, target, i, is_pmd, exclusive)
-    pte = P.mk_present(target, i, writable, entry.dirty)
+    pte = P.mk_present(target, i, writable, entry.dirty, entry.soft_dirty)
     if is_pmd:
         table[key] = pte
     else:
@@ -141,7 +143,11 @@ def remove_migration_pte(k, mm: Mm, addr: int, is_pmd: bool, target: Folio,
 
 
 def migrate_folio(k, folio: Folio) -> bool:
-    """migrate_pages for one folio: unmap, freeze the references, copy, remap."""
+    """migrate_pages for one folio: unmap, freeze the references, copy, remap. The model
+    migrates anon folios only (not hugetlb, not the page cache: docs/limitations.md),
+    and not one under writeback (migrate_folio_unmap: -EBUSY)."""
+    if not folio.anon or folio.hugetlb or folio.writeback:
+        return False
     P.folio_get(folio)                     # isolation: folio_isolate_lru's reference
     entries = try_to_migrate(k, folio, "migrate")
     if entries is None:

@@ -7,11 +7,15 @@
     on_mapped_folio   swapout, migrate and split_folio name a folio by one of its
                       mappings, as reclaim, migration and split_huge_page reach it
                       through the LRU
+    filemap_folio     the page-cache folio of (file, index), created with the file's
+                      content on first use (filemap_fault / shmem_get_folio /
+                      hugetlbfs: alloc_hugetlb_folio + hugetlb_add_to_page_cache)
+    vma_wants_writenotify  whether a shared mapping's PTEs start R/O (mm/mmap.c)
 """
 from __future__ import annotations
 
 from spec.result import OK, REFUSED, Result
-from spec.state import HPAGE_NR, PRESENT, Folio, Mm, Pte
+from spec.state import HPAGE_NR, PRESENT, VM_SHARED, VM_SOFTDIRTY, VM_WRITE, Folio, Mm, Pte
 
 
 def install_pte(mm: Mm, vpn: int, pte: Pte) -> None:
@@ -40,3 +44,36 @@ def on_mapped_folio(k, args, action, *, large_only: bool = False) -> Result:
     if folio is None or (large_only and folio.nr == 1):
         return REFUSED
     return OK if action(k, folio) else REFUSED
+
+
+def filemap_folio(k, fid: int, index: int) -> Folio:
+    """The page-cache folio at (file, index): looked up, or added with the file's
+    content (zero: nothing else writes files) and the page cache's reference. A
+    hugetlbfs file caches hugetlb folios of HPAGE_NR pages, indexed by huge page."""
+    st = k.state
+    found = st.pagecache.get((fid, index))
+    if found is not None:
+        return st.folios[found]
+    hugetlb = st.files.get(fid) == "hugetlb"
+    folio = st.alloc_folio(HPAGE_NR if hugetlb else 1)
+    folio.anon = False
+    folio.mapping = fid
+    folio.index = index
+    folio.hugetlb = hugetlb
+    folio.refcount = 1                      # filemap_add_folio: the page cache's reference
+    st.pagecache[(fid, index)] = folio.id
+    return folio
+
+
+def vma_wants_writenotify(k, mm: Mm, vpn: int, flags: int) -> bool:
+    """vma_wants_writenotify: a shared writable mapping whose PTEs start R/O, so that
+    the first write faults: a file with writeback (->page_mkwrite, dirty accounting;
+    the model's regular file), or soft-dirty tracking (VM_SOFTDIRTY clear; 64e455079e1b,
+    vma_soft_dirty_enabled since 76aefad628aa) except on hugetlb, which does not track
+    soft-dirty."""
+    if flags & (VM_SHARED | VM_WRITE) != VM_SHARED | VM_WRITE:
+        return False
+    kind = k.state.files.get(mm.files[vpn][0]) if vpn in mm.files else None
+    if kind == "file":
+        return True
+    return kind == "shmem" and not flags & VM_SOFTDIRTY

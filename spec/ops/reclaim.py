@@ -18,7 +18,12 @@ swapout(mm, vpn) reclaims the folio mapped there, as shrink_folio_list would:
   5. pageout writes the data to the slot; __remove_mapping frees the folio when only
      the swap cache holds it, otherwise (pins, FOLL_GET references) it stays in the swap
      cache and a later swap-in finds that same folio.
-KSM folios are not swapped out by the model (refused; see docs/limitations.md).
+writeback(mm, vpn) is the same reclaim stopped at pageout: the folio stays in the swap
+cache under writeback (PG_writeback), which ends when the folio is reclaimed again or
+swapoff waits for it (folio_end_writeback); meanwhile folio_free_swap refuses to drop
+it from the swap cache and migration refuses it.
+KSM, hugetlb and page-cache folios are not swapped out by the model (refused; see
+docs/limitations.md).
 
 Above spec/ops/thp.py (split_folio) and spec/ops/swap_state.py.
 """
@@ -32,10 +37,12 @@ from spec.result import Result
 from spec.state import PRESENT, SWAP, Folio, Mm, Pte
 
 
-def shrink_folio(k, folio: Folio) -> bool:
-    """Reclaim one folio; True when every mapping was unmapped."""
-    if folio.ksm or not folio.anon:
+def shrink_folio(k, folio: Folio, writeback: bool = False) -> bool:
+    """Reclaim one folio; True when every mapping was unmapped. `writeback`: stop with
+    the folio under writeback in the swap cache (the writeback op)."""
+    if folio.ksm or not folio.anon or folio.hugetlb:
         return False
+    folio.writeback = False       # a writeback started earlier has completed by now
     if not folio.swapcache and k.rules.feature("reclaim_skips_pinned"):
         if P.maybe_dma_pinned(k, folio):
             return False  # keep_locked
@@ -46,7 +53,7 @@ def shrink_folio(k, folio: Folio) -> bool:
         ok = True
         for p in pieces:
             if p.id in k.state.folios and p.mapped():
-                ok = shrink_folio(k, p) and ok
+                ok = shrink_folio(k, p, writeback) and ok
         return ok
     st = k.state
     if not folio.swapcache:
@@ -58,6 +65,9 @@ def shrink_folio(k, folio: Folio) -> bool:
         return False                          # folio_mapped(): activate, stays in the cache
     slot = st.slots[folio.swapcache]
     slot.data = folio.data[0]                 # pageout: swap_writepage
+    if writeback:
+        folio.writeback = True                # folio_start_writeback; not reclaimed yet
+        return True
     if folio.refcount == 1:
         # __remove_mapping: only the swap cache holds it (the freeze succeeds)
         delete_from_swap_cache(k, folio)
@@ -80,7 +90,8 @@ def try_to_unmap(k, folio: Folio) -> bool:
         swp_exclusive = k.ask("swap.entry_exclusive", ctx) == "exclusive"
         slot = st.slots[folio.swapcache]
         slot.count += 1
-        mm.ptes[vpn] = Pte(SWAP, slot=slot.id, swp_exclusive=swp_exclusive)
+        mm.ptes[vpn] = Pte(SWAP, slot=slot.id, swp_exclusive=swp_exclusive,
+                           soft_dirty=pte.soft_dirty)   # pte_swp_mksoft_dirty
         P.remove_rmap(k, folio, i, False)
         P.folio_put(k, folio)
     return True
@@ -88,6 +99,10 @@ def try_to_unmap(k, folio: Folio) -> bool:
 
 def op_swapout(k, args) -> Result:
     return on_mapped_folio(k, args, shrink_folio)
+
+
+def op_writeback(k, args) -> Result:
+    return on_mapped_folio(k, args, lambda k, folio: shrink_folio(k, folio, writeback=True))
 
 
 def pageout_range(k, mm: Mm, vpn: int, npages: int) -> None:
@@ -103,7 +118,7 @@ def pageout_range(k, mm: Mm, vpn: int, npages: int) -> None:
             continue
         seen.add(folio.id)
         shared = folio.folio_mapcount() != 1 if folio.nr == 1 else not _single_mm(k, folio)
-        if folio.ksm or shared:
+        if folio.ksm or shared or not folio.anon or folio.hugetlb:
             continue
         shrink_folio(k, folio)
 

@@ -30,7 +30,7 @@ def delete_from_swap_cache(k, folio: Folio) -> None:
 def try_to_free_swap(k, folio: Folio) -> None:
     """try_to_free_swap / folio_free_swap: drop the swap cache when no swap entry refers
     to the slot any more (!folio_swapped) and the folio is not under writeback."""
-    if folio.swapcache and k.state.slots[folio.swapcache].count == 0:
+    if folio.swapcache and not folio.writeback and k.state.slots[folio.swapcache].count == 0:
         delete_from_swap_cache(k, folio)
 
 
@@ -62,7 +62,7 @@ def free_swap_and_cache(k, slot_id: int) -> None:
     if slot.count == 0:
         if slot.folio:
             f = k.state.folios.get(slot.folio)
-            if f is not None and not f.mapped():
+            if f is not None and not f.mapped() and not f.writeback:
                 delete_from_swap_cache(k, f)
         else:
             del slots[slot_id]

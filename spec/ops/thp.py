@@ -18,7 +18,8 @@ from spec import primitives as P
 from spec.ops.migrate import remove_migration_pte, try_to_migrate
 from spec.ops.pgtable import on_mapped_folio
 from spec.result import EAGAIN, EINVAL, OK, Result
-from spec.state import HPAGE_NR, PRESENT, VM_NOHUGEPAGE, VM_WRITE, ZERO, Folio, Mm
+from spec.state import HPAGE_NR, PRESENT, VM_HUGETLB, VM_NOHUGEPAGE, VM_SHARED, VM_WRITE, \
+    ZERO, Folio, Mm
 
 
 def can_split_folio(folio: Folio) -> bool:
@@ -29,8 +30,10 @@ def can_split_folio(folio: Folio) -> bool:
 
 
 def split_folio(k, folio: Folio) -> list[Folio]:
-    """split_huge_page_to_list; returns the small folios, or [] when refused."""
-    if folio.nr == 1 or folio.ksm or not can_split_folio(folio):
+    """split_huge_page_to_list; returns the small folios, or [] when refused (hugetlb
+    folios are never split)."""
+    if folio.nr == 1 or folio.ksm or folio.hugetlb or not folio.anon \
+            or not can_split_folio(folio):
         return []
     st = k.state
     # unmap_folio: freeze every mapping into migration entries (PMDs split with freeze;
@@ -43,7 +46,7 @@ def split_folio(k, folio: Folio) -> list[Folio]:
         return []
     # __split_huge_page: the head becomes a small folio, tails new folios; each takes
     # its own references back when remapped
-    pieces = [folio] + [st.alloc_folio(1) for _ in range(HPAGE_NR - 1)]
+    pieces = [folio] + [st.alloc_folio(1) for _ in range(folio.nr - 1)]
     for i, p in enumerate(pieces):
         if i:
             p.data[0] = folio.data[i]
@@ -81,8 +84,8 @@ def collapse(k, mm: Mm, block: int) -> Result:
     vmas = mm.vmas
     for v in range(base, base + HPAGE_NR):
         fl = vmas.get(v)
-        if fl is None or fl & VM_NOHUGEPAGE:
-            return EINVAL
+        if fl is None or fl & (VM_NOHUGEPAGE | VM_HUGETLB | VM_SHARED) or v in mm.files:
+            return EINVAL   # anonymous private memory only (the model has no file THP)
     if block in mm.pmds:
         return OK if mm.pmds[block].kind == PRESENT else EINVAL
     st = k.state

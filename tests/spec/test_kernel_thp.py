@@ -143,3 +143,42 @@ def test_pmd_cow_counts_the_largest_subpage_mapcount_before_v5_18(preset):
     step(k, "write", mm=1, vpn=1, value=2)
     assert ("wp.reuse", "copy") in k.outcomes
     assert (k.peek(0, 1), k.peek(1, 1)) == (11, 2)
+
+
+# ---------------------------------------------------------------- mTHP (v6.8)
+
+@pytest.mark.parametrize("era,nr", [("v6.5", 1), ("v6.8", 2), ("current", 2)])
+def test_an_mthp_range_faults_in_an_order_1_folio_from_v6_8(era, nr):
+    k = kernel(era)
+    step(k, "mmap", mm=0, vpn=0, npages=4, thp=True, thp_order=1)
+    step(k, "write", mm=0, vpn=1, value=5)
+    f = folio(k, 0, 1)
+    assert f.nr == nr and not k.state.mms[0].pmds
+    if nr == 2:
+        assert pte(k, 0, 0).folio == f.id and f.mapcount == [1, 1] and f.refcount == 2
+        assert f.anon_exclusive == [True, True] and pte(k, 0, 0).writable
+    assert [k.peek(0, 0), k.peek(0, 1)] == [0 if nr == 2 else None, 5] and not violations(k)
+
+
+def test_an_mthp_needs_every_pte_of_its_range_none():
+    k = kernel()
+    step(k, "mmap", mm=0, vpn=0, npages=4, thp=True, thp_order=1)
+    step(k, "read", mm=0, vpn=0)                       # the zero page at vpn 0
+    step(k, "write", mm=0, vpn=1, value=5)
+    assert folio(k, 0, 1).nr == 1
+    step(k, "madvise", mm=0, vpn=2, npages=2, advice="nohugepage")
+    step(k, "write", mm=0, vpn=2, value=6)
+    assert folio(k, 0, 2).nr == 1
+
+
+def test_an_mthp_shared_by_fork_is_copied_on_write_and_split_in_two():
+    k = kernel()
+    step(k, "mmap", mm=0, vpn=0, npages=4, thp=True, thp_order=1)
+    step(k, "write", mm=0, vpn=0, value=1)
+    step(k, "write", mm=0, vpn=1, value=2)
+    step(k, "fork", mm=0, child=1)
+    step(k, "write", mm=0, vpn=0, value=3)            # PTE-mapped large: never reused
+    assert folio(k, 0, 0).nr == 1 and folio(k, 1, 0).nr == 2
+    step(k, "exit", mm=1)
+    assert step(k, "split_folio", mm=0, vpn=1) == Result()
+    assert folio(k, 0, 1).nr == 1 and k.peek(0, 1) == 2 and not violations(k)

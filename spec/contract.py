@@ -16,11 +16,24 @@ State:
                        R/O or R/W, longterm, bound or not, whether coherence is promised,
                        the values the holder held there while it was bound, and the values
                        the device wrote through it
+    files[key][index]  each file's logical content, by a name of the contract's own:
+                       "file" and "shmem" (the named files), ("shared", n) for the n-th
+                       MAP_SHARED|MAP_ANONYMOUS mapping (with MAP_HUGETLB too); zero
+                       where nothing was written
+    pages[mm][vpn]     what maps a page that is not private anonymous memory: (file key,
+                       shared, hugetlb, page index in the file). A shared page's logical value is its file's,
+                       updated in every mapper at once; a private file page follows the
+                       file until its process writes it (MAP_PRIVATE: "it is unspecified
+                       whether changes made to the file after the mmap() call are visible
+                       in the mapped region", so a read may also show an older value the
+                       file held since: maybe[mm][vpn])
+    soft-dirty         per process: whether clear_softdirty ran, and the pages it wrote
+                       (write, poke) since
 
 A pin (or reference) is bound to (holder, vpn) until the holder itself changes that
-mapping: munmap, MADV_DONTNEED, exit, or an mmap over it. Nothing else unbinds it:
-fork, swap, migration, KSM, THP splits, mprotect and the other process's actions are
-the kernel's business and must stay invisible.
+mapping: munmap, MADV_DONTNEED, exit, or an mmap over it; mremap moves the binding with
+the page. Nothing else unbinds it: fork, swap, migration, KSM, THP splits, mprotect
+and the other process's actions are the kernel's business and must stay invisible.
 
 Clauses, one line each (ids in spec/clauses.py):
     isolation        a read returns the reader's logical value
@@ -32,9 +45,19 @@ Clauses, one line each (ids in spec/clauses.py):
     no-foreign-data  a pin or reference only ever shows values its holder held at that
                      vpn while it was bound (from the step it was taken), or values the
                      device wrote through it: stale is allowed for FOLL_GET, foreign never
-    no-loss          swapout, swapin, migrate, ksm_merge, split_pmd, split_folio and
-                     MADV_PAGEOUT/MADV_COLLAPSE leave what every process would read
-                     (peeked, without faulting) unchanged
+    no-loss          swapout, swapin, migrate, ksm_merge, split_pmd, split_folio,
+                     swapoff, writeback and MADV_PAGEOUT/MADV_COLLAPSE leave what every
+                     process would read (peeked, without faulting) unchanged
+    file-integrity   read(2) of the named files returns their logical content: writes
+                     and pokes to private mappings never reach the file, and nothing
+                     writes through a R/O shared mapping (only writes through writable
+                     shared mappings and device writes through references to shared
+                     pages change a file)
+    softdirty        after clear_softdirty, a page the process wrote (write, poke) reads
+                     soft-dirty in the next softdirty query; not for hugetlb (which
+                     does not track soft-dirty), nor after a KSM merge of the page
+                     (replace_page maps the KSM page with a fresh PTE), until the page
+                     is unmapped or MADV_DONTNEEDed
 
 Binding window, precisely: the clause text says "held at or after the time the
 reference was taken"; once the holder has unmapped the address, values it writes
@@ -42,9 +65,17 @@ there later live in a new page that the old reference cannot see, so the window 
 at unbinding. This is stricter than the text only for values a reference could never
 legitimately show.
 
+FOLL_GET references promise no coherence: a device write through a R/W one (an
+O_DIRECT read) may land in the page the holder maps or in one it no longer does, so the
+holder may read either afterwards (maybe[mm][vpn]). On hugetlb the kernel reuses a page
+by mapcount, so a FOLL_GET reference may show another process's data there: "there can
+still be leaks between processes, for example, with FOLL_GET users" (hugetlb_wp); the
+no-foreign-data clause does not hold such a reference to more.
+
 The contract reads the kernel only through the user-level views `peek(mm, vpn)` and
-`dma_peek(id)` (for no-loss) and the step's Result (whether the kernel performed the
-step: a refused or failed step changes no logical state).
+`dma_peek(id)` (for no-loss), `file_peek(name, index)` (for file-integrity: read(2) of
+the file) and the step's Result (whether the kernel performed the step: a refused or
+failed step changes no logical state).
 """
 from __future__ import annotations
 
@@ -53,6 +84,8 @@ from typing import Any, Iterable
 
 from spec.clauses import Violation
 from spec.trace import NO_LOSS_ADVICE, NO_LOSS_OPS, Step
+
+NAMED_FILES = ("file", "shmem")   # the files read(2) can check (file_peek)
 
 
 @dataclass(slots=True)
@@ -73,9 +106,11 @@ class PinBinding:
     unbound_at: int | None = None
     held: set = field(default_factory=set)     # values of (mm, vpn) while bound
     device: set = field(default_factory=set)   # values the device wrote through it
+    file: tuple | None = None  # (file key, index) of the shared page it was taken on
+    foreign_ok: bool = False   # a FOLL_GET reference on hugetlb (see the module docstring)
 
     def describe(self) -> str:
-        what = "get" if self.kind == "get" else (
+        what = ("R/W get" if self.write else "get") if self.kind == "get" else (
             ("R/W" if self.write else "R/O") + (" longterm" if self.longterm else "") + " pin")
         return f"{self.id} ({what} by mm {self.mm} at vpn {self.vpn}, step {self.taken})"
 
@@ -86,6 +121,18 @@ class Proc:
     written: set = field(default_factory=set)      # vpns holding a real page in user terms
     dontfork: set = field(default_factory=set)
     wipeonfork: set = field(default_factory=set)
+    pages: dict = field(default_factory=dict)      # vpn -> (file key, shared, hugetlb, index):
+                                                   # not private anonymous memory
+    readonly: set = field(default_factory=set)     # vpns mapped without PROT_WRITE
+    maybe: dict = field(default_factory=dict)      # vpn -> other values a read may show
+    sd_tracking: bool = False                      # clear_softdirty ran
+    sd_written: set = field(default_factory=set)   # vpns written since
+
+    def copy(self) -> "Proc":
+        return Proc(dict(self.mem), set(self.written), set(self.dontfork), set(self.wipeonfork),
+                    dict(self.pages), set(self.readonly),
+                    {v: set(m) for v, m in self.maybe.items()}, self.sd_tracking,
+                    set(self.sd_written))
 
 
 class Contract:
@@ -97,12 +144,14 @@ class Contract:
         self.refs: dict[str, PinBinding] = {}
         self._bound: dict[tuple[int, int], list[PinBinding]] = {}  # (mm, vpn) -> bound refs
         self._snapshot: list[tuple[int, tuple, list]] | None = None
+        self.files: dict = {}      # file key -> {index: value}
+        self.mappers: dict = {}    # (file key, index) -> {(mm, vpn)} mapping it
+        self.next_shared = 0       # MAP_SHARED|MAP_ANONYMOUS mappings made so far
 
     # ------------------------------------------------------------------ copying
     def clone(self) -> "Contract":
         c = Contract.__new__(Contract)
-        c.procs = {mm: Proc(dict(p.mem), set(p.written), set(p.dontfork), set(p.wipeonfork))
-                   for mm, p in self.procs.items()}
+        c.procs = {mm: p.copy() for mm, p in self.procs.items()}
         c.exited = set(self.exited)
         c.history = list(self.history)
         c.origin = dict(self.origin)
@@ -111,11 +160,14 @@ class Contract:
         for r in self.refs.values():
             n = PinBinding(r.id, r.kind, r.mm, r.vpn, r.write, r.longterm, r.taken,
                            r.coherent, r.fresh, r.bound, r.unbound_at, set(r.held),
-                           set(r.device))
+                           set(r.device), r.file, r.foreign_ok)
             c.refs[n.id] = n
             if n.bound:
                 c._bound.setdefault((n.mm, n.vpn), []).append(n)
         c._snapshot = None
+        c.files = {key: dict(content) for key, content in self.files.items()}
+        c.mappers = {at: set(who) for at, who in self.mappers.items()}
+        c.next_shared = self.next_shared
         return c
 
     # ------------------------------------------------------------------ queries
@@ -132,7 +184,7 @@ class Contract:
     def read_violation(self, mm: int, vpn: int, value: Any) -> str | None:
         """The clause a `read` returning `value` would break, or None."""
         expected = self.logical(mm, vpn)
-        if expected is None or value == expected:
+        if expected is None or value == expected or self._maybe(mm, vpn, value):
             return None
         return "pin-coherence" if self._holds_coherent_pin(mm, vpn) else "isolation"
 
@@ -142,11 +194,16 @@ class Contract:
         if r is None:
             return []
         out = []
-        if value not in r.held and value not in r.device:
+        if value not in r.held and value not in r.device and not r.foreign_ok:
             out.append("no-foreign-data")
-        if r.bound and r.coherent and value != self.logical(r.mm, r.vpn):
+        if r.bound and r.coherent and value != self.logical(r.mm, r.vpn) \
+                and not self._maybe(r.mm, r.vpn, value):
             out.append("pin-coherence")
         return out
+
+    def _maybe(self, mm: int, vpn: int, value: Any) -> bool:
+        p = self.procs.get(mm)
+        return p is not None and bool(p.maybe) and value in p.maybe.get(vpn, ())
 
     def variant(self, clause: str, step: Step, value: Any) -> str:
         """A short label telling apart different bugs behind one clause, for a `read`
@@ -178,6 +235,15 @@ class Contract:
                 r = self.refs.get(step.args.get("id", ""))
                 return f"{'FOLL_GET' if r is not None and r.kind == 'get' else 'pin'} sees {origin}"
             return origin
+        if clause == "softdirty":
+            p = self.procs.get(step.args["mm"])
+            kind = p.pages.get(step.args["vpn"]) if p is not None else None
+            if kind is None:
+                return "private anonymous"
+            return ("shared " if kind[1] else "private ") + (
+                kind[0] if isinstance(kind[0], str) else "anonymous")
+        if clause == "file-integrity":
+            return f"after {step.op}"
         return ""
 
     def _holds_coherent_pin(self, mm: int, vpn: int) -> bool:
@@ -207,13 +273,35 @@ class Contract:
             self._check_no_loss(index, step, kernel, out)
             self._snapshot = None
         status = result.status
-        # madvise over a range with holes fails with ENOMEM after advising the mapped
-        # part (madvise_walk_vmas: unmapped_error), so its effects still apply.
-        if status == "ok" or (status == "ENOMEM" and step.op == "madvise"):
+        # madvise and mprotect over a range with holes fail with ENOMEM after changing
+        # the mapped part (madvise_walk_vmas: unmapped_error), so their effects still
+        # apply.
+        if status == "ok" or (status == "ENOMEM" and step.op in ("madvise", "mprotect")):
             handler = _HANDLERS.get(step.op)
             if handler is not None:
                 handler(self, index, step.args, result, out)
+        if self.files and kernel is not None:
+            self._check_files(index, step, kernel, out)
         return out
+
+    def _check_files(self, index: int, step: Step, kernel: Any, out: list[Violation]) -> None:
+        """file-integrity: read(2) of each named file agrees with its logical content at
+        every index a process mapped."""
+        file_peek = getattr(kernel, "file_peek", None)
+        if file_peek is None:
+            return
+        for name in NAMED_FILES:
+            content = self.files.get(name)
+            if content is None:
+                continue
+            for i, want in content.items():
+                got = file_peek(name, i)
+                if got != want:
+                    out.append(Violation(
+                        "file-integrity", index,
+                        f"after {step.op}, read(2) of {name} at page {i} returns "
+                        f"{self._origin_text(got)}; the file holds {want}"))
+                    return
 
     def _check_no_loss(self, index: int, step: Step, kernel: Any, out: list[Violation]) -> None:
         lost = []
@@ -255,7 +343,59 @@ class Contract:
             p.written.discard(vpn)
             p.dontfork.discard(vpn)
             p.wipeonfork.discard(vpn)
+            if p.pages:
+                self._unfollow(p, mm, vpn)
+                p.pages.pop(vpn, None)
+            p.readonly.discard(vpn)
+            p.sd_written.discard(vpn)
             self._set(index, mm, vpn, None)
+
+    # -- files
+    def _file_value(self, key, i: int) -> int:
+        content = self.files.get(key)
+        return 0 if content is None else content.get(i, 0)
+
+    def _follow(self, p: Proc, mm: int, vpn: int, key, i: int) -> int:
+        """(mm, vpn) maps (key, i) and shows what the file holds: its value now."""
+        self.mappers.setdefault((key, i), set()).add((mm, vpn))
+        self.files.setdefault(key, {}).setdefault(i, 0)
+        return self.files[key][i]
+
+    def _unfollow(self, p: Proc, mm: int, vpn: int) -> None:
+        kind = p.pages.get(vpn)
+        if kind is not None and kind[0] is not None:
+            who = self.mappers.get((kind[0], kind[3]))
+            if who is not None:
+                who.discard((mm, vpn))
+        p.maybe.pop(vpn, None)
+
+    def _follows(self, mm: int, vpn: int, kind) -> bool:
+        return kind[0] is not None and (mm, vpn) in self.mappers.get((kind[0], kind[3]), ())
+
+    def _own(self, p: Proc, mm: int, vpn: int) -> None:
+        """A private page the process now holds its own copy of (it wrote it)."""
+        if p.pages and vpn in p.pages and not p.pages[vpn][1]:
+            self._unfollow(p, mm, vpn)
+        elif p.maybe:
+            p.maybe.pop(vpn, None)
+
+    def _file_write(self, index: int, key, i: int, value: int) -> None:
+        """The file (key, i) now holds `value`: every process mapping it sees it (a
+        private mapping that has not written the page may go on showing older values)."""
+        self.files.setdefault(key, {})[i] = value
+        for mm, vpn in sorted(self.mappers.get((key, i), ())):
+            p = self.procs.get(mm)
+            if p is None or vpn not in p.mem:
+                continue
+            if not p.pages[vpn][1]:
+                p.maybe.setdefault(vpn, set()).add(p.mem[vpn])
+            p.mem[vpn] = value
+            self._set(index, mm, vpn, value)
+
+    def _shared_at(self, p: Proc, vpn: int):
+        """(file key, index) when vpn maps a shared page, else None."""
+        kind = p.pages.get(vpn) if p.pages else None
+        return (kind[0], kind[3]) if kind is not None and kind[1] else None
 
     def _origin_text(self, value: Any) -> str:
         o = self.origin.get(value)
@@ -276,11 +416,38 @@ class Contract:
             p = self.procs[mm] = Proc()
         mem = p.mem
         log = self.history.append
-        for vpn in range(a["vpn"], a["vpn"] + a["npages"]):
+        vpns = range(a["vpn"], a["vpn"] + a["npages"])
+        for vpn in vpns:
             if vpn in mem or self._bound:
                 self._unmap_page(index, p, mm, vpn)   # MAP_FIXED over an old mapping
             mem[vpn] = 0
             log((index, mm, vpn, 0))   # _set: no reference is bound here after the unmap
+        if len(a) > 4:                 # a mapping other than private anonymous read/write
+            self._mmap_kind(index, p, mm, vpns, a)
+
+    def _mmap_kind(self, index, p: Proc, mm: int, vpns, a) -> None:
+        backing, shared = a.get("backing", "anon"), a.get("shared", False)
+        hugetlb = a.get("hugetlb", False)
+        if a.get("prot", "rw") != "rw":
+            p.readonly.update(vpns)
+        if backing != "anon":
+            key = backing
+        elif shared:
+            key = ("shared", self.next_shared)
+            self.next_shared += 1
+        elif hugetlb:
+            for vpn in vpns:
+                p.pages[vpn] = (None, False, True, 0)
+            return
+        else:
+            return
+        for vpn in vpns:
+            p.pages[vpn] = (key, shared, hugetlb, vpn)   # vm_pgoff: page index vpn
+            p.mem[vpn] = value = self._follow(p, mm, vpn, key, vpn)
+            if shared:
+                p.written.add(vpn)   # the page cache's page: a real page in user terms
+            if value:
+                self._set(index, mm, vpn, value)
 
     def _munmap(self, index, a, result, out):
         mm = a["mm"]
@@ -300,9 +467,20 @@ class Contract:
                 continue
             if advice == "dontneed":
                 self._unbind(index, mm, vpn)
-                p.mem[vpn] = 0
-                p.written.discard(vpn)
-                self._set(index, mm, vpn, 0)
+                p.sd_written.discard(vpn)
+                kind = p.pages.get(vpn) if p.pages else None
+                if kind is not None and kind[0] is not None:
+                    # the next fault maps the page cache again: the file's value
+                    if not kind[1]:
+                        self._unfollow(p, mm, vpn)
+                        p.written.discard(vpn)
+                    p.mem[vpn] = self._follow(p, mm, vpn, kind[0], kind[3])
+                else:
+                    p.mem[vpn] = 0
+                    p.written.discard(vpn)
+                    if p.maybe:
+                        p.maybe.pop(vpn, None)
+                self._set(index, mm, vpn, p.mem[vpn])
             elif advice == "dontfork":
                 p.dontfork.add(vpn)
             elif advice == "dofork":
@@ -320,14 +498,30 @@ class Contract:
                                  f"its logical value is {expected}"))
 
     def _write(self, index, a, result, out):
-        mm, vpn, value = a["mm"], a["vpn"], a["value"]
+        self._store(index, a["mm"], a["vpn"], a["value"], "was written by")
+
+    def _poke(self, index, a, result, out):
+        self._store(index, a["mm"], a["vpn"], a["value"], "was poked into")
+
+    def _store(self, index: int, mm: int, vpn: int, value: int, how: str) -> None:
+        """The process (write) or a FOLL_FORCE write on its behalf (poke) stored `value`:
+        its own page, or its file through a writable shared mapping (a R/O shared
+        mapping must have refused it, so the file does not change)."""
         p = self.procs.get(mm)
         if p is None or vpn not in p.mem:
             return
+        if value not in self.origin:
+            self.origin[value] = (mm, vpn, index, how)
+        if p.sd_tracking and not (p.pages and vpn in p.pages and p.pages[vpn][2]):
+            p.sd_written.add(vpn)
+        shared = self._shared_at(p, vpn)
+        if shared is not None:
+            if vpn not in p.readonly:
+                self._file_write(index, shared[0], shared[1], value)
+            return
+        self._own(p, mm, vpn)
         p.mem[vpn] = value
         p.written.add(vpn)
-        if value not in self.origin:
-            self.origin[value] = (mm, vpn, index, "was written by")
         self._set(index, mm, vpn, value)
 
     def _fork(self, index, a, result, out):
@@ -336,6 +530,7 @@ class Contract:
         if p is None:
             return
         c = Proc()
+        c.sd_tracking = p.sd_tracking   # VM_SOFTDIRTY is copied with the VMA
         log = self.history.append   # _set: the new child holds no reference yet
         for vpn, value in p.mem.items():
             if vpn in p.dontfork:
@@ -347,6 +542,18 @@ class Contract:
                 c.written.add(vpn)
             c.mem[vpn] = value
             log((index, child, vpn, value))
+            if vpn in p.readonly:
+                c.readonly.add(vpn)
+        if p.pages:
+            for vpn, kind in p.pages.items():
+                if vpn not in c.mem:
+                    continue
+                c.pages[vpn] = kind
+                if self._follows(parent, vpn, kind):
+                    self._follow(c, child, vpn, kind[0], kind[3])
+        for vpn, values in p.maybe.items():
+            if vpn in c.mem:
+                c.maybe[vpn] = set(values)
         self.procs[child] = c
 
     def _exit(self, index, a, result, out):
@@ -357,6 +564,8 @@ class Contract:
             return
         for vpn in list(p.mem):
             self._unbind(index, mm, vpn)
+            if p.pages:
+                self._unfollow(p, mm, vpn)
             self._set(index, mm, vpn, None)
 
     def _take(self, index, a, kind, out):
@@ -364,14 +573,21 @@ class Contract:
         p = self.procs.get(mm)
         if p is None or vpn not in p.mem:
             return
-        write = kind == "pin" and a["write"]
+        write = a.get("write", False)
         longterm = kind == "pin" and a["longterm"]
         fresh = vpn not in p.written
+        page = p.pages.get(vpn) if p.pages else None
+        shared = self._shared_at(p, vpn)
         if write:
             p.written.add(vpn)   # FOLL_WRITE faults a real page in
+            if shared is None:
+                self._own(p, mm, vpn)   # a private page: COW, the process's own copy
         coherent = kind == "pin" and (write or longterm or vpn in p.written)
-        r = PinBinding(id, kind, mm, vpn, write, longterm, index, coherent, fresh)
+        r = PinBinding(id, kind, mm, vpn, write, longterm, index, coherent, fresh,
+                       file=shared, foreign_ok=kind == "get" and page is not None and page[2])
         r.held.add(p.mem[vpn])
+        if p.maybe and vpn in p.maybe:
+            r.held.update(p.maybe[vpn])
         self.refs[id] = r
         self._bound.setdefault((mm, vpn), []).append(r)
 
@@ -416,11 +632,94 @@ class Contract:
             if other.mm == r.mm and other.vpn == r.vpn and _overlap(r, other):
                 other.device.add(value)
         self.origin.setdefault(value, (r.mm, r.vpn, index, f"the device wrote through {r.id} for"))
+        if r.file is not None:
+            self._file_write(index, r.file[0], r.file[1], value)   # the page cache's page
+            return
         if r.bound and r.write:
             p = self.procs.get(r.mm)
             if p is not None and r.vpn in p.mem:
+                if r.kind == "get":
+                    # no coherence: the page the holder maps, or one it no longer does
+                    p.maybe.setdefault(r.vpn, set()).add(value)
+                    return
+                self._own(p, r.mm, r.vpn)
                 p.mem[r.vpn] = value
                 self._set(index, r.mm, r.vpn, value)
+
+    def _mprotect(self, index, a, result, out):
+        p = self.procs.get(a["mm"])
+        if p is None:
+            return
+        prot = a.get("prot")
+        readonly = not a["write"] if prot is None else prot != "rw"
+        for vpn in range(a["vpn"], a["vpn"] + a["npages"]):
+            if vpn not in p.mem:
+                continue
+            if readonly:
+                p.readonly.add(vpn)
+            else:
+                p.readonly.discard(vpn)
+
+    def _mremap(self, index, a, result, out):
+        """The pages move: values, file mappings, flags, soft-dirty state and the
+        references bound to them; whatever was mapped at the destination is unmapped."""
+        mm = a["mm"]
+        p = self.procs.get(mm)
+        if p is None:
+            return
+        n, old, new = a["npages"], a["vpn"], a["new_vpn"]
+        for vpn in range(new, new + n):
+            if vpn in p.mem:
+                self._unmap_page(index, p, mm, vpn)
+        for i in range(n):
+            src, dst = old + i, new + i
+            if src not in p.mem:
+                continue
+            value = p.mem.pop(src)
+            p.mem[dst] = value
+            for attr in ("written", "dontfork", "wipeonfork", "readonly", "sd_written"):
+                flags = getattr(p, attr)
+                if src in flags:
+                    flags.discard(src)
+                    flags.add(dst)
+            if src in p.maybe:
+                p.maybe[dst] = p.maybe.pop(src)
+            if p.pages and src in p.pages:
+                kind = p.pages.pop(src)
+                p.pages[dst] = kind
+                # the page keeps its index in the file (vm_pgoff moves with the VMA)
+                who = self.mappers.get((kind[0], kind[3]))
+                if who is not None and (mm, src) in who:
+                    who.discard((mm, src))
+                    who.add((mm, dst))
+            refs = self._bound.pop((mm, src), None)
+            for r in refs or ():
+                r.vpn = dst
+                self._bound.setdefault((mm, dst), []).append(r)
+            self._set(index, mm, src, None)
+            self._set(index, mm, dst, value)
+
+    def _clear_softdirty(self, index, a, result, out):
+        p = self.procs.get(a["mm"])
+        if p is not None:
+            p.sd_tracking = True
+            p.sd_written.clear()
+
+    def _softdirty(self, index, a, result, out):
+        mm, vpn = a["mm"], a["vpn"]
+        p = self.procs.get(mm)
+        if p is None or not p.sd_tracking or vpn not in p.sd_written or result.value:
+            return
+        out.append(Violation("softdirty", index,
+                             f"mm {mm} wrote vpn {vpn} after clear_softdirty, but its "
+                             f"soft-dirty bit reads 0"))
+
+    def _ksm_merge(self, index, a, result, out):
+        # replace_page maps the KSM page with a fresh PTE: no soft-dirty bit
+        for mm, vpn in ((a["mm"], a["vpn"]), (a["mm2"], a["vpn2"])):
+            p = self.procs.get(mm)
+            if p is not None:
+                p.sd_written.discard(vpn)
 
 
 def _peek_many(kernel: Any):
@@ -453,4 +752,10 @@ _HANDLERS = {
     "put": Contract._release,
     "dma_read": Contract._dma_read,
     "dma_write": Contract._dma_write,
+    "poke": Contract._poke,
+    "mprotect": Contract._mprotect,
+    "mremap": Contract._mremap,
+    "clear_softdirty": Contract._clear_softdirty,
+    "softdirty": Contract._softdirty,
+    "ksm_merge": Contract._ksm_merge,
 }

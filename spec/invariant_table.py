@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from spec.state import GUP_PIN_COUNTING_BIAS, HPAGE_NR, MIGRATION, PRESENT, SWAP, ZERO_FOLIO, \
-    State
+from spec.state import GUP_PIN_COUNTING_BIAS, HPAGE_NR, MIGRATION, PRESENT, SWAP, VM_SHARED, \
+    VM_WRITE, ZERO_FOLIO, State
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,44 @@ def thp_exclusive_granularity(st: State) -> str | None:
     return None
 
 
+# ------------------------------------------------------------------ entries and GUP
+
+def writable_needs_vm_write(st: State) -> str | None:
+    for mm, addr, p, is_pmd in _present(st):
+        if p.writable and not mm.vmas.get(addr, 0) & VM_WRITE:
+            return (f"mm {mm.id} {'pmd at ' if is_pmd else ''}vpn {addr} is mapped writable "
+                    f"in a VMA without VM_WRITE")
+    return None
+
+
+def hugetlb_cow_readonly(st: State) -> str | None:
+    for mm, addr, p, is_pmd in _present(st):
+        if not p.writable or not is_pmd:
+            continue
+        f = st.folios.get(p.folio)
+        if f is not None and f.hugetlb and f.entire_mapcount > 1 \
+                and not mm.vmas.get(addr, 0) & VM_SHARED:
+            return (f"mm {mm.id} vpn {addr} maps hugetlb folio {f.id} writable in a private "
+                    f"mapping while {f.entire_mapcount} entries map it")
+    return None
+
+
+def gup_fast_as_slow(st: State) -> str | None:
+    for r in st.refs.values():
+        if r.fast and not r.slow_ok:
+            return (f"GUP-fast took {r.id!r} (folio {r.folio} page {r.subpage} of mm {r.mm} "
+                    f"vpn {r.vpn}), which the slow path would have faulted or unshared first")
+    return None
+
+
+def zero_page_written(st: State) -> str | None:
+    small, huge = st.zero_data
+    if small or huge:
+        which = "the shared zero page" if small else "the huge zero page"
+        return f"{which} holds {small or huge}"
+    return None
+
+
 # ------------------------------------------------------------------ refcount and lifetime
 
 def _users(st: State) -> tuple[dict[int, int], dict[int, int], list[str]]:
@@ -183,6 +221,8 @@ def _users(st: State) -> tuple[dict[int, int], dict[int, int], list[str]]:
                 want[f.id] += f.nr
             else:
                 dangling.append(f"folio {f.id} is in the swap cache of freed slot {f.swapcache}")
+        if f.mapping:
+            want[f.id] += 1            # the page cache's reference
     return want, swp, dangling
 
 
@@ -200,7 +240,8 @@ def no_leak(st: State) -> str | None:
     for fid, n in want.items():
         f = st.folios[fid]
         if n == 0:
-            return f"folio {fid} is alive (refcount {f.refcount}) with no mapping, pin, reference or swap cache"
+            return (f"folio {fid} is alive (refcount {f.refcount}) with no mapping, pin, "
+                    f"reference, swap cache or page cache")
         if f.refcount > n:
             return f"folio {fid} has refcount {f.refcount} > {n} users: a reference was leaked"
         if f.pincount != sum(1 for r in st.refs.values() if r.pin and r.folio == fid):
@@ -259,6 +300,25 @@ INVARIANTS: tuple[Invariant, ...] = (
               "PMD-mapped: flag on head only; PTE-mapped: per subpage",
               "only the head page is logically mapped by a PMD",
               "include/linux/page-flags.h; __split_huge_pmd_locked", "AE"),
+    Invariant("writable-needs-vm-write", writable_needs_vm_write,
+              "an entry is writable in a VMA without VM_WRITE",
+              "dirty never implies writable: maybe_mkwrite only where VM_WRITE; a R/O "
+              "mapping's entries stay R/O after a FOLL_FORCE write, mprotect, THP split, "
+              "migration or swap-in",
+              "tools/testing/selftests/mm/mkdirty.c; include/linux/mm.h maybe_mkwrite", "all"),
+    Invariant("hugetlb-cow-readonly", hugetlb_cow_readonly,
+              "a hugetlb page shared by COW is mapped writable",
+              "fork write-protects both entries of a shared hugetlb page; hugetlb_wp maps "
+              "writable only a page mapped once or a fresh copy",
+              "mm/hugetlb.c copy_hugetlb_page_range, hugetlb_wp; 84894e1c42e9 'mm/hugetlb: "
+              "fix cow where page writtable in child'", "all"),
+    Invariant("gup-fast-as-slow", gup_fast_as_slow,
+              "GUP-fast took a page the slow path would not have taken as it was",
+              "GUP-fast pins only what the slow path would: it backs off wherever the slow "
+              "path would fault or unshare first",
+              "mm/gup.c gup_pte_range / gup_fast_pte_range: gup_must_unshare(NULL, ...), "
+              "'mm/gup: trigger FAULT_FLAG_UNSHARE when R/O-pinning a possibly shared "
+              "anonymous page' (v5.19)", "all"),
     Invariant("refcount-covers-users", refcount_covers_users,
               "refcount < mappings + pins + references + swapcache",
               "every mapping, pin, reference and the swap cache hold a reference",
@@ -271,6 +331,12 @@ INVARIANTS: tuple[Invariant, ...] = (
               "a folio is freed while mapped, pinned or referenced",
               "nothing is freed while a mapping, pin, reference or swap entry can reach it",
               "folio refcounting (include/linux/mm.h)", "all", kind="contract"),
+    Invariant("zero-page", zero_page_written,
+              "the shared zero page or the huge zero page was written",
+              "never-written memory reads zero in every process: the zero pages are mapped "
+              "R/O (pte_special) and every write breaks COW first",
+              "mm/memory.c do_anonymous_page (my_zero_pfn), do_wp_page; mm/huge_memory.c "
+              "the huge zero page; CVE-2017-1000405", "all", kind="contract"),
 )
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from spec.clauses import Violation
 from spec.invariant_table import INVARIANTS
-from spec.state import GUP_PIN_COUNTING_BIAS, HPAGE_NR, MIGRATION, PRESENT, SWAP, ZERO_FOLIO, \
-    Folio, Ref, SwapSlot
+from spec.state import GUP_PIN_COUNTING_BIAS, HPAGE_NR, MIGRATION, PRESENT, SWAP, VM_SHARED, \
+    VM_WRITE, ZERO_FOLIO, Folio, Ref, SwapSlot
 
 _ALL_ERAS = tuple(i for i in INVARIANTS if i.applies == "all")
 
@@ -58,10 +58,13 @@ def all_hold(kernel) -> bool:
     nothing (False: ask check() for the violations, if any).
 
     The page tables: no-use-after-free (a present or swap entry of something freed),
-    anon-exclusive-writable and ksm-not-exclusive (writable entries),
-    exclusive-single-mapper, swap-entry-clears-exclusive. A migration entry exists only
-    inside a step: the predicates decide on it."""
+    anon-exclusive-writable, ksm-not-exclusive, writable-needs-vm-write and
+    hugetlb-cow-readonly (writable entries), exclusive-single-mapper,
+    swap-entry-clears-exclusive; zero-page. A migration entry exists only inside a step:
+    the predicates decide on it."""
     st = kernel.state
+    if st.zero_data[0] or st.zero_data[1]:
+        return False
     ae = kernel.has_ae            # the era has PG_anon_exclusive
     folios = st.folios
     slots = st.slots
@@ -72,8 +75,9 @@ def all_hold(kernel) -> bool:
     for mm in st.mms.values():
         mid = mm.id
         pmds = mm.pmds
+        vmas = mm.vmas
         if pmds:
-            for p in pmds.values():
+            for b, p in pmds.items():
                 kind = p.kind
                 if kind == PRESENT:
                     fid = p.folio
@@ -82,8 +86,13 @@ def all_hold(kernel) -> bool:
                         return False
                     want[fid] += 1
                     aes = f.anon_exclusive
-                    if p.writable and (f.ksm or (ae and not aes[0])):
-                        return False
+                    if p.writable:
+                        if f.ksm or (ae and f.anon and not aes[0]):
+                            return False
+                        fl = vmas.get(b * HPAGE_NR, 0)
+                        if not fl & VM_WRITE or (f.hugetlb and f.entire_mapcount > 1
+                                                 and not fl & VM_SHARED):
+                            return False
                     if ae and True in aes:
                         head = aes[0]
                         key = fid << 3
@@ -92,7 +101,7 @@ def all_hold(kernel) -> bool:
                                 return False
                 elif kind == MIGRATION:
                     return False
-        for p in mm.ptes.values():
+        for v, p in mm.ptes.items():
             kind = p.kind
             if kind == PRESENT:
                 fid = p.folio
@@ -102,7 +111,8 @@ def all_hold(kernel) -> bool:
                 want[fid] += 1
                 i = p.subpage
                 aes = f.anon_exclusive
-                if p.writable and (f.ksm or (ae and not aes[i])):
+                if p.writable and (f.ksm or (ae and f.anon and not aes[i])
+                                   or not vmas.get(v, 0) & VM_WRITE):
                     return False
                 if ae and (aes[i] or (f.entire_mapcount and aes[0])):
                     if mapper.setdefault(fid << 3 | i, mid) != mid:
@@ -126,16 +136,18 @@ def _users_hold(folios: dict[int, Folio], slots: dict[int, SwapSlot], refs: dict
     """all_hold, continued with the users counted so far (mappings in `want`, swap
     entries in `swp`); the state's tables are passed in, not looked up again.
 
-    Pins and references: no-use-after-free, pinned-exclusive. Live folios:
-    refcount-covers-users and no-leak (refcount and pincount exactly their users, the
-    swap cache's slot alive and naming the folio), ksm-not-exclusive,
-    exclusive-only-anon (every folio of the model is anon: its KSM half),
-    thp-exclusive-granularity. Swap slots: no-leak and no-use-after-free (count exactly
-    its swap entries, a user, a live cached folio)."""
+    Pins and references: no-use-after-free, pinned-exclusive, gup-fast-as-slow. Live
+    folios: refcount-covers-users and no-leak (refcount and pincount exactly their users,
+    the swap cache's slot alive and naming the folio, the page cache's reference),
+    ksm-not-exclusive, exclusive-only-anon, thp-exclusive-granularity. Swap slots:
+    no-leak and no-use-after-free (count exactly its swap entries, a user, a live cached
+    folio)."""
     fget = folios.get
     pins: dict[int, int] = {}     # FOLL_PIN references per folio
     if refs:
         for r in refs.values():
+            if r.fast and not r.slow_ok:
+                return False
             fid = r.folio
             if fid == ZERO_FOLIO:
                 continue
@@ -158,9 +170,11 @@ def _users_hold(folios: dict[int, Folio], slots: dict[int, SwapSlot], refs: dict
             if s is None or s.folio != fid:
                 return False
             n += f.nr
+        if f.mapping:
+            n += 1                # the page cache's reference
         if n == 0 or f.refcount != n or f.pincount != (pins.get(fid, 0) if pins else 0):
             return False
-        if f.ksm and True in f.anon_exclusive:
+        if True in f.anon_exclusive and (f.ksm or (ae and not f.anon)):
             return False
         if ae and f.nr > 1 and f.entire_mapcount and not any(f.mapcount) \
                 and True in f.anon_exclusive[1:]:

@@ -262,3 +262,111 @@ def test_variants_tell_bugs_behind_one_clause_apart():
     assert c.variant("isolation", step("read", mm=0, vpn=1), 0) == "zero"
     assert c.variant("isolation", step("read", mm=0, vpn=1), 5) == "own old value"
     assert c.variant("no-loss", step("read", mm=0, vpn=1), 5) == ""
+
+
+# ------------------------------------------------------------------ files, soft-dirty
+
+class FileKernel(FakeKernel):
+    """The user-level views, with read(2) of the named files."""
+
+    def __init__(self):
+        super().__init__()
+        self.files = {}
+
+    def file_peek(self, name, index):
+        return self.files.get((name, index), 0)
+
+
+def drive(k, *items):
+    """Like run(), with kernel changes: an item is a step, a (step, result) pair, or a
+    dict of file contents the kernel holds from the next step on (the step that wrote
+    them)."""
+    c = Contract()
+    seen = []
+    for item in items:
+        if isinstance(item, dict):
+            k.files.update(item)
+            continue
+        s, r = item if isinstance(item, tuple) else (item, R())
+        c.before(s, k)
+        seen.append([v.id for v in c.observe(len(seen), s, r, k)])
+    return seen
+
+
+def test_shared_mappings_see_each_others_writes_and_the_file_changes_with_them():
+    shared = step("mmap", mm=0, vpn=0, npages=1, backing="file", shared=True)
+    other = step("mmap", mm=1, vpn=0, npages=1, backing="file", shared=True)
+    write = step("write", mm=0, vpn=0, value=5)
+    assert drive(FileKernel(), shared, other, {("file", 0): 5}, write,
+                 read(1, 0, 5))[-2:] == [[], []]
+    assert drive(FileKernel(), shared, other, {("file", 0): 5}, write,
+                 read(1, 0, 0))[-1] == ["isolation"]
+    # the file changed although the mapping was private ...
+    private = step("mmap", mm=0, vpn=0, npages=1, backing="file")
+    assert drive(FileKernel(), private, {("file", 0): 5}, write)[-1] == ["file-integrity"]
+    # ... or R/O: a kernel that took the write wrote through a R/O shared mapping
+    ro = step("mmap", mm=0, vpn=0, npages=1, backing="file", shared=True, prot="r")
+    assert drive(FileKernel(), ro, {("file", 0): 5}, write)[-1] == ["file-integrity"]
+    # without the read(2) view there is nothing to compare
+    assert run(private, write, kernel=FakeKernel())[-1] == []
+
+
+def test_a_private_file_page_follows_the_file_until_written_and_may_show_older_values():
+    steps = [step("mmap", mm=0, vpn=0, npages=1, backing="shmem", shared=True),
+             step("mmap", mm=1, vpn=0, npages=1, backing="shmem"),
+             step("write", mm=0, vpn=0, value=5)]
+    new = {("shmem", 0): 5}
+    assert ids(drive(FileKernel(), *steps[:2], new, steps[2], read(1, 0, 5))) == []
+    assert ids(drive(FileKernel(), *steps[:2], new, steps[2], read(1, 0, 0))) == []
+    assert drive(FileKernel(), *steps[:2], new, steps[2], step("write", mm=1, vpn=0, value=6),
+                 read(1, 0, 5))[-1] == ["isolation"]
+    assert drive(FileKernel(), *steps[:2], new, steps[2], step("poke", mm=1, vpn=0, value=6),
+                 read(1, 0, 6))[-2:] == [[], []]          # its own copy now
+
+
+def test_device_writes_through_a_shared_page_reach_the_file_bound_or_not():
+    mmap = step("mmap", mm=0, vpn=0, npages=1, backing="file", shared=True)
+    seen = drive(FileKernel(), mmap, pin(0, 0, "p", write=True),
+                 step("munmap", mm=0, vpn=0, npages=1), mmap, {("file", 0): 9},
+                 step("dma_write", id="p", value=9), read(0, 0, 9))
+    assert ids(seen) == []
+    # a kernel whose device write missed the file
+    assert drive(FileKernel(), mmap, pin(0, 0, "p", write=True),
+                 step("dma_write", id="p", value=9))[-1] == ["file-integrity"]
+
+
+def test_a_rw_get_makes_no_promise_about_where_the_device_write_lands():
+    base = (MMAP, step("write", mm=0, vpn=0, value=5),
+            step("get", mm=0, vpn=0, id="g", write=True), step("dma_write", id="g", value=9))
+    assert ids(run(*base, read(0, 0, 9))) == [] and ids(run(*base, read(0, 0, 5))) == []
+    assert run(*base, read(0, 0, 7))[-1] == ["isolation"]
+
+
+def test_softdirty_a_write_after_clear_reads_soft_dirty():
+    k = FakeKernel()
+    base = (MMAP, step("clear_softdirty", mm=0), step("write", mm=0, vpn=0, value=1))
+    sd = lambda v, vpn=0: (step("softdirty", mm=0, vpn=vpn), R(value=v))   # noqa: E731
+    assert run(*base, sd(0))[-1] == ["softdirty"]
+    assert run(*base, sd(1))[-1] == []
+    assert run(MMAP, step("write", mm=0, vpn=0, value=1), sd(0))[-1] == []   # not tracking
+    assert run(*base, step("madvise", mm=0, vpn=0, npages=1, advice="dontneed"), sd(0))[-1] == []
+    assert run(*base, step("ksm_merge", mm=0, vpn=1, mm2=0, vpn2=0), sd(0), kernel=k)[-1] == []
+    assert run(*base, step("mremap", mm=0, vpn=0, npages=1, new_vpn=5),
+               sd(0, vpn=5))[-1] == ["softdirty"]
+    hugetlb = step("mmap", mm=0, vpn=0, npages=4, hugetlb=True)
+    assert run(hugetlb, *base[1:], sd(0))[-1] == []   # hugetlb does not track soft-dirty
+    c = Contract()
+    for i, s in enumerate((step("mmap", mm=0, vpn=0, npages=1, backing="file", shared=True),
+                           step("mmap", mm=0, vpn=1, npages=1))):
+        c.observe(i, s, R())
+    assert c.variant("softdirty", step("softdirty", mm=0, vpn=0), 0) == "shared file"
+    assert c.variant("softdirty", step("softdirty", mm=0, vpn=1), 0) == "private anonymous"
+    assert c.variant("file-integrity", step("poke", mm=0, vpn=0, value=1), 0) == "after poke"
+
+
+def test_foll_get_on_hugetlb_may_show_foreign_data():
+    base = (step("mmap", mm=0, vpn=0, npages=4, hugetlb=True), step("write", mm=0, vpn=0, value=1),
+            step("fork", mm=0, child=1), step("get", mm=1, vpn=0, id="g"), step("exit", mm=1),
+            step("write", mm=0, vpn=0, value=2))
+    assert run(*base, dma_read("g", 2))[-1] == []
+    assert run(MMAP, *base[1:], dma_read("g", 2))[-1] == ["no-foreign-data"]

@@ -16,7 +16,7 @@ from spec.errors import StepError
 from spec.invariant_table import INVARIANTS, applicable
 from spec.kernel import Kernel
 from spec.presets import PRESETS
-from spec.state import MIGRATION, PRESENT, Pte
+from spec.state import MIGRATION, PRESENT, VM_WRITE, Pte, Ref
 
 from tests.spec.kernel_util import folio, kernel, pte, step, violations
 
@@ -98,6 +98,41 @@ def test_thp_exclusive_granularity():
     assert violations(k) == {"thp-exclusive-granularity"}
 
 
+def test_writable_needs_vm_write():
+    k = _written()
+    step(k, "mprotect", mm=0, vpn=0, npages=1, prot="r")
+    assert not violations(k)
+    pte(k, 0, 0).writable = True           # dirty, in a R/O VMA: must stay R/O
+    assert violations(k) == {"writable-needs-vm-write"}
+
+
+def test_hugetlb_cow_readonly():
+    k = kernel("v5.9")
+    step(k, "mmap", mm=0, vpn=0, npages=4, hugetlb=True)
+    step(k, "write", mm=0, vpn=0, value=1)
+    step(k, "fork", mm=0, child=1)
+    assert not violations(k)
+    k.state.mms[1].pmds[0].writable = True  # the v5.12 fork bug: the child's entry writable
+    assert violations(k) == {"hugetlb-cow-readonly"}
+
+
+def test_gup_fast_as_slow():
+    k = _written()
+    step(k, "pin", mm=0, vpn=0, write=False, longterm=False, id="p", fast=True)
+    assert k.state.refs["p"].fast and not violations(k)
+    r = k.state.refs["p"]
+    k.state.refs["p"] = Ref(r.id, r.pin, r.write, r.longterm, r.folio, r.subpage, r.mm, r.vpn,
+                            fast=True, slow_ok=False)
+    assert violations(k) == {"gup-fast-as-slow"}
+
+
+def test_zero_page():
+    for which in (0, 1):
+        k = _written()
+        k.state.zero_data = (5, 0) if which == 0 else (0, 5)
+        assert violations(k) == {"zero-page"}
+
+
 def test_refcount_and_lifetime_clauses_apply_to_every_era():
     for preset in PRESETS:
         k = _written(preset)
@@ -155,11 +190,19 @@ ADVICE = ("dontneed", "dontfork", "dofork", "wipeonfork", "pageout", "mergeable"
           "unmergeable", "hugepage", "nohugepage", "collapse")
 OPS = ("munmap", "madvise", "mprotect", "read", "write", "fork", "exit", "pin", "get",
        "unpin", "put", "dma_read", "dma_write", "swapout", "swapin", "migrate", "ksm_merge",
-       "split_pmd", "split_folio", "mmap")
+       "split_pmd", "split_folio", "mmap", "poke", "clear_softdirty", "softdirty", "mremap",
+       "swapoff", "pte", "pfn", "writeback")
 
 step_st = st.tuples(st.sampled_from(OPS), st.integers(0, 2), st.integers(0, 7),
                     st.integers(1, 4), st.booleans(), st.booleans(), st.integers(0, 3),
                     st.sampled_from(ADVICE))
+
+# mmap flavours the random traces draw (by vpn % 8): arguments a valid trace may give
+MMAP_KINDS = ({}, {"thp": True, "thp_order": 1}, {"hugetlb": True},
+              {"hugetlb": True, "shared": True}, {"backing": "file"},
+              {"backing": "file", "shared": True}, {"backing": "shmem", "shared": True},
+              {"shared": True})
+PROTS = ("rw", "r", "none", "rw")
 
 
 def _args(k, op, mm, vpn, n, b1, b2, r, advice, serial):
@@ -171,14 +214,23 @@ def _args(k, op, mm, vpn, n, b1, b2, r, advice, serial):
         pin = k.state.refs[rid].pin
         if op in ("unpin", "put"):
             op = "unpin" if pin else "put"
-        if op == "dma_write" and not (pin and k.state.refs[rid].write):
+        if op == "dma_write" and not k.state.refs[rid].write:
             op = "dma_read"
         return op, {"id": rid, "value": serial}
     a = {"mm": mm, "vpn": vpn, "npages": n, "write": b1, "longterm": b2, "value": serial,
          "thp": b1, "advice": advice, "id": f"r{serial}", "child": 100 + serial,
-         "mm2": r % 3, "vpn2": (vpn + r) % 8}
+         "mm2": r % 3, "vpn2": (vpn + r) % 8, "new_vpn": (vpn + 4 * r + 4) % 12,
+         "fast": b2, "force": r == 3}
     if op == "mmap":
-        a.update(vpn=4 * (vpn % 2), npages=4 * (1 + n % 2))
+        a.update(vpn=4 * (vpn % 2), npages=4 * (1 + n % 2), thp=False)
+        kind = MMAP_KINDS[(vpn + r) % len(MMAP_KINDS)]
+        if kind.get("thp") or b1 and not kind:
+            a["thp"] = True
+        a.update({k: v for k, v in kind.items() if k != "thp"})
+        a["prot"] = PROTS[r]
+    elif op == "mprotect" and r % 2:
+        del a["write"]
+        a["prot"] = PROTS[r]
     return op, a
 
 
@@ -210,7 +262,8 @@ def test_random_traces_keep_the_invariants_the_preset_promises(preset, thp, step
 
 
 MUTATIONS = ("refcount+", "refcount-", "pincount", "ae", "ae_tail", "ksm", "writable",
-             "slot+", "slot-", "drop_folio", "drop_slot")
+             "slot+", "slot-", "drop_folio", "drop_slot", "pmd_writable", "vm_write",
+             "fast_ref", "zero")
 
 
 def _mutate(k, what: str, pick: int) -> None:
@@ -239,6 +292,21 @@ def _mutate(k, what: str, pick: int) -> None:
         del st.folios[folios[pick % len(folios)]]
     elif what == "drop_slot" and slots:
         del st.slots[slots[pick % len(slots)]]
+    elif what == "pmd_writable":
+        pmds = [(m, b) for m in sorted(st.mms) for b in sorted(st.mms[m].pmds)]
+        if pmds:
+            m, b = pmds[pick % len(pmds)]
+            st.mms[m].pmds[b].writable = not st.mms[m].pmds[b].writable
+    elif what == "vm_write" and ptes:
+        m, v = ptes[pick % len(ptes)]
+        st.mms[m].vmas[v] ^= VM_WRITE
+    elif what == "fast_ref" and st.refs:
+        rid = sorted(st.refs)[pick % len(st.refs)]
+        r = st.refs[rid]
+        st.refs[rid] = Ref(r.id, r.pin, r.write, r.longterm, r.folio, r.subpage, r.mm, r.vpn,
+                           fast=True, slow_ok=False)
+    elif what == "zero":
+        st.zero_data = (0, pick) if pick % 2 else (pick, 0)
 
 
 @given(st.sampled_from(("current", "v5.9")), st.lists(step_st, max_size=20),

@@ -51,8 +51,16 @@ CLAUSES: dict[str, Clause] = {c.id: c for c in (
        "Documentation/core-api/pin_user_pages.rst; 'mm: COW fixes part 2: reliable GUP pins of anonymous pages'"),
     _c("no-foreign-data", "a pin or reference observes another process's post-fork write",
        "CVE-2020-29374; 17839856fd58 'gup: document and work around \"COW can break either way\" issue'"),
-    _c("no-loss", "swap, migration, KSM or THP split/collapse changed what a process reads",
+    _c("no-loss", "swap, swapoff, writeback, migration, KSM or THP split/collapse changed "
+       "what a process reads",
        "reclaim, migration, KSM and THP are transparent to user space"),
+    _c("file-integrity", "a file changed other than through a writable shared mapping or a "
+       "device write through a reference to a shared page",
+       "mmap(2) MAP_PRIVATE: updates are not carried through to the underlying file; "
+       "CVE-2016-5195 (Dirty COW), 5535be309971; check_vma_flags: FOLL_FORCE has no "
+       "effect on shared mappings"),
+    _c("softdirty", "a page written after clear_refs reads not soft-dirty",
+       "Documentation/admin-guide/mm/soft-dirty.rst; 64e455079e1b, 76aefad628aa"),
     *_table("contract"),     # the lifetime clauses: no-leak, no-use-after-free
     *_table("invariant"),
     _i("patch-assertion", "a VM_BUG_ON/WARN_ON condition extracted from the patch holds when the spec runs its primitive",

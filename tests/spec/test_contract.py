@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import re
+from pathlib import Path
+
+from spec.clauses import CLAUSES
 from spec.contract import Contract
 from spec.trace import step
 
@@ -370,3 +374,13 @@ def test_foll_get_on_hugetlb_may_show_foreign_data():
             step("write", mm=0, vpn=0, value=2))
     assert run(*base, dma_read("g", 2))[-1] == []
     assert run(MMAP, *base[1:], dma_read("g", 2))[-1] == ["no-foreign-data"]
+
+
+def test_every_clause_the_contract_reports_is_registered():
+    source = (Path(__file__).resolve().parents[2] / "spec" / "contract.py").read_text()
+    reported = set(re.findall(r'Violation\(\s*"([a-z-]+)"', source))
+    reported |= set(re.findall(r'return "([a-z-]+)" if .* else "([a-z-]+)"', source)[0])
+    reported |= set(re.findall(r'out.append\("([a-z-]+)"\)', source))
+    assert {"file-integrity", "softdirty", "no-loss", "no-foreign-data", "pin-coherence",
+            "isolation"} <= reported
+    assert reported <= set(CLAUSES) and all(CLAUSES[c].kind == "contract" for c in reported)

@@ -56,6 +56,7 @@ def test_verdict(path, preset, request):
     report = run_trace(t, PRESETS[preset])
     got = sorted(report.clauses)
     want = sorted(t.header["expect"][preset])
+    assert [v["id"] for v in report.to_json()["violations"]] == [v.id for v in report.violations]
     assert got == want, "\n".join(f"step {v.step}: {v.id}: {v.message}" for v in report.violations)
 
 

@@ -146,7 +146,8 @@ class Timeline(DataTable):
         self.model = model
         self.clear(columns=True)
         for c in model.columns:
-            self.add_column(c, key=c)
+            # a Text label: DataTable parses a plain string as markup
+            self.add_column(Text(printable(c)), key=c)
         for row in model.rows:
             self.add_row(*row)
         if model.marked is not None:

@@ -55,7 +55,7 @@ class ThreadPane(Tree[Message | None]):
 
     def _group_label(self, group) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")
-        t.append(group.label, style="bold")
+        t.append(printable(group.label), style="bold")
         if group.series is not None:
             c = self.session.state.counts(group.series.patches)
             done = c["reviewed"] + c["skipped"]

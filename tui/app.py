@@ -40,7 +40,7 @@ class MMReviewApp(App):
         # No smooth scrolling: a reviewer moving line by line wants the line now,
         # not 200 ms of animation per key.
         self.animation_level = "none"
-        self.session = ReviewSession(collection, state)
+        self.session = ReviewSession(collection, state, tree=tree)
         self.kernel_tree = tree
         self.repo = repo
         self.budget = budget

@@ -1,8 +1,9 @@
 """`mmreview check`: per patch, extract its rules and fuzz them.
 
-Modules: check.py (this: inputs, jobs, workers, database, replay), check_patch.py
-(one patch: searches and findings), check_rules.py (valuations, seeds, changed and
-implicated rules), check_explore.py (the quick shortest-trace pass).
+Modules: run.py (this: inputs, jobs, one patch's check, workers, database), patch.py
+(one patch: searches and findings), composition.py (valuations, seeds, changed and
+implicated rules), explore.py (the quick shortest-trace pass), replay.py (a written
+trace run again under its patch's rules).
 
 For every patch of the input:
   1. extract the pre- and post-image rules of the bound functions it touches

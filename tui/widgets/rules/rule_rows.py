@@ -58,7 +58,7 @@ def rules_rows(rules: PatchRules) -> list[tuple[Text, Target | None]]:
         for a in img.assertions:
             prov = a.provenance
             t = Text("  ")
-            t.append(f"{a.macro} ", style="bold magenta")
+            t.append(f"{printable(a.macro)} ", style="bold magenta")
             t.append(f"at {a.primitive}", style="magenta")
             if prov is not None and prov.line:
                 t.append(f"  {printable(prov.file.rsplit('/', 1)[-1])}:{prov.line}", style="dim")

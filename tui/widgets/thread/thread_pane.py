@@ -99,7 +99,7 @@ class ThreadPane(Tree[Message | None]):
             if n:
                 t.append(f" ({n} inline)", style="dim")
             if msg.trailers:
-                t.append(" " + ", ".join(sorted({tr.name for tr in msg.trailers})), style="green")
+                t.append(" " + printable(", ".join(sorted({tr.name for tr in msg.trailers}))), style="green")
         return t
 
     def refresh_labels(self) -> None:

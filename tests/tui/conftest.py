@@ -89,7 +89,7 @@ class ScriptedRun:
     release = threading.Event()
     started = threading.Event()
 
-    def __init__(self, patch, rules, *, on_progress=None, should_stop=None, budget=None, **_kw):
+    def __init__(self, patch, *, on_progress=None, should_stop=None, budget=None, **_kw):
         self.patch, self.on_progress, self.should_stop = patch, on_progress, should_stop
         self.stopped = False
 

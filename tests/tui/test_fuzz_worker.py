@@ -136,8 +136,8 @@ def test_child_process_run_stops_on_request_and_keeps_findings(demo_mbox):
     collection = load(str(demo_mbox))
     patch = collection.patches[1]                   # v1 2/3
     progress: list = []
-    run = ChildRun(patch, None, source=str(demo_mbox), budget=60.0,
-                            on_progress=progress.append, should_stop=lambda: len(progress) >= 1)
+    run = ChildRun(patch, source=str(demo_mbox), budget=60.0,
+                   on_progress=progress.append, should_stop=lambda: len(progress) >= 1)
     t0 = time.monotonic()
     result = run.run()
     assert run.stopped

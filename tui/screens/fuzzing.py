@@ -79,11 +79,10 @@ class BackgroundFuzzer:
                 continue
             label = f"{patch.label} ({i}/{len(patches)})"
             source = self.session.collection.source
-            run = runs.runner_for(source)(
-                patch, rules, source=source, index=patch.counter, total=patch.expected,
-                repo=app.repo, tree=app.kernel_tree, budget=app.budget,
-                on_progress=partial(self._progress_from_thread, patch, label),
-                should_stop=lambda: worker.is_cancelled)
+            run = runs.patch_run(patch, rules, source=source, repo=app.repo, tree=app.kernel_tree,
+                                 budget=app.budget,
+                                 on_progress=partial(self._progress_from_thread, patch, label),
+                                 should_stop=lambda: worker.is_cancelled)
             result = run.run()
             found += len(result.findings)
             app.call_from_thread(self._result, patch, result, run.stopped)

@@ -72,9 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         sent = len(p.findings)
         _emit(protocol.progress_line(p.done, p.total, p.findings if changed else None))
 
-    run = PatchRun(patch, rules, source=args.source, index=patch.counter, total=patch.expected,
-                   tree=args.tree, budget=args.budget, seed=args.seed, on_progress=progress,
-                   should_stop=lambda: STOP["flag"])
+    run = PatchRun(patch, rules, source=args.source, budget=args.budget, seed=args.seed,
+                   on_progress=progress, should_stop=lambda: STOP["flag"])
     result = run.run()
     _emit(protocol.result_line(result, run.stopped))
     return 0

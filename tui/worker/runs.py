@@ -2,9 +2,9 @@
 `mmreview check` runs for each patch (review.check.run.check_patch), in this process
 (PatchRun) or in a child process (ChildRun, tui/worker/child.py).
 
-Both take the same arguments and give the same PatchResult. `on_progress(Progress)`
-is called from the thread that runs them (callers marshal it to the UI);
-`should_stop()` is polled between examples; `stopped` says whether it was asked to.
+Both give the same PatchResult; `patch_run()` picks one. `on_progress(Progress)` is
+called from the thread that runs them (callers marshal it to the UI); `should_stop()`
+is polled between examples; `stopped` says whether it was asked to.
 """
 from __future__ import annotations
 
@@ -34,18 +34,15 @@ class PatchRun:
     hypothesis holds the GIL while it runs: the TUI uses this only when the input
     cannot be read again by a child (stdin); tui/worker/child.py uses it always."""
 
-    def __init__(self, patch: Patch, rules: PatchRules, *, source: str = "", index: int = 1,
-                 total: int = 1, repo: str | None = None, tree: str | None = None,
-                 budget: float | None = None, max_examples: int | None = None, seed: int = 0,
+    def __init__(self, patch: Patch, rules: PatchRules, *, source: str = "",
+                 budget: float | None = None, seed: int = 0,
                  on_progress: Callable[[Progress], None] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> None:
         self.patch, self.rules = patch, rules
-        self.opts = Options(seed=seed, tree=tree)
+        self.opts = Options(seed=seed)
         if budget is not None:
             self.opts.budget = budget
-        if max_examples is not None:
-            self.opts.max_examples = max_examples
-        self.ref = patch_ref(patch, index, total, source)
+        self.ref = patch_ref(patch, patch.counter, patch.expected, source)
         self.on_progress = on_progress or (lambda p: None)
         self.should_stop = should_stop or (lambda: False)
         self.stopped = False
@@ -71,14 +68,13 @@ class PatchRun:
 
 
 class ChildRun:
-    """PatchRun in a child process (tui/worker/child.py): same arguments, same result,
-    but the fuzzer's CPU time does not stall the TUI (the GIL). The child reads the
-    input again and extracts the patch itself (`rules` is not sent). Stopping sends
-    SIGTERM; the child reports what it found so far and exits."""
+    """PatchRun in a child process (tui/worker/child.py): the same result, but the
+    fuzzer's CPU time does not stall the TUI (the GIL). The child reads `source` again
+    (with `repo`) and extracts the patch itself (with `tree`). Stopping sends SIGTERM;
+    the child reports what it found so far and exits."""
 
-    def __init__(self, patch: Patch, rules: PatchRules | None, *, source: str, index: int = 1,
-                 total: int = 1, repo: str | None = None, tree: str | None = None,
-                 budget: float | None = None, max_examples: int | None = None, seed: int = 0,
+    def __init__(self, patch: Patch, *, source: str, repo: str | None = None,
+                 tree: str | None = None, budget: float | None = None, seed: int = 0,
                  on_progress: Callable[[Progress], None] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> None:
         self.patch = patch
@@ -131,10 +127,16 @@ class ChildRun:
         return final.result
 
 
-def runner_for(source: str) -> type[PatchRun] | type[ChildRun]:
-    """The child process when the input can be read again by path, msgid or range;
-    in this process otherwise (stdin)."""
-    return PatchRun if source == "-" else Runner
+def patch_run(patch: Patch, rules: PatchRules, *, source: str, repo: str | None, tree: str | None,
+              budget: float | None, on_progress: Callable[[Progress], None],
+              should_stop: Callable[[], bool]) -> PatchRun | ChildRun:
+    """The check of `patch`: in the child process when the input can be read again
+    by path, msgid or range; in this process otherwise (stdin)."""
+    if source == "-":
+        return PatchRun(patch, rules, source=source, budget=budget, on_progress=on_progress,
+                        should_stop=should_stop)
+    return Runner(patch, source=source, repo=repo, tree=tree, budget=budget, on_progress=on_progress,
+                  should_stop=should_stop)
 
 
 Runner = ChildRun   # tests put a scripted stand-in here

@@ -170,7 +170,7 @@ def _same(a, b) -> bool:
     """Every field (slots) of two model objects of one class equal."""
     get = _getters.get(type(a))
     if get is None:
-        get = _getters[type(a)] = canon._getter(type(a))
+        get = _getters[type(a)] = canon.field_getter(type(a))
     return get(a) == get(b)
 
 

@@ -26,7 +26,7 @@ PRESET_NAMES = ("v5.7", "v5.8", "v5.9", "v5.18", "v5.19", "current")
 
 
 def _bounds(args):
-    from review.verify.search import ALL_OPS, DEFAULT_OPS, Bounds
+    from review.verify.model import ALL_OPS, DEFAULT_OPS, Bounds
 
     ops = tuple(args.ops.split(",")) if args.ops else DEFAULT_OPS
     assert set(ops) <= set(ALL_OPS), ops
@@ -85,7 +85,7 @@ def breakdown(args) -> None:
     """CPU microseconds per explored step, by part, over a sample of reachable states
     (least of 5 repeats, process time): where a step of the search goes."""
     from review.verify import canon
-    from review.verify.search import SpecModel
+    from review.verify.model import SpecModel
     from spec import invariants
     from spec.presets import PRESETS
 

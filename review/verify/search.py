@@ -30,9 +30,7 @@ from typing import Callable, Iterable
 from spec.clauses import Violation
 from spec.decisions import RuleSet
 
-from review.verify.model import (  # noqa: F401  (re-exported: the verify API's names)
-    ADVICES, ALL_OPS, DEFAULT_OPS, PIN_KINDS, SAME, THP_PAGES, Bounds, SpecModel, StartError,
-)
+from review.verify.model import SAME, Bounds, SpecModel
 
 
 @dataclass
@@ -173,7 +171,7 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
     depth bound, so that one bug does not hide another.
 
     With `reduce` and a model that offers reduced_successors(state, sleep,
-    children_expanded) (review/verify_model.SpecModel does), steps are skipped by sleep
+    children_expanded) (review/verify/model.py's SpecModel does), steps are skipped by sleep
     sets (review/verify/por.py): the same states at every depth and the same shortest
     violation per clause, for fewer steps."""
     reduced = getattr(model, "reduced_successors", None) if reduce else None

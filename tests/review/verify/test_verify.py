@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from review.verify.search import Bounds, explore
+from review.verify.model import Bounds
+from review.verify.search import explore
 
 
 # --- the engine on a toy model ----------------------------------------------------------
@@ -86,7 +87,8 @@ from spec.run import run_trace  # noqa: E402
 from spec.trace import parse_trace  # noqa: E402
 
 from review.verify import canon  # noqa: E402
-from review.verify.search import ADVICES, SpecModel, audit, verify  # noqa: E402
+from review.verify.model import ADVICES, SpecModel  # noqa: E402
+from review.verify.search import audit, verify  # noqa: E402
 
 # The CVE-2020-29374 family needs a FOLL_GET reference, fork, writes on both sides of
 # the fork and a device read; the alphabet is cut to those ops so that depth 6 stays
@@ -458,7 +460,7 @@ def test_findings_count_steps_after_a_longer_start():
 
 
 def test_library_start_steps_are_checked_and_completed():
-    from review.verify.search import StartError
+    from review.verify.model import StartError
     r = verify(PRESETS["current"], Bounds(depth=1, ops=("read",),
                                           start=({"op": "mmap", "mm": 0, "vpn": 0, "npages": 1},)))
     assert r.ok and r.states == 2  # the start, and the start after a read fault

@@ -165,13 +165,6 @@ def _recovered_definition(node: Node, source: str, line_map: dict[int, int] | No
     return None
 
 
-def find_function(source: str, name: str) -> CFunction | None:
-    for f in functions(source):
-        if f.name == name:
-            return f
-    return None
-
-
 def called_names(node: Node) -> set[str]:
     """Names of the functions/macros called anywhere under `node`."""
     out: set[str] = set()

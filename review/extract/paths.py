@@ -76,10 +76,6 @@ class WalkResult:
     truncated: bool = False  # a size limit stopped the walk: the rules are partial
 
 
-class _PathEnd(Exception):
-    pass
-
-
 class Walker:
     def __init__(self, fn: CFunction, binding: DecisionBinding | None = None,
                  helpers: Callable[[str], CFunction | None] | None = None,

@@ -17,7 +17,7 @@ against it, two ways, in the states a breadth-first walk reaches:
 
 Both return (how many were checked, problems described); the suite runs them on small
 bounds and shows each catching footprints that are wrong on purpose
-(tests/review/verify/test_verify_por.py); larger runs: `python -m review.verify.por_check`.
+(tests/review/verify/test_por.py); larger runs: `python -m review.verify.por_check`.
 """
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ def is_lore_source(source: str) -> bool:
 def split_source(source: str, lore_base: str | None) -> tuple[str, str]:
     """(base URL, msgid) for a lore INPUT.
 
-    A URL names its own inbox: https://lore.kernel.org/linux-mm/<msgid>/ is fetched
-    from the inbox https://lore.kernel.org/linux-mm, unless lore_base is given.
+    A URL names its own inbox: the inbox of https://lore.kernel.org/linux-mm/<msgid>/
+    is https://lore.kernel.org/linux-mm, the base used unless lore_base is given.
     """
     explicit = lore_base or os.environ.get("MMREVIEW_LORE")
     base = _from_midmask(explicit) if explicit else (_b4_midmask() or DEFAULT_BASE)

@@ -13,7 +13,7 @@ from spec import invariants
 from spec.decisions import RuleSet
 from spec.errors import TraceError
 from spec.run import Session
-from spec.trace import Step, parse_step
+from spec.trace import THP_PAGES, Step, parse_step
 
 from review.verify import canon
 from review.verify.por import Footprints, children_sleep, footprint_masks, ident
@@ -33,7 +33,6 @@ ADVICES = ("dontneed", "dontfork", "dofork", "wipeonfork", "pageout", "mergeable
 # FOLL_PIN flavours: (write, longterm) by name
 PIN_KINDS = {"ro": (False, False), "rw": (True, False),
              "ro-longterm": (False, True), "rw-longterm": (True, True)}
-THP_PAGES = 4  # a THP is a folio of 4 pages in the model (DESIGN.md replay semantics)
 
 
 class StartError(ValueError):

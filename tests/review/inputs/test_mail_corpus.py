@@ -1,5 +1,5 @@
-"""The real thread in ../shared/corpus: parsing, tree, series, and the anchor of
-Matthew Wilcox's SetPageAnonExclusive review."""
+"""The real thread (skipped when it is absent): parsing, tree, series, and the anchor
+of Matthew Wilcox's SetPageAnonExclusive review."""
 from __future__ import annotations
 
 import collections
@@ -24,7 +24,7 @@ _CACHE: dict = {}
 
 @pytest.fixture
 def coll(corpus_dir):
-    # corpus_dir is function-scoped (it skips without ../shared); load once per run
+    # corpus_dir is function-scoped (it skips without the real thread); load once per run
     if "c" not in _CACHE:
         _CACHE["c"] = load(str(corpus_dir / MBOX))
     return _CACHE["c"]

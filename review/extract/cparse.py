@@ -68,6 +68,7 @@ class CFunction:
     complete: bool = True
     params: list[str] = field(default_factory=list)
     line_map: dict[int, int] | None = None  # text line (1-based) -> file line
+    file: str = ""  # the path it was read from, when the reader knows it
 
     def file_line(self, node: Node) -> int:
         """The file line of a node inside this function."""

@@ -124,6 +124,8 @@ class FileImages:
         if side not in self._fns:
             text = self.text(side)
             self._fns[side] = cparse.functions(text) if text is not None else []
+            for f in self._fns[side]:
+                f.file = self.path
         return self._fns[side]
 
     def aliases(self, side: str) -> dict[str, str]:
@@ -357,6 +359,7 @@ class TreeIndex:
             for f in self.parsed(t):
                 if f.name == name:
                     found = f
+                    f.file = rel
                     break
             if found:
                 break

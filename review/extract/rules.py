@@ -50,7 +50,7 @@ class FunctionRules:
     decisions: list[ExtractedDecision] = field(default_factory=list)
     assertions: list[AssertionRule] = field(default_factory=list)
     unbound_assertions: list[tuple[str, str, int, str]] = field(default_factory=list)  # macro, cond, line, text
-    unmodelled: list[tuple[str, int]] = field(default_factory=list)
+    unmodelled: list[tuple[str, int, str]] = field(default_factory=list)  # atom, line, file ("" = this one)
     inlined: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
 
@@ -226,10 +226,10 @@ def extract_function(fn: CFunction, file: str, image: str, source: str, bind: Bi
                     fr.assertions.append(AssertionRule(bind.primitive, a.condition, a.macro, prov))
                 else:
                     fr.unbound_assertions.append((a.macro, str(a.condition), a.line, a.text))
-        seen = {n for n, _ in fr.unmodelled}
+        seen = {n for n, _, _ in fr.unmodelled}
         for u in res.unmodelled:
             if u.name in used and u.name not in seen:
-                fr.unmodelled.append((u.name, u.line))
+                fr.unmodelled.append((u.name, u.line, u.file if u.file != file else ""))
                 seen.add(u.name)
     return fr
 
@@ -404,8 +404,8 @@ def _function_rules(f: _Found, pr: PatchRules, helpers, inline_ok) -> FunctionRu
         pr.partial.append((f.fn.name, f.file, f.fn.start_line, f"{f.image}: {why}"))
         pr.partial_decisions += fr.decisions
     if fr.assertions or fr.complete:
-        for name, line in fr.unmodelled:
-            pr.unmodelled.append((name, f.file, line, f.image))
+        for name, line, where in fr.unmodelled:
+            pr.unmodelled.append((name, where or f.file, line, f.image))
     return fr
 
 

@@ -80,7 +80,7 @@ static inline bool gup_must_unshare(unsigned int flags, struct page *page)
     (d,) = fr.decisions
     assert [c.outcome for c in d.cases] == ["unshare", "pin"]
     assert E.free_atoms(d.cases[0].guard) == {f'__import__("os").system("touch {marker}")', "eval(flags)", "exec"}
-    assert [n for n, _ in fr.unmodelled] == [f'__import__("os").system("touch {marker}")', "eval(flags)", "exec"]
+    assert [n for n, _, _ in fr.unmodelled] == [f'__import__("os").system("touch {marker}")', "eval(flags)", "exec"]
     assert not (tmp_path / marker).exists()
 
 

@@ -20,18 +20,17 @@ Library interface (used by `mmreview check`, the TUI and `mmreview extract`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import product
 from typing import Iterable
 
 from spec import expr as E
 from spec.decisions import (
-    INT_FIELDS, AssertionRule, DecisionContext, ExtractedDecision, GuardedOutcome, Provenance, RuleSet,
+    AssertionRule, ExtractedDecision, GuardedOutcome, Provenance, RuleSet,
 )
 from review.extract.bindings import Binding, binding
 from review.extract.cparse import CFunction
+from review.extract.equivalence import Comparison, compare
 from review.extract.images import FileImages, TreeIndex, file_images, is_c_file
 from review.extract.paths import Walker
-from review.extract.simplify import mk_or
 from review.extract.vocab import CALLS
 from review.model import FileDiff, Patch
 
@@ -113,80 +112,22 @@ class PatchRules:
                 names |= E.free_atoms(a.condition)
         return sorted(names)
 
-    def changed_points(self) -> list[str]:
-        """Decision points whose extracted rules differ in meaning between pre and post
-        (compared by truth table, see `same_decision`)."""
+    def comparisons(self) -> dict[str, Comparison]:
+        """Every decision point either image has, compared pre against post by truth
+        table (review/extract/equivalence.py). A point only one image has differs."""
         pre = {d.point: d for d in self.pre.decisions}
         post = {d.point: d for d in self.post.decisions}
-        out = []
+        out = {}
         for point in sorted(set(pre) | set(post)):
             a, b = pre.get(point), post.get(point)
-            if a is None or b is None or not same_decision(a, b):
-                out.append(point)
+            out[point] = compare(a, b) if a is not None and b is not None else \
+                Comparison("differs", why="only the " + ("post" if a is None else "pre") + "-image has it")
         return out
 
-
-# ---------------------------------------------------------------- equivalence
-
-def outcome_guard(d: ExtractedDecision, outcome: str) -> E.Expr:
-    return mk_or(*(c.guard for c in d.cases if c.outcome == outcome))
-
-
-MAX_CONTEXTS = 200_000
-
-
-def _domains(atoms: set[str], consts: set[int]) -> list[tuple[str, tuple]]:
-    ints = sorted({v for c in consts for v in (c - 1, c, c + 1) if v >= 0} | set(range(0, 5)))
-    return [(n, tuple(ints) if n in INT_FIELDS else (False, True)) for n in sorted(atoms)]
-
-
-def _contexts(domains: list[tuple[str, tuple]]):
-    names = [n for n, _ in domains]
-    for values in product(*(d for _, d in domains)):
-        ctx = DecisionContext()
-        for n, v in zip(names, values):
-            setattr(ctx, n, v)
-        yield ctx
-
-
-def same_decision(a: ExtractedDecision, b: ExtractedDecision, free: dict[str, bool] | None = None) -> bool:
-    """Do two extracted decisions pick the same outcome (or both none) in every
-    context over the atoms they read? Booleans both ways, counts over 0..4 and around
-    every constant the guards compare with, free atoms both ways (compared by name).
-    When that space is too large to enumerate (> MAX_CONTEXTS), answers False: "may
-    differ", so that callers go on to fuzz rather than trust an unproven equality."""
-    if a.point != b.point:
-        return False
-    if a.default == b.default and [(c.guard, c.outcome) for c in a.cases] == [(c.guard, c.outcome) for c in b.cases]:
-        return True  # the same rules, whatever their provenance
-    atoms: set[str] = set()
-    frees: set[str] = set()
-    consts: set[int] = set()
-    for d in (a, b):
-        for c in d.cases:
-            atoms |= E.atoms(c.guard)
-            frees |= E.free_atoms(c.guard)
-            consts |= {n.value for n in E.walk(c.guard)
-                       if type(n) is E.Const and not isinstance(n.value, bool)}
-    domains = _domains(atoms, consts)
-    size = 2 ** len(frees)
-    for _, dom in domains:
-        size *= len(dom)
-    if size > MAX_CONTEXTS:
-        return False
-    valuations = [{n: bool(bits >> i & 1) for i, n in enumerate(sorted(frees))} for bits in range(2 ** len(frees))]
-    for val in valuations:
-        for ctx in _contexts(domains):
-            if _pick(a, ctx, val) != _pick(b, ctx, val):
-                return False
-    return True
-
-
-def _pick(d: ExtractedDecision, ctx, free) -> str | None:
-    for c in d.cases:
-        if E.evaluate(c.guard, ctx, free):
-            return c.outcome
-    return d.default
+    def changed_points(self) -> list[str]:
+        """Decision points whose extracted rules may differ in meaning between pre and
+        post: proved different, or not proved equal."""
+        return [p for p, c in self.comparisons().items() if not c.equivalent]
 
 
 # ---------------------------------------------------------------- one function

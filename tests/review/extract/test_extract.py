@@ -9,7 +9,8 @@ import pytest
 
 from spec import expr as E
 from spec.decisions import DecisionContext, RuleSet
-from review.extract.rules import extract_patch, extract_series, same_decision, outcome_guard
+from review.extract.equivalence import outcome_guard, same_decision
+from review.extract.rules import extract_patch, extract_series
 from review.inputs.load import load
 
 

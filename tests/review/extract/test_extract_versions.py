@@ -8,7 +8,8 @@ from spec import expr as E
 from spec.decisions import CONTEXT_FIELDS, INT_FIELDS, DecisionContext, ExtractedDecision, GuardedOutcome
 from review.extract import cparse
 from review.extract.bindings import binding
-from review.extract.rules import extract_function, extract_patch, outcome_guard, same_decision
+from review.extract.equivalence import outcome_guard, same_decision
+from review.extract.rules import extract_function, extract_patch
 from review.inputs.load import load
 from review.model import DiffLine, FileDiff, Hunk, Patch
 

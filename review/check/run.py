@@ -1,8 +1,9 @@
 """`mmreview check`: per patch, extract its rules and fuzz them.
 
-Modules: check.py (this: inputs, jobs, workers, database, replay), check_patch.py
-(one patch: searches and findings), check_rules.py (valuations, seeds, changed and
-implicated rules), check_explore.py (the quick shortest-trace pass).
+Modules: run.py (this: inputs, jobs, one patch's check, workers, database), patch.py
+(one patch: searches and findings), composition.py (valuations, seeds, changed and
+implicated rules), explore.py (the quick shortest-trace pass), replay.py (a written
+trace run again under its patch's rules).
 
 For every patch of the input:
   1. extract the pre- and post-image rules of the bound functions it touches
@@ -37,9 +38,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from spec.presets import PRESETS
 from spec.trace import parse_trace
 
 from review.check.patch import PatchChecker, PatchJob
+from review.check.replay import replay_trace, ruleset_parts
 from review.check.composition import (  # noqa: F401  (the check's public names live here too)
     CONTRACT_IDS, DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES, INVARIANT_IDS, QUICK_DEPTH, Options,
     patch_key, valuations,
@@ -110,7 +113,8 @@ def load_inputs(inputs: list[str], *, repo: str | None = None, stdin=None) -> Lo
     return Loaded(patches, sources, mails, notes)
 
 
-def _patch_ref(p, i: int, n: int, source: str) -> PatchRef:
+def patch_ref(p, i: int, n: int, source: str) -> PatchRef:
+    """How the report names patch `p`, the i-th of n taken from `source`."""
     msg = getattr(p, "message", None)
     return PatchRef(index=i, total=n, subject=getattr(p, "title", "") or "(no subject)",
                     source=source, msgid=getattr(msg, "msgid", "") if msg else "",
@@ -136,7 +140,7 @@ def make_jobs(loaded: Loaded, tree: str | None) -> list[PatchJob]:
     jobs = []
     for k, (p, src, mail) in enumerate(zip(loaded.patches, loaded.sources, loaded.mail_lines), 1):
         rules, err = extracted[k - 1]
-        jobs.append(PatchJob(_patch_ref(p, k, n, src), p, rules, mail, err))
+        jobs.append(PatchJob(patch_ref(p, k, n, src), p, rules, mail, err))
     return jobs
 
 
@@ -145,13 +149,37 @@ _JOBS: list[PatchJob] = []
 _OPTS: Options | None = None
 
 
-def _run_one(index: int) -> PatchResult:
+def check_patch(job: PatchJob, opts: Options, *,
+                on_progress: Callable[[PatchResult], None] | None = None,
+                should_stop: Callable[[], bool] | None = None) -> PatchResult:
+    """One patch's check (the quick pass, the fuzzer's searches, the exhaustive pass
+    when asked), as `mmreview check` runs it for each patch and the TUI for the patch
+    in view. `on_progress` gets the result so far after each round of a search;
+    `should_stop()` ends every search at its next example."""
+    # hypothesis, under review.fuzz and review.verify, takes a while to import: only
+    # when a patch is checked, not on every start of the command line
     from review.fuzz.search import search
     from review.verify.search import verify
-    from spec.presets import PRESETS
+
+    report_progress = on_progress
+
+    def observed_search(*args, on_progress: Callable[[dict], None] | None = None, **kwargs) -> list:
+        """review.fuzz.search.search that also tells the caller how the check goes."""
+        def progress(state: dict) -> None:
+            if on_progress is not None:
+                on_progress(state)              # PatchChecker counts the traces run
+            if report_progress is not None:
+                report_progress(checker.result)
+        return search(*args, on_progress=progress, should_stop=should_stop, **kwargs)
+
+    checker = PatchChecker(job, opts, PRESETS, observed_search, verify)
+    return checker.run()
+
+
+def _run_one(index: int) -> PatchResult:
     job = _JOBS[index]
     try:
-        return PatchChecker(job, _OPTS, PRESETS, search, verify).run()
+        return check_patch(job, _OPTS)
     except InputError:
         raise
     except Exception as exc:  # a bug of ours must not hide the other patches' results
@@ -237,9 +265,7 @@ def replay(inputs: list[str], trace_obj: dict, patch_index: int, opts: Options, 
            repo: str | None = None, stdin=None) -> dict:
     """Replay a trace written by `check` under the rules it names (`<ref>+post`,
     `<ref>+pre` or a preset), re-extracted from the same input; also under the
-    other image, so a differential finding shows both sides."""
-    from spec.presets import PRESETS
-    from spec.run import rules_for, run_trace
+    other image, so a differential finding shows both sides (review/check/replay.py)."""
     loaded = load_inputs(inputs, repo=repo, stdin=stdin)
     if not 1 <= patch_index <= len(loaded.patches):
         raise InputError(f"--patch {patch_index}: the input has {len(loaded.patches)} patch(es)")
@@ -249,27 +275,10 @@ def replay(inputs: list[str], trace_obj: dict, patch_index: int, opts: Options, 
     if rules is None:
         raise InputError(f"patch {patch_index}: extraction failed ({err})")
     trace = parse_trace(trace_obj)
-    ref, _, rest = trace.ruleset.partition("+")
-    image, _, key = rest.partition("@")
-    if ref not in PRESETS or (rest and image not in ("pre", "post")):
-        raise InputError(f"trace: unknown ruleset {trace.ruleset!r} (expected a preset or "
-                         "PRESET+post@KEY / PRESET+pre@KEY as check writes them)")
-    want = patch_key(loaded.patches[patch_index - 1])
+    _, _, key = ruleset_parts(trace)
+    patch = loaded.patches[patch_index - 1]
+    want = patch_key(patch)
     if key and key != want:
         raise InputError(f"trace: written for another patch (key {key}, patch {patch_index} "
                          f"has {want}); pick the right one with --patch N")
-    base = PRESETS[ref]
-    sets = {
-        ref: base,
-        f"{ref}+pre@{want}": base.with_overlay(rules.pre.decisions, rules.pre.assertions,
-                                               name=f"{ref}+pre@{want}"),
-        f"{ref}+post@{want}": base.with_overlay(rules.post.decisions, rules.post.assertions,
-                                                name=f"{ref}+post@{want}"),
-    }
-    out = {}
-    for name, label in ((f"{ref}+post@{want}", f"{ref}+post"), (f"{ref}+pre@{want}", f"{ref}+pre"),
-                        (ref, ref)):
-        rs = rules_for(trace, name, presets=sets)
-        out[label] = run_trace(trace, rs).to_json()
-    own = trace.ruleset.split("@")[0]
-    return {"trace": trace.ruleset, "runs": out, "violated": bool(out[own]["violations"])}
+    return replay_trace(trace, patch, rules).to_json()

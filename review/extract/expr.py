@@ -15,7 +15,8 @@ from typing import Callable
 from tree_sitter import Node
 
 from spec import expr as E
-from review.extract.cparse import text
+from spec.decisions import INT_FIELDS
+from review.extract.cparse import call_arguments, text
 from review.extract.simplify import mk_and, mk_not, mk_or
 from review.extract.vocab import (
     BIT_TESTS, BITS, BOOL_CONSTS, CALLS, FIELDS, FLAG_PREFIXES, FLAGS, PRESENT_POINTERS, TRANSPARENT,
@@ -37,15 +38,35 @@ class Mask:
 @dataclass(eq=False)
 class Lazy:
     """A local variable's value: the C expression assigned and the variables it saw
-    then; converted only where a condition reads the variable."""
+    then; converted only where a condition reads the variable. `line_of` places the
+    node in its own file when it comes from a caller (an argument bound to an inlined
+    callee's parameter)."""
     node: Node | None
     env: dict
+    line_of: Callable[[Node], int] | None = None
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """What an inlined callee returns: under each guard, the value it returns (an
+    integer constant, a count, or a condition). Kept apart, not collapsed to "returned
+    non-zero", so that a caller's `ret <= 0` reads as exactly the returns that satisfy
+    it (an -EAGAIN and a 0 are both <= 0; a 1 is not)."""
+    cases: tuple[tuple[E.Expr, object], ...]
+
+    def truth(self, as_truth: Callable[[object], E.Expr]) -> E.Expr:
+        return mk_or(*(mk_and(g, as_truth(v)) for g, v in self.cases))
+
+    def map(self, fn: Callable[[object], object]) -> "Guarded":
+        return Guarded(tuple((g, fn(v)) for g, v in self.cases))
 
 
 @dataclass
 class Unmodelled:
     name: str
     line: int
+    file: str = ""   # where the atom is written: an inlined callee's file, not the caller's
 
 
 _WS = re.compile(r"\s+")
@@ -62,15 +83,17 @@ class Converter:
     """Turns C expression nodes into spec.expr trees.
 
     env        local variables -> their value (from declarations and assignments)
-    inline     name -> callable(call node) -> Expr | None: helpers whose body is known
+    inline     name -> callable(call node) -> Expr | Guarded | None: helpers whose
+               body is known (a condition, or their return values under guards)
     line_of    node -> file line, for unmodelled atoms
     """
     env: dict[str, object] = field(default_factory=dict)
-    inline: Callable[[str, Node], E.Expr | None] | None = None
+    inline: Callable[[str, Node], object | None] | None = None
     line_of: Callable[[Node], int] = lambda n: n.start_point[0] + 1
     unmodelled: list[Unmodelled] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     max_depth: int = E.MAX_DEPTH - 20
+    file: str = ""
 
     # -- public
     def cond(self, node: Node | None) -> E.Expr:
@@ -85,17 +108,19 @@ class Converter:
     # -- internals
     def _free(self, node: Node, name: str | None = None) -> E.Free:
         name = name or free_name(node)
-        self.unmodelled.append(Unmodelled(name, self.line_of(node)))
+        self.unmodelled.append(Unmodelled(name, self.line_of(node), self.file))
         return E.Free(name)
 
     def _truth(self, v: object, node: Node | None) -> E.Expr:
+        if isinstance(v, Guarded):
+            return v.truth(lambda x: self._truth(x, node))
         if isinstance(v, FlagSet):
             return mk_or(*v.bits.values()) if v.bits else E.FALSE
         if isinstance(v, Mask):
             return E.Const(bool(v.names))
         if type(v) is E.Const and not isinstance(v.value, bool):
             return E.Const(v.value != 0)
-        if type(v) in (E.Atom,) and v.name in _INT_ATOMS:
+        if type(v) in (E.Atom,) and v.name in INT_ATOMS:
             return E.Cmp("!=", v, E.Const(0))
         if type(v) is E.Arith:
             return E.Cmp("!=", v, E.Const(0))
@@ -151,12 +176,14 @@ class Converter:
     def _env_value(self, key: str, depth: int) -> object:
         v = self.env[key]
         if isinstance(v, Lazy):
-            saved = self.env
+            saved = self.env, self.line_of, self.file
             self.env = v.env
+            if v.line_of is not None:
+                self.line_of, self.file = v.line_of, v.file
             try:
                 return self._value(v.node, depth + 1) if v.node is not None else E.Free(key)
             finally:
-                self.env = saved
+                self.env, self.line_of, self.file = saved
         return v
 
     def _identifier(self, node: Node, depth: int = 0) -> object:
@@ -191,6 +218,8 @@ class Converter:
             if arg is not None and arg.type == "identifier" and re.fullmatch(r"E[A-Z0-9]+", text(arg)):
                 return E.Const(-1)  # -EBUSY, -ENOMEM: a non-zero error code
             v = self._value(arg, d)
+            if isinstance(v, Guarded):
+                return v.map(lambda x: _negate(self._truth_int(x, node)))
             if type(v) is E.Const and not isinstance(v.value, bool):
                 return E.Const(-v.value)
             if isinstance(v, E.Free) or (arg is not None and arg.type == "identifier" and text(arg).startswith("E")):
@@ -223,6 +252,8 @@ class Converter:
             if special is not None:
                 return special if op == "==" else mk_not(special)
         lv, rv = self._value(ln, d), self._value(rn, d)
+        if isinstance(lv, Guarded) or isinstance(rv, Guarded):
+            return self._distribute(op, lv, rv, node)
         if op == "|" and isinstance(lv, Mask) and isinstance(rv, Mask):
             return Mask(lv.names | rv.names)
         if op == "&":
@@ -236,6 +267,19 @@ class Converter:
             return _fold_cmp(op, self._as_int(lv, node), self._as_int(rv, node))
         if op in E.ARITH_OPS:
             return _fold_arith(op, self._as_int(lv, node), self._as_int(rv, node))
+        return self._free(node)
+
+    def _distribute(self, op: str, lv: object, rv: object, node: Node) -> object:
+        """An operator applied to an inlined callee's returns: case by case, under
+        each case's guard (`ret <= 0` -> the guards of the returns that are <= 0)."""
+        left = lv.cases if isinstance(lv, Guarded) else ((E.TRUE, lv),)
+        right = rv.cases if isinstance(rv, Guarded) else ((E.TRUE, rv),)
+        if op in E.CMP_OPS:
+            return mk_or(*(mk_and(lg, rg, _fold_cmp(op, self._as_int(a, node), self._as_int(b, node)))
+                           for lg, a in left for rg, b in right))
+        if op in E.ARITH_OPS:
+            return Guarded(tuple((mk_and(lg, rg), _fold_arith(op, self._as_int(a, node), self._as_int(b, node)))
+                                 for lg, a in left for rg, b in right))
         return self._free(node)
 
     def _as_int(self, v: object, node: Node) -> E.Expr:
@@ -269,8 +313,7 @@ class Converter:
 
     def _call(self, node: Node, d: int) -> object:
         fn = node.child_by_field_name("function")
-        args = node.child_by_field_name("arguments")
-        argv = [a for a in (args.named_children if args is not None else []) if a.type != "comment"]
+        argv = call_arguments(node)
         name = text(fn) if fn is not None and fn.type == "identifier" else None
         if name is None:
             return self._free(node)
@@ -292,7 +335,7 @@ class Converter:
         return self._free(node)
 
 
-_INT_ATOMS = frozenset({"refcount", "mapcount", "folio_mapcount", "pincount", "swapcount"})
+INT_ATOMS = INT_FIELDS  # counts, not conditions: compared, never read as truth values
 
 
 def _number(node: Node) -> E.Expr:
@@ -317,7 +360,7 @@ def _pointer_compare(ln: Node | None, rn: Node | None) -> E.Expr | None:
 def _boolean(e: E.Expr) -> bool:
     t = type(e)
     return (t in (E.And, E.Or, E.Not, E.Cmp) or (t is E.Const and isinstance(e.value, bool))
-            or (t is E.Atom and e.name not in _INT_ATOMS))
+            or (t is E.Atom and e.name not in INT_ATOMS))
 
 
 def _fold_cmp(op: str, l: E.Expr, r: E.Expr) -> E.Expr:
@@ -329,6 +372,12 @@ def _fold_cmp(op: str, l: E.Expr, r: E.Expr) -> E.Expr:
         folded = {"==": mk_not(l), "<=": mk_not(l), "!=": l, ">": l, "<": E.FALSE, ">=": E.TRUE}
         return folded[op]
     return E.Cmp(op, l, r)
+
+
+def _negate(v: E.Expr) -> E.Expr:
+    if type(v) is E.Const and not isinstance(v.value, bool):
+        return E.Const(-v.value)
+    return E.Arith("-", E.Const(0), v)
 
 
 def _fold_arith(op: str, l: E.Expr, r: E.Expr) -> E.Expr:

@@ -19,8 +19,8 @@ from tree_sitter import Node
 
 from spec import expr as E
 from review.extract.bindings import DecisionBinding, Marker
-from review.extract.cparse import CFunction, text
-from review.extract.expr import Converter, Lazy, Unmodelled
+from review.extract.cparse import CFunction, call_arguments, callee, text
+from review.extract.expr import INT_ATOMS, Converter, Guarded, Lazy, Unmodelled
 from review.extract.simplify import mk_and, mk_not, mk_or
 from review.extract.vocab import TRANSPARENT, level_condition
 
@@ -61,8 +61,10 @@ class FoundAssertion:
 @dataclass
 class Returned:
     guard: E.Expr
-    value: E.Expr
+    value: E.Expr      # the returned value as a condition ("returned non-zero")
     line: int
+    raw: object = None  # the value itself: an integer, a count, a condition, or an
+                        # inlined callee's Guarded returns
 
 
 @dataclass
@@ -76,25 +78,23 @@ class WalkResult:
     truncated: bool = False  # a size limit stopped the walk: the rules are partial
 
 
-class _PathEnd(Exception):
-    pass
-
-
 class Walker:
     def __init__(self, fn: CFunction, binding: DecisionBinding | None = None,
                  helpers: Callable[[str], CFunction | None] | None = None,
                  inline_ok: Callable[[str], bool] | None = None,
-                 inline_stack: tuple[str, ...] = ()):
+                 inline_stack: tuple[str, ...] = (), arguments: dict | None = None):
         self.fn = fn
+        self.arguments = arguments or {}  # parameter -> the caller's argument (Lazy)
         self.binding = binding
         self.helpers = helpers
         self.inline_ok = inline_ok or (lambda name: True)
         self.inline_stack = inline_stack + (fn.name,)
         self.result = WalkResult()
         self.conv = Converter(inline=self._inline, line_of=fn.file_line,
-                              unmodelled=self.result.unmodelled, warnings=self.result.warnings)
+                              unmodelled=self.result.unmodelled, warnings=self.result.warnings,
+                              file=fn.file)
         self.pending: dict[str, list[PathState]] = {}
-        self._inline_cache: dict[str, E.Expr | None] = {}
+        self._inline_cache: dict[object, object] = {}
         self.markers = binding.markers if binding else ()
         self.inlined: set[str] = set()
         self.relevant = relevant_variables(fn.body)
@@ -104,7 +104,7 @@ class Walker:
 
     # ---------------------------------------------------------------- entry
     def run(self) -> WalkResult:
-        states = self._block(self.fn.body.children, [PathState(E.TRUE, {})], 0)
+        states = self._block(self.fn.body.children, [PathState(E.TRUE, dict(self.arguments))], 0)
         self.result.fallthrough = mk_or(*(s.pc for s in states)) if states else E.FALSE
         for label, st in self.pending.items():
             if st and self.fn.complete:
@@ -142,8 +142,7 @@ class Walker:
         while stack:
             n = stack.pop()
             if n.type == "call_expression":
-                fn = n.child_by_field_name("function")
-                name = text(fn) if fn is not None else ""
+                name = callee(n)
                 for m in self.markers:
                     if m.kind == "call" and m.name == name and (m.value_ok or _value_unused(n)):
                         return m, n
@@ -168,11 +167,9 @@ class Walker:
         while stack:
             n = stack.pop()
             if n.type == "call_expression":
-                fn = n.child_by_field_name("function")
-                name = text(fn) if fn is not None else ""
+                name = callee(n)
                 if ASSERT_RE.match(name):
-                    args = n.child_by_field_name("arguments")
-                    argv = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+                    argv = call_arguments(n)
                     for st in states:
                         cond = self._cond(argv[0], st) if argv else E.TRUE
                         self.result.assertions.append(FoundAssertion(
@@ -391,7 +388,7 @@ class Walker:
             for st in states:
                 held = st.env.get(text(val))
                 if isinstance(held, Lazy) and held.node is not None and held.node.type == "call_expression":
-                    m = self._marker("call", text(held.node.child_by_field_name("function")))
+                    m = self._marker("call", callee(held.node))
                     if m is not None:
                         self._reach(st, m.outcome, node)
                         continue
@@ -407,8 +404,9 @@ class Walker:
 
     def _return_one(self, node: Node, val: Node | None, st: PathState) -> None:
         pred = self._marker("returns", "")
-        v = self.conv.truth(self._value(val, st), val) if val is not None else E.FALSE
-        self.result.returns.append(Returned(st.pc, v, self.fn.file_line(node)))
+        raw = self._value(val, st) if val is not None else E.FALSE
+        v = self.conv.truth(raw, val) if val is not None else E.FALSE
+        self.result.returns.append(Returned(st.pc, v, self.fn.file_line(node), raw))
         if pred is not None and self.binding is not None:
             t, f = mk_and(st.pc, v), mk_and(st.pc, mk_not(v))
             line, src = self.fn.file_line(node), _one_line(node)
@@ -418,27 +416,67 @@ class Walker:
                 self.result.reached.append(Reached(f, self.binding.false_outcome, line, src))
 
     # ---------------------------------------------------------------- inlining
-    def _inline(self, name: str, call: Node) -> E.Expr | None:
+    def _inline(self, name: str, call: Node) -> object | None:
+        """The value of a call to a callee whose body is known: its returns under
+        their path conditions, with its parameters bound to this call's arguments.
+        A condition when every return is one; else the returns kept apart (Guarded),
+        so that the caller's comparisons of the value read exactly."""
         if self.helpers is None or name in self.inline_stack or not self.inline_ok(name):
             return None
         if len(self.inline_stack) > MAX_INLINE_DEPTH:
             return None
-        if name in self._inline_cache:
-            return self._inline_cache[name]
-        self._inline_cache[name] = None  # guards recursion through this walker
         helper = self.helpers(name)
+        if helper is None or not helper.complete or helper.end_line - helper.start_line > MAX_INLINE_LINES:
+            return None
+        arguments = self._bind(helper, call)
+        # a callee whose conditions read no parameter has one value, wherever called
+        key = (name, call.start_byte, call.end_byte, tuple(sorted((k, id(v)) for k, v in self.conv.env.items()))) \
+            if arguments else name
+        if key in self._inline_cache:
+            return self._inline_cache[key]
+        self._inline_cache[key] = None  # guards recursion through this walker
+        inner = Walker(helper, None, self.helpers, self.inline_ok, self.inline_stack, arguments)
+        sub = inner.run()
+        self.inlined |= inner.inlined
         value = None
-        if helper is not None and helper.complete and helper.end_line - helper.start_line <= MAX_INLINE_LINES:
-            inner = Walker(helper, None, self.helpers, self.inline_ok, self.inline_stack)
-            sub = inner.run()
-            self.inlined |= inner.inlined
-            if sub.returns:
-                value = mk_or(*(mk_and(r.guard, r.value) for r in sub.returns))
-                self.inlined |= {name, helper.name}  # a macro name and the function it calls
-                self.result.unmodelled.extend(sub.unmodelled)
-                self.result.warnings.extend(sub.warnings)
-        self._inline_cache[name] = value
+        if sub.returns:
+            self.inlined |= {name, helper.name}  # a macro name and the function it calls
+            self.result.unmodelled.extend(sub.unmodelled)
+            self.result.warnings.extend(sub.warnings)
+            value = _returned_value(sub.returns)
+        self._inline_cache[key] = value
         return value
+
+    def _bind(self, helper: CFunction, call: Node) -> dict:
+        """The callee's parameters that its conditions or returns read, bound to this
+        call's arguments as the caller sees them."""
+        argv = call_arguments(call)
+        if not argv or not helper.params:
+            return {}
+        used = relevant_variables(helper.body)
+        return {param: Lazy(arg, dict(self.conv.env), self.conv.line_of, self.conv.file)
+                for param, arg in zip(helper.params, argv) if param in used}
+
+
+def _returned_value(returns: list[Returned]) -> object:
+    """A callee's value from its returns: a condition when they are all conditions,
+    else Guarded returns (nested Guarded values flattened under their guards)."""
+    cases: list[tuple[E.Expr, object]] = []
+    for r in returns:
+        raw = r.raw if r.raw is not None else r.value
+        if isinstance(raw, Guarded):
+            cases += [(mk_and(r.guard, g), v) for g, v in raw.cases]
+        else:
+            cases.append((r.guard, raw))
+    if all(_is_condition(v) for _, v in cases):
+        return mk_or(*(mk_and(g, v) for g, v in cases))
+    return Guarded(tuple((g, v) for g, v in cases if g != E.FALSE))
+
+
+def _is_condition(v: object) -> bool:
+    t = type(v)
+    return t in (E.And, E.Or, E.Not, E.Cmp, E.Free) or (t is E.Const and isinstance(v.value, bool)) \
+        or (t is E.Atom and v.name not in INT_ATOMS)
 
 
 def _join(states: list[PathState]) -> list[PathState]:
@@ -496,8 +534,7 @@ def _bare_names(node: Node | None, out: set[str]) -> None:
         elif t == "field_expression":
             out.add(re.sub(r"\s+", "", text(n)))
         elif t == "call_expression":
-            fn = n.child_by_field_name("function")
-            name = text(fn) if fn is not None else ""
+            name = callee(n)
             if name in TRANSPARENT or ASSERT_RE.match(name):
                 args = n.child_by_field_name("arguments")
                 if args is not None:
@@ -522,8 +559,7 @@ def relevant_variables(body: Node) -> set[str]:
             for c in n.named_children:
                 _bare_names(c, roots)
         elif t == "call_expression":
-            fn = n.child_by_field_name("function")
-            if fn is not None and ASSERT_RE.match(text(fn)):
+            if ASSERT_RE.match(callee(n)):
                 args = n.child_by_field_name("arguments")
                 if args is not None:
                     _bare_names(args.named_children[0] if args.named_children else None, roots)

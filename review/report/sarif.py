@@ -15,8 +15,8 @@ below those numbers (a shrunk trace has tens of steps, never thousands).
 from __future__ import annotations
 
 import hashlib
-import json
 
+from review import terminal
 from review.report import CheckReport, Finding, describe, one_line
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -153,4 +153,4 @@ def to_sarif(report: CheckReport) -> dict:
 
 
 def render(report: CheckReport) -> str:
-    return json.dumps(to_sarif(report), indent=2, ensure_ascii=True) + "\n"
+    return terminal.json_dumps(to_sarif(report), indent=2, ensure_ascii=True) + "\n"

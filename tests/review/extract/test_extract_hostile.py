@@ -12,6 +12,7 @@ from review.extract import cparse
 from review.extract.bindings import binding
 from review.extract.rules import extract_function, extract_patch
 from review.inputs.load import load
+from review.model import DiffLine, FileDiff, Hunk, Patch
 
 TOKENS = [
     "if", "(", ")", "{", "}", ";", "return", "goto", "reuse", "copy", ":", "!", "&&", "||", "&", "|",
@@ -79,7 +80,7 @@ static inline bool gup_must_unshare(unsigned int flags, struct page *page)
     (d,) = fr.decisions
     assert [c.outcome for c in d.cases] == ["unshare", "pin"]
     assert E.free_atoms(d.cases[0].guard) == {f'__import__("os").system("touch {marker}")', "eval(flags)", "exec"}
-    assert [n for n, _ in fr.unmodelled] == [f'__import__("os").system("touch {marker}")', "eval(flags)", "exec"]
+    assert [n for n, _, _ in fr.unmodelled] == [f'__import__("os").system("touch {marker}")', "eval(flags)", "exec"]
     assert not (tmp_path / marker).exists()
 
 
@@ -134,7 +135,6 @@ def test_unbalanced_braces_patch(hostile_patch, no_python_execution, fixtures_di
 @given(st.text(max_size=400))
 def test_arbitrary_text_as_a_hunk(text):
     """Any text as the added lines of a hunk against the fixture header."""
-    from review.model import DiffLine, FileDiff, Hunk, Patch
     lines = text.split("\n")
     dl = [DiffLine("context", "static inline bool gup_must_unshare(unsigned int flags, struct page *page)", 31, 31, 0),
           DiffLine("context", "{", 32, 32, 1)]

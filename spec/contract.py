@@ -147,6 +147,7 @@ class Contract:
         self.files: dict = {}      # file key -> {index: value}
         self.mappers: dict = {}    # (file key, index) -> {(mm, vpn)} mapping it
         self.next_shared = 0       # MAP_SHARED|MAP_ANONYMOUS mappings made so far
+        self.file_bad: set = set()  # (name, index) whose read(2) disagrees, reported
 
     # ------------------------------------------------------------------ copying
     def clone(self) -> "Contract":
@@ -168,6 +169,7 @@ class Contract:
         c.files = {key: dict(content) for key, content in self.files.items()}
         c.mappers = {at: set(who) for at, who in self.mappers.items()}
         c.next_shared = self.next_shared
+        c.file_bad = set(self.file_bad)
         return c
 
     # ------------------------------------------------------------------ queries
@@ -286,22 +288,27 @@ class Contract:
 
     def _check_files(self, index: int, step: Step, kernel: Any, out: list[Violation]) -> None:
         """file-integrity: read(2) of each named file agrees with its logical content at
-        every index a process mapped."""
+        every index a process mapped. A disagreement is reported by the step that made
+        it (file_bad remembers it until the file agrees again), not by every step after:
+        a step that touches no file then breaks nothing, whatever it follows."""
         file_peek = getattr(kernel, "file_peek", None)
         if file_peek is None:
             return
+        bad = self.file_bad
         for name in NAMED_FILES:
             content = self.files.get(name)
             if content is None:
                 continue
             for i, want in content.items():
                 got = file_peek(name, i)
-                if got != want:
+                if got == want:
+                    bad.discard((name, i))
+                elif (name, i) not in bad:
+                    bad.add((name, i))
                     out.append(Violation(
                         "file-integrity", index,
                         f"after {step.op}, read(2) of {name} at page {i} returns "
                         f"{self._origin_text(got)}; the file holds {want}"))
-                    return
 
     def _check_no_loss(self, index: int, step: Step, kernel: Any, out: list[Violation]) -> None:
         lost = []

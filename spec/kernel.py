@@ -61,10 +61,10 @@ from spec.decisions import AssertionRule, DecisionContext, RuleSet
 from spec.errors import StepError
 from spec.ops import OPS
 from spec.result import Result
-from spec.state import FILE, HPAGE_NR, MIGRATION, PRESENT, SHMEM, SWAP, ZERO, ZERO_FOLIO, Mm, \
+from spec.state import FILE_KINDS, HPAGE_NR, MIGRATION, PRESENT, SWAP, ZERO, ZERO_FOLIO, Mm, \
     State
 
-_NAMED_FILES = {"file": FILE, "shmem": SHMEM}
+_NAMED_FILES = {name: fid for fid, name in FILE_KINDS.items()}
 
 
 class Kernel:

@@ -35,12 +35,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--pins", type=int, default=1, metavar="M",
                         help="reference ids for pins and FOLL_GET references (default 1)")
     parser.add_argument("--ops", metavar="LIST",
-                        help="comma-separated operations of the alphabet (default: all but mmap)")
+                        help="comma-separated operations of the alphabet (default: all but mmap, "
+                             "poke, clear_softdirty, softdirty, mremap, swapoff, writeback, pte "
+                             "and pfn)")
     parser.add_argument("--advice", metavar="LIST",
                         help="comma-separated madvise advices (default: all)")
     parser.add_argument("--pin-kinds", metavar="LIST",
-                        help="comma-separated FOLL_PIN flavours: ro, rw, ro-longterm, rw-longterm "
-                             "(default: all)")
+                        help="comma-separated FOLL_PIN flavours: ro, rw, ro-longterm, rw-longterm, "
+                             "ro-fast, rw-fast, ro-longterm-fast, rw-longterm-fast, rw-force "
+                             "(default: the first four)")
     parser.add_argument("--only", metavar="IDS",
                         help="comma-separated clause/invariant ids: report only these (the shortest "
                              "trace breaking one of them); others do not stop the search")
@@ -92,11 +95,12 @@ def _load_start(path: str):
 
 
 def bounds_from_args(args, start=()):
-    from review.verify.model import ADVICES, ALL_OPS, DEFAULT_OPS, PIN_KINDS, Bounds
+    from review.verify.model import ADVICES, ALL_OPS, DEFAULT_OPS, DEFAULT_PIN_KINDS, PIN_KINDS, \
+        Bounds
 
     ops = _split(args.ops, "ops", ALL_OPS) or DEFAULT_OPS
     advices = _split(args.advice, "advice", ADVICES) or ADVICES
-    pin_kinds = _split(args.pin_kinds, "pin-kinds", tuple(PIN_KINDS)) or tuple(PIN_KINDS)
+    pin_kinds = _split(args.pin_kinds, "pin-kinds", tuple(PIN_KINDS)) or DEFAULT_PIN_KINDS
     try:
         return Bounds(depth=args.depth, processes=args.processes, pages=args.pages,
                       thp=args.thp, pins=args.pins, ops=ops, advices=advices, pin_kinds=pin_kinds,

@@ -33,10 +33,18 @@ future step's result or violations, and renames the names nothing depends on:
   setup maps pages 0..pages-1, the alphabet's mmap one page below that) and every
   MADV_COLLAPSE covers one page, so the flags never decide anything: states that
   differ only in them behave the same, and MADV_HUGEPAGE / MADV_NOHUGEPAGE still run
-  (and are checked) but lead back to their state's key. Decision points and patch
-  overlays see no VMA flags (spec/decisions.py Ctx), so this holds under any rule set.
-- values: every value held in the kernel (folio data, swap slot data) is renumbered
-  by first appearance in the canonical walk of folios and slots; zero stays zero.
+  (and are checked) but lead back to their state's key. The mTHP fault path reads
+  VM_NOHUGEPAGE only in a range mmap gave an mTHP order (MTHP_ORDER1), which the
+  alphabet's mmap never does. Decision points and patch overlays see no
+  VM_HUGEPAGE/VM_NOHUGEPAGE (spec/decisions.py DecisionContext), so this holds under
+  any rule set.
+- values: every value held in the kernel (folio data, swap slot data, what the zero
+  pages hold) is renumbered by first appearance in the canonical walk of folios and
+  slots; zero stays zero.
+- files: file ids (the kernel's and the contract's keys) are kept as they are: shared
+  anonymous objects are numbered in mmap order, which a renaming could only merge
+  more states by; the page cache is keyed by (file, index) with canonical folio
+  numbers, and folios nothing maps or references by (slot, file, index) first.
   Values the kernel no longer holds anywhere can never be returned by a read or a
   dma_read again (the explorer writes only fresh values), and the contract compares
   values only with what the kernel returns, so all of them become one symbol (-1),
@@ -45,7 +53,7 @@ future step's result or violations, and renames the names nothing depends on:
 Left out of the key because nothing reads them but messages: the contract's
 history and origin tables, the step indices at which references were taken or
 unbound (beyond the overlap above), the kernel's step counter and decision log, and
-the allocation counters.
+the allocation counters (folio, slot, file and shared-object ids).
 `check_schema()` fails loudly when the model grows a field this module does not
 know, so that a new piece of state cannot silently be left out of the key.
 """
@@ -64,20 +72,25 @@ GONE = -1  # a value the kernel no longer holds anywhere
 
 # The fields of the model this module knows how to key (or knows to leave out).
 KNOWN_FIELDS = {
-    "State": {"mms", "folios", "slots", "refs", "next_folio", "next_slot", "used_mm_ids"},
-    "Mm": {"id", "alive", "has_pinned", "vmas", "ptes", "pmds", "pte_tables"},
+    "State": {"mms", "folios", "slots", "refs", "next_folio", "next_slot", "used_mm_ids",
+              "files", "pagecache", "next_file", "zero_data"},
+    "Mm": {"id", "alive", "has_pinned", "vmas", "ptes", "pmds", "pte_tables", "files"},
     "Pte": {"kind", "folio", "subpage", "writable", "dirty", "soft_dirty", "slot",
             "swp_exclusive", "migration"},
     "Folio": {"id", "nr", "anon", "ksm", "swapcache", "refcount", "pincount", "data",
-              "anon_exclusive", "mapcount", "entire_mapcount"},
+              "anon_exclusive", "mapcount", "entire_mapcount", "mapping", "index", "hugetlb",
+              "writeback"},
     "SwapSlot": {"id", "count", "data", "folio"},
-    "KRef": {"id", "pin", "write", "longterm", "folio", "subpage", "mm", "vpn"},
+    "KRef": {"id", "pin", "write", "longterm", "folio", "subpage", "mm", "vpn", "fast",
+             "slow_ok"},
     "Kernel": {"state", "rules", "outcomes", "assertion_failures", "step_count", "has_ae",
                "check_assertions", "_ops"},
-    "Contract": {"procs", "exited", "history", "origin", "refs", "_bound", "_snapshot"},
-    "Proc": {"mem", "written", "dontfork", "wipeonfork"},
+    "Contract": {"procs", "exited", "history", "origin", "refs", "_bound", "_snapshot",
+                 "files", "mappers", "next_shared", "file_bad"},
+    "Proc": {"mem", "written", "dontfork", "wipeonfork", "pages", "readonly", "maybe",
+             "sd_tracking", "sd_written"},
     "CRef": {"id", "kind", "mm", "vpn", "write", "longterm", "taken", "coherent", "fresh",
-             "bound", "unbound_at", "held", "device"},
+             "bound", "unbound_at", "held", "device", "file", "foreign_ok"},
     "Session": {"rules", "kernel", "contract", "check_invariants", "index"},
 }
 
@@ -199,6 +212,7 @@ def _key(st, c, order: list[int], unread_vma_flags: int = 0) -> list:
     _address_spaces(out, st.mms, order, unread_vma_flags, fmap, smap)
     ids = _kernel_refs(out, st.refs, c.refs, order, fmap)
     vmap = _folios_and_slots(out, st.folios, st.slots, fmap, smap)
+    _files(out, st, fmap, vmap)
     _contract(out, c, ids, order, vmap)
     return out
 
@@ -218,6 +232,10 @@ def _address_spaces(out: list, mms: dict, order: list[int], unread_vma_flags: in
             continue
         vmas = m.vmas
         ext((len(vmas), m.alive, m.has_pinned))
+        files = m.files
+        ap(len(files))
+        if files:
+            ext(files.items() if len(files) < 2 else sorted(files.items()))
         if unread_vma_flags:
             kept = ~unread_vma_flags
             for vpn_flags in (vmas.items() if len(vmas) < 2 else sorted(vmas.items())):
@@ -240,7 +258,7 @@ def _address_spaces(out: list, mms: dict, order: list[int], unread_vma_flags: in
                     ext((a, kind, fset(f, len(fmap) + 1), p.subpage, p.migration))
                 elif kind == SWAP:
                     sl = p.slot
-                    ext((a, kind, sset(sl, len(smap) + 1), p.swp_exclusive))
+                    ext((a, kind, sset(sl, len(smap) + 1), p.swp_exclusive, p.soft_dirty))
                 else:
                     ap(a)
                     ap(kind)
@@ -276,7 +294,7 @@ def _kernel_refs(out: list, krefs: dict, crefs: dict, order: list[int],
         f = r.folio
         pid = r.mm
         ext((True, r.pin, r.write, r.longterm, fset(f, len(fmap) + 1) if f else 0, r.subpage,
-             order.index(pid) if pid in order else -1, r.vpn))
+             order.index(pid) if pid in order else -1, r.vpn, r.fast, r.slow_ok))
     return ids
 
 
@@ -294,8 +312,10 @@ def _folios_and_slots(out: list, folios: dict, slots: dict, fmap: dict[int, int]
         # explores one of the two orders: review/verify/por.py).
         rest = [fid for fid in folios if fid not in fmap]
         if len(rest) > 1:
+            # a page-cache folio by its place in its file, whichever fault created it
             unnamed = len(smap) + 1
-            rest.sort(key=lambda fid: (smap.get(folios[fid].swapcache, unnamed), fid))
+            rest.sort(key=lambda fid: (smap.get(folios[fid].swapcache, unnamed),
+                                       folios[fid].mapping, folios[fid].index, fid))
         for fid in rest:
             fmap[fid] = len(fmap) + 1
     # canonical folio order (fmap is in first-appearance order; it may also hold the
@@ -320,7 +340,7 @@ def _folios_and_slots(out: list, folios: dict, slots: dict, fmap: dict[int, int]
         f = folios[fid]
         sc = f.swapcache
         ext((fmap[fid], f.nr, f.anon, f.ksm, smap.get(sc, -1) if sc else 0, f.refcount,
-             f.pincount, f.entire_mapcount))
+             f.pincount, f.entire_mapcount, f.mapping, f.index, f.hugetlb, f.writeback))
         for d in f.data:
             ap(vset(d, len(vmap)))
         ext(f.anon_exclusive)
@@ -336,6 +356,23 @@ def _folios_and_slots(out: list, folios: dict, slots: dict, fmap: dict[int, int]
     else:
         ap(0)
     return vmap
+
+
+def _files(out: list, st, fmap: dict[int, int], vmap: dict) -> None:
+    """The files' kinds, the page cache by (file, index) -> canonical folio number,
+    and what the zero pages hold."""
+    ap = out.append
+    ext = out.extend
+    files, cache = st.files, st.pagecache
+    ap(len(files))
+    if files:
+        ext(sorted(files.items()))
+    ap(len(cache))
+    if cache:
+        ext((at, fmap.get(fid, -1)) for at, fid in sorted(cache.items()))
+    vset = vmap.setdefault
+    for d in st.zero_data:
+        ap(vset(d, len(vmap)))
 
 
 def _contract(out: list, c, ids: list, order: list[int], vmap: dict) -> None:
@@ -356,12 +393,24 @@ def _contract(out: list, c, ids: list, order: list[int], vmap: dict) -> None:
         for v, x in (mem.items() if len(mem) < 2 else sorted(mem.items())):
             ap(v)
             ap(vget(x, GONE))
-        for s in (p.written, p.dontfork, p.wipeonfork):
+        for s in (p.written, p.dontfork, p.wipeonfork, p.readonly, p.sd_written):
             if s:
                 ap(len(s))
                 ext(s if len(s) < 2 else sorted(s))
             else:
                 ap(0)
+        ap(p.sd_tracking)
+        pages, maybe = p.pages, p.maybe
+        ap(len(pages))
+        if pages:
+            ext(sorted(pages.items()))
+        ap(len(maybe))
+        for v, xs in sorted(maybe.items()):
+            ap(v)
+            vs = sorted(map(vget, xs & vmap.keys()))
+            ap(len(vs))
+            ext(vs)
+    _contract_files(out, c, order, vmap)
     crefs = c.refs
     vkeys = vmap.keys()
     for rid in ids:
@@ -371,7 +420,7 @@ def _contract(out: list, c, ids: list, order: list[int], vmap: dict) -> None:
             continue
         pid = r.mm
         ext((True, r.kind, order.index(pid) if pid in order else -1, r.vpn, r.write, r.longterm,
-             r.coherent, r.fresh, r.bound))
+             r.coherent, r.fresh, r.bound, r.file, r.foreign_ok))
         for vs in (r.held, r.device):
             if vs:
                 vs = sorted(map(vget, vs & vkeys))  # values the kernel no longer holds: dropped
@@ -391,6 +440,33 @@ def _contract(out: list, c, ids: list, order: list[int], vmap: dict) -> None:
                     ap(_overlap(a, b))
 
 
+def _contract_files(out: list, c, order: list[int], vmap: dict) -> None:
+    """The contract's files: each one's logical content (values in kernel names), who
+    maps each page, and the disagreements already reported. Keys are the contract's
+    own ("file", "shmem", ("shared", n)), ordered by repr."""
+    ap = out.append
+    ext = out.extend
+    vget = vmap.get
+    files = c.files
+    ap(len(files))
+    for key in sorted(files, key=repr):
+        content = files[key]
+        ap(key)
+        ap(len(content))
+        for i, x in sorted(content.items()):
+            ext((i, vget(x, GONE)))
+    mappers = c.mappers
+    ap(len(mappers))
+    for at in sorted(mappers, key=repr):
+        who = sorted((order.index(pid) if pid in order else -1, vpn) for pid, vpn in mappers[at])
+        ap(at)
+        ap(len(who))
+        ext(who)
+    ap(len(c.file_bad))
+    if c.file_bad:
+        ext(sorted(c.file_bad))
+
+
 def _ref_order(kref, cref, order: list[int], fmap: dict[int, int]) -> tuple:
     """What a reference is, without its id or anything numbered after the references
     (a folio only a reference holds: -2), for ordering references canonically."""
@@ -398,12 +474,13 @@ def _ref_order(kref, cref, order: list[int], fmap: dict[int, int]) -> tuple:
     if kref is not None:
         f, pid = kref.folio, kref.mm
         k = (1, kref.pin, kref.write, kref.longterm, fmap.get(f, -2) if f else 0, kref.subpage,
-             order.index(pid) if pid in order else -1, kref.vpn)
+             order.index(pid) if pid in order else -1, kref.vpn, kref.fast, kref.slow_ok)
     if cref is None:
         return k + (0,)
     pid = cref.mm
     return k + (1, cref.kind, order.index(pid) if pid in order else -1, cref.vpn, cref.write,
-                cref.longterm, cref.coherent, cref.fresh, cref.bound)
+                cref.longterm, cref.coherent, cref.fresh, cref.bound, repr(cref.file),
+                cref.foreign_ok)
 
 
 def _overlap(a, b) -> bool:
@@ -449,6 +526,9 @@ def unchanged(before, after, unread_vma_flags: int = 0) -> int:
     ca, cb = before.contract, after.contract
     if ca.procs != cb.procs or ca.refs != cb.refs or a.refs != b.refs:
         return False
+    if (a.zero_data != b.zero_data or a.pagecache != b.pagecache or a.files != b.files
+            or ca.files != cb.files or ca.mappers != cb.mappers or ca.file_bad != cb.file_bad):
+        return False
     ma, mb = a.mms, b.mms
     if len(ma) != len(mb):
         return False
@@ -457,7 +537,7 @@ def unchanged(before, after, unread_vma_flags: int = 0) -> int:
     for pid, m in ma.items():
         n = mb.get(pid)
         if (n is None or m.alive != n.alive or m.has_pinned != n.has_pinned
-                or m.pte_tables != n.pte_tables):
+                or m.pte_tables != n.pte_tables or m.files != n.files):
             return False
         if m.vmas != n.vmas:
             if not unread_vma_flags or not _equal_but(m.vmas, n.vmas, unread_vma_flags):

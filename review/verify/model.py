@@ -25,15 +25,28 @@ ALL_OPS = (
     "read", "write", "fork", "exit", "pin", "get", "unpin", "put", "dma_read",
     "dma_write", "swapout", "swapin", "migrate", "ksm_merge", "split_pmd",
     "split_folio", "madvise", "mprotect", "munmap", "mmap",
+    "poke", "clear_softdirty", "softdirty", "mremap", "swapoff", "writeback", "pte", "pfn",
 )
 # mmap re-maps a page over itself (MAP_FIXED): off by default, it mostly repeats
-# what munmap and MADV_DONTNEED already reach.
-DEFAULT_OPS = tuple(op for op in ALL_OPS if op != "mmap")
+# what munmap and MADV_DONTNEED already reach. The later vocabulary (poke to pfn) is
+# asked for by name (Bounds.ops, --ops): the default alphabet, and so the default
+# exploration, stays what it was; pte and pfn change nothing and find nothing.
+LATER_OPS = ("poke", "clear_softdirty", "softdirty", "mremap", "swapoff", "writeback",
+             "pte", "pfn")
+DEFAULT_OPS = tuple(op for op in ALL_OPS if op != "mmap" and op not in LATER_OPS)
 ADVICES = ("dontneed", "dontfork", "dofork", "wipeonfork", "pageout", "mergeable",
            "unmergeable", "hugepage", "nohugepage", "collapse")
-# FOLL_PIN flavours: (write, longterm) by name
-PIN_KINDS = {"ro": (False, False), "rw": (True, False),
-             "ro-longterm": (False, True), "rw-longterm": (True, True)}
+# FOLL_PIN flavours: (write, longterm, GUP-fast, FOLL_FORCE) by name
+PIN_KINDS = {"ro": (False, False, False, False), "rw": (True, False, False, False),
+             "ro-longterm": (False, True, False, False), "rw-longterm": (True, True, False, False),
+             "ro-fast": (False, False, True, False), "rw-fast": (True, False, True, False),
+             "ro-longterm-fast": (False, True, True, False),
+             "rw-longterm-fast": (True, True, True, False),
+             "rw-force": (True, False, False, True)}
+DEFAULT_PIN_KINDS = ("ro", "rw", "ro-longterm", "rw-longterm")
+# FOLL_GET flavours: (write, GUP-fast, FOLL_FORCE) by name
+GET_KINDS = {"get": (False, False, False), "get-rw": (True, False, False),
+             "get-fast": (False, True, False), "get-rw-force": (True, False, True)}
 
 
 class StartError(ValueError):
@@ -54,6 +67,7 @@ class Bounds:
     ops         the operation names of the alphabet
     advices     the madvise advices of the alphabet
     pin_kinds   the FOLL_PIN flavours of the alphabet (names of PIN_KINDS)
+    get_kinds   the FOLL_GET flavours of the alphabet (names of GET_KINDS)
     max_states  stop (incomplete) once this many distinct states are stored
     symmetry    full process-id symmetry: the least key over every order of the
                 live processes (default: order-preserving renaming only; see
@@ -69,7 +83,8 @@ class Bounds:
     pins: int = 1
     ops: tuple[str, ...] = DEFAULT_OPS
     advices: tuple[str, ...] = ADVICES
-    pin_kinds: tuple[str, ...] = tuple(PIN_KINDS)
+    pin_kinds: tuple[str, ...] = DEFAULT_PIN_KINDS
+    get_kinds: tuple[str, ...] = ("get",)
     max_states: int = 2_000_000
     symmetry: bool = False
     start: tuple = ()  # steps (replay JSON objects) to start from instead of the mmap
@@ -92,6 +107,9 @@ class Bounds:
         bad = set(self.pin_kinds) - set(PIN_KINDS)
         if bad:
             raise ValueError(f"unknown pin kind(s): {', '.join(sorted(bad))}")
+        bad = set(self.get_kinds) - set(GET_KINDS)
+        if bad:
+            raise ValueError(f"unknown get kind(s): {', '.join(sorted(bad))}")
         if self.max_states < 1:
             raise ValueError("max_states must be >= 1")
 
@@ -106,14 +124,14 @@ class Bounds:
         return {"depth": self.depth, "processes": self.processes, "pages": self.pages,
                 "thp": self.thp, "pins": self.pins, "ops": list(self.ops),
                 "advices": list(self.advices), "pin_kinds": list(self.pin_kinds),
-                "max_states": self.max_states,
+                "get_kinds": list(self.get_kinds), "max_states": self.max_states,
                 "symmetry": self.symmetry, "start": len(self.start)}
 
 
 # --- the explorer's bookkeeping beside each session ---------------------------------
 #
 # Driver: (next_pid, alive pids, refs, next_value). refs is a tuple of
-# (slot, kind) with kind "pin_rw", "pin_ro" or "get"; slot i is named f"r{i}".
+# (slot, kind) with kind "pin_rw", "pin_ro", "get" or "get_rw"; slot i is named f"r{i}".
 # next_value is a per-path counter so that every write writes a value never seen
 # on that path; it is left out of the key (values are renamed canonically).
 
@@ -139,17 +157,31 @@ def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]
                 rid = free_id
                 if "pin" in ops:
                     for name in b.pin_kinds:
-                        write, longterm = PIN_KINDS[name]
+                        write, longterm, fast, force = PIN_KINDS[name]
                         kind = "pin_rw" if write else "pin_ro"
-                        yield ({"op": "pin", "mm": mm, "vpn": vpn, "write": write,
-                                "longterm": longterm, "id": rid},
+                        yield (_gup({"op": "pin", "mm": mm, "vpn": vpn, "write": write,
+                                     "longterm": longterm, "id": rid}, fast, force),
                                (next_pid, alive, _add_ref(refs, rid, kind), value))
                 if "get" in ops:
-                    yield ({"op": "get", "mm": mm, "vpn": vpn, "id": rid},
-                           (next_pid, alive, _add_ref(refs, rid, "get"), value))
-            for op in ("swapout", "swapin", "migrate"):
+                    for name in b.get_kinds:
+                        write, fast, force = GET_KINDS[name]
+                        obj = {"op": "get", "mm": mm, "vpn": vpn, "id": rid}
+                        if write:
+                            obj["write"] = True
+                        yield (_gup(obj, fast, force),
+                               (next_pid, alive, _add_ref(refs, rid, "get_rw" if write else "get"),
+                                value))
+            for op in ("swapout", "swapin", "migrate", "writeback", "softdirty", "pte", "pfn"):
                 if op in ops:
                     yield {"op": op, "mm": mm, "vpn": vpn}, driver
+            if "poke" in ops:
+                yield ({"op": "poke", "mm": mm, "vpn": vpn, "value": value},
+                       (next_pid, alive, refs, value + 1))
+            if "mremap" in ops:
+                for new in vpns:
+                    if new != vpn:
+                        yield {"op": "mremap", "mm": mm, "vpn": vpn, "npages": 1,
+                               "new_vpn": new}, driver
             if b.thp:
                 for op in ("split_pmd", "split_folio"):
                     if op in ops:
@@ -174,6 +206,8 @@ def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]
         if "exit" in ops:
             yield ({"op": "exit", "mm": mm},
                    (next_pid, tuple(p for p in alive if p != mm), refs, value))
+        if "clear_softdirty" in ops:
+            yield {"op": "clear_softdirty", "mm": mm}, driver
         if "ksm_merge" in ops:
             for vpn in vpns:
                 for mm2 in alive:
@@ -181,16 +215,28 @@ def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]
                         if (mm2, vpn2) != (mm, vpn):
                             yield {"op": "ksm_merge", "mm": mm, "vpn": vpn, "mm2": mm2,
                                    "vpn2": vpn2}, driver
+    if "swapoff" in ops and alive:
+        yield {"op": "swapoff"}, driver
     for rid, kind in refs:
-        release = "put" if kind == "get" else "unpin"
+        release = "put" if kind.startswith("get") else "unpin"
         if release in ops:
             yield ({"op": release, "id": rid},
                    (next_pid, alive, tuple(r for r in refs if r[0] != rid), value))
         if "dma_read" in ops:
             yield {"op": "dma_read", "id": rid}, driver
-        if "dma_write" in ops and kind == "pin_rw":
+        if "dma_write" in ops and kind in ("pin_rw", "get_rw"):
             yield ({"op": "dma_write", "id": rid, "value": value},
                    (next_pid, alive, refs, value + 1))
+
+
+def _gup(obj: dict, fast: bool, force: bool) -> dict:
+    """A pin/get step with GUP-fast and FOLL_FORCE given only when set (the replay
+    format leaves them out otherwise)."""
+    if fast:
+        obj["fast"] = True
+    if force:
+        obj["force"] = True
+    return obj
 
 
 def _add_ref(refs: tuple, rid: str, kind: str) -> tuple:
@@ -209,7 +255,8 @@ def sync_driver(session, driver) -> tuple:
     key covers the kernel state; of the driver, only the forks left)."""
     st = session.kernel.state
     alive = tuple(sorted(pid for pid, m in st.mms.items() if m.alive))
-    refs = tuple(sorted((rid, "get" if not r.pin else ("pin_rw" if r.write else "pin_ro"))
+    refs = tuple(sorted((rid, ("get_rw" if r.write else "get") if not r.pin
+                         else ("pin_rw" if r.write else "pin_ro"))
                         for rid, r in st.refs.items()))
     if alive == driver[1] and refs == driver[2]:
         return driver

@@ -65,19 +65,37 @@ Pieces (tokens) of the model:
                       and unbinding order (the contract's overlap relation) is keyed,
                       so unbinding steps on a page with bound references take it too
     ("fork",)         the next process id
+    ("zero",)         what the zero pages hold: a page whose entry maps a zero page, a
+                      reference to one (a write through a wrong rule would change it)
+    ("file", f, i)    the page-cache page (file f, index i) a file-backed page maps: its
+                      folio before any process faulted it in, and the contract's value
+                      of the file there, which every process mapping it shares
+    ("files",)        the file ids a mapping of a new shared anonymous object takes
+
+The later vocabulary: poke, writeback, softdirty, pte and pfn act on one page (like a
+write or a swapout); clear_softdirty on every page of its process (like exit, with
+the VM_SOFTDIRTY aspect); mremap on its two ranges (their page tables and, where
+references are bound, the reference namespace: the bindings move); swapoff on every
+page of every process and every swap slot. mTHP faults, which install two PTEs, can
+only happen where mmap gave an mTHP order, which the alphabet's mmap never does: fine
+units stay sound.
 """
 from __future__ import annotations
 
-from spec.state import HPAGE_NR, MIGRATION, PRESENT, SWAP, VM_MERGEABLE
+from spec.state import HPAGE_NR, MIGRATION, PRESENT, SWAP, VM_MERGEABLE, ZERO
 
 REF_NAMESPACE = ("r",)
 FORK = ("fork",)
 
-# steps that may remove the references bound at their page (contract: _unbind)
-_UNBINDING = frozenset({"munmap", "mmap", "exit"})
+ZERO_PAGES = ("zero",)
+NEW_FILES = ("files",)
+
+# steps that may remove (or move) the references bound at their page (contract:
+# _unbind, _mremap)
+_UNBINDING = frozenset({"munmap", "mmap", "exit", "mremap"})
 _UNBINDING_ADVICE = frozenset({"dontneed"})
 # steps that add or remove VMAs: the block's page table may be freed or kept
-_VMA_PRESENCE = frozenset({"munmap", "mmap", "exit"})
+_VMA_PRESENCE = frozenset({"munmap", "mmap", "exit", "mremap"})
 
 
 class Footprints:
@@ -119,6 +137,7 @@ class Footprints:
         m = st.mms.get(mm)
         if m is None:
             return
+        base = vpn - vpn % HPAGE_NR
         if per_page:
             entries = [m.ptes.get(vpn)]
         else:
@@ -136,6 +155,20 @@ class Footprints:
                 slot = st.slots.get(p.slot)
                 if slot is not None and slot.folio:
                     self._folio(out, st, slot.folio)
+            elif kind == ZERO:
+                out.add(ZERO_PAGES)
+        if m.files:
+            # the page-cache page the page maps or a fault would map: its file token,
+            # and its folio, which a fault maps (rmap, refcount) from any process
+            files, cache = m.files, st.pagecache
+            for v in ((vpn,) if per_page else range(base, base + HPAGE_NR)):
+                if v in files:
+                    fid, index = files[v]
+                    out.add(("file", fid, index))
+                    cached = cache.get((fid, index // HPAGE_NR if st.files.get(fid) == "hugetlb"
+                                        else index))
+                    if cached is not None:
+                        self._folio(out, st, cached)
 
     @staticmethod
     def _folio(out: set, st, fid: int) -> None:
@@ -161,16 +194,33 @@ class Footprints:
                 return frozenset(out)
             if op in ("unpin", "put"):
                 out.add(REF_NAMESPACE)
-            kref = session.kernel.state.refs.get(rid)
+            st = session.kernel.state
+            kref = st.refs.get(rid)
             if kref is not None and kref.folio:
-                self._folio(out, session.kernel.state, kref.folio)
+                self._folio(out, st, kref.folio)
+                f = st.folios.get(kref.folio)
+                if f is not None and f.mapping:
+                    # a page-cache page: a device write through it is the file's, seen
+                    # by every process mapping that page (a hugetlbfs folio is indexed
+                    # by huge page, a mapping by page)
+                    index = f.index * f.nr + kref.subpage if f.hugetlb else f.index
+                    out.add(("file", f.mapping, index))
+            elif kref is not None:
+                out.add(ZERO_PAGES)       # a reference to a zero page (ZERO_FOLIO)
             cref = session.contract.refs.get(rid)
             for r in (kref, cref):
                 if r is not None:
                     self._page(out, session, r.mm, r.vpn)
             return frozenset(out)
+        if op == "swapoff":
+            st = session.kernel.state
+            for pid, m in st.mms.items():
+                for vpn in set(range(self.pages)) | set(m.vmas) | set(m.ptes):
+                    self._page(out, session, pid, vpn)
+            out.update(("s", sid) for sid in st.slots)
+            return frozenset(out)
         mm = obj["mm"]
-        if op in ("fork", "exit"):
+        if op in ("fork", "exit", "clear_softdirty"):
             out.add(("m", mm))
             for vpn in range(self.pages):
                 self._page(out, session, mm, vpn)
@@ -182,6 +232,8 @@ class Footprints:
             if op == "fork":
                 out.add(FORK)
                 out.add(("m", obj["child"]))
+                return frozenset(out)
+            if op == "clear_softdirty":
                 return frozenset(out)
             out.update(("b", mm, b) for b in {v // HPAGE_NR for v in range(self.pages)})
             if session.contract._bound:
@@ -196,6 +248,15 @@ class Footprints:
             self._page(out, session, obj["mm2"], obj["vpn2"])
         if op in _VMA_PRESENCE:
             out.update(("b", mm, v // HPAGE_NR) for v in vpns)
+        if op == "mremap":
+            new = range(obj["new_vpn"], obj["new_vpn"] + npages)
+            for v in new:
+                self._page(out, session, mm, v)
+            out.update(("b", mm, v // HPAGE_NR) for v in new)
+            if self._bound_at(session, mm, new):
+                out.add(REF_NAMESPACE)
+        if op == "mmap" and (obj.get("shared") or obj.get("backing", "anon") != "anon"):
+            out.add(NEW_FILES)
         if (op in _UNBINDING or (op == "madvise" and obj["advice"] in _UNBINDING_ADVICE)) \
                 and self._bound_at(session, mm, vpns):
             out.add(REF_NAMESPACE)
@@ -275,10 +336,13 @@ class Footprints:
 
 _NOTHING: frozenset = frozenset()
 _NARROW_OPS = frozenset({"madvise", "swapout", "migrate", "swapin", "ksm_merge"})
-# VMA flags by what reads them: VM_WRITE (faults, mprotect), VM_HUGEPAGE/VM_NOHUGEPAGE
-# (thp_eligible), VM_MERGEABLE (ksm_merge), VM_DONTCOPY and VM_WIPEONFORK (fork; the
-# contract's dontfork/wipeonfork sets go with them)
-_VMA_FLAG_ASPECTS = ("write", "huge", "merge", "dontfork", "wipe")
+# VMA flags by what reads them: VM_READ and VM_WRITE (faults, mprotect, GUP; the
+# contract's R/O pages go with them), VM_HUGEPAGE/VM_NOHUGEPAGE (thp_eligible),
+# VM_MERGEABLE (ksm_merge), VM_DONTCOPY and VM_WIPEONFORK (fork; the contract's
+# dontfork/wipeonfork sets go with them), VM_SOFTDIRTY (clear_softdirty, faults of
+# shared mappings, mprotect, pagemap; the contract's soft-dirty state), and what a
+# VMA is (VM_SHARED, VM_HUGETLB, the mTHP order: set by mmap only)
+_VMA_FLAG_ASPECTS = ("write", "huge", "merge", "dontfork", "wipe", "softdirty", "kind")
 _FLAG_ADVICE = {"hugepage": "huge", "nohugepage": "huge", "mergeable": "merge",
                 "dontfork": "dontfork", "dofork": "dontfork", "wipeonfork": "wipe"}
 

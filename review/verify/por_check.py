@@ -26,16 +26,19 @@ import time
 
 from spec import invariants
 from spec.presets import PRESETS
-from spec.state import HPAGE_NR, MIGRATION, PRESENT, SWAP, VM_DONTCOPY, VM_HUGEPAGE, \
-    VM_MERGEABLE, VM_NOHUGEPAGE, VM_WIPEONFORK, VM_WRITE
+from spec.state import FILE_KINDS, HPAGE_NR, MIGRATION, MTHP_ORDER1, PRESENT, SWAP, \
+    VM_DONTCOPY, VM_HUGEPAGE, VM_HUGETLB, VM_MERGEABLE, VM_NOHUGEPAGE, VM_READ, VM_SHARED, \
+    VM_SOFTDIRTY, VM_WIPEONFORK, VM_WRITE
 
 from review.verify import canon
 from review.verify.model import Bounds, SpecModel, driver_after, sync_driver
-from review.verify.por import FORK, REF_NAMESPACE, dependent, footprint_masks, ident
+from review.verify.por import FORK, NEW_FILES, REF_NAMESPACE, ZERO_PAGES, dependent, \
+    footprint_masks, ident
 
 # VMA flag bits by the footprint aspect that names them (por._VMA_FLAG_ASPECTS)
-_FLAG_ASPECT = ((VM_WRITE, "write"), (VM_HUGEPAGE | VM_NOHUGEPAGE, "huge"),
-                (VM_MERGEABLE, "merge"), (VM_DONTCOPY, "dontfork"), (VM_WIPEONFORK, "wipe"))
+_FLAG_ASPECT = ((VM_READ | VM_WRITE, "write"), (VM_HUGEPAGE | VM_NOHUGEPAGE, "huge"),
+                (VM_MERGEABLE, "merge"), (VM_DONTCOPY, "dontfork"), (VM_WIPEONFORK, "wipe"),
+                (VM_SOFTDIRTY, "softdirty"), (VM_SHARED | VM_HUGETLB | MTHP_ORDER1, "kind"))
 
 
 def _levels(model, depth: int) -> list[list]:
@@ -196,6 +199,9 @@ def _changes(fp, before, after):
             yield f"mm {pid} liveness or MMF_HAS_PINNED", frozenset({("m", pid)})
             if n is None:
                 continue
+        for vpn in m.files.keys() | n.files.keys():
+            if m.files.get(vpn) != n.files.get(vpn):
+                yield f"mm {pid} vpn {vpn} file mapping", frozenset({page(pid, vpn)})
         for vpn in m.vmas.keys() | n.vmas.keys():
             x, y = m.vmas.get(vpn), n.vmas.get(vpn)
             if x == y:
@@ -243,8 +249,24 @@ def _changes(fp, before, after):
     for rid in a.refs.keys() ^ b.refs.keys():
         yield f"reference {rid} taken or dropped", frozenset({("ref", rid)})
         yield f"reference {rid} taken or dropped", frozenset({REF_NAMESPACE})
+    if a.zero_data != b.zero_data:
+        yield "what the zero pages hold", frozenset({ZERO_PAGES})
+    for at in a.pagecache.keys() | b.pagecache.keys():
+        if a.pagecache.get(at) != b.pagecache.get(at):
+            yield f"page cache of file {at[0]} at {at[1]}", _cache_covering(at, a, b)
+    if a.files != b.files:
+        yield "the files", frozenset({NEW_FILES})
 
     yield from _contract_changes(fp, before, after, page)
+
+
+def _cache_covering(at, a, b) -> frozenset:
+    """A page-cache entry appears when a process faults the page in: the file token
+    of each page index it holds (a hugetlbfs entry holds a huge page's worth)."""
+    fid, index = at
+    if a.files.get(fid, b.files.get(fid)) == "hugetlb":
+        return frozenset(("file", fid, index * HPAGE_NR + i) for i in range(HPAGE_NR))
+    return frozenset({("file", fid, index)})
 
 
 def _contract_changes(fp, before, after, page):
@@ -259,7 +281,20 @@ def _contract_changes(fp, before, after, page):
         for vpn in p.mem.keys() | q.mem.keys():
             if p.mem.get(vpn, _MISSING) != q.mem.get(vpn, _MISSING) or \
                     (vpn in p.written) != (vpn in q.written):
-                yield f"contract: mm {pid} vpn {vpn} logical value", frozenset({page(pid, vpn)})
+                # a shared page's value changes with its file (a write in any mapper)
+                yield (f"contract: mm {pid} vpn {vpn} logical value",
+                       frozenset({page(pid, vpn)}) | _file_of(after, pid, vpn))
+        for vpn in p.pages.keys() | q.pages.keys() | p.maybe.keys() | q.maybe.keys():
+            if p.pages.get(vpn) != q.pages.get(vpn) or p.maybe.get(vpn) != q.maybe.get(vpn):
+                yield (f"contract: mm {pid} vpn {vpn} mapping or older file values",
+                       frozenset({page(pid, vpn)}) | _file_of(after, pid, vpn))
+        for vpn in p.readonly ^ q.readonly:
+            yield (f"contract: mm {pid} vpn {vpn} R/O",
+                   frozenset({("v", pid, _unit(fp, before, pid, vpn), "write")}))
+        if p.sd_tracking != q.sd_tracking:
+            yield f"contract: mm {pid} soft-dirty tracking", frozenset({("m", pid)})
+        for vpn in p.sd_written ^ q.sd_written:
+            yield f"contract: mm {pid} vpn {vpn} written since clear", frozenset({page(pid, vpn)})
         for field, aspect in (("dontfork", "dontfork"), ("wipeonfork", "wipe")):
             for vpn in getattr(p, field) ^ getattr(q, field):
                 yield (f"contract: mm {pid} vpn {vpn} {field}",
@@ -274,10 +309,50 @@ def _contract_changes(fp, before, after, page):
             continue
         # what a reference bound at a page holds changes with the page: the page token
         # covers it (por: the references bound there are part of the page)
-        yield f"contract: reference {rid}", frozenset({("ref", rid), page(r.mm, r.vpn)})
+        # (a shared page's values come from its file: a write in any mapper)
+        yield (f"contract: reference {rid}",
+               frozenset({("ref", rid), page(r.mm, r.vpn)}) | _file_of(after, r.mm, r.vpn))
         if r.bound and not s.bound:
             # unbinding fixes the overlap relation the key keeps (canon._overlap)
             yield f"contract: reference {rid} unbound", frozenset({REF_NAMESPACE})
+        if r.vpn != s.vpn:
+            # mremap moves a binding with its page
+            yield f"contract: reference {rid} moved", frozenset({REF_NAMESPACE})
+    for at in c.mappers.keys() | d.mappers.keys():
+        if c.mappers.get(at, set()) != d.mappers.get(at, set()):
+            # a page starts or stops following its file: the page's token, or its file's
+            # (fork adds the child's pages where the parent maps the file)
+            yield f"contract: mappers of {at}", frozenset(
+                page(pid, vpn) for pid, vpn in c.mappers.get(at, set()) ^ d.mappers.get(at, set())
+            ) | _files_tokens(after, *at)
+    for key in c.files.keys() | d.files.keys():
+        x, y = c.files.get(key, {}), d.files.get(key, {})
+        for i in x.keys() | y.keys():
+            if x.get(i) != y.get(i):
+                yield f"contract: file {key} at {i}", _files_tokens(after, key, i)
+    for bad in c.file_bad ^ d.file_bad:
+        yield f"contract: file-integrity reported at {bad}", _files_tokens(after, bad[0], bad[1])
+    if c.next_shared != d.next_shared:
+        yield "contract: shared anonymous objects", frozenset({NEW_FILES})
+
+
+def _file_of(session, pid: int, vpn: int) -> frozenset:
+    """The file token of (pid, vpn) when the page is file-backed (in the state after)."""
+    m = session.kernel.state.mms.get(pid)
+    if m is None or vpn not in m.files:
+        return frozenset()
+    return frozenset({("file",) + m.files[vpn]})
+
+
+def _files_tokens(session, key, index: int) -> frozenset:
+    """The file tokens that cover the contract's file (key, index): the named file's
+    page, or for a shared anonymous object (the contract numbers them itself) the page
+    at that index of every such object of the kernel."""
+    if isinstance(key, str):
+        fids = {fid for fid, kind in FILE_KINDS.items() if kind == key}
+    else:
+        fids = {fid for fid in session.kernel.state.files if fid not in FILE_KINDS}
+    return frozenset(("file", fid, index) for fid in fids)
 
 
 _MISSING = object()
@@ -302,14 +377,21 @@ def _entry_covering(page_token, entry) -> frozenset:
 
 # --- on demand: python -m review.verify.por_check -------------------------------------
 
-PRESET_NAMES = ("v5.7", "v5.8", "v5.9", "v5.18", "v5.19", "current")
+PRESET_NAMES = tuple(PRESETS)
 # the bound sets of docs/verify.md: two pages and two references; a THP; three
 # processes; three pages
+LATER = ("read", "write", "fork", "exit", "pin", "get", "unpin", "put", "dma_read", "dma_write",
+         "swapout", "swapin", "mprotect", "munmap", "poke", "clear_softdirty", "softdirty",
+         "mremap", "swapoff", "writeback", "pte", "pfn")
 BOUND_SETS = {
     "2 pages, 2 refs": dict(pages=2, pins=2),
     "THP, 2 refs": dict(pages=2, thp=True, pins=2),
     "3 processes, 1 page, 2 refs": dict(pages=1, processes=3, pins=2),
     "3 pages": dict(pages=3),
+    # the later vocabulary: its ops and GUP flavours on small pages
+    "2 pages, later ops": dict(pages=2, pins=1, ops=LATER,
+                               pin_kinds=("ro", "rw-longterm", "ro-fast", "rw-force"),
+                               get_kinds=("get", "get-rw")),
 }
 
 

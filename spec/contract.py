@@ -67,7 +67,13 @@ legitimately show.
 
 FOLL_GET references promise no coherence: a device write through a R/W one (an
 O_DIRECT read) may land in the page the holder maps or in one it no longer does, so the
-holder may read either afterwards (maybe[mm][vpn]). On hugetlb the kernel reuses a page
+holder may read either afterwards (maybe[mm][vpn]); and since fork shares a page a
+FOLL_GET reference holds (only pinned pages are copied), so may every process forked
+since that still maps the address (the reference's sharers) - the fork-vs-O_DIRECT
+problem FOLL_PIN was made to solve, which FOLL_GET users keep. A reference taken
+where the page may hold such a value may show it. A reference on a shared page (a
+file's page cache, MAP_SHARED) shows what the file holds: every value the file held
+there since it was taken, also after its holder unmapped the address. On hugetlb the kernel reuses a page
 by mapcount, so a FOLL_GET reference may show another process's data there: "there can
 still be leaks between processes, for example, with FOLL_GET users" (hugetlb_wp); the
 no-foreign-data clause does not hold such a reference to more.
@@ -108,6 +114,7 @@ class PinBinding:
     device: set = field(default_factory=set)   # values the device wrote through it
     file: tuple | None = None  # (file key, index) of the shared page it was taken on
     foreign_ok: bool = False   # a FOLL_GET reference on hugetlb (see the module docstring)
+    sharers: set | None = None  # R/W FOLL_GET on a private page: (mm, vpn) that may map it
 
     def describe(self) -> str:
         what = ("R/W get" if self.write else "get") if self.kind == "get" else (
@@ -148,6 +155,7 @@ class Contract:
         self.mappers: dict = {}    # (file key, index) -> {(mm, vpn)} mapping it
         self.next_shared = 0       # MAP_SHARED|MAP_ANONYMOUS mappings made so far
         self.file_bad: set = set()  # (name, index) whose read(2) disagrees, reported
+        self._sharing: list[PinBinding] = []   # the refs with sharers
 
     # ------------------------------------------------------------------ copying
     def clone(self) -> "Contract":
@@ -161,7 +169,8 @@ class Contract:
         for r in self.refs.values():
             n = PinBinding(r.id, r.kind, r.mm, r.vpn, r.write, r.longterm, r.taken,
                            r.coherent, r.fresh, r.bound, r.unbound_at, set(r.held),
-                           set(r.device), r.file, r.foreign_ok)
+                           set(r.device), r.file, r.foreign_ok,
+                           None if r.sharers is None else set(r.sharers))
             c.refs[n.id] = n
             if n.bound:
                 c._bound.setdefault((n.mm, n.vpn), []).append(n)
@@ -170,6 +179,7 @@ class Contract:
         c.mappers = {at: set(who) for at, who in self.mappers.items()}
         c.next_shared = self.next_shared
         c.file_bad = set(self.file_bad)
+        c._sharing = [c.refs[r.id] for r in self._sharing]
         return c
 
     # ------------------------------------------------------------------ queries
@@ -182,6 +192,15 @@ class Contract:
         for mm, p in self.procs.items():
             for vpn in p.mem:
                 yield mm, vpn
+
+    def softdirty_due(self) -> list[tuple[int, int]]:
+        """(mm, vpn) the softdirty clause says read soft-dirty now."""
+        return [(mm, vpn) for mm, p in self.procs.items() if p.sd_tracking
+                for vpn in sorted(p.sd_written)]
+
+    def softdirty_tracked(self) -> list[tuple[int, int]]:
+        """Every mapped (mm, vpn) of the processes that cleared soft-dirty bits."""
+        return [(mm, vpn) for mm, p in self.procs.items() if p.sd_tracking for vpn in p.mem]
 
     def read_violation(self, mm: int, vpn: int, value: Any) -> str | None:
         """The clause a `read` returning `value` would break, or None."""
@@ -218,10 +237,15 @@ class Contract:
             r = self.refs.get(step.args["id"])
             if r is None:
                 return ""
+            # hugetlb pages are copied at fork and reused on their own path
+            # (copy_hugetlb_page_range, hugetlb_wp): a bug of their own
+            p = self.procs.get(r.mm)
+            page = p.pages.get(r.vpn) if p is not None and p.pages else None
+            where = " of hugetlb" if page is not None and page[2] else ""
             if r.write:
-                return "R/W pin"
+                return "R/W pin" + where
             kind = "R/O longterm pin" if r.longterm else "R/O pin"
-            return kind + (" of never-written memory" if r.fresh else "")
+            return kind + (" of never-written memory" if r.fresh else "") + where
         if clause in ("no-foreign-data", "isolation"):
             if value == 0:
                 origin = "zero"
@@ -238,12 +262,11 @@ class Contract:
                 return f"{'FOLL_GET' if r is not None and r.kind == 'get' else 'pin'} sees {origin}"
             return origin
         if clause == "softdirty":
+            # shared mappings (write-notify, mprotect's upgrade) and private ones
+            # (anonymous or COWed pages: swap, swapoff) lose the bit on different paths
             p = self.procs.get(step.args["mm"])
-            kind = p.pages.get(step.args["vpn"]) if p is not None else None
-            if kind is None:
-                return "private anonymous"
-            return ("shared " if kind[1] else "private ") + (
-                kind[0] if isinstance(kind[0], str) else "anonymous")
+            kind = p.pages.get(step.args["vpn"]) if p is not None and p.pages else None
+            return "shared mapping" if kind is not None and kind[1] else "private mapping"
         if clause == "file-integrity":
             return f"after {step.op}"
         return ""
@@ -335,7 +358,15 @@ class Contract:
                 for r in refs:
                     r.held.add(value)
 
+    def _unshare(self, mm: int, vpn: int) -> None:
+        """(mm, vpn) no longer maps what it mapped: no R/W FOLL_GET reference's device
+        writes reach it any more."""
+        for r in self._sharing:
+            r.sharers.discard((mm, vpn))
+
     def _unbind(self, index: int, mm: int, vpn: int) -> None:
+        if self._sharing:
+            self._unshare(mm, vpn)
         if not self._bound:
             return
         refs = self._bound.pop((mm, vpn), None)
@@ -390,6 +421,9 @@ class Contract:
         """The file (key, i) now holds `value`: every process mapping it sees it (a
         private mapping that has not written the page may go on showing older values)."""
         self.files.setdefault(key, {})[i] = value
+        for r in self.refs.values():
+            if r.file == (key, i):
+                r.held.add(value)   # a reference on a shared page sees the file's page
         for mm, vpn in sorted(self.mappers.get((key, i), ())):
             p = self.procs.get(mm)
             if p is None or vpn not in p.mem:
@@ -561,6 +595,11 @@ class Contract:
         for vpn, values in p.maybe.items():
             if vpn in c.mem:
                 c.maybe[vpn] = set(values)
+        for r in self._sharing:
+            # the child maps the parent's page (a FOLL_GET reference does not make fork
+            # copy it), where the device's writes through the reference land
+            r.sharers.update((child, vpn) for m, vpn in list(r.sharers)
+                             if m == parent and vpn in c.mem and vpn not in c.wipeonfork)
         self.procs[child] = c
 
     def _exit(self, index, a, result, out):
@@ -585,16 +624,21 @@ class Contract:
         fresh = vpn not in p.written
         page = p.pages.get(vpn) if p.pages else None
         shared = self._shared_at(p, vpn)
+        held = {p.mem[vpn]}
+        if p.maybe and vpn in p.maybe:
+            held.update(p.maybe[vpn])    # what the page may hold: the reference may see it
         if write:
             p.written.add(vpn)   # FOLL_WRITE faults a real page in
-            if shared is None:
-                self._own(p, mm, vpn)   # a private page: COW, the process's own copy
+            if page is not None and not page[1]:
+                # a private file page: COW, the process's own copy of what it showed
+                self._own(p, mm, vpn)
         coherent = kind == "pin" and (write or longterm or vpn in p.written)
         r = PinBinding(id, kind, mm, vpn, write, longterm, index, coherent, fresh,
                        file=shared, foreign_ok=kind == "get" and page is not None and page[2])
-        r.held.add(p.mem[vpn])
-        if p.maybe and vpn in p.maybe:
-            r.held.update(p.maybe[vpn])
+        r.held = held
+        if kind == "get" and write and shared is None:
+            r.sharers = {(mm, vpn)}
+            self._sharing.append(r)
         self.refs[id] = r
         self._bound.setdefault((mm, vpn), []).append(r)
 
@@ -606,6 +650,8 @@ class Contract:
 
     def _release(self, index, a, result, out):
         r = self.refs.pop(a["id"], None)
+        if r is not None and r.sharers is not None:
+            self._sharing.remove(r)
         if r is not None and r.bound:
             bound = self._bound.get((r.mm, r.vpn), [])
             if r in bound:
@@ -634,21 +680,27 @@ class Contract:
         value = a["value"]
         # The device writes into the page the pin holds. Other references its holder
         # took on the same address while this pin was bound may hold that very page,
-        # so the value is theirs to see too (not foreign).
+        # so the value is theirs to see too (not foreign); so may references taken on
+        # a page that shares it (a R/W FOLL_GET reference's sharers).
+        at = r.sharers if r.sharers else {(r.mm, r.vpn)}
         for other in self.refs.values():
-            if other.mm == r.mm and other.vpn == r.vpn and _overlap(r, other):
+            if (other.mm, other.vpn) in at and _overlap(r, other):
                 other.device.add(value)
         self.origin.setdefault(value, (r.mm, r.vpn, index, f"the device wrote through {r.id} for"))
         if r.file is not None:
             self._file_write(index, r.file[0], r.file[1], value)   # the page cache's page
             return
+        if r.sharers is not None:
+            # no coherence: the page the holder maps, or one it no longer does, or one
+            # a process forked since maps (fork shares a page FOLL_GET holds)
+            for mm, vpn in sorted(r.sharers):
+                p = self.procs.get(mm)
+                if p is not None and vpn in p.mem:
+                    p.maybe.setdefault(vpn, set()).add(value)
+            return
         if r.bound and r.write:
             p = self.procs.get(r.mm)
             if p is not None and r.vpn in p.mem:
-                if r.kind == "get":
-                    # no coherence: the page the holder maps, or one it no longer does
-                    p.maybe.setdefault(r.vpn, set()).add(value)
-                    return
                 self._own(p, r.mm, r.vpn)
                 p.mem[r.vpn] = value
                 self._set(index, r.mm, r.vpn, value)
@@ -703,6 +755,10 @@ class Contract:
             for r in refs or ():
                 r.vpn = dst
                 self._bound.setdefault((mm, dst), []).append(r)
+            for r in self._sharing:
+                if (mm, src) in r.sharers:
+                    r.sharers.discard((mm, src))
+                    r.sharers.add((mm, dst))
             self._set(index, mm, src, None)
             self._set(index, mm, dst, value)
 

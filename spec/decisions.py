@@ -25,6 +25,8 @@ class DecisionContext:
     ksm: bool = False            # PageKsm / folio_test_ksm
     anon_exclusive: bool = False  # PageAnonExclusive(subpage) (head page when PMD-mapped)
     large: bool = False          # folio_test_large / PageCompound (a THP in the model)
+    head: bool = False           # PageHead(page): the page decided about is a large folio's
+                                 # head (a PMD mapping's page; a hugetlb folio's flags live there)
     pmd_mapped: bool = False     # the entry is a PMD mapping the whole THP
     refcount: int = 0            # page_count / folio_ref_count (FOLL_PIN adds the bias on small folios)
     mapcount: int = 0            # page_mapcount(subpage) (PMD mapping counts once per subpage)

@@ -60,6 +60,7 @@ from typing import Any, Callable, Mapping
 from spec.decisions import AssertionRule, DecisionContext, RuleSet
 from spec.errors import StepError
 from spec.ops import OPS
+from spec.ops.softdirty import soft_dirty_bit
 from spec.result import Result
 from spec.state import FILE_KINDS, HPAGE_NR, MIGRATION, PRESENT, SWAP, ZERO, ZERO_FOLIO, Mm, \
     State
@@ -172,6 +173,14 @@ class Kernel:
         if f is None:
             return 0  # use-after-free: reported by spec.invariants (no-use-after-free)
         return f.data[ref.subpage]
+
+    def soft_dirty(self, mm: int, vpn: int) -> int:
+        """The pagemap soft-dirty bit of (mm, vpn), as the softdirty query returns it
+        (spec/ops/softdirty.py), without a step: 0 for no process or no mapping."""
+        m = self.state.mms.get(mm)
+        if m is None or not m.alive:
+            return 0
+        return soft_dirty_bit(self.state, m, vpn)
 
     def file_peek(self, name: str, index: int) -> int:
         """What read(2) of the file `name` ("file" or "shmem") returns at page `index`."""

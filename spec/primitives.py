@@ -30,7 +30,8 @@ def page_ctx(k, folio: Folio | None, subpage: int = 0, pte: Pte | None = None,
         ctx.anon = folio.anon
         ctx.ksm = folio.ksm
         ctx.anon_exclusive = folio.anon_exclusive[0 if is_pmd else subpage]
-        ctx.large = folio.nr > 1
+        ctx.large = large = folio.nr > 1
+        ctx.head = large and (is_pmd or subpage == 0)
         ctx.pmd_mapped = is_pmd
         ctx.refcount = folio.refcount
         ctx.mapcount = folio.mapcount[subpage] + folio.entire_mapcount

@@ -39,7 +39,7 @@ from spec.decisions import DecisionContext
 from spec.errors import StepError
 from spec.result import EFAULT, OK, Result
 from spec.ops.fault import handle_mm_fault
-from spec.state import HPAGE_NR, PRESENT, VM_HUGETLB, VM_READ, VM_SHARED, VM_WRITE, ZERO, \
+from spec.state import HPAGE_NR, PRESENT, SWAP, VM_HUGETLB, VM_READ, VM_SHARED, VM_WRITE, ZERO, \
     ZERO_FOLIO, Ref
 
 MAX_RETRIES = 8   # a rule set that never lets GUP succeed would livelock the kernel
@@ -83,13 +83,18 @@ def get_user_page(k, mm, vpn: int, write: bool, pin: bool, longterm: bool,
                           cow_mapping=not fl & VM_SHARED, foll_force=force)
     if not write and k.ask("gup.cow_break", ctx) == "break":
         foll_write = True                 # FOLL_WRITE added: a COW-breaking fault
-    cowed = False                         # a write fault ran in this call
+    # A write fault returned VM_FAULT_WRITE in this call: faultin_page sets FOLL_COW on
+    # it ("do_wp_page has broken COW"), v4.9-v5.19. do_wp_page returns it, and so does
+    # do_swap_page's write fault (reuse, or do_wp_page); filling an empty entry
+    # (do_anonymous_page, do_cow_fault) does not: a forced write into a R/O private
+    # mapping then takes a second, do_wp_page, fault.
+    cowed = False
     st = k.state
     for _ in range(MAX_RETRIES):
         pte, is_pmd = st.entry(mm, vpn)
         if pte is None or (pte.kind != PRESENT and pte.kind != ZERO):
             handle_mm_fault(k, mm, vpn, write=foll_write)
-            cowed = foll_write
+            cowed = cowed or (foll_write and pte is not None and pte.kind == SWAP)
             continue
         if foll_write and (pte.kind == ZERO or not pte.writable):
             # can_follow_write_pte; a rule set that never lets the write follow would

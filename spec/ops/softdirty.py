@@ -55,12 +55,15 @@ def _pte_is_pinned(k, mm, vpn: int, pte, st) -> bool:
 
 
 def op_softdirty(k, args) -> Result:
-    mm = k.mm(args["mm"])
-    vpn = args["vpn"]
+    return Result("ok", soft_dirty_bit(k.state, k.mm(args["mm"]), args["vpn"]))
+
+
+def soft_dirty_bit(st, mm, vpn: int) -> int:
+    """PM_SOFT_DIRTY of one page: 0 where nothing is mapped."""
     fl = mm.vmas.get(vpn)
     if fl is None:
-        return Result("ok", 0)
+        return 0
     if fl & VM_SOFTDIRTY:
-        return Result("ok", 1)
-    pte, _ = k.state.entry(mm, vpn)
-    return Result("ok", 1 if pte is not None and pte.soft_dirty else 0)
+        return 1
+    pte, _ = st.entry(mm, vpn)
+    return 1 if pte is not None and pte.soft_dirty else 0

@@ -55,6 +55,10 @@ def dma_read(id, value):
     return step("dma_read", id=id), R(value=value)
 
 
+def dma_write(id, value):
+    return step("dma_write", id=id, value=value)
+
+
 def pin(mm, vpn, id, write=False, longterm=False):
     return step("pin", mm=mm, vpn=vpn, write=write, longterm=longterm, id=id)
 
@@ -266,6 +270,10 @@ def test_variants_tell_bugs_behind_one_clause_apart():
     assert c.variant("isolation", step("read", mm=0, vpn=1), 0) == "zero"
     assert c.variant("isolation", step("read", mm=0, vpn=1), 5) == "own old value"
     assert c.variant("no-loss", step("read", mm=0, vpn=1), 5) == ""
+    # a pin of a hugetlb page: its own path at fork and at write faults
+    c.observe(7, step("mmap", mm=0, vpn=4, npages=4, hugetlb=True), R())
+    c.observe(8, pin(0, 4, "h", write=True), R())
+    assert c.variant("pin-coherence", step("dma_read", id="h"), 5) == "R/W pin of hugetlb"
 
 
 # ------------------------------------------------------------------ files, soft-dirty
@@ -363,8 +371,8 @@ def test_softdirty_a_write_after_clear_reads_soft_dirty():
     for i, s in enumerate((step("mmap", mm=0, vpn=0, npages=1, backing="file", shared=True),
                            step("mmap", mm=0, vpn=1, npages=1))):
         c.observe(i, s, R())
-    assert c.variant("softdirty", step("softdirty", mm=0, vpn=0), 0) == "shared file"
-    assert c.variant("softdirty", step("softdirty", mm=0, vpn=1), 0) == "private anonymous"
+    assert c.variant("softdirty", step("softdirty", mm=0, vpn=0), 0) == "shared mapping"
+    assert c.variant("softdirty", step("softdirty", mm=0, vpn=1), 0) == "private mapping"
     assert c.variant("file-integrity", step("poke", mm=0, vpn=0, value=1), 0) == "after poke"
 
 
@@ -384,3 +392,28 @@ def test_every_clause_the_contract_reports_is_registered():
     assert {"file-integrity", "softdirty", "no-loss", "no-foreign-data", "pin-coherence",
             "isolation"} <= reported
     assert reported <= set(CLAUSES) and all(CLAUSES[c].kind == "contract" for c in reported)
+
+
+def test_a_device_write_through_a_rw_foll_get_reference_may_show_where_the_page_is_shared():
+    # fork shares a page a FOLL_GET reference holds (only pinned pages are copied): the
+    # device's write through it may show in the child (the fork vs O_DIRECT problem)
+    mm, get = step("mmap", mm=0, vpn=0, npages=1), step("get", mm=0, vpn=0, id="g", write=True)
+    assert run(mm, get, step("fork", mm=0, child=1), dma_write("g", 1), read(1, 0, 1))[-1] == []
+    # ... and a later reference on the page may show it too, the holder's reads as well
+    assert run(mm, get, dma_write("g", 1), step("get", mm=0, vpn=0, id="h", write=True),
+               dma_read("h", 1), read(0, 0, 1))[-1] == []
+    # not in a process that unmapped the address, nor in one forked before the reference
+    assert run(mm, get, step("fork", mm=0, child=1), step("munmap", mm=1, vpn=0, npages=1),
+               step("mmap", mm=1, vpn=0, npages=1), dma_write("g", 1),
+               read(1, 0, 1))[-1] == ["isolation"]
+    assert run(mm, step("fork", mm=0, child=1), get, dma_write("g", 1),
+               read(1, 0, 1))[-1] == ["isolation"]
+
+
+def test_a_reference_on_a_shared_page_sees_the_file():
+    # a R/O pin of a MAP_SHARED page shows what the other mapper writes there, also
+    # after its holder mapped something else at the address
+    shared = step("mmap", mm=0, vpn=0, npages=1, shared=True)
+    assert run(shared, step("fork", mm=0, child=1), pin(0, 0, "p"),
+               step("mmap", mm=0, vpn=0, npages=1), step("write", mm=1, vpn=0, value=1),
+               dma_read("p", 1))[-1] == []

@@ -114,3 +114,18 @@ def test_mremap_marks_moved_entries_soft_dirty_and_ksm_merge_drops_the_bit():
     assert _sd(k, vpn=1) == 1
     assert step(k, "ksm_merge", mm=0, vpn=8, mm2=0, vpn2=1).status == "ok"
     assert _sd(k, vpn=1) == 0                       # replace_page: a fresh PTE
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_a_forced_write_into_a_fresh_read_only_page_leaves_it_soft_dirty(era):
+    # do_anonymous_page maps the page R/O and clean, without VM_FAULT_WRITE; GUP's next
+    # lookup takes a do_wp_page fault (FOLL_COW from it, v4.9-v5.19), which dirties it
+    k = kernel(era)
+    run(k, ("mmap", dict(mm=0, vpn=0, npages=1)), ("clear_softdirty", dict(mm=0)),
+        ("mprotect", dict(mm=0, vpn=0, npages=1, prot="r")),
+        ("poke", dict(mm=0, vpn=0, value=1)))
+    p = pte(k, 0, 0)
+    assert (p.writable, p.dirty, p.soft_dirty) == (False, True, True)
+    assert _sd(k) == 1 == k.soft_dirty(0, 0)
+    assert k.soft_dirty(0, 5) == 0 and k.soft_dirty(9, 0) == 0   # no VMA, no process
+    assert not violations(k)

@@ -86,11 +86,11 @@ KNOWN_FIELDS = {
     "Kernel": {"state", "rules", "outcomes", "assertion_failures", "step_count", "has_ae",
                "check_assertions", "_ops"},
     "Contract": {"procs", "exited", "history", "origin", "refs", "_bound", "_snapshot",
-                 "files", "mappers", "next_shared", "file_bad"},
+                 "files", "mappers", "next_shared", "file_bad", "_sharing"},
     "Proc": {"mem", "written", "dontfork", "wipeonfork", "pages", "readonly", "maybe",
              "sd_tracking", "sd_written"},
     "CRef": {"id", "kind", "mm", "vpn", "write", "longterm", "taken", "coherent", "fresh",
-             "bound", "unbound_at", "held", "device", "file", "foreign_ok"},
+             "bound", "unbound_at", "held", "device", "file", "foreign_ok", "sharers"},
     "Session": {"rules", "kernel", "contract", "check_invariants", "index"},
 }
 
@@ -421,6 +421,14 @@ def _contract(out: list, c, ids: list, order: list[int], vmap: dict) -> None:
         pid = r.mm
         ext((True, r.kind, order.index(pid) if pid in order else -1, r.vpn, r.write, r.longterm,
              r.coherent, r.fresh, r.bound, r.file, r.foreign_ok))
+        # a R/W FOLL_GET reference's sharers (Contract._sharing lists exactly the
+        # references that have them: derived)
+        if r.sharers is None:
+            ap(None)
+        else:
+            who = sorted((order.index(m) if m in order else -1, v) for m, v in r.sharers)
+            ap(len(who))
+            ext(who)
         for vs in (r.held, r.device):
             if vs:
                 vs = sorted(map(vget, vs & vkeys))  # values the kernel no longer holds: dropped

@@ -211,6 +211,11 @@ class Footprints:
             for r in (kref, cref):
                 if r is not None:
                     self._page(out, session, r.mm, r.vpn)
+            if cref is not None and cref.sharers:
+                # a device write through a R/W FOLL_GET reference may show in every
+                # process that shares its page (Contract._dma_write: maybe values)
+                for m, v in cref.sharers:
+                    self._page(out, session, m, v)
             return frozenset(out)
         if op == "swapoff":
             st = session.kernel.state

@@ -22,6 +22,7 @@ bounds and shows each catching footprints that are wrong on purpose
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 from spec import invariants
@@ -307,11 +308,21 @@ def _contract_changes(fp, before, after, page):
             continue
         if r == s:
             continue
+        if r.sharers != s.sharers:
+            # a process that shares a R/W FOLL_GET reference's page forked, or one of
+            # the sharers unmapped it: its page or its process
+            for m, v in (r.sharers or set()) ^ (s.sharers or set()):
+                yield (f"contract: reference {rid} shared by mm {m} vpn {v}",
+                       frozenset({page(m, v), ("m", m), ("ref", rid)}))
+            if dataclasses.replace(r, sharers=s.sharers) == s:
+                continue
         # what a reference bound at a page holds changes with the page: the page token
         # covers it (por: the references bound there are part of the page)
-        # (a shared page's values come from its file: a write in any mapper)
+        # (a shared page's values come from its file: a write in any mapper, also
+        # after the holder unmapped it)
         yield (f"contract: reference {rid}",
-               frozenset({("ref", rid), page(r.mm, r.vpn)}) | _file_of(after, r.mm, r.vpn))
+               frozenset({("ref", rid), page(r.mm, r.vpn)}) | _file_of(after, r.mm, r.vpn)
+               | (_files_tokens(after, *r.file) if r.file is not None else frozenset()))
         if r.bound and not s.bound:
             # unbinding fixes the overlap relation the key keeps (canon._overlap)
             yield f"contract: reference {rid} unbound", frozenset({REF_NAMESPACE})

@@ -35,7 +35,11 @@ BUGS = [("v5.7", "no-foreign-data", "FOLL_GET sees process write"),   # CVE-2020
         ("v5.8", "pin-coherence", "R/W pin"),                          # early COW at fork
         ("v5.9", "pin-coherence", "R/W pin"),                          # pinned page in swap cache
         ("v5.18", "pin-coherence", "R/O pin"),
-        ("v5.19", "pin-coherence", "R/O longterm pin of never-written memory")]  # fixed v6.2
+        ("v5.19", "pin-coherence", "R/O longterm pin of never-written memory"),  # fixed v6.2
+        # the later vocabulary (files, hugetlb, soft-dirty, swapoff)
+        ("v5.19", "softdirty", "shared mapping"),         # mprotect upgrade, fixed v6.0 (76aefad628aa)
+        ("v5.18", "softdirty", "private mapping"),        # swapoff drops the bit, fixed v5.19 (14a762dd1977)
+        ("v5.9", "pin-coherence", "R/W pin of hugetlb")]  # fork shares a pinned hugetlb page, fixed v5.12 (4eae4efa2c29)
 
 
 def replay_throughput(traces, rules, repeat: int, what: str = "session",

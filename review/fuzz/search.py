@@ -9,10 +9,14 @@ invariant (mode "invariants"), or that two rule sets answer differently (mode
 How a trace is drawn (review/fuzz/strategies.py): swarm testing (each example disables a
 random quarter of the operation kinds), a small world (up to 4 processes, 8 pages, THP
 mappings, pins and FOLL_GET references), arguments drawn from what exists now, and a
-fresh value for every write. Probes: after each step the fuzzer peeks (without side
-effects) what each read and each dma_read would return; when a peek disagrees with the
-contract (or, in differential mode, with the other rule set), it appends the real
-`read` or `dma_read` step that shows it. The trace stays an ordinary replayable
+fresh value for every write; in half the examples, the later vocabulary too (files,
+hugetlb, protections, GUP-fast, FOLL_FORCE, soft-dirty, mremap, swapoff, writeback).
+Probes: after each step the fuzzer peeks (without side effects) what each read and
+each dma_read would return, and the soft-dirty bit of each page a process wrote since
+clear_softdirty; when a peek disagrees with the contract (or, in differential mode,
+with the other rule set), it appends the real `read`, `dma_read` or `softdirty` step
+that shows it. file-integrity needs no probe: the contract reads the files after
+every step. The trace stays an ordinary replayable
 trace; the probe only saves hypothesis from guessing when to look.
 
 Every clause found is reported, each shrunk on its own: each (clause, variant) raises
@@ -129,7 +133,7 @@ class _Runner:
         raise _exception(clause, variant)(f)
 
     def _variant(self, clause: str, s: Step, value: Any) -> str:
-        if s.op in ("read", "dma_read"):
+        if s.op in ("read", "dma_read") or clause in _ANY_STEP_VARIANTS:
             return self.main.contract.variant(clause, s, value)
         return ""
 
@@ -151,7 +155,8 @@ class _Runner:
             ref_result, _ = self.other.step(s)
         except TraceError:
             raise _Invalid from None
-        if (ref_result.status, ref_result.value) != (result.status, result.value):
+        if (ref_result.status, ref_result.value) != (result.status, result.value) and not (
+                s.op in _STATUS_ONLY and ref_result.status == result.status):
             if self.wanted("observable-difference"):
                 diff = {"step": index, "op": str(s),
                         "reference": _result_json(ref_result), "patched": _result_json(result)}
@@ -198,6 +203,11 @@ class _Runner:
                     s = Step("read", {"mm": mm, "vpn": vpn})
                     if self.wanted(cl, c.variant(cl, s, v)):
                         return s
+            for mm, vpn in c.softdirty_due():
+                if not k.soft_dirty(mm, vpn):
+                    s = Step("softdirty", {"mm": mm, "vpn": vpn})
+                    if self.wanted("softdirty", c.variant("softdirty", s, 0)):
+                        return s
             return None
         if not self.wanted("observable-difference"):
             return None
@@ -211,7 +221,19 @@ class _Runner:
         for mm, vpn in list(c.mapped()):
             if k.peek(mm, vpn) != o.peek(mm, vpn):
                 return Step("read", {"mm": mm, "vpn": vpn})
+        for mm, vpn in c.softdirty_tracked():
+            if k.soft_dirty(mm, vpn) != o.soft_dirty(mm, vpn):
+                return Step("softdirty", {"mm": mm, "vpn": vpn})
         return None
+
+
+# Clauses whose variant any step can show (the others: read and dma_read only).
+_ANY_STEP_VARIANTS = frozenset({"softdirty", "file-integrity"})
+# Queries of kernel internals (the entry's bits, the page's identity): two rule sets
+# may answer them differently without any process seeing a difference, so
+# differential mode compares only their status. (softdirty is the pagemap bit a
+# process reads: compared in full.)
+_STATUS_ONLY = frozenset({"pte", "pfn"})
 
 
 def _result_json(r: Any) -> dict:
@@ -234,22 +256,23 @@ def _example(hypothesis_data: Any, rules: RuleSet, reference: RuleSet | None, mo
     # The valuation of unmodelled atoms is the caller's choice (review/check/run.py
     # enumerates valuations, one search each); the trace records it for replay.
     free = dict(rules.free)
-    menu = draw_menu(data)
-    r = _Runner(rules, reference, mode, exclude, found, free, seed)
     w = World()
+    menu = draw_menu(data, w)
+    r = _Runner(rules, reference, mode, exclude, found, free, seed)
     counters["examples"] += 1
-    r.run(first_mmap(data))
+    r.run(first_mmap(data, w))
     contract = r.main.contract
     for _ in range(MAX_STEPS):
         if not contract.procs or not data.flag(P_CONTINUE):
             break
-        s = draw_step(data, menu[data.index(len(menu))], contract, w)
-        if s is None:
+        drawn = draw_step(data, menu[data.index(len(menu))], contract, w)
+        if drawn is None:
             continue
-        r.run(s)
-        p = r.probe()
-        if p is not None:
-            r.run(p)
+        for s in (drawn if isinstance(drawn, list) else (drawn,)):
+            r.run(s)
+            p = r.probe()
+            if p is not None:
+                r.run(p)
     counters["steps"] += len(r.steps)
     record = counters.get("record")
     if record is not None:

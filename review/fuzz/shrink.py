@@ -57,16 +57,28 @@ def shrink_steps(steps: Sequence[Step], reproduces: Check) -> list[Step]:
     return best
 
 
+# Optional arguments of the later vocabulary a step reads as well without: each is
+# tried away on its own (mmap's prot, backing and shared; pin's and get's GUP flags).
+_DROPPABLE = {"mmap": ("hugetlb", "thp_order", "shared", "backing", "prot"),
+              "pin": ("fast", "force"), "get": ("fast", "force", "write")}
+
+
+def _without(s: Step, key: str) -> Step:
+    return Step(s.op, {k: v for k, v in s.args.items() if k != key})
+
+
 def _simpler(s: Step) -> list[Step]:
-    """Arguments a reader would rather see: small mappings, no THP, short-term R/O pins."""
+    """Arguments a reader would rather see: small mappings, no THP, short-term R/O pins,
+    plain anonymous mappings and pins (the later vocabulary's arguments left out)."""
     a = s.args
-    out = []
+    out = [_without(s, key) for key in _DROPPABLE.get(s.op, ()) if key in a]
     if s.op == "mmap":
         if a["thp"]:
-            out.append(Step("mmap", {**a, "thp": False}))
-        elif a["npages"] > 1:
+            out.append(Step("mmap", {k: v for k, v in a.items() if k != "thp_order"}
+                            | {"thp": False}))
+        elif a["npages"] > 1 and not a.get("hugetlb"):
             out.append(Step("mmap", {**a, "npages": 1}))
-    elif s.op in ("munmap", "madvise", "mprotect") and a["npages"] > 1:
+    elif s.op in ("munmap", "madvise", "mprotect", "mremap") and a["npages"] > 1:
         out.append(Step(s.op, {**a, "npages": 1}))
     elif s.op == "pin":
         if a["longterm"]:

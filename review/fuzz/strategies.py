@@ -5,6 +5,14 @@
     first_mmap(choices)                every trace starts by mapping something in mm 0
     draw_step(choices, kind, contract, world) -> Step | None
 
+Two vocabularies: the first (KINDS: anonymous memory, fork, pins, FOLL_GET, swap,
+migration, KSM, THP, madvise) and the later one (LATER_KINDS: file, shmem and hugetlb
+mappings, protections, mTHP, GUP-fast and FOLL_FORCE pins, /proc/pid/mem pokes,
+soft-dirty, mremap, swapoff, writeback, the pte/pfn queries). One flag per example
+(P_LATER) turns the later one on; off, an example draws exactly what the first
+vocabulary's fuzzer drew, so its bugs are found as fast as before, and a finding that
+needs none of the later ops shrinks to a trace without them.
+
 Arguments are drawn from the contract's view of the current state (live processes,
 their mapped pages, live pins and references), so almost every step is meaningful;
 `World` hands out fresh process ids, reference ids and write values (1, 2, 3, ...:
@@ -32,9 +40,13 @@ P_CONTINUE = 0.92      # ~12 drawn steps on average; shrinking stops traces earl
 KINDS = ("fork", "get", "exit", "dma_read", "read", "pin", "munmap", "dontneed", "put",
          "unpin", "dma_write", "mprotect", "swapout", "swapin", "migrate", "ksm_merge",
          "split_pmd", "split_folio", "mmap", "forkadvice", "pageout", "ksmadvice", "thpadvice")
+# The later vocabulary's swarm kinds, on in examples that draw the P_LATER flag.
+LATER_KINDS = ("mmapfile", "hugetlb", "mthp", "prot", "poke", "clearsd", "mremap", "swapoff",
+               "writeback", "query")
+P_LATER = 0.5
 ALWAYS = ("write",)
 # Extra weight: how many times a kind appears in the menu an example draws from.
-WEIGHT = {"write": 4, "fork": 2, "pin": 2, "get": 2}
+WEIGHT = {"write": 4, "fork": 2, "pin": 2, "get": 2, "clearsd": 3, "prot": 2}
 ADVICE_OF = {"dontneed": ("dontneed",), "forkadvice": ("dontfork", "dofork", "wipeonfork"),
              "pageout": ("pageout",), "ksmadvice": ("mergeable", "unmergeable"),
              "thpadvice": ("hugepage", "nohugepage", "collapse")}
@@ -46,6 +58,7 @@ class World:
     next_mm: int = 1
     next_ref: int = 0
     next_value: int = 1
+    later: bool = False   # the later vocabulary is on: pin/get flags, device writes via FOLL_GET
 
 
 class Choices:
@@ -73,9 +86,10 @@ class Choices:
         return self._bool(p)
 
 
-def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | None:
+def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[Step] | None:
     """Draw the arguments of one step of `kind` from the current state; None when the
-    kind has nothing to act on now."""
+    kind has nothing to act on now; a list for a kind that draws a pair of steps (an
+    mprotect round trip)."""
     alive = sorted(c.procs)
     if kind == "mmap":
         mm = alive[data.index(len(alive))]
@@ -94,10 +108,14 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | None:
         return Step("fork", {"mm": mm, "child": child})
     if kind == "exit":
         return Step("exit", {"mm": alive[data.index(len(alive))]})
+    if kind in LATER_DRAW:
+        return LATER_DRAW[kind](data, c, w, alive)
     if kind in ("unpin", "put", "dma_read", "dma_write"):
         want = "get" if kind == "put" else "pin"
+        # a R/W FOLL_GET reference takes device writes too (an O_DIRECT read into the page)
         ids = [i for i, ref in c.refs.items()
-               if (kind == "dma_read" or ref.kind == want) and (kind != "dma_write" or ref.write)]
+               if (kind == "dma_read" or ref.kind == want or (w.later and kind == "dma_write"))
+               and (kind != "dma_write" or ref.write)]
         if not ids:
             return None
         id = ids[data.index(len(ids))]
@@ -121,12 +139,19 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | None:
     if kind == "pin":
         id = f"p{w.next_ref}"
         w.next_ref += 1
-        return Step("pin", {"mm": mm, "vpn": vpn, "write": data.flag(),
-                            "longterm": data.flag(), "id": id})
+        args = {"mm": mm, "vpn": vpn, "write": data.flag(), "longterm": data.flag(), "id": id}
+        if w.later:
+            _gup_flags(data, args)
+        return Step("pin", args)
     if kind == "get":
         id = f"g{w.next_ref}"
         w.next_ref += 1
-        return Step("get", {"mm": mm, "vpn": vpn, "id": id})
+        args = {"mm": mm, "vpn": vpn, "id": id}
+        if w.later:
+            if data.flag(0.3):
+                args["write"] = True
+            _gup_flags(data, args)
+        return Step("get", args)
     if kind in ("read", "swapout", "swapin", "migrate", "split_pmd", "split_folio"):
         return Step(kind, {"mm": mm, "vpn": vpn})
     if kind == "ksm_merge":
@@ -147,24 +172,132 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | None:
     return Step("madvise", {"mm": mm, "vpn": vpn, "npages": npages, "advice": advice})
 
 
-def draw_menu(data: Choices) -> list[str]:
+def _gup_flags(data: Choices, args: dict) -> None:
+    """GUP-fast and FOLL_FORCE, in the step only when set (as a hand-written trace would)."""
+    if data.flag(0.3):
+        args["fast"] = True
+    if data.flag(0.2):
+        args["force"] = True
+
+
+def _page(data: Choices, c: Contract) -> tuple[int, int] | None:
+    """A mapped page of a process that has one."""
+    with_pages = [mm for mm in sorted(c.procs) if c.procs[mm].mem]
+    if not with_pages:
+        return None
+    mm = with_pages[data.index(len(with_pages))]
+    vpns = sorted(c.procs[mm].mem)
+    return mm, vpns[data.index(len(vpns))]
+
+
+def _mmap_file(data: Choices, c: Contract, w: World, alive: list) -> Step:
+    """A file, shmem or MAP_SHARED|MAP_ANONYMOUS mapping, R/W or R/O."""
+    mm = alive[data.index(len(alive))]
+    vpn = data.index(NPAGES)
+    npages = 1 + data.index(min(2, NPAGES - vpn))
+    backing = ("file", "shmem", "anon")[data.index(3)]
+    args = {"mm": mm, "vpn": vpn, "npages": npages, "thp": False}
+    if data.flag(0.3):
+        args["prot"] = "r"
+    if backing != "anon":
+        args["backing"] = backing
+    if backing == "anon" or data.flag():
+        args["shared"] = True
+    return Step("mmap", args)
+
+
+def _mmap_huge(data: Choices, c: Contract, w: World, alive: list, kind: str) -> Step:
+    """A hugetlb mapping (private or shared), or a THP mapping of order-1 mTHPs."""
+    mm = alive[data.index(len(alive))]
+    vpn = HPAGE_NR * data.index(NPAGES // HPAGE_NR)
+    if kind == "mthp":
+        return Step("mmap", {"mm": mm, "vpn": vpn, "npages": HPAGE_NR, "thp": True,
+                             "thp_order": 1})
+    args = {"mm": mm, "vpn": vpn, "npages": HPAGE_NR, "thp": False, "hugetlb": True}
+    if data.flag():
+        args["shared"] = True
+    return Step("mmap", args)
+
+
+def _on_page(data: Choices, c: Contract, w: World, alive: list,
+             kind: str) -> Step | list[Step] | None:
+    at = _page(data, c)
+    if at is None:
+        return None
+    mm, vpn = at
+    if kind == "poke":
+        value = w.next_value
+        w.next_value += 1
+        return Step("poke", {"mm": mm, "vpn": vpn, "value": value})
+    if kind == "writeback":
+        return Step("writeback", {"mm": mm, "vpn": vpn})
+    if kind == "query":
+        return Step(("softdirty", "pte", "pfn")[data.index(3)], {"mm": mm, "vpn": vpn})
+    npages = 1 + data.index(min(HPAGE_NR, NPAGES - vpn))
+    if kind == "prot":
+        # mostly a round trip, R/O (or PROT_NONE) and back to R/W: what the upgrade
+        # paths of mprotect (change_pte_range) see
+        prot = ("r", "none", "rw")[data.index(3)]
+        first = Step("mprotect", {"mm": mm, "vpn": vpn, "npages": npages, "prot": prot})
+        if prot == "rw" or not data.flag(0.75):
+            return first
+        return [first, Step("mprotect", {"mm": mm, "vpn": vpn, "npages": npages, "prot": "rw"})]
+    # mremap: to a range that does not overlap the source
+    new_vpn = data.index(NPAGES - npages + 1)
+    if not (vpn + npages <= new_vpn or new_vpn + npages <= vpn):
+        return None
+    return Step("mremap", {"mm": mm, "vpn": vpn, "npages": npages, "new_vpn": new_vpn})
+
+
+LATER_DRAW = {
+    "mmapfile": _mmap_file,
+    "hugetlb": lambda d, c, w, alive: _mmap_huge(d, c, w, alive, "hugetlb"),
+    "mthp": lambda d, c, w, alive: _mmap_huge(d, c, w, alive, "mthp"),
+    "clearsd": lambda d, c, w, alive: Step("clear_softdirty", {"mm": alive[d.index(len(alive))]}),
+    "swapoff": lambda d, c, w, alive: Step("swapoff", {}),
+    **{k: (lambda d, c, w, alive, k=k: _on_page(d, c, w, alive, k))
+       for k in ("poke", "writeback", "query", "prot", "mremap")},
+}
+
+
+def draw_menu(data: Choices, w: World | None = None) -> list[str]:
     """Swarm testing (Groce et al., ISSTA 2012): the bits set in both of two random
     masks disable kinds (each kind off with probability 1/4), so that rare
     interleavings of the others get room; shrinks to 0, nothing disabled. A kind
-    appears WEIGHT times in the menu."""
+    appears WEIGHT times in the menu. The P_LATER flag (shrinks to off) turns the
+    later vocabulary on (and sets `w.later`)."""
     mask = data.index(1 << len(KINDS)) & data.index(1 << len(KINDS))
     menu: list[str] = []
     for k in ALWAYS:
         menu.extend([k] * WEIGHT.get(k, 1))
+    if w is None or not data.flag(P_LATER):
+        for bit, k in enumerate(KINDS):
+            if not mask >> bit & 1:
+                menu.extend([k] * WEIGHT.get(k, 1))
+        return menu
+    # The later vocabulary: its kinds off with probability 1/4, the first vocabulary's
+    # with probability 5/8 (a bit set in either mask): the later bugs need a few kinds
+    # of each, in a short trace.
+    w.later = True
+    mask |= data.index(1 << len(KINDS))
     for bit, k in enumerate(KINDS):
+        if not mask >> bit & 1:
+            menu.extend([k] * WEIGHT.get(k, 1))
+    mask = data.index(1 << len(LATER_KINDS)) & data.index(1 << len(LATER_KINDS))
+    for bit, k in enumerate(LATER_KINDS):
         if not mask >> bit & 1:
             menu.extend([k] * WEIGHT.get(k, 1))
     return menu
 
 
-def first_mmap(data: Choices) -> Step:
+def first_mmap(data: Choices, w: World | None = None) -> Step:
     """Every trace starts by mapping something at vpn 0 of process 0: a THP, or one or
-    two small pages (later mmaps go anywhere in the NPAGES pages)."""
+    two small pages (later mmaps go anywhere in the NPAGES pages); with the later
+    vocabulary on, in half the examples a file, shmem, shared, hugetlb or mTHP mapping."""
+    if w is not None and w.later and data.flag(0.75):
+        kind = ("mmapfile", "mmapfile", "hugetlb", "mthp")[data.index(4)]
+        first = LATER_DRAW[kind](data, None, w, [0])
+        return Step("mmap", {**first.args, "vpn": 0})
     thp = data.flag(0.3)
     npages = 1 + data.index(2)
     return Step("mmap", {"mm": 0, "vpn": 0, "npages": HPAGE_NR if thp else npages, "thp": thp})

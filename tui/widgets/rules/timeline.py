@@ -2,6 +2,12 @@
 pin or reference (and the page it holds), the values read and written in the cells,
 the step where the clause broke marked.
 
+Every op of the trace format has its cell: the process ops (mmap with what it maps,
+mprotect with its protection, poke, mremap, clear_softdirty and the softdirty, pte and
+pfn queries with their answers) in the process's column, pins and references (with
+GUP-fast and FOLL_FORCE marked) in theirs too, and swapoff, which belongs to no
+process, in a "system" column that appears when the trace has one.
+
 The layout is computed by `timeline_rows` (pure, tested on its own) from the
 finding's replay (review.check.replay) or, when the trace cannot be replayed, from the
 results its readable steps carry; the widget is a DataTable showing it.
@@ -21,6 +27,7 @@ if TYPE_CHECKING:   # review.check is loaded with the first replay, not at start
     from review.check.replay import Replay
 
 REF_OPS = {"pin", "get", "unpin", "put", "dma_read", "dma_write"}
+SYSTEM_OPS = {"swapoff"}   # ops of no process: a column of their own ("system")
 
 
 @dataclass
@@ -43,29 +50,64 @@ def _res(result) -> str:
     return f" → {value}" if value is not None else ""
 
 
+_PROT = {"rw": " rw", "r": " ro", "none": " none"}
+
+
+def _mapping(step: dict) -> str:
+    """What an mmap maps, in a few words: ` thp`, ` mthp`, ` hugetlb`, ` file shared`,
+    ` shmem ro`... (nothing for private anonymous R/W memory)."""
+    words = []
+    if step.get("thp"):
+        words.append("mthp" if step.get("thp_order") == 1 else "thp")
+    if step.get("hugetlb"):
+        words.append("hugetlb")
+    if step.get("backing", "anon") != "anon":
+        words.append(str(step["backing"]))
+    if step.get("shared"):
+        words.append("shared")
+    prot = step.get("prot", "rw")
+    if prot != "rw":
+        words.append(_PROT.get(prot, f" {prot}").strip())
+    return "".join(" " + w for w in words)
+
+
+def _gup_flags(step: dict) -> str:
+    return (" fast" if step.get("fast") else "") + (" force" if step.get("force") else "")
+
+
 def _process_cell(step: dict, result) -> str:
     op = step.get("op", "?")
     vpn = _arg(step, "vpn")
-    if op == "write":
-        return f"W[{vpn}]={_arg(step, 'value')}" + (_res(result) if result and result[0] != "ok" else "")
+    if op in ("write", "poke"):
+        mark = "W" if op == "write" else "poke"
+        return f"{mark}[{vpn}]={_arg(step, 'value')}" + \
+            (_res(result) if result and result[0] != "ok" else "")
     if op == "read":
         return f"R[{vpn}]" + _res(result)
     if op == "fork":
         return f"fork → mm{_arg(step, 'child')}"
     if op in ("mmap", "munmap", "mprotect"):
         n = _arg(step, "npages", 1)
-        extra = " thp" if step.get("thp") else ""
+        extra = _mapping(step) if op == "mmap" else ""
         if op == "mprotect":
-            extra = " rw" if step.get("write") else " ro"
+            prot = step.get("prot")
+            extra = (" rw" if step.get("write") else " ro") if prot is None \
+                else _PROT.get(prot, f" {prot}")
         return f"{op} {vpn}+{n}{extra}" + _res(result)
+    if op == "mremap":
+        return f"mremap {vpn}+{_arg(step, 'npages', 1)} → {_arg(step, 'new_vpn')}" + _res(result)
+    if op == "clear_softdirty":
+        return "clear soft-dirty" + _res(result)
+    if op == "softdirty":
+        return f"SD[{vpn}]" + _res(result)
     if op == "madvise":
         return f"{_arg(step, 'advice')} {vpn}+{_arg(step, 'npages', 1)}" + _res(result)
     if op == "exit":
         return "exit"
     if op in ("pin", "get"):
         kind = "pin " + ("rw" if step.get("write") else "ro") + (" lt" if step.get("longterm") else "") \
-            if op == "pin" else "get"
-        return f"{kind} [{vpn}] as {_arg(step, 'id')}" + _res(result)
+            if op == "pin" else "get" + (" rw" if step.get("write") else "")
+        return f"{kind}{_gup_flags(step)} [{vpn}] as {_arg(step, 'id')}" + _res(result)
     if op == "ksm_merge":
         return f"ksm [{vpn}]~mm{_arg(step, 'mm2')}[{_arg(step, 'vpn2')}]" + _res(result)
     return f"{op} [{vpn}]" + _res(result) if vpn is not None else op + _res(result)
@@ -81,9 +123,10 @@ def _ref_cell(step: dict, result) -> str:
         return op
     if op == "pin":
         return ("rw" if step.get("write") else "ro") + (" longterm" if step.get("longterm") else "") \
-            + f" mm{_arg(step, 'mm')}[{_arg(step, 'vpn')}]"
+            + _gup_flags(step) + f" mm{_arg(step, 'mm')}[{_arg(step, 'vpn')}]"
     if op == "get":
-        return f"get mm{_arg(step, 'mm')}[{_arg(step, 'vpn')}]"
+        return "get" + (" rw" if step.get("write") else "") + _gup_flags(step) \
+            + f" mm{_arg(step, 'mm')}[{_arg(step, 'vpn')}]"
     return op or ""
 
 
@@ -102,7 +145,9 @@ def timeline_rows(steps: list[dict], results: list | None = None, violated: int 
         if s.get("op") in ("pin", "get") and s.get("id") is not None and str(s["id"]) not in refs:
             refs.append(str(s["id"]))
     mms.sort()
-    columns = ["#"] + [f"mm{m}" for m in mms] + [f"ref {r}" for r in refs] + ["seen"]
+    system = any(s.get("op") in SYSTEM_OPS for s in steps)
+    columns = ["#"] + [f"mm{m}" for m in mms] + [f"ref {r}" for r in refs] \
+        + (["system"] if system else []) + ["seen"]
     model = TimelineModel(columns)
     for i, s in enumerate(steps):
         result = results[i] if results is not None and i < len(results) else None
@@ -123,6 +168,9 @@ def timeline_rows(steps: list[dict], results: list | None = None, violated: int 
         for r in refs:
             txt = _ref_cell(s, result) if op in REF_OPS and str(s.get("id")) == r else ""
             cells.append(Text(printable(txt), style="cyan" if txt else ""))
+        if system:
+            txt = (str(op) + _res(result)) if op in SYSTEM_OPS else ""
+            cells.append(Text(printable(txt)))
         seen = Text("")
         if other is not None and i < len(other) and result is not None and other[i] != result:
             seen.append(f"other side{_res(other[i]) or ' ok'} ", style="yellow")

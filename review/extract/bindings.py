@@ -141,6 +141,56 @@ _bind("__split_huge_pmd_locked", _SPLIT, cite="mm/huge_memory.c __split_huge_pmd
 _bind("page_maybe_dma_pinned folio_maybe_dma_pinned", _pred("pinned.maybe", "pinned", "not_pinned"),
       cite="include/linux/mm.h page_maybe_dma_pinned()/folio_maybe_dma_pinned()")
 
+# --- gup.fast: the lockless walk backs off to the slow path (gup_pte_range's `goto
+# pte_unmap`, gup_huge_pmd's `return 0`) or takes the page
+_bind("gup_pte_range gup_fast_pte_range", DecisionBinding("gup.fast", (
+      Marker("goto", "pte_unmap", "fallback"),), default="pin"),
+      cite="mm/gup.c gup_pte_range() (gup_fast_pte_range() from v6.10): every back-off goes to "
+           "pte_unmap; the unshare check gup_must_unshare(flags, page) from v5.19 ('mm/gup: "
+           "trigger FAULT_FLAG_UNSHARE when R/O-pinning a possibly shared anonymous page'), "
+           "gup_must_unshare(NULL, flags, page) from v6.2, folio_fast_pin_allowed() from v6.5 "
+           "(a6e79df92e4a)")
+_bind("gup_huge_pmd gup_fast_pmd_leaf", DecisionBinding("gup.fast", (
+      Marker("return_const", "0", "fallback"),), default="pin"),
+      cite="mm/gup.c gup_huge_pmd() (gup_fast_pmd_leaf() from v6.10): return 0 backs off")
+# --- gup.follow_write: may a FOLL_WRITE lookup follow a R/O entry
+_bind("can_follow_write_pte can_follow_write_pmd", _pred("gup.follow_write", "follow", "fault"),
+      cite="mm/gup.c can_follow_write_pte() (v4.9, 19be0eaffa3a: FOLL_FORCE && FOLL_COW && "
+           "pte_dirty; v6.0, 5535be309971: an exclusive anon page in a private R/O mapping, "
+           "not while soft-dirty tracking wants the fault), can_follow_write_pmd()")
+# --- hugetlb.reuse, hugetlb.fork
+_bind("hugetlb_wp hugetlb_cow", DecisionBinding("hugetlb.reuse", (
+      Marker("call", "set_huge_ptep_writable", "reuse"),
+      Marker("call", "page_move_anon_rmap", "reuse"), Marker("call", "folio_move_anon_rmap", "reuse"),
+      Marker("call", "copy_user_huge_page", "copy"), Marker("call", "copy_user_large_folio", "copy"),
+      Marker("call", "alloc_huge_page", "copy"), Marker("call", "alloc_hugetlb_folio", "copy"),
+      )),
+      cite="mm/hugetlb.c hugetlb_wp() (hugetlb_cow() before v6.0, 'mm/hugetlb: rename "
+           "hugetlb_cow() to hugetlb_wp()'): reuse when mapcount == 1 and anon "
+           "(set_huge_ptep_writable), else allocate and copy")
+_bind("copy_hugetlb_page_range", DecisionBinding("hugetlb.fork", (
+      Marker("call", "hugetlb_install_page", "copy"), Marker("call", "hugetlb_install_folio", "copy"),
+      Marker("call", "copy_user_huge_page", "copy"), Marker("call", "copy_user_large_folio", "copy"),
+      Marker("call", "huge_pte_wrprotect", "share"),
+      ), default="share_writable"),
+      cite="mm/hugetlb.c copy_hugetlb_page_range(): early COW of a pinned page (v5.12, "
+           "4eae4efa2c29: hugetlb_install_page), else share; the child's entry is write-protected "
+           "by huge_pte_wrprotect(entry) since 84894e1c42e9 (v5.13). Binds that shape: the "
+           "v5.11 form, which re-read the entry after huge_ptep_set_wrprotect(), reads as "
+           "share_writable")
+# --- swap.unuse (swapoff)
+_bind("unuse_pte", DecisionBinding("swap.unuse", (
+      Marker("or_assign", "RMAP_EXCLUSIVE", "exclusive"),), default="shared"),
+      cite="mm/swapfile.c unuse_pte(): RMAP_EXCLUSIVE iff pte_swp_exclusive (v5.19, "
+           "1493a1913e34 'mm/swap: remember PG_anon_exclusive via a swp pte bit')")
+# --- mremap.soft_dirty
+_bind("move_ptes move_huge_pmd", DecisionBinding("mremap.soft_dirty", (
+      Marker("call", "move_soft_dirty_pte", "mark"), Marker("call", "move_soft_dirty_pmd", "mark"),
+      ), default="keep"),
+      cite="mm/mremap.c move_ptes(), mm/huge_memory.c move_huge_pmd(): moved entries are marked "
+           "soft-dirty (move_soft_dirty_pte, v3.11 6dec97dc929 'mm: move_ptes -- Set soft dirty "
+           "bit depending on pte type')")
+
 # --- primitives (assertion rules bind here)
 _bind("SetPageAnonExclusive folio_set_anon_exclusive", primitive="set_anon_exclusive",
       cite="include/linux/page-flags.h SetPageAnonExclusive() (v5.19)")

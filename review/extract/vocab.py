@@ -5,8 +5,8 @@ it applies to). page_* and folio_* forms map to the same field: the spec's conte
 is "the (sub)page being decided about and its folio", so a helper's arguments do not
 change which field it reads.
 
-Entries whose kernel meaning the model fixes (no hugetlb, no device memory, no lock
-contention) map to constants and say so. An identifier without an entry is never
+Entries whose kernel meaning the model fixes (no device memory, no lock contention,
+no userfaultfd) map to constants and say so. An identifier without an entry is never
 dropped: `Converter` turns it into a spec.expr.Free atom named by its C text and
 records it, with its line, as unmodelled.
 
@@ -107,8 +107,30 @@ _add("PageWriteback folio_test_writeback", _e(A("writeback"),
      "include/linux/page-flags.h PageWriteback()"))
 _add("PageCompound PageTransCompound folio_test_large PageTransHuge folio_test_pmd_mappable", _e(A("large"),
      "include/linux/page-flags.h PageCompound()/folio_test_large(): a THP in the model"))
-_add("PageHuge folio_test_hugetlb is_vm_hugetlb_page", _e(E.FALSE,
-     "include/linux/page-flags.h PageHuge()/folio_test_hugetlb(): hugetlb is not modelled (always false)"))
+_add("PageHuge folio_test_hugetlb is_vm_hugetlb_page", _e(A("hugetlb"),
+     "include/linux/page-flags.h PageHuge()/folio_test_hugetlb(), include/linux/hugetlb_inline.h "
+     "is_vm_hugetlb_page(): a hugetlb folio, a VM_HUGETLB mapping (the model maps hugetlb folios "
+     "only in hugetlb mappings)"))
+_add("PageHead", _e(A("head"),
+     "include/linux/page-flags.h PageHead(): the head page of a compound page"))
+_add("shmem_mapping", _e(A("shmem"),
+     "mm/shmem.c shmem_mapping(): the mapping is a tmpfs/shmem file's"))
+_add("folio_fast_pin_allowed gup_fast_folio_allowed", _e(
+     E.Or((E.Not(E.And((A("foll_pin"), A("foll_longterm"), A("foll_write")))), A("hugetlb"),
+           A("anon"), A("shmem"))),
+     "mm/gup.c folio_fast_pin_allowed() (v6.5, a6e79df92e4a 'mm/gup: disallow FOLL_LONGTERM "
+     "GUP-fast writing to file-backed mappings'; gup_fast_folio_allowed() from v6.10): a "
+     "FOLL_PIN|FOLL_LONGTERM|FOLL_WRITE pin only of hugetlb, anon (KSM included) or shmem "
+     "folios; a truncated mapping and secretmem are not modelled"))
+_add("vma_wants_writenotify", _e(A("writenotify"),
+     "mm/mmap.c vma_wants_writenotify(): a shared writable mapping whose PTEs start R/O "
+     "(dirty tracking of a file, or soft-dirty tracking: vma_soft_dirty_enabled)"))
+_add("vma_soft_dirty_enabled", _e(E.Not(A("vm_softdirty")),
+     "mm/internal.h vma_soft_dirty_enabled() (v6.0, 76aefad628aa): CONFIG_MEM_SOFT_DIRTY and "
+     "!(vm_flags & VM_SOFTDIRTY): clear_refs turned tracking on"))
+_add("pte_soft_dirty pmd_soft_dirty huge_pte_soft_dirty pte_swp_soft_dirty", _e(A("pte_soft_dirty"),
+     "arch pgtable.h pte_soft_dirty()/pmd_soft_dirty() (_PAGE_SOFT_DIRTY), pte_swp_soft_dirty() "
+     "of a swap entry"))
 _add("is_device_private_page folio_is_device_private is_device_exclusive_entry is_zone_device_page "
      "folio_is_zone_device", _e(E.FALSE,
      "include/linux/memremap.h is_device_private_page()/folio_is_device_private(): device memory "
@@ -117,8 +139,23 @@ _add("trylock_page folio_trylock", _e(E.TRUE,
      "include/linux/pagemap.h trylock_page()/folio_trylock(): the model has no lock contention (always succeeds)"))
 _add("mm_tlb_flush_pending", _e(E.FALSE,
      "include/linux/mm_types.h mm_tlb_flush_pending(): the model has no concurrent TLB flushes"))
-_add("userfaultfd_pte_wp userfaultfd_wp pte_uffd_wp huge_pte_uffd_wp vma_soft_dirty_enabled pte_soft_dirty",
-     _e(E.FALSE, "uffd-wp and soft-dirty are not modelled (always false)"))
+_add("userfaultfd_pte_wp userfaultfd_wp pte_uffd_wp huge_pte_uffd_wp",
+     _e(E.FALSE, "uffd-wp is not modelled (always false)"))
+_add("huge_pte_offset huge_pte_alloc", _e(E.TRUE,
+     "mm/hugetlb.c huge_pte_offset()/huge_pte_alloc(): the page table of a hugetlb entry; the "
+     "model's exist where an entry is decided about, and allocation does not fail"))
+_add("huge_pte_none", _e(E.FALSE,
+     "include/asm-generic/hugetlb.h huge_pte_none(): an empty hugetlb entry; the hugetlb "
+     "points are asked about present entries only"))
+_add("IS_ERR IS_ERR_OR_NULL", _e(E.FALSE,
+     "include/linux/err.h IS_ERR(): an error pointer; the model's allocations do not fail"))
+_add("pte_access_permitted pmd_access_permitted", _e(E.TRUE,
+     "arch pgtable.h pte_access_permitted(): the entry allows the access; the model asks "
+     "gup.fast only about entries that do (spec/ops/gup.py gup_fast)"))
+_add("pte_special pmd_special", _e(A("zero_page"),
+     "arch pgtable.h pte_special(): a special entry, in the model the shared zero page's"))
+_add("try_grab_folio try_grab_page", _e(E.TRUE,
+     "mm/gup.c try_grab_folio(): the reference is taken; the model's refcounts do not overflow"))
 _add("pte_protnone pmd_protnone", _e(E.FALSE,
      "include/linux/pgtable.h pte_protnone(): NUMA hinting entries are not modelled (always false)"))
 
@@ -153,8 +190,24 @@ FLAGS: dict[str, Entry] = {
     "FAULT_FLAG_WRITE": _e(A("fault_write"), "include/linux/mm_types.h FAULT_FLAG_WRITE"),
     "FAULT_FLAG_UNSHARE": _e(A("fault_unshare"), "include/linux/mm_types.h FAULT_FLAG_UNSHARE (v5.19)"),
     "VM_WRITE": _e(A("vm_write"), "include/linux/mm.h VM_WRITE"),
-    "VM_SHARED": _e(E.FALSE, "include/linux/mm.h VM_SHARED: the model maps private anonymous memory only"),
-    "VM_MAYSHARE": _e(E.FALSE, "include/linux/mm.h VM_MAYSHARE: the model maps private anonymous memory only"),
+    "VM_SHARED": _e(E.Not(A("cow_mapping")),
+                    "include/linux/mm.h VM_SHARED: a shared mapping (the model's private mappings "
+                    "all have VM_MAYWRITE, so not VM_SHARED is is_cow_mapping())"),
+    "VM_MAYSHARE": _e(E.Not(A("cow_mapping")),
+                      "include/linux/mm.h VM_MAYSHARE: set with VM_SHARED in the model (a R/O "
+                      "shared mapping keeps VM_MAYSHARE; the model's are all MAP_SHARED)"),
+    "VM_MAYWRITE": _e(E.TRUE,
+                      "include/linux/mm.h VM_MAYWRITE: every mapping of the model may be made "
+                      "writable (mprotect), private or shared"),
+    "VM_SOFTDIRTY": _e(A("vm_softdirty"),
+                       "include/linux/mm.h VM_SOFTDIRTY: set on a new VMA, cleared by clear_refs "
+                       "(fs/proc/task_mmu.c clear_refs_write)"),
+    "VM_HUGETLB": _e(A("hugetlb"), "include/linux/mm.h VM_HUGETLB: a hugetlbfs mapping"),
+    "FOLL_FORCE": _e(A("foll_force"),
+                     "include/linux/mm.h FOLL_FORCE: ptrace, /proc/pid/mem (access_remote_vm)"),
+    "FOLL_COW": _e(A("foll_cow"),
+                   "include/linux/mm.h FOLL_COW (v4.9, 19be0eaffa3a; removed v6.0, 5535be309971): "
+                   "this GUP call broke COW (faultin_page saw VM_FAULT_WRITE)"),
     "RMAP_EXCLUSIVE": _e(E.Free("RMAP_EXCLUSIVE"),
                          "include/linux/rmap.h RMAP_EXCLUSIVE (v5.19): an rmap flag, an outcome marker of "
                          "swap.in_exclusive rather than a condition"),
@@ -162,7 +215,8 @@ FLAGS: dict[str, Entry] = {
 FLAG_PREFIXES = ("FOLL_", "FAULT_FLAG_", "VM_", "RMAP_", "MM_CP_")
 
 # Pointers that the decision is about: non-NULL in the model when used as a condition.
-PRESENT_POINTERS = frozenset({"page", "folio", "subpage", "vmf->page", "old_page", "old_folio"})
+PRESENT_POINTERS = frozenset({"page", "folio", "subpage", "vmf->page", "old_page", "old_folio",
+                              "ptep", "src_pte", "dst_pte"})
 
 BOOL_CONSTS = {"true": E.TRUE, "false": E.FALSE, "NULL": E.Const(0)}
 

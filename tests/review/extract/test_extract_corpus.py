@@ -54,7 +54,8 @@ def test_patch_10_page_flag_assertions(thread, function, primitive):
     mine = [a for a in r.post.assertions if a.provenance.function == function]
     assert [(a.primitive, a.macro, str(a.condition)) for a in mine] == [
         (primitive, "VM_BUG_ON_PGFLAGS", "!anon || ksm"),
-        (primitive, "VM_BUG_ON_PGFLAGS", "false"),  # PageHuge(page) && !PageHead(page): no hugetlb
+        # PageHuge(page) && !PageHead(page): a hugetlb folio's flags live in its head
+        (primitive, "VM_BUG_ON_PGFLAGS", "hugetlb && !head"),
     ]
     first, second = mine
     assert first.provenance.text == "!PageAnon(page) || PageKsm(page)"
@@ -81,7 +82,10 @@ def test_per_patch_bound_unbound_partial(thread):
     r2 = by_label(thread, "v1 02/15")
     # a comment added above page_needs_cow_for_dma() does not touch is_cow_mapping(),
     # which git names in the @@ line
-    assert r2.unbound == ["include/linux/mm.h:page_needs_cow_for_dma", "mm/hugetlb.c:copy_hugetlb_page_range"]
+    assert r2.unbound == ["include/linux/mm.h:page_needs_cow_for_dma"]
+    # copy_hugetlb_page_range decides hugetlb.fork (seen partially: a bare mail)
+    assert r2.bound == ["mm/hugetlb.c:copy_hugetlb_page_range -> hugetlb.fork"]
+    assert {fn for fn, *_ in r2.partial} == {"copy_hugetlb_page_range"}
     r10 = by_label(thread, "v1 10/15")
     assert ("PageTail(page)", "mm/page_alloc.c", 1302, "post") in r10.unmodelled
     assert "include/linux/page-flags.h:PageAnonExclusive" in r10.unbound  # no primitive tests the flag

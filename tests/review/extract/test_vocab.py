@@ -77,7 +77,10 @@ def test_flag_tests():
     assert cond("!(gup_flags & FOLL_LONGTERM)") == E.Not(E.Atom("foll_longterm"))
     assert cond("vmf->flags & FAULT_FLAG_UNSHARE") == E.Atom("fault_unshare")
     assert cond("vma->vm_flags & VM_WRITE") == E.Atom("vm_write")
-    assert cond("vma->vm_flags & VM_SHARED") == E.FALSE  # private anon memory only
+    # the model's private mappings all may write: not VM_SHARED is is_cow_mapping()
+    assert cond("vma->vm_flags & VM_SHARED") == E.Not(E.Atom("cow_mapping"))
+    assert cond("gup_flags & FOLL_FORCE") == E.Atom("foll_force")
+    assert cond("vma->vm_flags & VM_SOFTDIRTY") == E.Atom("vm_softdirty")
 
 
 def test_masked_flag_comparison_reads_each_bit():
@@ -106,8 +109,23 @@ def test_wrappers_are_transparent_and_negations_fold():
 
 
 def test_constants_the_model_fixes():
-    assert cond("PageHuge(page) && !PageHead(page)") == E.FALSE
+    assert cond("is_device_private_page(page) && PageAnon(page)") == E.FALSE
     assert cond("!is_device_private_page(page) && PageAnonExclusive(page)") == E.Atom("anon_exclusive")
+    assert cond("userfaultfd_pte_wp(vma, pte)") == E.FALSE
+
+
+def test_the_later_vocabulary():
+    # hugetlb, soft-dirty, shmem and GUP-fast are modelled now
+    assert cond("PageHuge(page) && !PageHead(page)") == E.And(
+        (E.Atom("hugetlb"), E.Not(E.Atom("head"))))
+    assert cond("vma_soft_dirty_enabled(vma) && !pte_soft_dirty(pte)") == E.And(
+        (E.Not(E.Atom("vm_softdirty")), E.Not(E.Atom("pte_soft_dirty"))))
+    assert cond("shmem_mapping(mapping)") == E.Atom("shmem")
+    e = cond("folio_fast_pin_allowed(folio, flags)")
+    names = ["foll_pin", "foll_longterm", "foll_write", "anon", "shmem", "hugetlb"]
+    table = truth_table(e, names)
+    # refused exactly for a R/W longterm pin of a page-cache folio of a regular file
+    assert [i for i, ok in enumerate(table) if not ok] == [0b111000]
 
 
 def test_unknown_identifiers_become_free_atoms_with_their_line():

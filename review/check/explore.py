@@ -23,7 +23,7 @@ from spec.decisions import RuleSet
 from spec.errors import StepError, TraceError
 
 from review.findings import Finding
-from review.verify.model import Bounds, SpecModel, driver_after
+from review.verify.model import DEFAULT_PIN_KINDS, Bounds, SpecModel, driver_after
 from review.verify.search import explore
 from review.verify.por import children_sleep, footprint_masks
 
@@ -56,6 +56,36 @@ REACHES = {
     "free_folio": ("munmap", "exit"),
 }
 THP_POINTS = frozenset({"thp.split"})
+# The later vocabulary's points: the operations that reach them, and what the pass
+# starts from instead of an anonymous page (a hugetlb mapping, a R/O private file
+# mapping) or the pin flavours it adds (GUP-fast).
+REACHES.update({
+    "gup.fast": ("get", "put"),
+    "gup.follow_write": ("poke",),
+    "wp.pagecache": ("poke",),
+    "hugetlb.reuse": ("get", "put"),
+    "hugetlb.fork": ("get", "put"),
+    "swap.unuse": ("swapout", "swapoff", "clear_softdirty", "softdirty"),
+    "mremap.soft_dirty": ("mremap", "clear_softdirty", "softdirty"),
+})
+_HUGETLB = ({"op": "mmap", "mm": 0, "vpn": 0, "npages": 4, "hugetlb": True},)
+_RO_FILE = ({"op": "mmap", "mm": 0, "vpn": 0, "npages": 1, "backing": "file", "prot": "r"},)
+START = {"hugetlb.fork": _HUGETLB, "hugetlb.reuse": _HUGETLB, "gup.follow_write": _RO_FILE,
+         "wp.pagecache": _RO_FILE}
+PIN_KINDS_OF = {"gup.fast": ("ro-fast", "ro-longterm-fast", "rw-longterm-fast")}
+
+
+def later_bounds(points: list[str]) -> dict:
+    """Bounds arguments the later points want: a start trace (the first point's that
+    has one) and extra pin flavours."""
+    out: dict = {}
+    for p in points:
+        if p in START and "start" not in out:
+            out["start"] = START[p]
+        if p in PIN_KINDS_OF:
+            kinds = out.get("pin_kinds", DEFAULT_PIN_KINDS)
+            out["pin_kinds"] = kinds + tuple(k for k in PIN_KINDS_OF[p] if k not in kinds)
+    return out
 
 
 def alphabet(points: list[str]) -> tuple[str, ...]:
@@ -177,7 +207,8 @@ def quick(post: RuleSet, pre: RuleSet, points: list[str], *, depth: int, clauses
     on what was explored)."""
     ops = Bounds(depth=0).ops if full_alphabet else alphabet(points)
     bounds = Bounds(depth=depth, ops=ops, thp=bool(THP_POINTS & set(points)),
-                    max_states=max_states if deadline is not None else 2_000_000)
+                    max_states=max_states if deadline is not None else 2_000_000,
+                    **later_bounds(points))
     stop = None if deadline is None else (lambda: time.monotonic() >= deadline)
     wanted = set(clauses)
     found: list[Finding] = []

@@ -5,7 +5,7 @@ sources from it, spec/invariants.py checks them (check, all_hold), and docs/spec
 list is tested against it (ids and `applies`).
 
 Applies to:
-    AE    rule sets with PG_anon_exclusive (feature "anon_exclusive": v5.19, current).
+    AE    rule sets with PG_anon_exclusive (feature "anon_exclusive": v5.19 and later).
           Older eras have no flag; the model keeps it clear there.
     all   every rule set.
 

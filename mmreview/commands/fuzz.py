@@ -19,7 +19,8 @@ HELP = "search the spec for traces that break a clause (hypothesis, swarm testin
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ruleset", metavar="NAME", default="current",
-                        help="rule set to fuzz (a preset: v5.7 v5.8 v5.9 v5.18 v5.19 current)")
+                        help="rule set to fuzz (a preset: v5.7 v5.8 v5.9 v5.18 v5.19 v6.0 v6.2 "
+                             "v6.5 v6.8 current)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--max-examples", type=int, metavar="N",
                        help="examples to try (default 2000 unless --budget is given)")

@@ -223,6 +223,11 @@ class Footprints:
                 for vpn in set(range(self.pages)) | set(m.vmas) | set(m.ptes):
                     self._page(out, session, pid, vpn)
             out.update(("s", sid) for sid in st.slots)
+            # every folio in the swap cache (or under writeback), also one no page maps
+            # any more: try_to_unuse drops it from the swap cache
+            for f in st.folios.values():
+                if f.swapcache or f.writeback:
+                    self._folio(out, st, f.id)
             return frozenset(out)
         mm = obj["mm"]
         if op in ("fork", "exit", "clear_softdirty"):

@@ -403,6 +403,17 @@ BOUND_SETS = {
     "2 pages, later ops": dict(pages=2, pins=1, ops=LATER,
                                pin_kinds=("ro", "rw-longterm", "ro-fast", "rw-force"),
                                get_kinds=("get", "get-rw")),
+    # R/W FOLL_GET references shared by forks (the contract's sharers), on a shared page
+    "3 processes, R/W FOLL_GET": dict(pages=1, processes=3, pins=2, get_kinds=("get-rw",),
+                                      pin_kinds=("ro",),
+                                      ops=("read", "write", "fork", "exit", "pin", "get",
+                                           "put", "dma_read", "dma_write", "munmap", "mremap")),
+    "shared page, R/W FOLL_GET": dict(pages=1, processes=2, pins=2, get_kinds=("get-rw",),
+                                      pin_kinds=("ro",),
+                                      start=({"op": "mmap", "mm": 0, "vpn": 0, "npages": 1,
+                                              "shared": True},),
+                                      ops=("read", "write", "fork", "exit", "pin", "get",
+                                           "put", "dma_read", "dma_write", "munmap", "mmap")),
 }
 
 

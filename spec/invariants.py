@@ -174,7 +174,7 @@ def _users_hold(folios: dict[int, Folio], slots: dict[int, SwapSlot], refs: dict
             n += 1                # the page cache's reference
         if n == 0 or f.refcount != n or f.pincount != (pins.get(fid, 0) if pins else 0):
             return False
-        if True in f.anon_exclusive and (f.ksm or (ae and not f.anon)):
+        if (f.ksm or (ae and not f.anon)) and True in f.anon_exclusive:
             return False
         if ae and f.nr > 1 and f.entire_mapcount and not any(f.mapcount) \
                 and True in f.anon_exclusive[1:]:

@@ -104,12 +104,19 @@ class Walker:
 
     # ---------------------------------------------------------------- entry
     def run(self) -> WalkResult:
-        states = self._block(self.fn.body.children, [PathState(E.TRUE, dict(self.arguments))], 0)
-        self.result.fallthrough = mk_or(*(s.pc for s in states)) if states else E.FALSE
+        # a hunk's window is entered under "reaching the window", explored both ways
+        entry = E.Free(self.fn.entry_atom) if self.fn.entry_atom else E.TRUE
+        states = self._block(self.fn.body.children, [PathState(entry, dict(self.arguments))], 0)
+        left = [s.pc for s in states]
         for label, st in self.pending.items():
-            if st and self.fn.complete:
+            if not st:
+                continue
+            if self.fn.entry_atom:
+                left += [s.pc for s in st]  # jumps out of the window: its unseen rest decides
+            elif self.fn.complete:
                 self.result.warnings.append(f"{self.fn.name}: goto {label}: label not found after the goto "
                                             f"(backward goto or missing label): path not followed")
+        self.result.fallthrough = mk_or(*left) if left else E.FALSE
         return self.result
 
     # ---------------------------------------------------------------- helpers

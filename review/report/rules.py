@@ -41,6 +41,10 @@ def patch_json(pr: PatchRules) -> dict[str, Any]:
         "post": {"decisions": [decision_json(d) for d in pr.post.decisions],
                  "assertions": [assertion_json(a) for a in pr.post.assertions]},
         "changed_points": pr.changed_points(),
+        "comparisons": {point: {"verdict": c.verdict, "text": c.describe()}
+                        for point, c in pr.comparisons().items()},
+        "windows": [{"function": fn, "file": f, "first_line": a, "last_line": b, "image": im}
+                    for fn, f, a, b, im in pr.windows],
         "unmodelled": [{"atom": a, "file": f, "line": ln, "image": im} for a, f, ln, im in pr.unmodelled],
         "partial": [{"function": fn, "file": f, "line": ln, "why": why} for fn, f, ln, why in pr.partial],
         "partial_decisions": [decision_json(d) for d in pr.partial_decisions],
@@ -75,11 +79,13 @@ def patch_text(pr: PatchRules) -> list[str]:
             p = a.provenance
             out.append(f"  {which:<4} assert   {a.primitive}: {a.macro}({p.text if p else ''})"
                        f" -> {a.condition}   [{_where(p)}]")
-    changed = pr.changed_points()
-    if changed:
-        out.append(f"  changed  {', '.join(changed)}")
+    for point, comparison in pr.comparisons().items():
+        out.append(f"  compare  {point}: pre vs post {comparison.describe()}")
     for atom, f, ln, im in pr.unmodelled:
         out.append(f"  unmodelled {atom}   [{f}:{ln} {im}]")
+    for fn, f, first, last, im in pr.windows:
+        out.append(f"  window   {fn} [{f}:{first}-{last}] {im}: read from the hunk; what it does not "
+                   f"show is unmodelled")
     for fn, f, ln, why in pr.partial:
         out.append(f"  partial  {fn} [{f}:{ln}] {why}")
     for w in pr.warnings:

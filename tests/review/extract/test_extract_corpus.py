@@ -3,6 +3,8 @@ it is absent): bare mail, no tree, so functions come from the hunks and partial 
 are reported."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from review.extract.rules import extract_series
@@ -70,7 +72,7 @@ def test_patch_10_page_flag_assertions(thread, function, primitive):
 def test_per_patch_bound_unbound_partial(thread):
     r1 = by_label(thread, "v1 01/15")
     assert r1.bound == ["mm/rmap.c:try_to_unmap_one -> swap.entry_exclusive"]
-    assert {why.split(":")[0] for fn, _, _, why in r1.partial if fn == "try_to_unmap_one"} == {"pre", "post"}
+    assert {im for fn, _, _, _, im in r1.windows if fn == "try_to_unmap_one"} == {"pre", "post"}
     r14 = by_label(thread, "v1 14/15")
     assert "include/linux/mm.h:gup_must_unshare -> gup.unshare" in r14.bound
     assert "mm/gup.c:follow_page_pte" in r14.unbound
@@ -90,5 +92,5 @@ def test_per_patch_bound_unbound_partial(thread):
 def test_the_whole_thread_report(thread):
     _, results = thread
     text = "\n".join("\n".join(patch_text(r)) for r in results)
-    assert "partial  do_wp_page" in text
+    assert re.search(r"window   do_wp_page \[mm/memory.c:\d+-\d+\] (pre|post): read from the hunk", text)
     assert "assert   set_anon_exclusive: VM_BUG_ON_PGFLAGS(!PageAnon(page) || PageKsm(page)) -> !anon || ksm" in text

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from review.model import Collection, Message, Patch, Series, ThreadNode
-from review.reviewer.state import ReviewState, patch_key
+from review.model import Collection, Message, Patch, Series, ThreadNode, patch_key
+from review.reviewer.state import ReviewState
 
 
 @dataclass

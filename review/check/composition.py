@@ -67,13 +67,6 @@ def valuations(atoms: list[str], seed: int) -> list[dict[str, bool]]:
     return out
 
 
-def patch_key(patch) -> str:
-    """A short digest of a patch's diff: names its rule sets (`current+post@<key>`), so
-    that example-database entries and replay files belong to one patch."""
-    text = getattr(patch, "diff_text", "") or getattr(patch, "title", "")
-    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:10]
-
-
 def derive_seed(seed: int, *parts: object) -> int:
     h = hashlib.sha256(repr((seed,) + parts).encode()).digest()
     return int.from_bytes(h[:4], "big")

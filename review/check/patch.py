@@ -14,10 +14,11 @@ from spec.trace import parse_trace
 from review.check.composition import (
     CONTRACT_IDS, INVARIANT_IDS, MAX_FREE_ATOMS, QUICK_DEPTH, QUICK_MAX_STATES,
     QUICK_MIN_SECONDS, QUICK_SHARE, Options,
-    changed_cases, derive_seed, implicated, patch_key, rule_text, valuations, _point_of, _where,
+    changed_cases, derive_seed, implicated, rule_text, valuations, _point_of, _where,
 )
 from review.errors import InputError
 from review.extract.rules import PatchRules
+from review.model import diff_digest
 from review.check.nfc import find_claim
 from review.report import Finding, PatchRef, PatchResult, severity_of
 from review.report import locate
@@ -248,7 +249,7 @@ class PatchChecker:
             base_v = base.with_overlay(free=valuation, name=ref_name)
         else:
             base_v = base
-        key = patch_key(self.job.patch)
+        key = diff_digest(self.job.patch)
         pre = base.with_overlay(rules.pre.decisions, rules.pre.assertions, free=valuation,
                                 name=f"{ref_name}+pre@{key}")
         post = base.with_overlay(rules.post.decisions, rules.post.assertions, free=valuation,

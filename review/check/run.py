@@ -42,10 +42,11 @@ from spec.trace import parse_trace
 from review.check.patch import PatchChecker, PatchJob
 from review.check.composition import (  # noqa: F401  (the check's public names live here too)
     CONTRACT_IDS, DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES, INVARIANT_IDS, QUICK_DEPTH, Options,
-    patch_key, valuations,
+    valuations,
 )
 from review.errors import InputError
 from review.extract.rules import PatchRules
+from review.model import diff_digest
 from review.report import CheckReport, PatchRef, PatchResult
 
 
@@ -254,7 +255,7 @@ def replay(inputs: list[str], trace_obj: dict, patch_index: int, opts: Options, 
     if ref not in PRESETS or (rest and image not in ("pre", "post")):
         raise InputError(f"trace: unknown ruleset {trace.ruleset!r} (expected a preset or "
                          "PRESET+post@KEY / PRESET+pre@KEY as check writes them)")
-    want = patch_key(loaded.patches[patch_index - 1])
+    want = diff_digest(loaded.patches[patch_index - 1])
     if key and key != want:
         raise InputError(f"trace: written for another patch (key {key}, patch {patch_index} "
                          f"has {want}); pick the right one with --patch N")

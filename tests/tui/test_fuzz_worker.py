@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.worker import WorkerState
 
-from review.reviewer.state import patch_key
+from review.model import patch_key
 from tests.tui.conftest import screen_text
 from tui.widgets.rules.timeline import timeline_rows
 from tui.widgets.status.fuzz_bar import FuzzBar

@@ -6,8 +6,7 @@ from __future__ import annotations
 from textual import work
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from review.model import Patch
-from review.reviewer.state import patch_key
+from review.model import Patch, patch_key
 from tui.worker import analysis
 from tui.literal import printable
 from tui.widgets.status.fuzz_bar import FuzzBar

@@ -17,8 +17,7 @@ from textual.widgets import Footer, Header
 from textual.worker import Worker
 
 from review.errors import InputError
-from review.model import Message, Patch
-from review.reviewer.state import patch_key
+from review.model import Message, Patch, patch_key
 from tui.worker import analysis
 from tui.dialogs.choice import ChoiceDialog, ExportDialog, SearchDialog
 from tui.dialogs.comment import CommentDialog

@@ -212,7 +212,7 @@ class ChildRun:
     def command(self) -> list[str]:
         import os
         import sys
-        from review.reviewer.state import patch_key
+        from review.model import patch_key
         source = os.path.abspath(self.source) if os.path.exists(self.source) else self.source
         cmd = [sys.executable, "-m", "tui.worker.child", source, patch_key(self.patch), "--seed", str(self.seed)]
         if self.repo:

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from review.errors import InputError
     from review.inputs.load import load
-    from review.reviewer.state import patch_key
+    from review.model import patch_key
     from tui.worker import analysis
     try:
         collection = load(args.source, repo=args.repo)

@@ -6,7 +6,7 @@ replayed with `mmreview replay`, edited and kept as a regression test.
 
 Modes:
     invariants    one rule set; `clause` is a contract clause or internal invariant id
-                  of spec/clauses.py (kind "contract" or "invariant")
+                  (kind "contract" or "invariant", review/finding_ids.py)
     differential  two rule sets on the same trace (reference first); `clause` is
                   "observable-difference" (a read/dma_read value or a step status
                   differs: `difference` says where) or "outcome-difference" (only the
@@ -18,30 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from spec.clauses import CLAUSES
 from spec.trace import format_step, parse_trace
 
-# Differential "clauses": not properties of one rule set, so not in spec/clauses.py.
-DIFFERENTIAL_CLAUSES = {
-    "observable-difference": "the two rule sets give a user-visible different result "
-                             "(a read or dma_read value, or a step's status)",
-    "outcome-difference": "the two rule sets take different decisions inside the kernel "
-                          "on the same trace, with no visible difference (yet)",
-}
-
-
-def clause_kind(clause: str) -> str:
-    if clause in DIFFERENTIAL_CLAUSES:
-        return "differential"
-    c = CLAUSES.get(clause)
-    return c.kind if c else "unknown"
-
-
-def clause_meaning(clause: str) -> str:
-    if clause in DIFFERENTIAL_CLAUSES:
-        return DIFFERENTIAL_CLAUSES[clause]
-    c = CLAUSES.get(clause)
-    return c.meaning if c else ""
+from review.finding_ids import FINDING_IDS, kind_of
 
 
 @dataclass
@@ -69,7 +48,7 @@ class Finding:
 
     def __post_init__(self) -> None:
         if not self.kind:
-            self.kind = clause_kind(self.clause)
+            self.kind = kind_of(self.clause)
 
     @property
     def steps(self) -> list[str]:
@@ -78,7 +57,8 @@ class Finding:
 
     @property
     def meaning(self) -> str:
-        return clause_meaning(self.clause)
+        known = FINDING_IDS.get(self.clause)
+        return known.meaning if known else ""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -9,14 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spec import expr as E
-from spec.clauses import CLAUSES
 from spec.decisions import AssertionRule, ExtractedDecision, GuardedOutcome, RuleSet
 from spec.trace import parse_trace
 
 from review.extract.rules import ImageRules, PatchRules
 
-CONTRACT_IDS = tuple(c.id for c in CLAUSES.values() if c.kind == "contract")
-INVARIANT_IDS = tuple(c.id for c in CLAUSES.values() if c.kind != "contract")
 MAX_FREE_ATOMS = 3      # 2**3 valuations explored exhaustively; more get sampled
 SAMPLED_VALUATIONS = 4  # all-true, all-false and two seeded random ones
 DEFAULT_BUDGET = 3.0    # seconds per patch: 15 patches in < 60 s on 2 cores

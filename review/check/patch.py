@@ -12,15 +12,16 @@ from spec.decisions import AssertionRule, RuleSet
 from spec.trace import parse_trace
 
 from review.check.composition import (
-    CONTRACT_IDS, INVARIANT_IDS, MAX_FREE_ATOMS, QUICK_DEPTH, QUICK_MAX_STATES,
+    MAX_FREE_ATOMS, QUICK_DEPTH, QUICK_MAX_STATES,
     QUICK_MIN_SECONDS, QUICK_SHARE, Options,
     changed_cases, derive_seed, implicated, rule_text, valuations, _point_of, _where,
 )
 from review.errors import InputError
 from review.extract.rules import PatchRules
+from review.finding_ids import CONTRACT_IDS, FINDING_IDS, INVARIANT_IDS
 from review.model import diff_digest
 from review.check.nfc import find_claim
-from review.report import Finding, PatchRef, PatchResult, severity_of
+from review.report import Finding, PatchRef, PatchResult
 from review.report import locate
 
 
@@ -403,7 +404,7 @@ class PatchChecker:
             trace["free"] = dict(valuation)
         if mode == "invariants":
             fid = ff.clause
-            sev = severity_of(fid)
+            sev = FINDING_IDS[fid].severity
             rule = None
             if fid == "patch-assertion":
                 rule = next((a for a in rules.post.assertions if _names_assertion(a, ff.message)),

@@ -41,8 +41,7 @@ from spec.trace import parse_trace
 
 from review.check.patch import PatchChecker, PatchJob
 from review.check.composition import (  # noqa: F401  (the check's public names live here too)
-    CONTRACT_IDS, DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES, INVARIANT_IDS, QUICK_DEPTH, Options,
-    valuations,
+    DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES, QUICK_DEPTH, Options, valuations,
 )
 from review.errors import InputError
 from review.extract.rules import PatchRules

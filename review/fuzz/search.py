@@ -37,7 +37,8 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import HypothesisException
 
 from review.fuzz.determinism import local_constants_frozen
-from review.findings import DIFFERENTIAL_CLAUSES, Finding
+from review.finding_ids import DIFFERENCE_IDS
+from review.findings import Finding
 from review.fuzz.shrink import shrink_steps
 from review.fuzz.strategies import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu, draw_step, \
     first_mmap
@@ -370,7 +371,7 @@ def search(
             on_progress({"examples": counters["examples"], "steps": counters["steps"],
                          "elapsed": time.monotonic() - start, "round": round_no,
                          "findings": list(findings), "seed": seed})
-        if mode == "differential" and excluded | {c for c, _ in found} >= set(DIFFERENTIAL_CLAUSES):
+        if mode == "differential" and excluded | {c for c, _ in found} >= set(DIFFERENCE_IDS):
             break
     return findings
 

@@ -3,14 +3,8 @@
 review/check/run.py builds a CheckReport (one PatchResult per patch, each with its
 findings and a plain account of what was checked); the modules beside this one turn
 it into text, JSON, SARIF, JUnit, checkpatch lines or b4's check-command JSON. They
-read only these objects, so every format says the same thing.
-
-Severities (issue 5): error = a contract clause broke; warning = an internal
-invariant broke, or pre and post image differ observably although the commit
-message claims no functional change; note = informational (an observable behaviour
-change the patch does not deny, a difference from the reference rule set, an
-unmodelled condition, a function extracted only partially). Errors and warnings make
-the check fail (exit 1); notes do not.
+read only these objects, so every format says the same thing. Severities and what
+they mean: review/finding_ids.py.
 """
 from __future__ import annotations
 
@@ -18,28 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-SEVERITIES = ("error", "warning", "note")
-FAILING = frozenset({"error", "warning"})
+from review.finding_ids import SEVERITIES
 
-# Finding ids that are not clause ids of spec/clauses.py: what the check itself
-# reports. Stable like the clause ids: used by SARIF rule ids and by tests.
-CHECK_IDS: dict[str, tuple[str, str]] = {
-    # id: (default severity, one line of meaning)
-    "nfc-claim": ("warning",
-                  "the commit message claims no functional change, yet pre- and "
-                  "post-image rules behave observably differently"),
-    "behaviour-change": ("note",
-                         "pre- and post-image rules behave observably differently "
-                         "(the patch does not claim otherwise)"),
-    "reference-difference": ("note",
-                             "the post-image rules differ observably from the "
-                             "reference rule set"),
-    "unmodelled": ("note",
-                   "a condition uses an identifier the vocabulary lacks; it was "
-                   "explored both ways"),
-    "partial": ("note",
-                "a function was extracted from hunks only, not whole"),
-}
+FAILING = frozenset({"error", "warning"})
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -72,7 +47,7 @@ class PatchRef:
 class Finding:
     """One thing the check reports about one patch."""
     severity: str              # error | warning | note
-    id: str                    # a clause id (spec/clauses.py) or a CHECK_IDS key
+    id: str                    # a finding id of review/finding_ids.py
     message: str               # one line: what happened
     file: str = ""             # the patch's file (path in the tree)
     line: int = 0              # line in that file's image (post, or pre for removed code)
@@ -173,21 +148,3 @@ FORMAT_NAMES = ("text", "json", "sarif", "junit", "checkpatch", "b4")
 
 def render(report: CheckReport, fmt: str) -> str:
     return _formats()[fmt](report)
-
-
-def describe(finding_id: str) -> tuple[str, str, str]:
-    """(default severity, meaning, source) of a finding id: a clause of
-    spec/clauses.py or one of CHECK_IDS."""
-    from spec.clauses import CLAUSES
-    clause = CLAUSES.get(finding_id)
-    if clause is not None:
-        severity = "error" if clause.kind == "contract" else "warning"
-        return severity, clause.meaning, clause.source
-    if finding_id in CHECK_IDS:
-        severity, meaning = CHECK_IDS[finding_id]
-        return severity, meaning, "mmreview check (docs/check.md)"
-    return "warning", finding_id, ""
-
-
-def severity_of(finding_id: str) -> str:
-    return describe(finding_id)[0]

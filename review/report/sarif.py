@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from review.report import CheckReport, Finding, describe, one_line
+from review.finding_ids import FINDING_IDS
+from review.report import CheckReport, Finding, one_line
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 MAX_RESULTS = 5000          # GitHub displays the top 5,000 of a run
@@ -25,22 +26,25 @@ MAX_FLOW_STEPS = 1000       # GitHub keeps the top 1,000 thread-flow locations
 MAX_TAGS = 10               # GitHub keeps 10 of at most 20
 
 _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+# The rule's tag names how bad its findings are by default, in the words a code
+# scanning filter shows: a broken contract, a broken invariant, or what the check notes.
+_TAG = {"error": "contract", "warning": "invariant", "note": "check"}
 
 
-def _rule(fid: str) -> dict:
-    severity, meaning, source = describe(fid)
-    kind = "contract" if severity == "error" else ("invariant" if severity == "warning" else "check")
-    rule = {
+def rule(fid: str) -> dict:
+    """The reportingDescriptor of a finding id of review/finding_ids.py."""
+    known = FINDING_IDS[fid]
+    meaning, source = known.meaning, known.source
+    return {
         "id": fid,
         "name": "".join(part.capitalize() for part in fid.replace("-", " ").split()),
         "shortDescription": {"text": one_line(meaning)[:1000]},
         "fullDescription": {"text": one_line(f"{meaning}. Source: {source}" if source else meaning)},
         "help": {"text": one_line(f"{fid}: {meaning}. Replay a finding with the command "
                                   "in its message; see docs/check.md.")},
-        "defaultConfiguration": {"level": _LEVEL[severity]},
-        "properties": {"tags": ["mm", "anon-memory", kind][:MAX_TAGS]},
+        "defaultConfiguration": {"level": _LEVEL[known.severity]},
+        "properties": {"tags": ["mm", "anon-memory", _TAG[known.severity]][:MAX_TAGS]},
     }
-    return rule
 
 
 def _physical(file: str, line: int, message: str | None = None) -> dict:
@@ -142,7 +146,7 @@ def to_sarif(report: CheckReport) -> dict:
             "tool": {"driver": {
                 "name": "mmreview",
                 "semanticVersion": report.tool_version or "0.1.0",
-                "rules": [_rule(fid) for fid in ids],
+                "rules": [rule(fid) for fid in ids],
             }},
             "automationDetails": {"id": "mmreview-check/"},
             "results": results[:MAX_RESULTS],

@@ -14,6 +14,7 @@ from typing import Callable
 
 from rich.text import Text
 
+from review.finding_ids import FINDING_IDS
 from review.model import Patch
 from tui.literal import printable
 
@@ -157,7 +158,8 @@ class PatchRun:
         return result
 
 
-DIFFERENTIAL_IDS = {"nfc-claim": "pre", "behaviour-change": "pre", "reference-difference": "reference"}
+# finding id -> the side a difference is shown against ("pre" or "reference")
+DIFFERENTIAL_IDS = {f.id: f.compared_with for f in FINDING_IDS.values() if f.compared_with}
 
 
 def replay(finding, rules) -> tuple[list | None, int | None, list | None]:

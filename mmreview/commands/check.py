@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from review.errors import InputError
-from review.report import FORMAT_NAMES
+from review.report.formats import FORMAT_NAMES
 
 HELP = "check patches: extract their rules and fuzz them against the spec (exit 1 on findings)"
 
@@ -95,7 +95,7 @@ def _check_args(args) -> list[str]:
 def run(args) -> int:
     from review.check import run as C
     from review.check import integrations as hooks
-    from review.report import render
+    from review.report.formats import render
 
     if args.b4_config:
         sys.stdout.write(hooks.b4_config_commands(_check_args(args)))

@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 
 from review.errors import InputError
-from review.report import CheckReport, Finding, one_line
-from review.report import locate
+from review.report import locate, one_line
+from review.report.types import CheckReport, Finding
 
 HOOK_MARKER = "# written by mmreview (review/check/integrations.py)"
 DEFAULT_IDENTITY = "mmreview <mmreview@invalid>"

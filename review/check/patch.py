@@ -21,7 +21,7 @@ from review.extract.rules import PatchRules
 from review.finding_ids import CONTRACT_IDS, FINDING_IDS, INVARIANT_IDS
 from review.model import diff_digest
 from review.check.nfc import find_claim
-from review.report import Finding, PatchRef, PatchResult
+from review.report.types import Finding, PatchRef, PatchResult
 from review.report import locate
 
 

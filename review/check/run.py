@@ -46,7 +46,7 @@ from review.check.composition import (  # noqa: F401  (the check's public names 
 from review.errors import InputError
 from review.extract.rules import PatchRules
 from review.model import diff_digest
-from review.report import CheckReport, PatchRef, PatchResult
+from review.report.types import CheckReport, PatchRef, PatchResult
 
 
 # --- the whole run --------------------------------------------------------------------

@@ -11,7 +11,8 @@ so notes (which do not fail the check) are not printed here.
 """
 from __future__ import annotations
 
-from review.report import CheckReport, Finding, one_line
+from review.report import one_line
+from review.report.types import CheckReport, Finding
 
 LABEL = {"error": "ERROR", "warning": "WARNING"}
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from review.report import CheckReport
+from review.report.types import CheckReport
 
 SCHEMA_VERSION = 1
 

@@ -18,7 +18,8 @@ import hashlib
 import json
 
 from review.finding_ids import FINDING_IDS
-from review.report import CheckReport, Finding, one_line
+from review.report import one_line
+from review.report.types import CheckReport, Finding
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 MAX_RESULTS = 5000          # GitHub displays the top 5,000 of a run

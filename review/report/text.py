@@ -10,7 +10,8 @@
 """
 from __future__ import annotations
 
-from review.report import CheckReport, Finding, one_line, safe
+from review.report import one_line, safe
+from review.report.types import CheckReport, Finding
 
 LABEL = {"error": "ERROR", "warning": "WARNING", "note": "NOTE"}
 

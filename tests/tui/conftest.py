@@ -90,7 +90,7 @@ class ScriptedRun:
         self.stopped = False
 
     def run(self):
-        from review.report import PatchRef, PatchResult
+        from review.report.types import PatchRef, PatchResult
         found = []
         type(self).started.set()
         self.on_progress(analysis.Progress(self.patch, 1.0, 4.0, list(found)))

@@ -31,13 +31,13 @@ def _stop(_sig, _frm) -> None:
 
 
 def finding_from_json(obj: dict):
-    from review.report import Finding
+    from review.report.types import Finding
     names = {f.name for f in fields(Finding)}
     return Finding(**{k: v for k, v in obj.items() if k in names})
 
 
 def result_from_json(obj: dict, patch_ref=None):
-    from review.report import PatchRef, PatchResult
+    from review.report.types import PatchRef, PatchResult
     ref = PatchRef(**obj["patch"]) if isinstance(obj.get("patch"), dict) else patch_ref
     res = PatchResult(ref)
     for k in ("checked", "modes", "nfc_claim", "examples", "seconds", "skipped"):

@@ -9,7 +9,7 @@ import pytest
 
 from review.check import integrations as hooks
 from review.errors import InputError
-from review.report import CheckReport, Finding, PatchRef, PatchResult
+from review.report.types import CheckReport, Finding, PatchRef, PatchResult
 
 DIFF = """\
 diff --git a/mm/memory.c b/mm/memory.c

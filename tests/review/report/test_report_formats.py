@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
-from review.report import CheckReport, Finding, PatchRef, PatchResult, render
+from review.report.formats import render
+from review.report.types import CheckReport, Finding, PatchRef, PatchResult
 from review.report import sarif as sarif_mod
 
 

@@ -51,9 +51,9 @@ def _preset(name: str):
 def _file_name(f) -> str:
     """no-foreign-data, or no-foreign-data--foll_get-sees-process-write for a variant."""
     if not f.variant:
-        return f.clause
+        return f.id
     slug = "".join(ch if ch.isalnum() else "-" for ch in f.variant.lower())
-    return f"{f.clause}--{'-'.join(p for p in slug.split('-') if p)}"
+    return f"{f.id}--{'-'.join(p for p in slug.split('-') if p)}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     for f in findings:
         if out is not None:
             path = out / f"{_file_name(f)}.json"
-            trace = {"name": f"{f.clause} on {' vs '.join(f.rulesets)}", "about": f.message,
+            trace = {"name": f"{f.id} on {' vs '.join(f.rulesets)}", "about": f.message,
                      "source": f"mmreview fuzz --ruleset {args.ruleset}"
                                + (f" --against {args.against}" if args.against else "")
                                + f" --seed {seed}", **f.trace}

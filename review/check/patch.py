@@ -21,7 +21,8 @@ from review.extract.rules import PatchRules
 from review.finding_ids import CONTRACT_IDS, FINDING_IDS, INVARIANT_IDS
 from review.model import diff_digest
 from review.check.nfc import find_claim
-from review.report.types import Finding, PatchRef, PatchResult
+from review.findings import Finding
+from review.report.types import CheckFinding, PatchRef, PatchResult
 from review.report import locate
 
 
@@ -58,6 +59,14 @@ def _steps_with_results(trace: dict, rules: RuleSet) -> list[str]:
                 line += f" -> {r.value}"
         out.append(line)
     return out
+
+
+def _decorated(ff: Finding, **report) -> CheckFinding:
+    """A search's finding as the report gives it (`report`: its id, severity, message,
+    mode...), keeping what the search saw."""
+    return CheckFinding(step=ff.step, rulesets=ff.rulesets, variant=ff.variant, seed=ff.seed,
+                        difference=ff.difference,
+                        outcome_differences=list(ff.outcome_differences), **report)
 
 
 class PatchChecker:
@@ -115,7 +124,7 @@ class PatchChecker:
                     return r, decided
         return decided, None
 
-    def _finding_place(self, f: Finding, decided, added: list = (), removed: list = ()) -> None:
+    def _finding_place(self, f: CheckFinding, decided, added: list = (), removed: list = ()) -> None:
         rule, also = self._choose(decided, list(added), list(removed))
         prov = getattr(rule, "provenance", None)
         if rule is not None:
@@ -152,7 +161,7 @@ class PatchChecker:
                         return fd.path, ln.old_lineno, "pre"
         return None
 
-    def _write_trace(self, f: Finding, trace: dict, ruleset: str, about: str) -> None:
+    def _write_trace(self, f: CheckFinding, trace: dict, ruleset: str, about: str) -> None:
         t = dict(trace)
         t["ruleset"] = ruleset
         t["about"] = about
@@ -217,9 +226,9 @@ class PatchChecker:
             if (atom, file, line) in seen:
                 continue
             seen.add((atom, file, line))
-            f = Finding("note", "unmodelled",
-                        f"`{atom}` is not in the vocabulary: explored both ways",
-                        file=file, line=line, image=image, mode="extract")
+            f = CheckFinding(severity="note", id="unmodelled",
+                             message=f"`{atom}` is not in the vocabulary: explored both ways",
+                             file=file, line=line, image=image, mode="extract")
             self._finding_place_plain(f)
             self.result.findings.append(f)
         # one note per function, however many images and hunks showed it in part
@@ -232,12 +241,13 @@ class PatchChecker:
             detail = sorted({why for _, why in seen_at})[0]
             if ":" in detail:
                 detail = detail.split(":", 1)[1].strip()
-            f = Finding("note", "partial", f"{function} ({' and '.join(whys)}-image): {detail}",
-                        file=file, line=line, function=function, mode="extract")
+            f = CheckFinding(severity="note", id="partial",
+                             message=f"{function} ({' and '.join(whys)}-image): {detail}",
+                             file=file, line=line, function=function, mode="extract")
             self._finding_place_plain(f)
             self.result.findings.append(f)
 
-    def _finding_place_plain(self, f: Finding) -> None:
+    def _finding_place_plain(self, f: CheckFinding) -> None:
         if self.job.mail_lines and f.file and f.line:
             pos = locate.find(self.job.mail_lines, f.file, f.line, f.image)
             if pos is not None:
@@ -286,7 +296,7 @@ class PatchChecker:
         quick_found = self._run_quick(rules, vals, identical, claim, added, removed)
         per_search = opts.budget / max(1, len(searches))
         # the two halves of the invariants search share its line in the report
-        found_ids: dict[tuple[str, str], Finding] = {(f.id, f.where()): f for f in quick_found}
+        found_ids: dict[tuple[str, str], CheckFinding] = {(f.id, f.where()): f for f in quick_found}
         counts: dict[str, int] = {}
         traces: dict[str, int] = {}
         for n, (mode, vi) in enumerate(searches):
@@ -351,14 +361,14 @@ class PatchChecker:
                     points.append(a.primitive)
         return points
 
-    def _run_quick(self, rules, vals, identical, claim, added, removed) -> list[Finding]:
+    def _run_quick(self, rules, vals, identical, claim, added, removed) -> list[CheckFinding]:
         """Shortest traces first (review/check/explore.py): every trace of up to
         QUICK_DEPTH steps over the operations that reach what the patch touches,
         within a share of the budget; the fuzzer then searches deeper."""
         from review.check.explore import quick
         res = self.result
         points = self._points(rules)
-        out: list[Finding] = []
+        out: list[CheckFinding] = []
         passes = [("invariants", "introduced", CONTRACT_IDS), ("invariants", "introduced", INVARIANT_IDS)]
         if not identical:
             diff = ("differential", "differential", ("observable-difference",))
@@ -396,14 +406,15 @@ class PatchChecker:
         res.findings.extend(out)
         return out
 
-    def _convert(self, ff, mode, valuation, base, pre, post, added, removed, claim) -> Finding | None:
-        """A review.findings.Finding (one search's result) -> a report Finding."""
+    def _convert(self, ff: Finding, mode, valuation, base, pre, post, added, removed,
+                 claim) -> CheckFinding | None:
+        """A search's finding -> a report finding (None: not one the report shows)."""
         rules = self.job.rules
         trace = dict(ff.trace)
         if valuation:
             trace["free"] = dict(valuation)
         if mode == "invariants":
-            fid = ff.clause
+            fid = ff.id
             sev = FINDING_IDS[fid].severity
             rule = None
             if fid == "patch-assertion":
@@ -422,12 +433,12 @@ class PatchChecker:
                     message += " (the pre-image rules break it on this trace too: not introduced by this patch)"
             except Exception:
                 pass
-            f = Finding(sev, fid, message, mode="invariants")
+            f = _decorated(ff, severity=sev, id=fid, message=message, mode="invariants")
             self._finding_place(f, rule, added, removed)
             self._write_trace(f, trace, post.name, f"{fid}: {message}")
             f.steps = _steps_with_results(f.trace, post)
             return f
-        if ff.clause != "observable-difference":
+        if ff.id != "observable-difference":
             return None  # outcome-only differences are not observable: not reported
         diff = ff.difference or {}
         detail = ""
@@ -438,19 +449,21 @@ class PatchChecker:
         if mode == "reference":
             changed = [c for d in rules.post.decisions for c in d.cases]
             rule = implicated(trace, post, rules.post, changed, upto=diff.get("step"))
-            f = Finding("note", "reference-difference",
-                        f"post-image rules differ observably from `{self.opts.reference}`: {ff.message}",
-                        mode="reference", detail=detail)
+            f = _decorated(ff, severity="note", id="reference-difference",
+                           message=f"post-image rules differ observably from "
+                                   f"`{self.opts.reference}`: {ff.message}",
+                           mode="reference", detail=detail)
         else:
             rule = implicated(trace, post, rules.post, added, upto=diff.get("step"))
             if claim:
-                f = Finding("warning", "nfc-claim",
-                            f"claims \"{claim.text}\" but pre- and post-image differ: {ff.message}",
-                            mode="nfc", detail=detail)
+                f = _decorated(ff, severity="warning", id="nfc-claim",
+                               message=f"claims \"{claim.text}\" but pre- and post-image "
+                                       f"differ: {ff.message}",
+                               mode="nfc", detail=detail)
             else:
-                f = Finding("note", "behaviour-change",
-                            f"pre- and post-image rules differ observably: {ff.message}",
-                            mode="differential", detail=detail)
+                f = _decorated(ff, severity="note", id="behaviour-change",
+                               message=f"pre- and post-image rules differ observably: {ff.message}",
+                               mode="differential", detail=detail)
         self._finding_place(f, rule, added if mode != "reference" else (),
                             removed if mode != "reference" else ())
         self._write_trace(f, trace, post.name, f"{f.id}: {f.message}")

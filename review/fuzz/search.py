@@ -59,7 +59,7 @@ class ClauseViolated(Exception):
     clause = ""
 
     def __init__(self, finding: Finding):
-        super().__init__(f"{finding.clause}: {finding.message}")
+        super().__init__(f"{finding.id}: {finding.message}")
         self.finding = finding
 
 
@@ -123,7 +123,7 @@ class _Runner:
 
     def fail(self, clause: str, message: str, index: int, difference: dict | None = None,
              variant: str = "") -> None:
-        f = Finding(clause=clause, message=message, trace=self.trace_json(), step=index,
+        f = Finding(id=clause, message=message, trace=self.trace_json(), step=index,
                     rulesets=self.rulesets(), mode=self.mode, difference=difference,
                     outcome_differences=list(self.outcome_diffs), seed=self.seed,
                     variant=variant)
@@ -261,7 +261,7 @@ def _example(hypothesis_data: Any, rules: RuleSet, reference: RuleSet | None, mo
 def _polish(f: Finding, rules: RuleSet, reference: RuleSet | None, mode: str) -> Finding:
     """The trace-level shrink of review/fuzz/shrink.py on top of hypothesis's: the same
     (clause, variant), from the fewest steps, with names and values renumbered."""
-    target = (f.clause, f.variant)
+    target = (f.id, f.variant)
     free = dict(f.trace.get("free", {}))
     last: dict = {}
 
@@ -363,8 +363,8 @@ def search(
                            n, database, counters, deadline, should_stop)
         round_no += 1
         for f in found_now:
-            key = (f.clause, f.variant)
-            if f.clause not in excluded and key not in found:
+            key = (f.id, f.variant)
+            if f.id not in excluded and key not in found:
                 found.add(key)
                 findings.append(_polish(f, rules, reference, mode))
         if on_progress is not None:

@@ -19,7 +19,7 @@ import json
 
 from review.finding_ids import FINDING_IDS
 from review.report import one_line
-from review.report.types import CheckReport, Finding
+from review.report.types import CheckFinding, CheckReport
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 MAX_RESULTS = 5000          # GitHub displays the top 5,000 of a run
@@ -58,7 +58,7 @@ def _physical(file: str, line: int, message: str | None = None) -> dict:
     return loc
 
 
-def _primary(f: Finding) -> tuple[str, int]:
+def _primary(f: CheckFinding) -> tuple[str, int]:
     """Code scanning shows results on the analysed commit, the post-image: a finding
     that points at a removed line is shown at the post-image rule that decided
     instead, when there is one (the removed line goes to relatedLocations)."""
@@ -69,12 +69,12 @@ def _primary(f: Finding) -> tuple[str, int]:
     return f.file, f.line
 
 
-def _location(f: Finding, message: str | None = None) -> dict:
+def _location(f: CheckFinding, message: str | None = None) -> dict:
     file, line = _primary(f)
     return _physical(file, line, message)
 
 
-def _related(f: Finding) -> list[dict]:
+def _related(f: CheckFinding) -> list[dict]:
     out = []
     if f.image == "pre" and _primary(f) != (f.file, f.line):
         out.append(_physical(f.file, f.line,
@@ -87,14 +87,14 @@ def _related(f: Finding) -> list[dict]:
     return out
 
 
-def _fingerprint(f: Finding, patch_subject: str) -> str:
+def _fingerprint(f: CheckFinding, patch_subject: str) -> str:
     # Stable across runs with the same result: id, place, rule, patch; not the trace
     # (a different seed may shrink to a different but equivalent trace).
     key = "\0".join([f.id, f.file, str(f.line), f.rule, patch_subject])
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _result(f: Finding, rule_index: int, patch_label: str, patch_subject: str) -> dict:
+def _result(f: CheckFinding, rule_index: int, patch_label: str, patch_subject: str) -> dict:
     text = f"{patch_label}: {f.id}: {one_line(f.message)}"
     if f.rule:
         text += f" [{one_line(f.rule)}]"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from review.finding_ids import SEVERITIES
+from review.findings import Finding
 
 FAILING = frozenset({"error", "warning"})
 
@@ -27,21 +28,21 @@ class PatchRef:
     label: str = ""            # how the series names it: "v1 10/15", a short commit
 
 
-@dataclass
-class Finding:
-    """One thing the check reports about one patch."""
+@dataclass(kw_only=True)
+class CheckFinding(Finding):
+    """A Finding as the check reports it about one patch: `id` is a clause id or one
+    of the check's own (review/finding_ids.py), `message` one line of what happened,
+    `trace` the shrunk replay trace (None for what extraction reports); decorated with
+    how bad it is and where in the patch it points."""
     severity: str              # error | warning | note
-    id: str                    # a finding id of review/finding_ids.py
-    message: str               # one line: what happened
+    mode: str = ""             # invariants | reference | differential | nfc | extract
     file: str = ""             # the patch's file (path in the tree)
     line: int = 0              # line in that file's image (post, or pre for removed code)
     image: str = "post"
     mail_line: int = 0         # line in the patch mail as given (checkpatch's -:N:)
     function: str = ""
     rule: str = ""             # the implicated rule: point/primitive, guard -> outcome
-    mode: str = ""             # invariants | reference | differential | nfc | extract
-    trace: dict | None = None  # the shrunk replay trace (replay format)
-    trace_file: str = ""       # where it was written
+    trace_file: str = ""       # where the trace was written
     replay: str = ""           # the command that replays it
     steps: list[str] = field(default_factory=list)  # readable step list, with results
     detail: str = ""           # more lines (differences, valuations)
@@ -59,20 +60,24 @@ class Finding:
         return self.file or ""
 
     def to_json(self) -> dict:
-        return {
-            "severity": self.severity, "id": self.id, "message": self.message,
-            "file": self.file, "line": self.line, "image": self.image,
-            "mail_line": self.mail_line, "function": self.function, "rule": self.rule,
-            "mode": self.mode, "trace": self.trace, "trace_file": self.trace_file,
-            "replay": self.replay, "steps": list(self.steps), "detail": self.detail,
-            "related": list(self.related),
-        }
+        out = {k: getattr(self, k) for k in _JSON_KEYS}
+        out["steps"], out["related"] = list(self.steps), list(self.related)
+        return out
+
+    @classmethod
+    def from_json(cls, obj: dict) -> "CheckFinding":
+        """The inverse of to_json (the TUI's fuzz worker sends findings as JSON)."""
+        return cls(**{k: obj[k] for k in _JSON_KEYS if k in obj})
+
+
+_JSON_KEYS = ("severity", "id", "message", "file", "line", "image", "mail_line", "function",
+              "rule", "mode", "trace", "trace_file", "replay", "steps", "detail", "related")
 
 
 @dataclass
 class PatchResult:
     patch: PatchRef
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[CheckFinding] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)  # what was checked, one line each
     modes: list[str] = field(default_factory=list)    # fuzz modes that ran (invariants, reference, differential, nfc)
     nfc_claim: str = ""        # the sentence claiming no functional change, if any
@@ -101,7 +106,7 @@ class CheckReport:
     tool_version: str = ""
 
     @property
-    def findings(self) -> list[Finding]:
+    def findings(self) -> list[CheckFinding]:
         return [f for p in self.patches for f in p.findings]
 
     @property

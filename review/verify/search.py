@@ -30,22 +30,23 @@ from typing import Callable, Iterable
 from spec.clauses import Violation
 from spec.decisions import RuleSet
 
+from review.findings import Finding
 from review.verify.model import (  # noqa: F401  (re-exported: the verify API's names)
     ADVICES, ALL_OPS, DEFAULT_OPS, PIN_KINDS, SAME, THP_PAGES, Bounds, SpecModel, StartError,
 )
 
 
-@dataclass
-class Finding:
-    """The shortest trace found for one clause id (setup + steps, replay format)."""
-    id: str
-    trace: list[dict]
-    violations: list[Violation]
+@dataclass(kw_only=True)
+class ShortestFinding(Finding):
+    """The shortest trace found for one clause id: a Finding whose trace is the setup
+    and then the steps the search chose, with every violation of that id its last step
+    showed (one clause can break on several pages at once)."""
+    violations: list[Violation] = field(default_factory=list)
     setup: int = 1  # steps of the trace that are the setup (or the --from trace)
 
     @property
     def length(self) -> int:
-        return len(self.trace) - self.setup
+        return len(self.trace["steps"]) - self.setup
 
 
 @dataclass
@@ -76,7 +77,7 @@ class VerifyResult:
     trace: list[dict] | None = None       # setup + steps, replay format steps
     violations: list[Violation] = field(default_factory=list)
     free: dict = field(default_factory=dict)  # the rule set's valuation of unmodelled atoms
-    findings: list["Finding"] = field(default_factory=list)  # all_clauses: one per clause id
+    findings: list[ShortestFinding] = field(default_factory=list)  # all_clauses: one per clause id
     reduced: bool = False  # steps were skipped by sleep sets (review/verify/por.py)
 
     @property
@@ -87,14 +88,10 @@ class VerifyResult:
     def complete(self) -> bool:
         return self.status != "max_states" and self.status != "stopped"
 
-    def replay_trace(self, trace: list[dict] | None = None) -> dict | None:
-        trace = self.trace if trace is None else trace
-        if trace is None:
+    def replay_trace(self) -> dict | None:
+        if self.trace is None:
             return None
-        out = {"ruleset": self.rules, "steps": trace}
-        if self.free:
-            out["free"] = dict(self.free)  # so that a replay takes the same choices
-        return out
+        return replay_json(self.rules, self.trace, self.free)
 
     def summary(self) -> str:
         s = f"{self.states} distinct states"
@@ -125,10 +122,17 @@ class VerifyResult:
                 "elapsed": round(self.elapsed, 3), "summary": self.summary(),
                 "trace": self.replay_trace(),
                 "violations": [v.to_json() for v in self.violations],
-                "findings": [{"id": f.id, "steps": f.length,
-                              "trace": self.replay_trace(f.trace),
+                "findings": [{"id": f.id, "steps": f.length, "trace": f.trace,
                               "violations": [v.to_json() for v in f.violations]}
                              for f in self.findings]}
+
+
+def replay_json(rules_name: str, steps: list[dict], free: dict) -> dict:
+    """Steps (setup first) as a replay trace of the rule set `rules_name`."""
+    out = {"ruleset": rules_name, "steps": steps}
+    if free:
+        out["free"] = dict(free)  # so that a replay takes the same choices
+    return out
 
 
 # --- the search --------------------------------------------------------------------------
@@ -155,14 +159,15 @@ def verify(
     `on_progress` is called about every `progress_every` seconds."""
     result = explore(SpecModel(rules, bounds), rules.name, bounds, clauses=clauses,
                      all_clauses=all_clauses, on_progress=on_progress, should_stop=should_stop,
-                     progress_every=progress_every, reduce=reduce)
+                     progress_every=progress_every, reduce=reduce, free=rules.free)
     result.free = dict(rules.free)
     return result
 
 
 def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses: bool = False,
             on_progress=None, should_stop=None, progress_every: float = 1.0,
-            compact_after: int = 20_000, reduce: bool = True) -> VerifyResult:
+            compact_after: int = 20_000, reduce: bool = True,
+            free: dict | None = None) -> VerifyResult:
     """The search itself, over any model with initial(), successors(state), key(state)
     and optionally state_violations(state) (predicates of the state alone, checked
     once per distinct state) and pack(state)/unpack(packed) (a compact form: frontier
@@ -170,7 +175,8 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
 
     With `all_clauses`, a violation does not end the search: the first (shortest)
     trace of each clause id is kept in `findings` and the search goes on to the
-    depth bound, so that one bug does not hide another.
+    depth bound, so that one bug does not hide another. `free`, the rule set's
+    valuation of unmodelled atoms, goes into the findings' replay traces.
 
     With `reduce` and a model that offers reduced_successors(state, sleep,
     children_expanded) (review/verify_model.SpecModel does), steps are skipped by sleep
@@ -183,7 +189,7 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
         compact_after = None
     wanted = None if clauses is None else frozenset(clauses)
 
-    findings: dict[str, Finding] = {}
+    findings: dict[str, ShortestFinding] = {}
 
     def relevant(vs):
         if not vs:
@@ -196,8 +202,11 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
 
     def record(trace, vs) -> None:
         for v in vs:
-            findings.setdefault(v.id, Finding(v.id, trace, [x for x in vs if x.id == v.id],
-                                              len(setup)))
+            if v.id not in findings:
+                findings[v.id] = ShortestFinding(
+                    id=v.id, message=v.message, trace=replay_json(rules_name, trace, free or {}),
+                    step=v.step, rulesets=(rules_name,),
+                    violations=[x for x in vs if x.id == v.id], setup=len(setup))
 
     t0 = time.monotonic()
     root, setup, bad = model.initial()
@@ -226,8 +235,8 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
         found = list(findings.values())
         if found and status in ("verified", "exhausted"):
             first = found[0]
-            status, trace, violations = "violation", first.trace, first.violations
-            depth_done = len(first.trace) - len(setup) - 1
+            status, trace, violations = "violation", first.trace["steps"], first.violations
+            depth_done = first.length - 1
         return VerifyResult(status, rules_name, bounds, depth_done, len(seen), transitions,
                             list(per_depth), time.monotonic() - t0, trace, list(violations),
                             findings=found, reduced=reduced is not None)

@@ -10,6 +10,7 @@ from mmreview.cli import main
 from review.finding_ids import (
     CONTRACT_IDS, DIFFERENCE_IDS, FINDING_IDS, FUZZ_IDS, INVARIANT_IDS, KINDS, SEVERITIES,
 )
+from review.findings import Finding
 from review.report import sarif
 from spec.clauses import CLAUSES
 
@@ -29,6 +30,12 @@ def test_every_id_has_a_kind_a_severity_and_a_meaning():
         assert f.meaning and "\n" not in f.meaning and "|" not in f.meaning
         assert f.compared_with in ("", "pre", "reference")
     assert set(DIFFERENCE_IDS) == {"observable-difference", "outcome-difference"}
+
+
+def test_a_finding_takes_its_kind_from_the_registry():
+    assert Finding("pin-coherence", "m").kind == "contract"
+    assert Finding("observable-difference", "m").kind == "differential"
+    assert Finding("nfc-claim", "m").kind == "check"
 
 
 def test_sarif_has_a_rule_for_exactly_the_registry_ids():

@@ -21,7 +21,7 @@ import argparse
 import json
 import signal
 import sys
-from dataclasses import asdict, fields
+from dataclasses import asdict
 
 STOP = {"flag": False}
 
@@ -31,9 +31,8 @@ def _stop(_sig, _frm) -> None:
 
 
 def finding_from_json(obj: dict):
-    from review.report.types import Finding
-    names = {f.name for f in fields(Finding)}
-    return Finding(**{k: v for k, v in obj.items() if k in names})
+    from review.report.types import CheckFinding
+    return CheckFinding.from_json(obj)
 
 
 def result_from_json(obj: dict, patch_ref=None):

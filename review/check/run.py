@@ -1,8 +1,10 @@
 """`mmreview check`: per patch, extract its rules and fuzz them.
 
-Modules: check.py (this: inputs, jobs, workers, database, replay), check_patch.py
-(one patch: searches and findings), check_rules.py (valuations, seeds, changed and
-implicated rules), check_explore.py (the quick shortest-trace pass).
+Modules: run.py (this: inputs, jobs, workers, database, replay), options.py (what a
+run is asked to do: budgets, bounds, seeds), patch.py (one patch: searches and
+findings), overlay.py (extracted rules over a preset: valuations, changed and
+implicated rules), place.py (where a finding points), explore.py (the quick
+shortest-trace pass), nfc.py (claims of no functional change).
 
 For every patch of the input:
   1. extract the pre- and post-image rules of the bound functions it touches
@@ -32,21 +34,33 @@ and the search, so the result does not depend on --workers or on other patches.
 """
 from __future__ import annotations
 
+import io
+import multiprocessing as mp
 import os
+import sys
+import traceback
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable
 
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+from spec.presets import PRESETS
+from spec.run import rules_for, run_trace
 from spec.trace import parse_trace
 
+from review.check.options import Options
+from review.check.overlay import overlays, split_overlay_name
 from review.check.patch import PatchChecker, PatchJob
-from review.check.composition import (  # noqa: F401  (the check's public names live here too)
-    DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES, QUICK_DEPTH, Options, valuations,
-)
 from review.errors import InputError
-from review.extract.rules import PatchRules
+from review.extract.rules import PatchRules, extract_patch, extract_series
+from review.fuzz import search as fuzzer
+from review.inputs.load import load
 from review.model import diff_digest
 from review.report.types import CheckReport, PatchRef, PatchResult
+from review.verify import search as exhaustive
 
 
 # --- the whole run --------------------------------------------------------------------
@@ -55,9 +69,8 @@ def extract_patches(patches: list, tree: str | None) -> list[tuple[PatchRules | 
     """review.extract.rules over one input's patches as a series (with a tree, each patch's
     pre-image is the tree as the earlier patches left it). A patch whose extraction
     fails is reported as such; the others are still checked."""
-    from review.extract import rules as extract
     try:
-        return [(r, "") for r in extract.extract_series(patches, tree)]
+        return [(r, "") for r in extract_series(patches, tree)]
     except InputError:
         raise
     except Exception:
@@ -65,7 +78,7 @@ def extract_patches(patches: list, tree: str | None) -> list[tuple[PatchRules | 
     out = []
     for p in patches:
         try:
-            out.append((extract.extract_patch(p, tree), ""))
+            out.append((extract_patch(p, tree), ""))
         except InputError:
             raise
         except Exception as exc:  # extraction must not take the whole run down
@@ -82,9 +95,6 @@ class Loaded:
 
 
 def load_inputs(inputs: list[str], *, repo: str | None = None, stdin=None) -> Loaded:
-    from review.inputs.load import load
-    import io
-    import sys
     patches, sources, mails, notes = [], [], [], []
     for source in inputs:
         raw = None
@@ -146,16 +156,13 @@ _OPTS: Options | None = None
 
 
 def _run_one(index: int) -> PatchResult:
-    from review.fuzz.search import search
-    from review.verify.search import verify
-    from spec.presets import PRESETS
     job = _JOBS[index]
     try:
-        return PatchChecker(job, _OPTS, PRESETS, search, verify).run()
+        # looked up now, not at import, so that a test can stand in for either search
+        return PatchChecker(job, _OPTS, PRESETS, fuzzer.search, exhaustive.verify).run()
     except InputError:
         raise
     except Exception as exc:  # a bug of ours must not hide the other patches' results
-        import traceback
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return PatchResult(job.ref, error=f"{type(exc).__name__}: {exc} "
                                           f"({Path(where.filename).name}:{where.lineno})")
@@ -173,8 +180,6 @@ def run_jobs(jobs: list[PatchJob], opts: Options, workers: int = 1,
                 on_patch(r)
             out.append(r)
         return out
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
     # fork: workers inherit the extracted jobs and the options (rule sets hold
     # closures, which do not pickle); results are plain dataclasses.
     ctx = mp.get_context("fork")
@@ -191,7 +196,7 @@ def open_database(spec: str | None):
     if not spec:
         return None
     if spec.startswith("redis://"):
-        try:
+        try:  # redis is optional: only a redis:// database needs it
             import redis
             from hypothesis.extra.redis import RedisExampleDatabase
         except ImportError as exc:
@@ -202,7 +207,6 @@ def open_database(spec: str | None):
         except Exception as exc:
             raise InputError(f"{spec}: cannot reach redis ({exc})") from None
         return RedisExampleDatabase(client, key_prefix=b"mmreview-check:")
-    from hypothesis.database import DirectoryBasedExampleDatabase
     path = Path(spec)
     if path.exists() and not path.is_dir():
         raise InputError(f"{spec}: not a directory")
@@ -222,7 +226,6 @@ def check(inputs: list[str], opts: Options, *, repo: str | None = None, stdin=No
         raise InputError(f"{' '.join(inputs)}: no patch found")
     jobs = make_jobs(loaded, opts.tree)
     results = run_jobs(jobs, opts, workers, on_patch)
-    from importlib.metadata import PackageNotFoundError, version
     try:
         v = version("mmreview")
     except PackageNotFoundError:
@@ -238,8 +241,6 @@ def replay(inputs: list[str], trace_obj: dict, patch_index: int, opts: Options, 
     """Replay a trace written by `check` under the rules it names (`<ref>+post`,
     `<ref>+pre` or a preset), re-extracted from the same input; also under the
     other image, so a differential finding shows both sides."""
-    from spec.presets import PRESETS
-    from spec.run import rules_for, run_trace
     loaded = load_inputs(inputs, repo=repo, stdin=stdin)
     if not 1 <= patch_index <= len(loaded.patches):
         raise InputError(f"--patch {patch_index}: the input has {len(loaded.patches)} patch(es)")
@@ -249,26 +250,18 @@ def replay(inputs: list[str], trace_obj: dict, patch_index: int, opts: Options, 
     if rules is None:
         raise InputError(f"patch {patch_index}: extraction failed ({err})")
     trace = parse_trace(trace_obj)
-    ref, _, rest = trace.ruleset.partition("+")
-    image, _, key = rest.partition("@")
-    if ref not in PRESETS or (rest and image not in ("pre", "post")):
+    ref, image, key = split_overlay_name(trace.ruleset)
+    if ref not in PRESETS or ("+" in trace.ruleset and image not in ("pre", "post")):
         raise InputError(f"trace: unknown ruleset {trace.ruleset!r} (expected a preset or "
                          "PRESET+post@KEY / PRESET+pre@KEY as check writes them)")
     want = diff_digest(loaded.patches[patch_index - 1])
     if key and key != want:
         raise InputError(f"trace: written for another patch (key {key}, patch {patch_index} "
                          f"has {want}); pick the right one with --patch N")
-    base = PRESETS[ref]
-    sets = {
-        ref: base,
-        f"{ref}+pre@{want}": base.with_overlay(rules.pre.decisions, rules.pre.assertions,
-                                               name=f"{ref}+pre@{want}"),
-        f"{ref}+post@{want}": base.with_overlay(rules.post.decisions, rules.post.assertions,
-                                                name=f"{ref}+post@{want}"),
-    }
+    base, pre, post = overlays(PRESETS[ref], rules, want, {})
+    sets = {rs.name: rs for rs in (base, pre, post)}
     out = {}
-    for name, label in ((f"{ref}+post@{want}", f"{ref}+post"), (f"{ref}+pre@{want}", f"{ref}+pre"),
-                        (ref, ref)):
+    for name, label in ((post.name, f"{ref}+post"), (pre.name, f"{ref}+pre"), (ref, ref)):
         rs = rules_for(trace, name, presets=sets)
         out[label] = run_trace(trace, rs).to_json()
     own = trace.ruleset.split("@")[0]

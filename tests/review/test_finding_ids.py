@@ -1,8 +1,10 @@
-"""The registry of finding ids (review/finding_ids.py) and what names ids: SARIF rules
-and `mmreview fuzz --exclude`."""
+"""The registry of finding ids (review/finding_ids.py) and everything that names ids:
+README.md's table, docs/check.md's severities, SARIF rules, `mmreview fuzz --exclude`,
+and the ids the spec and the searches emit."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,37 @@ from review.finding_ids import (
 from review.findings import Finding
 from review.report import sarif
 from spec.clauses import CLAUSES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _section(path: Path, heading: str) -> str:
+    text = path.read_text(encoding="utf-8")
+    start = text.index(heading + "\n")
+    end = text.find("\n## ", start + len(heading))
+    return text[start:end if end >= 0 else len(text)]
+
+
+def _rows(section: str) -> list[list[str]]:
+    """The cells of a Markdown table's body rows."""
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    return [[c.strip() for c in row.strip("|").split("|")] for row in rows[2:]]
+
+
+def test_readme_table_is_the_registry():
+    rows = _rows(_section(ROOT / "README.md", "## Finding ids"))
+    table = [(re.fullmatch(r"`([a-z-]+)`", r[0]).group(1), r[1], r[2], r[3]) for r in rows]
+    assert table == [(f.id, f.kind, f.severity, f.meaning) for f in FINDING_IDS.values()]
+
+
+def test_check_doc_names_each_id_under_its_severity():
+    rows = _rows(_section(ROOT / "docs" / "check.md", "## Findings"))
+    seen = 0
+    for severity, when, _fails in rows:
+        for fid in re.findall(r"`([a-z-]+)`", when):
+            assert FINDING_IDS[fid].severity == severity, fid
+            seen += 1
+    assert seen >= 10
 
 
 def test_spec_clauses_keep_their_kind_and_meaning():

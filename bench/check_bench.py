@@ -6,13 +6,15 @@ The series is a git range over the fixture C tree (fixtures/ctree): the fixture
 patches (fixtures/patches/*.patch) each followed by its revert, to 15 commits, so that
 every commit applies and has whole functions to extract and fuzz. Prints the wall-clock time of the whole
 check, the time per patch (min/median/max) and the findings. Target: under 60 s on
-2 cores with the default budget. `--corpus` also times the real thread
-(../shared/corpus) when it is present. Not part of the test suite.
+2 cores with the default budget. `--corpus` also times the real thread when it is
+present. Not part of the test suite.
 """
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_util import REAL_THREAD  # noqa: E402
 from review.check import run as C  # noqa: E402
 from review.check.options import DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES, Options  # noqa: E402
 
@@ -29,9 +32,6 @@ def build_repo(where: Path, n: int = 15) -> str:
     """A git repository with the fixture C tree and a series of n commits on top:
     each fixture patch, then its revert, and so on (reverts are patches too, and
     they keep every commit applicable). Returns the range."""
-    import shutil
-    import subprocess
-
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", str(where), *args], check=True, capture_output=True,
                               text=True).stdout.strip()
@@ -82,9 +82,8 @@ def main() -> int:
         repo = Path(tmp) / "linux"
         rng = build_repo(repo, 15)
         run([rng], a.budget, a.workers, "15-patch series (git range over fixtures/ctree)", str(repo))
-    corpus = ROOT.parent / "shared" / "corpus" / "cow-fixes-part2-v1.mbox"
-    if a.corpus and corpus.is_file():
-        run([str(corpus)], a.budget, a.workers, "real thread (cow-fixes-part2-v1)")
+    if a.corpus and REAL_THREAD.is_file():
+        run([str(REAL_THREAD)], a.budget, a.workers, "real thread (cow-fixes-part2-v1)")
     return 0
 
 

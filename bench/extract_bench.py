@@ -1,5 +1,5 @@
-"""Extraction time for the real thread "[PATCH v1 00/15] mm: COW fixes part 2"
-(../shared/corpus) and for the fixture patches against the fixture tree.
+"""Extraction time for the real thread "[PATCH v1 00/15] mm: COW fixes part 2" when
+present, and for the fixture patches against the fixture tree.
 
     .venv/bin/python bench/extract_bench.py [--repeat N]
 
@@ -12,26 +12,16 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_util import REAL_THREAD as THREAD, timed  # noqa: E402
 from review.extract.rules import extract_series  # noqa: E402
 from review.inputs.load import load  # noqa: E402
 
-THREAD = ROOT.parent / "shared" / "corpus" / "cow-fixes-part2-v1.mbox"
 FIXTURES = ROOT / "fixtures"
-
-
-def timed(fn, repeat: int):
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return result, times
 
 
 def report(name: str, times: list[float]) -> None:

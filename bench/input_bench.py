@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_util import timed  # noqa: E402
 from review.inputs.git import load_range  # noqa: E402
 from review.inputs.load import from_mbox_bytes  # noqa: E402
 
@@ -106,15 +107,6 @@ def generate_repo(path: Path, commits: int) -> None:
     subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input="\n".join(stream).encode(), check=True)
 
 
-def best(fn, repeat: int):
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), result
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=1000)
@@ -123,7 +115,8 @@ def main() -> int:
     args = ap.parse_args()
 
     data = generate_mbox(args.messages)
-    secs, coll = best(lambda: from_mbox_bytes(data, "generated.mbox"), args.repeat)
+    coll, times = timed(lambda: from_mbox_bytes(data, "generated.mbox"), args.repeat)
+    secs = min(times)
     anchored = sum(1 for c in coll.comments if c.anchor is not None)
     print(f"mbox: {len(coll.messages)} messages ({len(data) / 1e6:.1f} MB), {len(coll.series)} series, "
           f"{len(coll.patches)} patches, {anchored} anchored comments: {secs:.2f} s (target < 2 s)")
@@ -133,7 +126,8 @@ def main() -> int:
         t = time.perf_counter()
         generate_repo(repo, args.commits)
         gen = time.perf_counter() - t
-        secs, coll = best(lambda: load_range(str(repo), f"-{args.commits}"), args.repeat)
+        coll, times = timed(lambda: load_range(str(repo), f"-{args.commits}"), args.repeat)
+        secs = min(times)
         images = sum(1 for p in coll.patches for f in p.files if f.pre_image is not None and f.post_image is not None)
         print(f"git: {len(coll.patches)} commits, {images} files with pre+post images: {secs:.2f} s "
               f"(target < 20 s; repository generated in {gen:.1f} s)")

@@ -23,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from review.fuzz.search import search as fuzz  # noqa: E402
+from review.fuzz import search as fuzz  # noqa: E402
+from spec.kernel import Kernel  # noqa: E402
 from spec.presets import PRESETS  # noqa: E402
 from spec.run import Session  # noqa: E402
 from spec.trace import parse_trace  # noqa: E402
@@ -44,7 +45,6 @@ def replay_throughput(traces, rules, repeat: int, what: str = "session",
     pass first (the interpreter specialises hot code on first runs), then the best of
     `repeat` timed passes by `clock` (perf_counter: wall time; process_time: CPU time
     of this process, which a machine shared with other jobs does not inflate)."""
-    from spec.kernel import Kernel
     parsed = [parse_trace(t).steps for t in traces]
     n = sum(len(s) for s in parsed)
 

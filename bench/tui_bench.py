@@ -1,9 +1,8 @@
-"""TUI benchmarks (issue 6). Prints numbers; asserts nothing.
+"""TUI benchmarks. Prints numbers; asserts nothing.
 
-1. shell to first screen: `mmreview tui <real thread>` started in a pseudo-terminal,
+1. shell to first screen: `mmreview tui <thread>` started in a pseudo-terminal,
    timed until the first frame shows the thread pane and the cover letter
-   (target < 1.5 s). Skipped when ../shared/corpus is absent (the demo thread is
-   timed instead).
+   (target < 1.5 s), on the real thread when present, else on the demo thread.
 2. key latency while fuzzing: the app headless (Textual's pilot) with a real fuzz run
    of the demo's v1 2/3 in the background worker; each key (j / k) is timed from
    the press until the app has handled it and refreshed (target < 50 ms).
@@ -14,37 +13,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import os
+import pty
 import re
 import select
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "cow-fixes-part2-v1.mbox"
+sys.path.insert(0, str(ROOT))
+
+from bench_util import REAL_THREAD  # noqa: E402  (after the path set-up above)
+from review.inputs.load import load  # noqa: E402
+from review.reviewer.state import ReviewState  # noqa: E402
+from tui.app import MMReviewApp  # noqa: E402
+
 DEMO = ROOT / "fixtures" / "demo" / "anon-excl-cleanups.mbox"
 ANSI = re.compile(rb"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][A-Z0-9]|[=>NOPc78])")
 
 
 def first_screen(source: Path, drafts: str, timeout: float = 30.0) -> float:
-    import pty
-    master, slave = pty.openpty()
-    os.set_blocking(master, False)
-    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40",
-               MMREVIEW_IDENTITY="Bench <bench@example.org>")
-    # the size of the pseudo-terminal
-    import fcntl
-    import struct
-    import termios
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     t0 = time.perf_counter()
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "mmreview"), "tui", str(source), "--drafts", drafts],
-                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
-    os.close(slave)
+    proc, master = _spawn(["tui", str(source)], drafts, COLUMNS="120", LINES="40")
     seen = b""
     took = None
     try:
@@ -74,15 +71,13 @@ def first_screen(source: Path, drafts: str, timeout: float = 30.0) -> float:
     return took
 
 
-def _spawn(args: list[str], drafts: str):
-    import fcntl
-    import pty
-    import struct
-    import termios
+def _spawn(args: list[str], drafts: str, **env_extra: str):
+    """`mmreview ARGS --drafts DRAFTS` in a 120x40 pseudo-terminal: (process, master fd)."""
     master, slave = pty.openpty()
     os.set_blocking(master, False)
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    env = dict(os.environ, TERM="xterm-256color", MMREVIEW_IDENTITY="Bench <bench@example.org>")
+    env = dict(os.environ, TERM="xterm-256color", **env_extra,
+               MMREVIEW_IDENTITY="Bench <bench@example.org>")
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "mmreview"), *args, "--drafts", drafts],
                             stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
     os.close(slave)
@@ -118,21 +113,10 @@ def pty_key_latency(keys: int, drafts: str) -> tuple[list[float], list[float]]:
             seen += _drain(master, 0.2)[0]
         os.write(master, b"]]")
         _drain(master, 0.3)
-        idle, busy = [], []
-        for i in range(keys):
-            t = time.perf_counter()
-            os.write(master, b"j" if i % 2 == 0 else b"k")
-            out, last = _drain(master)
-            if out:
-                idle.append(last - t)
+        idle = _time_keys(master, keys)
         os.write(master, b"F")
         _drain(master, 0.3)
-        for i in range(keys):
-            t = time.perf_counter()
-            os.write(master, b"j" if i % 2 == 0 else b"k")
-            out, last = _drain(master)
-            if out:
-                busy.append(last - t)
+        busy = _time_keys(master, keys)
         return idle, busy
     finally:
         os.write(master, b"xQ")
@@ -143,12 +127,21 @@ def pty_key_latency(keys: int, drafts: str) -> tuple[list[float], list[float]]:
         os.close(master)
 
 
+def _time_keys(master: int, keys: int) -> list[float]:
+    """`keys` presses of j and k in turn, each timed to the last byte of the screen
+    update it causes."""
+    times = []
+    for i in range(keys):
+        t = time.perf_counter()
+        os.write(master, b"j" if i % 2 == 0 else b"k")
+        out, last = _drain(master)
+        if out:
+            times.append(last - t)
+    return times
+
+
 async def key_latency(keys: int, budget: float) -> tuple[list[float], ...]:
     os.environ.setdefault("MMREVIEW_IDENTITY", "Bench <bench@example.org>")
-    from review.inputs.load import load
-    from review.reviewer.state import ReviewState
-    from tui.app import MMReviewApp
-
     drafts = tempfile.mkdtemp(prefix="mmreview-bench-")
     app = MMReviewApp(load(str(DEMO)), ReviewState.open(str(DEMO), directory=drafts), budget=budget)
     idle, busy, lines = [], [], []
@@ -202,7 +195,7 @@ def main() -> int:
     ap.add_argument("--keys", type=int, default=40)
     ap.add_argument("--budget", type=float, default=20.0, help="fuzz budget for the latency run")
     args = ap.parse_args()
-    source = CORPUS if CORPUS.is_file() else DEMO
+    source = REAL_THREAD if REAL_THREAD.is_file() else DEMO
     with tempfile.TemporaryDirectory() as drafts:
         times = [first_screen(source, drafts) for _ in range(args.runs)]
     print(f"tui first screen ({source.name}, 120x40 pty): median {statistics.median(times):.2f} s, "

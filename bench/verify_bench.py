@@ -13,21 +13,30 @@ not share memory or caches.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
+import resource
 import subprocess
 import sys
 import time
+import tracemalloc
+from array import array
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from review.verify import canon  # noqa: E402  (after the path set-up above)
+from review.verify.model import ALL_OPS, DEFAULT_OPS, Bounds, SpecModel  # noqa: E402
+from review.verify.search import verify  # noqa: E402
+from spec import invariants  # noqa: E402
+from spec.presets import PRESETS  # noqa: E402
 
 PRESET_NAMES = ("v5.7", "v5.8", "v5.9", "v5.18", "v5.19", "current")
 
 
 def _bounds(args):
-    from review.verify.search import ALL_OPS, DEFAULT_OPS, Bounds
-
     ops = tuple(args.ops.split(",")) if args.ops else DEFAULT_OPS
     assert set(ops) <= set(ALL_OPS), ops
     return Bounds(depth=args.depth, processes=args.processes, pages=args.pages, thp=args.thp,
@@ -39,11 +48,6 @@ def one(args) -> dict:
     """Run one preset in this process; return the numbers. The search goes on past
     violations (all_clauses), so the numbers cover the whole bounded space of every
     preset, and the shortest trace of each clause broken is reported beside them."""
-    import resource
-
-    from review.verify.search import verify
-    from spec.presets import PRESETS
-
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
     cpu = time.process_time()
@@ -67,12 +71,6 @@ def one(args) -> dict:
 
 
 def profile(args) -> None:
-    import cProfile
-    import pstats
-
-    from review.verify.search import verify
-    from spec.presets import PRESETS
-
     prof = cProfile.Profile()
     prof.enable()
     r = verify(PRESETS[args.presets.split(",")[0]], _bounds(args), reduce=not args.no_reduction)
@@ -83,31 +81,54 @@ def profile(args) -> None:
 
 def breakdown(args) -> None:
     """CPU microseconds per explored step, by part, over a sample of reachable states
-    (least of 5 repeats, process time): where a step of the search goes."""
-    from review.verify import canon
-    from review.verify.search import SpecModel
-    from spec import invariants
-    from spec.presets import PRESETS
-
+    (least of 5 repeats, process time): where a step of the search goes; then the
+    memory a state takes, stored and on the frontier."""
     model = SpecModel(PRESETS[args.presets.split(",")[0]], _bounds(args), fast_same=False)
+    sample = _sample_states(model, args.depth)
+    pairs = [(s, st) for s in sample for st, _, _ in model.alphabet(s[1])[::5]]
+    rows = _step_parts(model, sample, pairs)
+    print(f"{len(sample)} states, {len(pairs)} (state, step) pairs; CPU microseconds:")
+    for name, us in rows:
+        print(f"  {name:52} {us:7.1f}")
+    parts = dict(rows)
+    changing = parts[_CHANGING]
+    unchanging = parts[_UNCHANGING]
+    print(f"  => {1e6 / changing:,.0f} changing / {1e6 / unchanging:,.0f} "
+          f"unchanging steps/s on one core")
+    print("memory, bytes per state (tracemalloc):")
+    for name, b in _bytes_per_state(model, sample):
+        print(f"  {name:52} {b:7.0f}")
+
+
+def _sample_states(model, depth: int) -> list:
+    """Up to 600 reachable states: about 300 a level of a breadth-first walk to
+    depth 4 at most, the deepest last."""
     root, _, _ = model.initial()
     level, sample = [root], []
-    for _ in range(min(args.depth, 4)):
+    for _ in range(min(depth, 4)):
         nxt = [c for s in level for _, c, _ in model.successors(s) if c is not None]
         level = nxt[:: max(1, len(nxt) // 300)]
         sample.extend(level)
-    sample = sample[-600:]
-    pairs = [(s, st) for s in sample for st, _, _ in model.alphabet(s[1])[::5]]
+    return sample[-600:]
 
-    def best(fn, items) -> float:
-        times = []
-        for _ in range(5):
-            t = time.process_time()
-            for x in items:
-                fn(x)
-            times.append(time.process_time() - t)
-        return min(times) / len(items) * 1e6
 
+def _best(fn, items) -> float:
+    """CPU microseconds of fn per item: the least of 5 runs over `items`."""
+    times = []
+    for _ in range(5):
+        t = time.process_time()
+        for x in items:
+            fn(x)
+        times.append(time.process_time() - t)
+    return min(times) / len(items) * 1e6
+
+
+_CHANGING = "per step that changed the state: clone + step + key"
+_UNCHANGING = "per step that changed nothing: step + unchanged (its clone is reused)"
+
+
+def _step_parts(model, sample: list, pairs: list) -> list[tuple[str, float]]:
+    """(part of a step, CPU microseconds) rows."""
     def step_only(pair):
         s, st = pair
         c = s[0].clone()
@@ -122,19 +143,19 @@ def breakdown(args) -> None:
             pass
 
     # clones measured over the same (state, step) pairs as the steps they precede
-    clone = best(lambda p: p[0][0].clone(), pairs)
-    kclone = best(lambda p: p[0][0].kernel.clone(), pairs)
-    step = best(step_only, pairs) - clone
-    kapply = best(kernel_only, pairs) - kclone
-    raw = best(lambda s: model.keyer.raw(*s), sample)
-    key = best(model.key, sample)
-    inv = best(lambda s: invariants.check(s[0].kernel), sample)
+    clone = _best(lambda p: p[0][0].clone(), pairs)
+    kclone = _best(lambda p: p[0][0].kernel.clone(), pairs)
+    step = _best(step_only, pairs) - clone
+    kapply = _best(kernel_only, pairs) - kclone
+    raw = _best(lambda s: model.keyer.raw(*s), sample)
+    key = _best(model.key, sample)
+    inv = _best(lambda s: invariants.check(s[0].kernel), sample)
     twins = [(s[0], s[0].clone()) for s in sample]
-    same = best(lambda t: canon.unchanged(*t), twins)
-    pk = best(model.pack, sample)
+    same = _best(lambda t: canon.unchanged(*t), twins)
+    pk = _best(model.pack, sample)
     packed = [model.pack(s) for s in sample]
-    unpk = best(model.unpack, packed)
-    rows = [
+    unpk = _best(model.unpack, packed)
+    return [
         ("Session.clone (kernel state + contract)", clone),
         ("  of which Kernel.clone", kclone),
         ("Session.step without invariants", step),
@@ -143,21 +164,16 @@ def breakdown(args) -> None:
         ("canonical key (review/verify/canon.py)", key),
         ("  of which building the key tuple", raw),
         ("  of which marshal + BLAKE2b digest", key - raw),
-        ("per step that changed the state: clone + step + key", clone + step + key),
+        (_CHANGING, clone + step + key),
         ("canon.unchanged, an unchanged state (then no key)", same),
-        ("per step that changed nothing: step + unchanged (its clone is reused)",
-         step + same),
+        (_UNCHANGING, step + same),
         ("invariants.check (once per distinct state)", inv),
         ("pack / unpack (frontier states past 20k a level)", pk + unpk),
     ]
-    print(f"{len(sample)} states, {len(pairs)} (state, step) pairs; CPU microseconds:")
-    for name, us in rows:
-        print(f"  {name:52} {us:7.1f}")
-    print(f"  => {1e6 / (clone + step + key):,.0f} changing / {1e6 / (step + same):,.0f} "
-          f"unchanging steps/s on one core")
 
-    import tracemalloc
-    from array import array
+
+def _bytes_per_state(model, sample: list) -> list[tuple[str, float]]:
+    """(what is kept of a state, bytes) rows, measured with tracemalloc."""
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     live = [s[0].clone() for s in sample]
@@ -176,11 +192,12 @@ def breakdown(args) -> None:
     seen_b = (tracemalloc.get_traced_memory()[0] - base) / n
     del seen, parent, steps
     tracemalloc.stop()
-    print("memory, bytes per state (tracemalloc):")
-    print(f"  {'stored state: 16-byte key in the seen set + parent link + step':52} {seen_b:7.0f}")
-    print(f"  {'state of the last level: the key only':52} {last_b:7.0f}")
-    print(f"  {'frontier state, live Session':52} {live_b:7.0f}")
-    print(f"  {'frontier state, packed (past 20k a level)':52} {packed_b:7.0f}")
+    return [
+        ("stored state: 16-byte key in the seen set + parent link + step", seen_b),
+        ("state of the last level: the key only", last_b),
+        ("frontier state, live Session", live_b),
+        ("frontier state, packed (past 20k a level)", packed_b),
+    ]
 
 
 def main() -> int:

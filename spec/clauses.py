@@ -1,12 +1,16 @@
 """Every contract clause and internal invariant, by stable id.
 
 Ids are used in reports, traces, tests and the TUI: add new ones, never rename.
-Each entry: kind, one line of why, its source. The predicates themselves live in
-spec/contract.py (contract) and spec/invariants.py (invariants and lifetime).
+Each entry: kind, what a violation means, its source. The contract's clauses are
+stated here and checked by spec/contract.py; the internal invariants and lifetime
+clauses are stated once, with their predicates, in spec/invariant_table.py, and their
+entries here come from that table.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from spec.invariant_table import INVARIANTS
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,10 @@ def _i(id: str, meaning: str, source: str) -> Clause:
     return Clause(id, "invariant", meaning, source)
 
 
+def _table(kind: str) -> tuple[Clause, ...]:
+    return tuple(Clause(i.id, i.kind, i.meaning, i.source) for i in INVARIANTS if i.kind == kind)
+
+
 CLAUSES: dict[str, Clause] = {c.id: c for c in (
     _c("isolation", "a process reads something other than its own logical value",
        "fork(2)/mmap(2): private anonymous memory is private to each process after fork"),
@@ -45,28 +53,8 @@ CLAUSES: dict[str, Clause] = {c.id: c for c in (
        "CVE-2020-29374; 17839856fd58 'gup: document and work around \"COW can break either way\" issue'"),
     _c("no-loss", "swap, migration, KSM or THP split/collapse changed what a process reads",
        "reclaim, migration, KSM and THP are transparent to user space"),
-    _c("no-leak", "a folio or swap slot outlives every user",
-       "folio_put / swap_free: the last reference frees"),
-    _c("no-use-after-free", "a folio is freed while mapped, pinned or referenced",
-       "folio refcounting (include/linux/mm.h)"),
-    _i("anon-exclusive-writable", "a writable present PTE maps a non-exclusive anon page",
-       "include/linux/page-flags.h PG_anon_exclusive comment; 6c287605fd56"),
-    _i("pinned-exclusive", "a maybe-pinned anon page is not exclusive",
-       "include/linux/page-flags.h; 'mm/gup: sanity-check with CONFIG_DEBUG_VM that anonymous pages are exclusive when (un)pinning'"),
-    _i("exclusive-single-mapper", "an exclusive page is mapped by more than one process",
-       "include/linux/page-flags.h PG_anon_exclusive comment"),
-    _i("ksm-not-exclusive", "a KSM page is exclusive or mapped writable",
-       "mm/ksm.c write_protect_page; gup_must_unshare comment"),
-    _i("exclusive-only-anon", "the flag is set on a non-anon or KSM page",
-       "SetPageAnonExclusive: VM_BUG_ON_PGFLAGS(!PageAnon(page) || PageKsm(page))"),
-    _i("swap-entry-clears-exclusive", "a page reachable through a swap entry keeps the flag",
-       "do_swap_page/unuse_pte BUG_ON(PageAnon(page) && PageAnonExclusive(page)); 1493a1913e34"),
-    _i("migration-entry-clears-exclusive", "a page under a migration entry keeps the flag",
-       "include/linux/page-flags.h entry-type table; try_to_migrate_one"),
-    _i("thp-exclusive-granularity", "PMD-mapped: flag on head only; PTE-mapped: per subpage",
-       "include/linux/page-flags.h; __split_huge_pmd_locked"),
-    _i("refcount-covers-users", "refcount < mappings + pins + references + swapcache",
-       "include/linux/mm.h folio_ref_count; GUP_PIN_COUNTING_BIAS"),
+    *_table("contract"),     # the lifetime clauses: no-leak, no-use-after-free
+    *_table("invariant"),
     _i("patch-assertion", "a VM_BUG_ON/WARN_ON condition extracted from the patch holds when the spec runs its primitive",
        "the patch's own assertions (review/extract), bound to spec primitives"),
 )}

@@ -1,7 +1,7 @@
 """The user-visible contract: what processes and devices may observe, kept as a model
 of its own that knows nothing of page tables, folios or anon_exclusive.
 
-State (DESIGN.md "Two kinds of truth", 1):
+State:
     mem[mm][vpn]       each process's logical memory: zero after mmap and
                        MADV_DONTNEED; its last write; a device write through one of its
                        bound R/W pins; at fork the parent's value (zero in wipeonfork
@@ -56,7 +56,10 @@ from spec.trace import NO_LOSS_ADVICE, NO_LOSS_OPS, Step
 
 
 @dataclass(slots=True)
-class Ref:
+class PinBinding:
+    """The contract's view of one FOLL_PIN pin or FOLL_GET reference: the address it
+    is bound to, whether coherence is promised, and the values it may show. (The
+    kernel-side reference is spec.state.Ref.)"""
     id: str
     kind: str            # "pin" (FOLL_PIN) or "get" (FOLL_GET)
     mm: int
@@ -91,8 +94,8 @@ class Contract:
         self.exited: set[int] = set()
         self.history: list[tuple[int, int, int, int | None]] = []   # (step, mm, vpn, value)
         self.origin: dict[int, tuple[int, int, int, str]] = {}  # value -> (mm, vpn, step, how)
-        self.refs: dict[str, Ref] = {}
-        self._bound: dict[tuple[int, int], list[Ref]] = {}      # (mm, vpn) -> bound refs
+        self.refs: dict[str, PinBinding] = {}
+        self._bound: dict[tuple[int, int], list[PinBinding]] = {}  # (mm, vpn) -> bound refs
         self._snapshot: list[tuple[int, tuple, list]] | None = None
 
     # ------------------------------------------------------------------ copying
@@ -106,8 +109,9 @@ class Contract:
         c.refs = {}
         c._bound = {}
         for r in self.refs.values():
-            n = Ref(r.id, r.kind, r.mm, r.vpn, r.write, r.longterm, r.taken, r.coherent,
-                    r.fresh, r.bound, r.unbound_at, set(r.held), set(r.device))
+            n = PinBinding(r.id, r.kind, r.mm, r.vpn, r.write, r.longterm, r.taken,
+                           r.coherent, r.fresh, r.bound, r.unbound_at, set(r.held),
+                           set(r.device))
             c.refs[n.id] = n
             if n.bound:
                 c._bound.setdefault((n.mm, n.vpn), []).append(n)
@@ -366,7 +370,7 @@ class Contract:
         if write:
             p.written.add(vpn)   # FOLL_WRITE faults a real page in
         coherent = kind == "pin" and (write or longterm or vpn in p.written)
-        r = Ref(id, kind, mm, vpn, write, longterm, index, coherent, fresh)
+        r = PinBinding(id, kind, mm, vpn, write, longterm, index, coherent, fresh)
         r.held.add(p.mem[vpn])
         self.refs[id] = r
         self._bound.setdefault((mm, vpn), []).append(r)
@@ -428,7 +432,7 @@ def _peek_many(kernel: Any):
     return lambda mm, vpns: [kernel.peek(mm, v) for v in vpns]
 
 
-def _overlap(a: Ref, b: Ref) -> bool:
+def _overlap(a: PinBinding, b: PinBinding) -> bool:
     """Were both bound at some moment? (a window is [taken, unbound_at))"""
     a_end = a.unbound_at if not a.bound else None
     b_end = b.unbound_at if not b.bound else None

@@ -1,11 +1,12 @@
 """The kernel model: state + rule set + the operations of the replay table.
 
-API (H2's Session, H5's exploration and the tests code against this; keep it stable):
+API (spec.run.Session, the exhaustive exploration of review/verify and the tests code
+against this; keep it stable):
 
     k = Kernel(rules)                 # rules: spec.decisions.RuleSet (spec.presets.PRESETS[name])
     r = k.apply(op, args)             # op: a name of the replay table; args: a Mapping with
                                       # every argument present and well typed (spec.trace
-                                      # fills defaults); returns Result(status, value)
+                                      # fills defaults); returns spec.result.Result
     k.peek(mm, vpn) -> int | None     # what a read would return, without faulting:
                                       # follows swap and migration entries; zero page -> 0;
                                       # None when nothing is mapped (or no VMA / no such mm)
@@ -38,37 +39,19 @@ exited or unknown process, fork to an id that was ever used, an unknown or reuse
 reference id, unpin of a FOLL_GET reference (or put of a pin), dma_write through a
 R/O pin or a FOLL_GET reference, an unknown op or advice.
 
-Operations live in spec/ops/ (one module per kernel area) and are written through the
-primitives of spec/primitives.py; decision points are asked through `Kernel.ask`.
+Operations live in spec/ops/ (one module per kernel area, OPS maps op names to them)
+and are written through the primitives of spec/primitives.py; decision points are
+asked through `Kernel.ask`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from spec.decisions import AssertionRule, DecisionContext, RuleSet
 from spec.errors import StepError
+from spec.ops import OPS
+from spec.result import Result
 from spec.state import HPAGE_NR, MIGRATION, PRESENT, SWAP, ZERO, ZERO_FOLIO, Mm, State
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    status: str = "ok"
-    value: int | None = None
-
-
-OK = Result()
-REFUSED = Result("refused")
-
-
-_OPS: dict = {}
-
-
-def _ops() -> dict:
-    if not _OPS:
-        from spec.ops import OPS  # late import: the ops import this module
-        _OPS.update(OPS)
-    return _OPS
 
 
 class Kernel:
@@ -84,7 +67,7 @@ class Kernel:
         # Era features read on hot paths, cached (RuleSet is frozen).
         self.has_ae = bool(rules.feature("anon_exclusive"))
         self.check_assertions = bool(rules.assertions)
-        self._ops: Mapping[str, Callable[[Kernel, Mapping[str, Any]], Result]] = _ops()
+        self._ops: Mapping[str, Callable[[Kernel, Mapping[str, Any]], Result]] = OPS
 
     # ------------------------------------------------------------------ API
     def apply(self, op: str, args: Mapping[str, Any]) -> Result:
@@ -200,5 +183,3 @@ class Kernel:
     def __repr__(self) -> str:
         return f"Kernel({self.rules.name}, {self.state!r})"
 
-
-__all__ = ["Kernel", "Result", "OK", "REFUSED", "SWAP"]

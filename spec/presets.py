@@ -14,15 +14,17 @@ into presets. Era-level behaviour that is not a decision point is a feature:
     ksm_unshare            break_ksm uses FAULT_FLAG_UNSHARE (v6.2)
     madv_collapse          MADV_COLLAPSE exists (v6.1)
 
-Sources: ../shared/mm-rules/decision_points.md D1-D10 (commits named there) and the
-kernel functions cited per implementation.
-
-Checked against kernel sources and mm threads (search tool) while writing this:
+Sources: each implementation names the kernel function and commit it paraphrases.
+The era facts they rest on, as the kernel sources have them:
+  - do_wp_page v5.1-v5.8: a KSM page goes to reuse_ksm_page ('mm: reuse only-pte-mapped
+    KSM page in do_wp_page()'), which reuses it when it is in the stable tree, not in
+    the swap cache, and page_count == 1 (page_ref_freeze(page, 1)); removed by
+    1a0cf26323c8 (v5.9);
   - do_wp_page v5.9: "PageKsm || page_count != 1 -> copy; trylock; PageKsm ||
-    page_mapcount != 1 || page_count != 1 -> copy" (09854ba94c6a hunk); v5.18: "page_count
+    page_mapcount != 1 || page_count != 1 -> copy" (09854ba94c6a); v5.18: "page_count
     > 1 + PageSwapCache -> copy; try_to_free_swap; page_count != 1 -> copy" (53a05ad9f21d);
-  - do_huge_pmd_wp_page kept "if (reuse_swap_page(page, NULL))" (mapcount) until v5.18 —
-    Linus: "the hugepage code simply doesn't follow that pattern" (mm thread, 2022);
+  - do_huge_pmd_wp_page kept "if (reuse_swap_page(page, NULL))" (mapcount) until
+    3bff7e3f1f16 'mm/huge_memory: streamline COW logic in do_huge_pmd_wp_page()' (v5.18);
   - do_swap_page v5.18: "FAULT_FLAG_WRITE && !PageKsm && (page != swapcache ||
     page_count == 1)"; v5.19: "!PageKsm && (exclusive || page_count == 1)" with
     exclusive from pte_swp_exclusive; should_try_to_free_swap: write && !KSM &&
@@ -37,18 +39,19 @@ from __future__ import annotations
 from spec.decisions import DECISION_POINTS, DecisionContext as C, RuleSet
 from spec.state import GUP_PIN_COUNTING_BIAS
 
-# ------------------------------------------------------------------ pinned.maybe (D10)
+# ------------------------------------------------------------------ pinned.maybe
 
 def maybe_pinned_any(c: C) -> str:
     """page_maybe_dma_pinned (v5.7 'mm/gup: track FOLL_PIN pages'; folio form v6.1):
     exact _pincount for large folios, refcount >= GUP_PIN_COUNTING_BIAS for small ones
-    (false positives allowed: INV-D4)."""
+    (false positives allowed: the kernel may treat a page with many references as
+    pinned)."""
     if c.large:
         return "pinned" if c.pincount > 0 else "not_pinned"
     return "pinned" if c.refcount >= GUP_PIN_COUNTING_BIAS else "not_pinned"
 
 
-# ------------------------------------------------------------------ fork.anon_pte (D1)
+# ------------------------------------------------------------------ fork.anon_pte
 
 def fork_share_always(c: C) -> str:
     """copy_one_pte (<= v5.8): a COW mapping always shares and write-protects."""
@@ -72,15 +75,18 @@ def fork_try_dup_v5_19(c: C) -> str:
     return "share"
 
 
-# ------------------------------------------------------------------ wp.reuse (D2)
+# ------------------------------------------------------------------ wp.reuse
 
 def wp_reuse_mapcount(c: C) -> str:
     """do_wp_page / do_huge_pmd_wp_page with reuse_swap_page (<= v5.8 for small pages,
     <= v5.17 for PMD-mapped THPs): mapcount + swapcount <= 1, GUP references ignored —
-    the CVE-2020-29374 hole. KSM pages are not reused (reuse_ksm_page only reuses pages
-    already out of the stable tree, which the model never has)."""
+    the CVE-2020-29374 hole. A KSM page goes to reuse_ksm_page instead (v5.1 'mm: reuse
+    only-pte-mapped KSM page in do_wp_page()'; removed by 1a0cf26323c8 in v5.9): reused
+    when it is in the stable tree (as every KSM page of the model is), not in the swap
+    cache, and its only reference is this mapping (page_count == 1,
+    page_ref_freeze(page, 1))."""
     if c.ksm:
-        return "copy"
+        return "reuse" if not c.swapcache and c.refcount == 1 else "copy"
     # reuse_swap_page -> page_trans_huge_map_swapcount: for a THP (PMD- or PTE-mapped)
     # the largest mapcount over all its pages, not just the faulting one
     mapcount = c.thp_mapcount if c.large else c.mapcount
@@ -138,7 +144,7 @@ def wp_reuse_current(c: C) -> str:
     return "reuse" if _refcount_after_free_swap(c) == 1 else "copy"
 
 
-# ------------------------------------------------------------------ gup.unshare (D3)
+# ------------------------------------------------------------------ gup.unshare
 
 def gup_pin_as_mapped(c: C) -> str:
     """<= v5.18: R/O GUP takes whatever is mapped."""
@@ -164,7 +170,7 @@ def gup_must_unshare_v6_2(c: C) -> str:
     return "unshare" if not c.anon_exclusive else "pin"
 
 
-# ------------------------------------------------------------------ gup.cow_break (D3)
+# ------------------------------------------------------------------ gup.cow_break
 
 def cow_break_never(c: C) -> str:
     return "no_break"
@@ -176,7 +182,7 @@ def cow_break_v5_8(c: C) -> str:
     return "break" if c.cow_mapping and (c.foll_get or c.foll_pin) else "no_break"
 
 
-# ------------------------------------------------------------------ rmap.try_share (D4, D6, D7)
+# ------------------------------------------------------------------ rmap.try_share
 
 def try_share_always(c: C) -> str:
     """Eras without PG_anon_exclusive never ask (the flag is never set)."""
@@ -189,7 +195,7 @@ def try_share_unless_pinned(c: C) -> str:
     return "refuse" if c.maybe_pinned else "share"
 
 
-# ------------------------------------------------------------------ swap.entry_exclusive (D4)
+# ------------------------------------------------------------------ swap.entry_exclusive
 
 def swp_entry_plain(c: C) -> str:
     return "plain"
@@ -201,7 +207,7 @@ def swp_entry_remembers(c: C) -> str:
     return "exclusive" if c.anon_exclusive else "plain"
 
 
-# ------------------------------------------------------------------ swap.in_exclusive (D5)
+# ------------------------------------------------------------------ swap.in_exclusive
 
 def swapin_reuse_swap_page(c: C) -> str:
     """do_swap_page <= v5.17: a write fault maps the page writable iff reuse_swap_page:
@@ -231,7 +237,7 @@ def swapin_exclusive_v5_19(c: C) -> str:
     return "shared"
 
 
-# ------------------------------------------------------------------ migrate.entry (D7)
+# ------------------------------------------------------------------ migrate.entry
 
 def migrate_entry_rw(c: C) -> str:
     """try_to_migrate_one <= v5.18: writable or readable migration entry."""
@@ -246,7 +252,7 @@ def migrate_entry_v5_19(c: C) -> str:
     return "read_exclusive" if c.anon_exclusive else "read"
 
 
-# ------------------------------------------------------------------ thp.split (D8)
+# ------------------------------------------------------------------ thp.split
 
 def thp_split_propagate(c: C) -> str:
     """__split_huge_pmd_locked (v5.19+): "if (anon_exclusive) SetPageAnonExclusive(page
@@ -254,7 +260,7 @@ def thp_split_propagate(c: C) -> str:
     return "propagate"
 
 
-# ------------------------------------------------------------------ mprotect.writable (D9)
+# ------------------------------------------------------------------ mprotect.writable
 
 def mprotect_leave_readonly(c: C) -> str:
     """< v6.0: private anon PTEs are not write-upgraded by mprotect."""

@@ -12,7 +12,7 @@ Names: the v5.19-v6.7 page_* names, with the v6.8+ folio_* names in the docstrin
 from __future__ import annotations
 
 from spec.decisions import DecisionContext
-from spec.state import GUP_PIN_COUNTING_BIAS, HPAGE_NR, PRESENT, Folio, Mm, Pte
+from spec.state import GUP_PIN_COUNTING_BIAS, PRESENT, Folio, Mm, Pte
 
 # --------------------------------------------------------------------------- context
 
@@ -144,7 +144,8 @@ def add_anon_rmap(k, folio: Folio, subpage: int, is_pmd: bool, exclusive: bool) 
 
 
 def remove_rmap(k, folio: Folio, subpage: int, is_pmd: bool) -> None:
-    """page_remove_rmap / folio_remove_rmap_pte/_pmd: zap does not clear the flag (INV-A8)."""
+    """page_remove_rmap / folio_remove_rmap_pte/_pmd: zap does not clear the flag (it is
+    cleared when the folio is freed: free_folio)."""
     _check(k, "remove_rmap", folio, subpage, is_pmd)
     if is_pmd:
         folio.entire_mapcount -= 1
@@ -190,8 +191,10 @@ def try_share_anon_rmap(k, folio: Folio, subpage: int, is_pmd: bool, reason: str
 
 def move_anon_rmap(k, folio: Folio, subpage: int) -> None:
     """page_move_anon_rmap / folio_move_anon_rmap: the reused page now belongs to this
-    VMA's anon_vma (no model state; the assertions still run)."""
+    VMA's anon_vma. page->mapping is rewritten to the anon_vma, so a KSM page reused by
+    do_wp_page (reuse_ksm_page, v5.1-v5.8) is an ordinary anon page afterwards."""
     _check(k, "move_anon_rmap", folio, subpage)
+    folio.ksm = False
 
 
 # --------------------------------------------------------------------------- GUP
@@ -228,6 +231,3 @@ def mk_present(folio: Folio, subpage: int, writable: bool, dirty: bool) -> Pte:
     """mk_pte(page, vma->vm_page_prot) (+ maybe_mkwrite / pte_mkdirty as the caller asks)."""
     return Pte(PRESENT, folio.id, subpage, writable, dirty)
 
-
-def block_of(vpn: int) -> int:
-    return vpn // HPAGE_NR

@@ -21,8 +21,9 @@ from spec.clauses import Violation
 from spec.contract import Contract
 from spec.decisions import RuleSet
 from spec.errors import StepError, TraceError
-from spec.kernel import Kernel, Result
+from spec.kernel import Kernel
 from spec.presets import PRESETS
+from spec.result import Result
 from spec.trace import Step, Trace
 
 
@@ -75,9 +76,9 @@ class Session:
             raise TraceError(str(exc), index) from None
         self.index = index + 1
         found = contract.observe(index, step, result, kernel)
-        # the fused pass first: check() would repeat it, and it nearly always holds
+        # the fused pass first: it nearly always holds; the predicates say what failed
         if self.check_invariants and not invariants.all_hold(kernel):
-            found.extend(invariants.check(kernel, index))
+            found.extend(invariants.failed(kernel, index))
         failed = kernel.assertion_failures
         if failed:
             found.extend(_assertion_violations(failed, index))

@@ -4,9 +4,9 @@
 
 with, optionally, "free": {atom: bool} (the valuation of unmodelled atoms of extracted
 rules, spec/expr.py Free) and descriptive header fields (name, about, source, expect)
-used by the scenario library. DESIGN.md "Replay format" is the reference; this module
-is its executable form: the op table (argument names, types, defaults) and a parser
-that rejects malformed input with a TraceError naming the step.
+used by the scenario library (docs/replay.md describes the format). This module is its
+executable form: the op table (argument names, types, defaults) and a parser that
+rejects malformed input with a TraceError naming the step.
 
 What the parser checks is shape only (ops, argument names and types, ranges, THP
 alignment). Whether a step makes sense in its state (an unknown pin id, an exited
@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from spec.errors import TraceError
+from spec.state import HPAGE_NR
 
 # Bounds that keep a hand-written (or hostile) trace from making the model loop for
 # ever: the model walks ranges page by page.
 MAX_VPN = 1 << 20          # addresses are page numbers below this
 MAX_NPAGES = 4096          # pages per mmap/munmap/madvise/mprotect
 MAX_STEPS = 100_000        # steps per trace
-THP_PAGES = 4              # pages per THP folio in the model (DESIGN.md)
 
 ADVICE = ("dontneed", "dontfork", "dofork", "wipeonfork", "pageout",
           "mergeable", "unmergeable", "hugepage", "nohugepage", "collapse")
@@ -53,8 +53,8 @@ def _a(name: str, kind: str, default: Any = _REQUIRED) -> Arg:
 _RANGE = (_a("mm", "mm"), _a("vpn", "vpn"), _a("npages", "npages"))
 _PAGE = (_a("mm", "mm"), _a("vpn", "vpn"))
 
-# op -> its arguments, in the order a reader expects them. The result column of
-# DESIGN.md: read and dma_read return a value; every op returns a status.
+# op -> its arguments, in the order a reader expects them. read and dma_read return a
+# value; every op returns a status.
 OPS: dict[str, tuple[Arg, ...]] = {
     "mmap": _RANGE + (_a("thp", "bool", False),),
     "munmap": _RANGE,
@@ -176,8 +176,8 @@ def parse_step(obj: Any, index: int | None) -> Step:
             continue
         args[a.name] = _check_arg(op, a, obj[a.name], index)
     if op == "mmap" and args["thp"]:
-        if args["vpn"] % THP_PAGES or args["npages"] % THP_PAGES:
-            raise TraceError(f"mmap: a thp mapping starts at a multiple of {THP_PAGES} and covers "
+        if args["vpn"] % HPAGE_NR or args["npages"] % HPAGE_NR:
+            raise TraceError(f"mmap: a thp mapping starts at a multiple of {HPAGE_NR} and covers "
                              f"whole folios (vpn {args['vpn']}, npages {args['npages']})", index)
     if "npages" in args and args["vpn"] + args["npages"] > MAX_VPN:
         raise TraceError(f"{op}: range ends beyond vpn {MAX_VPN}", index)

@@ -8,13 +8,18 @@ tui/commands.py, the help in tui/help.py.
 """
 from __future__ import annotations
 
+import rich
+from rich.segment import Segments
+from rich.traceback import Traceback
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 
 from review.model import Collection
 from review.reviewer.state import ReviewState
 from tui.commands import ReviewCommands
 from tui.help import HelpScreen
+from tui.literal import printable
 from tui.screens.main import MainScreen
 from tui.session import ReviewSession
 
@@ -35,13 +40,13 @@ class MMReviewApp(App):
         # No smooth scrolling: a reviewer moving line by line wants the line now,
         # not 200 ms of animation per key.
         self.animation_level = "none"
-        self.session = ReviewSession(collection, state)
+        self.session = ReviewSession(collection, state, tree=tree)
         self.kernel_tree = tree
         self.repo = repo
         self.budget = budget
         if theme:
             self.theme = theme
-        self.sub_title = collection.source
+        self.sub_title = printable(collection.source)
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self.session))
@@ -50,14 +55,18 @@ class MMReviewApp(App):
         # Textual renders a crash with every frame's locals; our locals reach the whole
         # thread's object graph (back references), which takes minutes to pretty-print.
         # Same report without locals. (Drafts are on disk already.)
-        import rich
-        from rich.segment import Segments
-        from rich.traceback import Traceback
-
         self.bell()
         traceback = Traceback(show_locals=False, width=None, suppress=[rich])
         self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
         self._close_messages_no_wait()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification (screens' and widgets' too end here) is plain text:
+        they quote labels, subjects and search words from mail, which must neither
+        be parsed as markup nor reach the terminal raw. `markup` is ignored."""
+        super().notify(printable(message), title=printable(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     @property
     def main(self) -> MainScreen:

@@ -1,11 +1,12 @@
-"""Command palette (Ctrl+P): every review action by name, and every patch by label."""
+"""Command palette (Ctrl+P): every review action by name, and every patch by label
+(patch labels and titles are mail text: shown as plain content, tui.literal)."""
 from __future__ import annotations
 
 from functools import partial
 
 from textual.command import Hit, Hits, Provider
 
-from tui.literal import printable
+from tui.literal import highlighted, printable
 
 ACTIONS = [
     ("Next message", "step_message(1)"),
@@ -40,16 +41,16 @@ class ReviewCommands(Provider):
         for label, action in ACTIONS:
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(screen.run_action, action), help=action)
+                yield Hit(score, highlighted(matcher, label), partial(screen.run_action, action), help=action)
         for patch in screen.session.patches:
             where = screen.session.message_for(patch)
             if where is None:
                 continue
-            label = f"Go to {patch.label}: {printable(patch.title)}"
+            label = printable(f"Go to {patch.label}: {patch.title}")
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(screen.go_to, where))
+                yield Hit(score, highlighted(matcher, label), partial(screen.go_to, where))
         for label, action in (("Theme: dark", "textual-dark"), ("Theme: light", "textual-light")):
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(setattr, app, "theme", action))
+                yield Hit(score, highlighted(matcher, label), partial(setattr, app, "theme", action))

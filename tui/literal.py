@@ -1,35 +1,28 @@
-"""Mail and C text shown literally.
+"""Mail and C text shown literally on the TUI's screen.
 
 Everything a message, patch or trace says is untrusted: it must never style the
-screen (Rich markup such as "[bold]" or "[link=...]"), drive the terminal (ANSI
-escape sequences, other control characters) or reorder what the reader sees (bidi
-overrides, the "Trojan Source" trick). Widgets therefore build rich.text.Text objects
-from mail text (Text() never parses markup) after `printable()` has turned every
-control character into a visible symbol.
+screen (Rich or Textual markup such as "[bold]" or "[link=...]"), drive the terminal
+or reorder what the reader sees. review.terminal decides which characters are made
+visible and how; this module adds what is Textual's: widgets build rich.text.Text
+(or textual Content) objects from mail text, which never parse markup, after
+`printable()` has made every unsafe character a visible symbol. Where Textual would
+parse a plain string as markup (notifications, border titles, DataTable column
+labels, the command palette), these helpers give it a Text or Content instead.
 """
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
+from textual.content import Content
+from textual.fuzzy import Matcher
+
+from review import terminal
 
 TAB = 8
-# C0 and C1 controls except \t and \n, DEL, and the bidi embedding/override/isolate marks.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _visible(ch: str) -> str:
-    code = ord(ch)
-    if code < 0x20:
-        return chr(0x2400 + code)          # ␛ for ESC, ␍ for CR, ...
-    if code == 0x7F:
-        return "\u2421"                    # ␡
-    return f"<U+{code:04X}>"
 
 
 def printable(text: str) -> str:
     """One or more lines with every unsafe character made visible; tabs expanded."""
-    return _UNSAFE.sub(lambda m: _visible(m.group()), text).expandtabs(TAB)
+    return terminal.pictures(text, keep="\t\n").expandtabs(TAB)
 
 
 def line(text: str, style: str = "") -> Text:
@@ -37,5 +30,15 @@ def line(text: str, style: str = "") -> Text:
     return Text(printable(text.replace("\n", "\u240a")), style=style, end="")
 
 
-def block(text: str, style: str = "") -> Text:
-    return Text(printable(text), style=style, end="")
+def highlighted(matcher: Matcher, text: str) -> Content:
+    """`text` with the command palette's fuzzy match highlighted, as plain content:
+    Matcher.highlight() would parse it as markup."""
+    shown = printable(text)
+    content = Content(shown)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, shown)
+    if not score:
+        return content
+    for offset in offsets:
+        if not shown[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

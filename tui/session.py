@@ -1,15 +1,23 @@
 """What one TUI session looks at: the loaded Collection, the reviewer's ReviewState,
 and the analysis results (extraction, findings) gathered so far.
 
-Only glue: reading input is review.inputs.load, extraction is review.extract.rules, checking is
-review.check.run; this module orders what they return for display and caches it.
+Only glue: reading input is review.inputs.load, extraction and checking are
+review.check.run (as `mmreview check` does them); this module orders what they return
+for display and caches it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from review.errors import InputError
+from review.inputs.quotes import anchor_quote
 from review.model import Collection, Message, Patch, Series, ThreadNode, patch_key
+from review.report.types import CheckFinding, PatchResult
 from review.reviewer.state import ReviewState
+
+if TYPE_CHECKING:   # the extractor is loaded with the first patch, not at start-up
+    from review.extract.rules import PatchRules
 
 
 @dataclass
@@ -55,9 +63,10 @@ def _commit_message(patch: Patch) -> Message:
 
 
 class ReviewSession:
-    def __init__(self, collection: Collection, state: ReviewState) -> None:
+    def __init__(self, collection: Collection, state: ReviewState, tree: str | None = None) -> None:
         self.collection = collection
         self.state = state
+        self.tree = tree            # the kernel tree extraction takes whole functions from
         self._commit_msgs: dict[int, Message] = {}
         if collection.kind == "git" or (not collection.messages and collection.patches):
             for p in collection.patches:
@@ -71,9 +80,10 @@ class ReviewSession:
             (p for p in collection.patches if self.message_for(p) is not None
              and self.message_for(p).msgid in order),
             key=lambda p: order[self.message_for(p).msgid])
-        self.findings: dict[str, list] = {}      # patch key -> review.report Finding list
-        self.results: dict[str, object] = {}     # patch key -> review.report PatchResult
-        self.extractions: dict[str, object] = {}  # patch key -> review.extract.rules result
+        self.findings: dict[str, list[CheckFinding]] = {}    # patch key -> findings so far
+        self.results: dict[str, PatchResult] = {}       # patch key -> its completed check
+        # patch key -> (rules, "") or (None, why extraction failed)
+        self.extractions: dict[str, tuple[PatchRules | None, str]] = {}
         self._revision_cache: dict = {}
 
     # ---------------------------------------------------------------- thread layout
@@ -123,29 +133,34 @@ class ReviewSession:
         if key in self._revision_cache:
             return self._revision_cache[key]
         out = []
-        revisions = [p for p in self.collection.patches if p.revises is patch]
-        if revisions:
-            try:
-                from review.inputs.quotes import PatchIndex, _anchor, match_quote
-                index = PatchIndex.of(patch)
-                for rev in revisions:
-                    for c in rev.comments:
-                        if c.anchor is None or not c.quoted:
-                            continue
-                        a = _anchor(match_quote(c.quoted, index), index)
-                        if a is not None:
-                            out.append((c, a.last))
-            except Exception:  # matching is best effort; the revision shows them anyway
-                out = []
+        for rev in (p for p in self.collection.patches if p.revises is patch):
+            for c in rev.comments:
+                if c.anchor is None or not c.quoted:
+                    continue
+                a = anchor_quote(c.quoted, patch)
+                if a is not None:
+                    out.append((c, a.last))
         self._revision_cache[key] = out
         return out
 
-    # ---------------------------------------------------------------- lookups
-    def findings_for(self, patch: Patch) -> list:
-        return self.findings.get(patch_key(patch), [])
+    # ---------------------------------------------------------------- analysis
+    def rules(self, patch: Patch) -> tuple[PatchRules | None, str]:
+        """The patch's extracted rules, or None and why not, extracted once per session
+        the way `mmreview check` extracts them."""
+        key = patch_key(patch)
+        if key not in self.extractions:
+            # review.check brings the extractor (tree-sitter) and the spec: 0.1-0.2 s
+            # that the first screen (often a cover letter) need not wait for
+            from review.check.run import extract_patches
+            try:
+                self.extractions[key] = extract_patches([patch], self.tree)[0]
+            except InputError as exc:   # e.g. an unreadable --tree
+                self.extractions[key] = (None, str(exc))
+        return self.extractions[key]
 
-    def add_findings(self, patch: Patch, findings: list) -> None:
-        self.findings.setdefault(patch_key(patch), []).extend(findings)
+    # ---------------------------------------------------------------- lookups
+    def findings_for(self, patch: Patch) -> list[CheckFinding]:
+        return self.findings.get(patch_key(patch), [])
 
     def series_of(self, msg: Message) -> Series | None:
         if msg.patch is not None and msg.patch.series is not None:

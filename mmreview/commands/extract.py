@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from review import terminal
 from review.errors import InputError
 
 HELP = "show the rules (decisions, assertions) each patch's C implements, before and after"
@@ -35,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{args.input}: no patch found")
     results = extract_series(patches, tree=args.tree)
     if args.format == "json":
-        json.dump({"input": args.input, "patches": [patch_json(r) for r in results]}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(terminal.json_dumps({"input": args.input, "patches": [patch_json(r) for r in results]},
+                                             indent=2) + "\n")
         return 0
     for i, r in enumerate(results):
         if i:

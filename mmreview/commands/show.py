@@ -3,24 +3,24 @@
 The thread tree (as lore's nested thread overview shows it), each series and its
 versions, and per patch its files, hunks, trailers and the review comments
 anchored to its lines. The JSON form is documented in docs/show-json.md.
-Text from mail is printed with control characters made visible: a message can
-not move the cursor or recolour the terminal.
+Text from mail is printed through review.terminal: control characters, escape
+sequences, bidi and zero-width characters are shown escaped, so a message can not move
+the cursor, recolour the terminal or reorder what the reader sees; the JSON form
+escapes them too.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import json
-import re
 import sys
 from typing import Any
 
+from review import terminal
+from review.inputs.load import load
 from review.model import Anchor, Collection, Message, Patch, ReviewComment, Series, ThreadNode, Trailer
 
 HELP = "show the threads, series, patches, trailers and anchored review comments of an input"
 SCHEMA = "mmreview.show/1"
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,20 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from review.inputs.load import load
-
     coll = load(args.input, repo=args.repo, lore_base=getattr(args, "lore_base", None))
     if args.format == "json":
-        json.dump(to_json(coll), sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(terminal.json_dumps(to_json(coll), indent=1, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(to_text(coll))
     return 0
-
-
-def safe(text: str) -> str:
-    """Mail text for a terminal: control characters shown as \\xNN, never executed."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 # --- JSON ------------------------------------------------------------------------------
@@ -178,19 +170,19 @@ def _when(d: _dt.datetime | None) -> str:
 
 def _first_line(text: str, width: int = 72) -> str:
     line = next((l for l in text.splitlines() if l.strip()), "")
-    return safe(line if len(line) <= width else line[: width - 3] + "...")
+    return line if len(line) <= width else line[: width - 3] + "..."
 
 
 def to_text(coll: Collection) -> str:
     out: list[str] = []
     w = out.append
     if coll.kind == "mail":
-        w(f"{safe(coll.source)}: {len(coll.messages)} messages, {len(coll.series)} series, "
+        w(f"{coll.source}: {len(coll.messages)} messages, {len(coll.series)} series, "
           f"{len(coll.patches)} patches")
     else:
-        w(f"{safe(coll.source)}: {len(coll.patches)} commits")
+        w(f"{coll.source}: {len(coll.patches)} commits")
     for note in coll.notes + coll.warnings:
-        w(f"  note: {safe(note)}")
+        w(f"  note: {note}")
     if coll.threads:
         w("")
         w("Thread overview:")
@@ -198,35 +190,35 @@ def to_text(coll: Collection) -> str:
             for n in root.walk():
                 indent = "" if n.depth == 0 else "  " * (n.depth - 1) + "` "
                 if n.message is None:
-                    w(f"{'':16} {indent}(absent) <{safe(n.msgid)}>")
+                    w(f"{'':16} {indent}(absent) <{n.msgid}>")
                 else:
                     m = n.message
                     mark = " [by subject]" if n.by_subject else ""
-                    w(f"{_when(m.date)} {indent}{safe(m.subject)} {safe(m.author_name or m.author_email)}{mark}")
+                    w(f"{_when(m.date)} {indent}{m.subject} {m.author_name or m.author_email}{mark}")
     bad = [m for m in coll.messages if m.warnings]
     if bad:
         w("")
         w("Warnings:")
         for m in bad:
             for x in m.warnings:
-                w(f"  <{safe(m.msgid)}>: {safe(x)}")
+                w(f"  <{m.msgid}>: {x}")
     for s in coll.series:
         w("")
         prefix = " ".join(s.prefixes)
-        w(f"Series v{s.version}{' ' + safe(prefix) if prefix else ''}: {safe(s.title)}")
-        w(f"  by {safe(s.author)}; {len(s.patches)} of {s.expected} patches"
+        w(f"Series v{s.version}{' ' + prefix if prefix else ''}: {s.title}")
+        w(f"  by {s.author}; {len(s.patches)} of {s.expected} patches"
           f"{', cover letter' if s.cover else ', no cover letter'}"
           + (f"; absent: {', '.join(str(i) for i in s.missing)}" if s.missing else ""))
         if s.change_id:
-            w(f"  change-id: {safe(s.change_id)}")
+            w(f"  change-id: {s.change_id}")
         if s.previous:
             w(f"  previous version: v{s.previous.version} (linked by {s.linked_by})")
         if s.next:
             w(f"  next version: v{s.next.version}")
         for t in s.trailers:
-            w(f"  {safe(t.name)}: {safe(t.value)}  (on the cover, from <{safe(t.message.msgid) if t.message else '?'}>)")
+            w(f"  {t.name}: {t.value}  (on the cover, from <{t.message.msgid if t.message else '?'}>)")
         for c in s.comments:
-            w(f"  comment on the series by {safe(c.message.author_name or c.message.author_email)}: {_first_line(c.text)}")
+            w(f"  comment on the series by {c.message.author_name or c.message.author_email}: {_first_line(c.text)}")
     for p in coll.patches:
         w("")
         _patch_text(p, w)
@@ -238,30 +230,31 @@ def to_text(coll: Collection) -> str:
         w("")
         w("Comments on absent or unidentified patches:")
         for c in loose:
-            w(f"  <{safe(c.message.msgid)}> {safe(c.message.subject[:60])}")
-            w(f"    by {safe(c.message.author_name or c.message.author_email)}: {_first_line(c.text)}")
-    return "\n".join(out) + "\n"
+            w(f"  <{c.message.msgid}> {c.message.subject[:60]}")
+            w(f"    by {c.message.author_name or c.message.author_email}: {_first_line(c.text)}")
+    # every line through review.terminal: no field of a message can be missed
+    return "\n".join(terminal.escape(line, keep="\t\n") for line in out) + "\n"
 
 
 def _patch_text(p: Patch, w) -> None:
-    head = f"[{p.label}] {safe(p.title)}"
+    head = f"[{p.label}] {p.title}"
     if p.inline and p.message is not None:
-        head += f"  (inline in <{safe(p.message.msgid)}>)"
+        head += f"  (inline in <{p.message.msgid}>)"
     w(head)
-    w(f"  author: {safe(p.author)}")
+    w(f"  author: {p.author}")
     for x in p.warnings:
-        w(f"  warning: {safe(x)}")
+        w(f"  warning: {x}")
     for f in p.files:
         name = f.path if f.status != "renamed" else f"{f.old_path} -> {f.new_path}"
         extra = f" {f.similarity}%" if f.similarity is not None else ""
-        w(f"  {f.status:8} {safe(name)} (+{f.added_count} -{f.removed_count}){extra}"
+        w(f"  {f.status:8} {name} (+{f.added_count} -{f.removed_count}){extra}"
           + (" binary" if f.is_binary else ""))
         for h in f.hunks:
-            w(f"           {safe(h.header)}")
+            w(f"           {h.header}")
     for t in p.trailers:
-        where = f"from <{safe(t.message.msgid)}>" if t.from_reply and t.message else "in patch"
-        w(f"  {safe(t.name)}: {safe(t.value)}  ({where})")
+        where = f"from <{t.message.msgid}>" if t.from_reply and t.message else "in patch"
+        w(f"  {t.name}: {t.value}  ({where})")
     for c in p.comments:
         a = c.anchor
-        loc = f"{safe(a.path)}:{a.line} ({a.side}{'' if a.exact else ', elided'})" if a else "general"
-        w(f"  comment {loc} by {safe(c.message.author_name or c.message.author_email)}: {_first_line(c.text)}")
+        loc = f"{a.path}:{a.line} ({a.side}{'' if a.exact else ', elided'})" if a else "general"
+        w(f"  comment {loc} by {c.message.author_name or c.message.author_email}: {_first_line(c.text)}")

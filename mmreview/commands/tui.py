@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from review.errors import InputError
+from review.inputs.load import load
+from review.reviewer.state import ReviewState, default_identity
 
 HELP = "review a thread, series or git range in the terminal (thread, patch and spec side by side)"
 
@@ -32,15 +37,12 @@ def open_app(source: str, *, repo: str | None = None, tree: str | None = None,
              drafts: str | None = None, identity: str | None = None, budget: float | None = None,
              theme: str | None = None):
     """Load INPUT and its drafts, and build the app (not yet running)."""
-    from pathlib import Path
-
-    from review.inputs.load import load
-    from review.reviewer.state import ReviewState, default_identity
+    # Textual takes a while to import: only when the TUI opens, not on every start of
+    # the command line (`mmreview --help` loads every command's module)
     from tui.app import MMReviewApp
 
     collection = load(source, repo=repo)
     if not collection.messages and not collection.patches:
-        from review.errors import InputError
         raise InputError(f"{source}: no message or patch found")
     state = ReviewState.open(source, repo=repo, directory=Path(drafts) if drafts else None,
                              identity=identity or "")
@@ -55,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
     app = open_app(args.input, repo=args.repo, tree=args.tree, drafts=args.drafts,
                    identity=args.identity, budget=args.budget, theme=args.theme)
     if not sys.stdout.isatty() or not sys.stdin.isatty():
-        from review.errors import InputError
         raise InputError(f"{args.input}: the TUI needs a terminal (`mmreview show` and "
                          "`mmreview check` print text)")
     app.run()

@@ -92,7 +92,7 @@ def _load_start(path: str):
 
 
 def bounds_from_args(args, start=()):
-    from review.verify.search import ADVICES, ALL_OPS, DEFAULT_OPS, PIN_KINDS, Bounds
+    from review.verify.model import ADVICES, ALL_OPS, DEFAULT_OPS, PIN_KINDS, Bounds
 
     ops = _split(args.ops, "ops", ALL_OPS) or DEFAULT_OPS
     advices = _split(args.advice, "advice", ADVICES) or ADVICES
@@ -106,7 +106,8 @@ def bounds_from_args(args, start=()):
 
 
 def run(args) -> int:
-    from review.verify.search import StartError, verify
+    from review.verify.model import StartError
+    from review.verify.search import verify
     from spec.clauses import CLAUSES
     from spec.errors import TraceError
     from spec.presets import PRESETS

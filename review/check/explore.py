@@ -23,7 +23,8 @@ from spec.decisions import RuleSet
 from spec.errors import StepError, TraceError
 
 from review.findings import Finding
-from review.verify.search import Bounds, SpecModel, explore
+from review.verify.model import Bounds, SpecModel, driver_after
+from review.verify.search import explore
 from review.verify.por import children_sleep, footprint_masks
 
 # Operations that reach each decision point or primitive (spec/ops): the alphabet of
@@ -66,13 +67,6 @@ def alphabet(points: list[str]) -> tuple[str, ...]:
     return tuple(ops)
 
 
-try:  # the driver bookkeeping after a step (a refused pin/get/fork binds nothing)
-    from review.verify.model import _after
-except ImportError:  # pragma: no cover - kept working if verify renames it
-    def _after(step, status, before, after):
-        return after if status == "ok" or step["op"] not in ("pin", "get", "fork") else before
-
-
 class JointModel:
     """Post- and pre-image sessions side by side, as one state of the search."""
 
@@ -107,7 +101,7 @@ class JointModel:
                 pre_result, pre_violations = pre_child.step(step)
             except (StepError, TraceError):
                 pre_result, pre_violations = None, []
-            nxt = ((child, _after(obj, result.status, driver, driver_ok)), pre_child)
+            nxt = ((child, driver_after(obj, result.status, driver, driver_ok)), pre_child)
             if self.mode == "introduced":
                 seen = {v.id for v in pre_violations}
                 yield obj, nxt, [v for v in violations if v.id not in seen]

@@ -9,11 +9,10 @@
   read checkpatch-style lines, `b4.review-perpatch-check-cmd` a JSON list; b4 feeds
   one patch mail on stdin and runs the command in the repository's top directory.
   `b4_config` gives the exact values.
-- b4 review's external comments: `.git/b4-review/<tip-sha>/identity.txt` names the
-  reviewer, `NNNN.txt` (patch number, 1-based) holds a note and the patch's diff
-  quoted with "> ", each comment right after the quoted line it is about; b4 review
-  merges them into its tracking data the next time it opens that branch
-  (b4/review/_review.py `_integrate_agent_reviews`). `write_b4_review` writes them.
+- b4 review's external comments (review/reviewer/b4_review.py writes them):
+  `NNNN.txt` (patch number, 1-based) holds a note and the patch's diff quoted with
+  "> ", each finding right after the quoted line it is about. `write_b4_review`
+  turns a report into them.
 """
 from __future__ import annotations
 
@@ -25,6 +24,7 @@ from pathlib import Path
 from review.errors import InputError
 from review.report import locate, one_line
 from review.report.types import CheckFinding, CheckReport
+from review.reviewer import b4_review
 
 HOOK_MARKER = "# written by mmreview (review/check/integrations.py)"
 DEFAULT_IDENTITY = "mmreview <mmreview@invalid>"
@@ -144,32 +144,20 @@ def review_file_text(diff_text: str, findings: list[CheckFinding], note: list[st
 
 def write_b4_review(repo: str | Path, tip: str, report: CheckReport, diffs: list[str],
                     identity: str = DEFAULT_IDENTITY) -> Path:
-    """Write .git/b4-review/<sha of tip>/ for `report`, whose patches are, in order,
+    """Write the b4 review comments of `report` for `tip`, whose patches are, in order,
     the commits b4 review lists for that branch (diffs[i] is patch i+1's diff).
     Another reviewer's files in that directory are never overwritten."""
-    repo = Path(repo)
-    sha = _git(repo, "rev-parse", "--verify", f"{tip}^{{commit}}")
-    common = Path(_git(repo, "rev-parse", "--git-common-dir"))
-    if not common.is_absolute():
-        common = repo / common
-    out = common / "b4-review" / sha
-    out.mkdir(parents=True, exist_ok=True)
-    ident = out / "identity.txt"
-    if ident.exists() and ident.read_text().strip() != identity:
-        raise InputError(f"{ident}: written by {one_line(ident.read_text().strip())}, "
-                         "not mmreview; not mixing reviews")
-    ident.write_text(identity + "\n")
+    files: dict[str, str | None] = {}
     for p, diff in zip(report.patches, diffs):
-        path = out / f"{p.patch.index:04d}.txt"
+        name = f"{p.patch.index:04d}.txt"
         if not p.findings:
-            if path.exists():
-                path.unlink()  # ours from an earlier run: the patch is clean now
+            files[name] = None   # ours from an earlier run: the patch is clean now
             continue
         c = p.counts()
         note = [f"mmreview check: {c['error']} errors, {c['warning']} warnings, {c['note']} notes "
                 f"(seed {report.seed})"]
         note += [f"checked: {one_line(x)}" for x in p.checked]
-        path.write_text(review_file_text(diff, p.findings, note))
-    return out
+        files[name] = review_file_text(diff, p.findings, note)
+    return b4_review.write(repo, tip, identity, files)
 
 

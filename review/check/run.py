@@ -1,10 +1,11 @@
 """`mmreview check`: per patch, extract its rules and fuzz them.
 
-Modules: run.py (this: inputs, jobs, workers, database, replay), options.py (what a
-run is asked to do: budgets, bounds, seeds), patch.py (one patch: searches and
+Modules: run.py (this: inputs, jobs, one patch's check, workers, database), options.py
+(what a run is asked to do: budgets, bounds, seeds), patch.py (one patch: searches and
 findings), overlay.py (extracted rules over a preset: valuations, changed and
 implicated rules), place.py (where a finding points), explore.py (the quick
-shortest-trace pass), nfc.py (claims of no functional change).
+shortest-trace pass), nfc.py (claims of no functional change), replay.py (a written
+trace run again under its patch's rules).
 
 For every patch of the input:
   1. extract the pre- and post-image rules of the bound functions it touches
@@ -48,12 +49,11 @@ from typing import Callable
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from spec.presets import PRESETS
-from spec.run import rules_for, run_trace
 from spec.trace import parse_trace
 
 from review.check.options import Options
-from review.check.overlay import overlays, split_overlay_name
 from review.check.patch import PatchChecker, PatchJob
+from review.check.replay import replay_trace, ruleset_parts
 from review.errors import InputError
 from review.extract.rules import PatchRules, extract_patch, extract_series
 from review.fuzz import search as fuzzer
@@ -120,7 +120,8 @@ def load_inputs(inputs: list[str], *, repo: str | None = None, stdin=None) -> Lo
     return Loaded(patches, sources, mails, notes)
 
 
-def _patch_ref(p, i: int, n: int, source: str) -> PatchRef:
+def patch_ref(p, i: int, n: int, source: str) -> PatchRef:
+    """How the report names patch `p`, the i-th of n taken from `source`."""
     msg = getattr(p, "message", None)
     return PatchRef(index=i, total=n, subject=getattr(p, "title", "") or "(no subject)",
                     source=source, msgid=getattr(msg, "msgid", "") if msg else "",
@@ -146,7 +147,7 @@ def make_jobs(loaded: Loaded, tree: str | None) -> list[PatchJob]:
     jobs = []
     for k, (p, src, mail) in enumerate(zip(loaded.patches, loaded.sources, loaded.mail_lines), 1):
         rules, err = extracted[k - 1]
-        jobs.append(PatchJob(_patch_ref(p, k, n, src), p, rules, mail, err))
+        jobs.append(PatchJob(patch_ref(p, k, n, src), p, rules, mail, err))
     return jobs
 
 
@@ -155,11 +156,33 @@ _JOBS: list[PatchJob] = []
 _OPTS: Options | None = None
 
 
+def check_patch(job: PatchJob, opts: Options, *,
+                on_progress: Callable[[PatchResult], None] | None = None,
+                should_stop: Callable[[], bool] | None = None) -> PatchResult:
+    """One patch's check (the quick pass, the fuzzer's searches, the exhaustive pass
+    when asked), as `mmreview check` runs it for each patch and the TUI for the patch
+    in view. `on_progress` gets the result so far after each round of a search;
+    `should_stop()` ends every search at its next example."""
+    report_progress = on_progress
+
+    def observed_search(*args, on_progress: Callable[[dict], None] | None = None, **kwargs) -> list:
+        """review.fuzz.search.search that also tells the caller how the check goes."""
+        def progress(state: dict) -> None:
+            if on_progress is not None:
+                on_progress(state)              # PatchChecker counts the traces run
+            if report_progress is not None:
+                report_progress(checker.result)
+        # looked up now, not at import, so that a test can stand in for the search
+        return fuzzer.search(*args, on_progress=progress, should_stop=should_stop, **kwargs)
+
+    checker = PatchChecker(job, opts, PRESETS, observed_search, exhaustive.verify)
+    return checker.run()
+
+
 def _run_one(index: int) -> PatchResult:
     job = _JOBS[index]
     try:
-        # looked up now, not at import, so that a test can stand in for either search
-        return PatchChecker(job, _OPTS, PRESETS, fuzzer.search, exhaustive.verify).run()
+        return check_patch(job, _OPTS)
     except InputError:
         raise
     except Exception as exc:  # a bug of ours must not hide the other patches' results
@@ -240,7 +263,7 @@ def replay(inputs: list[str], trace_obj: dict, patch_index: int, opts: Options, 
            repo: str | None = None, stdin=None) -> dict:
     """Replay a trace written by `check` under the rules it names (`<ref>+post`,
     `<ref>+pre` or a preset), re-extracted from the same input; also under the
-    other image, so a differential finding shows both sides."""
+    other image, so a differential finding shows both sides (review/check/replay.py)."""
     loaded = load_inputs(inputs, repo=repo, stdin=stdin)
     if not 1 <= patch_index <= len(loaded.patches):
         raise InputError(f"--patch {patch_index}: the input has {len(loaded.patches)} patch(es)")
@@ -250,19 +273,10 @@ def replay(inputs: list[str], trace_obj: dict, patch_index: int, opts: Options, 
     if rules is None:
         raise InputError(f"patch {patch_index}: extraction failed ({err})")
     trace = parse_trace(trace_obj)
-    ref, image, key = split_overlay_name(trace.ruleset)
-    if ref not in PRESETS or ("+" in trace.ruleset and image not in ("pre", "post")):
-        raise InputError(f"trace: unknown ruleset {trace.ruleset!r} (expected a preset or "
-                         "PRESET+post@KEY / PRESET+pre@KEY as check writes them)")
-    want = diff_digest(loaded.patches[patch_index - 1])
+    _, _, key = ruleset_parts(trace)
+    patch = loaded.patches[patch_index - 1]
+    want = diff_digest(patch)
     if key and key != want:
         raise InputError(f"trace: written for another patch (key {key}, patch {patch_index} "
                          f"has {want}); pick the right one with --patch N")
-    base, pre, post = overlays(PRESETS[ref], rules, want, {})
-    sets = {rs.name: rs for rs in (base, pre, post)}
-    out = {}
-    for name, label in ((post.name, f"{ref}+post"), (pre.name, f"{ref}+pre"), (ref, ref)):
-        rs = rules_for(trace, name, presets=sets)
-        out[label] = run_trace(trace, rs).to_json()
-    own = trace.ruleset.split("@")[0]
-    return {"trace": trace.ruleset, "runs": out, "violated": bool(out[own]["violations"])}
+    return replay_trace(trace, patch, rules).to_json()

@@ -9,14 +9,14 @@ decides its outcome; paths that reach none fall to `default` (None: the base rul
 decides, as for the non-anon paths of do_wp_page()).
 
 A function with no entry here is unbound: extraction lists it and guesses nothing.
-Sources: ../shared/mm-rules/decision_points.md (D1..D10) and the kernel functions
-named in each entry.
+Sources: the kernel functions themselves. Each entry's `cite` names the file and
+function it binds and, where its role began or changed in some release, that release
+or commit. The decision points and their outcomes are spec.decisions.DECISION_POINTS,
+the primitives spec.decisions.PRIMITIVES.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from spec.decisions import DECISION_POINTS, PRIMITIVES
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def _bind(names: str, *decisions: DecisionBinding, primitive: str | None = None,
         _BINDINGS.append(Binding(n, tuple(decisions), primitive, cite))
 
 
-# --- D1 fork
+# --- fork.anon_pte
 _bind("page_try_dup_anon_rmap", _FORK_DUP, primitive="try_dup_anon_rmap",
       cite="include/linux/rmap.h page_try_dup_anon_rmap() (v5.19..v6.7)")
 _bind("folio_try_dup_anon_rmap_pte folio_try_dup_anon_rmap_ptes folio_try_dup_anon_rmap_pmd "
@@ -104,7 +104,7 @@ _bind("folio_try_dup_anon_rmap_pte folio_try_dup_anon_rmap_ptes folio_try_dup_an
       cite="include/linux/rmap.h folio_try_dup_anon_rmap_pte(s)/_pmd() (v6.8+)")
 _bind("copy_present_pte copy_present_ptes copy_one_pte", _FORK_COPY_PTE,
       cite="mm/memory.c copy_present_pte() (v5.9+), copy_present_ptes() (v6.9+), copy_one_pte() (<= v5.8)")
-# --- D4/D6/D7/D8 try_share
+# --- rmap.try_share
 _bind("page_try_share_anon_rmap", _TRY_SHARE, primitive="try_share_anon_rmap",
       cite="include/linux/rmap.h page_try_share_anon_rmap() (v5.19..v6.7)")
 _bind("folio_try_share_anon_rmap_pte folio_try_share_anon_rmap_pmd __folio_try_share_anon_rmap",
@@ -113,31 +113,31 @@ _bind("folio_try_share_anon_rmap_pte folio_try_share_anon_rmap_pmd __folio_try_s
 _bind("write_protect_page", DecisionBinding("rmap.try_share", (
       Marker("goto", "out_unlock", "refuse"),), default="share"),
       cite="mm/ksm.c write_protect_page(): bails out (out_unlock) when the page may be pinned")
-# --- D3 GUP
+# --- gup.unshare, gup.cow_break
 _bind("gup_must_unshare", _pred("gup.unshare", "unshare", "pin"),
       cite="include/linux/mm.h gup_must_unshare() (v5.19..v6.1: (flags, page); v6.2+: (vma, flags, page), mm/internal.h)")
 _bind("should_force_cow_break", _pred("gup.cow_break", "break", "no_break"),
       cite="mm/gup.c should_force_cow_break() (v5.8, 17839856fd58)")
-# --- D2 write fault
+# --- wp.reuse
 _bind("do_wp_page", _WP, cite="mm/memory.c do_wp_page()")
 _bind("wp_can_reuse_anon_folio", _pred("wp.reuse", "reuse", "copy"),
       cite="mm/memory.c wp_can_reuse_anon_folio() (v6.7)")
-# --- D9 mprotect
+# --- mprotect.writable
 _bind("can_change_pte_writable can_change_pmd_writable", _pred("mprotect.writable", "writable", "readonly"),
       cite="mm/mprotect.c can_change_pte_writable() (v6.0, 64fe24a3e05e)")
-# --- D5 swap-in, D4 swap-out
+# --- swap.in_exclusive, swap.entry_exclusive
 _bind("do_swap_page", _SWAPIN, cite="mm/memory.c do_swap_page() (v5.19 exclusive/RMAP_EXCLUSIVE)")
 _bind("try_to_unmap_one", _SWAPOUT,
       cite="mm/rmap.c try_to_unmap_one() (v5.19: pte_swp_mkexclusive when the page was exclusive); "
            "its try_share decision comes from page_try_share_anon_rmap()")
-# --- D7 migration, D8 THP split
+# --- migrate.entry, thp.split
 _bind("try_to_migrate_one set_pmd_migration_entry", _MIGRATE,
       cite="mm/rmap.c try_to_migrate_one(), mm/huge_memory.c set_pmd_migration_entry() (v5.19)")
 _bind("remove_migration_pte", DecisionBinding("migrate.entry", (
       Marker("or_assign", "RMAP_EXCLUSIVE", "read_exclusive"),)),
       cite="mm/migrate.c remove_migration_pte(): RMAP_EXCLUSIVE iff writable or readable-exclusive entry")
 _bind("__split_huge_pmd_locked", _SPLIT, cite="mm/huge_memory.c __split_huge_pmd_locked() (v5.19)")
-# --- D10
+# --- pinned.maybe
 _bind("page_maybe_dma_pinned folio_maybe_dma_pinned", _pred("pinned.maybe", "pinned", "not_pinned"),
       cite="include/linux/mm.h page_maybe_dma_pinned()/folio_maybe_dma_pinned()")
 
@@ -171,19 +171,3 @@ for _b in _BINDINGS:
 
 def binding(function: str) -> Binding | None:
     return BINDINGS.get(function)
-
-
-def check_bindings() -> list[str]:
-    """Problems in the table: unknown decision points, outcomes or primitives."""
-    bad = []
-    for b in BINDINGS.values():
-        if b.primitive is not None and b.primitive not in PRIMITIVES:
-            bad.append(f"{b.function}: primitive {b.primitive}")
-        for d in b.decisions:
-            point = DECISION_POINTS.get(d.point)
-            if point is None:
-                bad.append(f"{b.function}: point {d.point}")
-                continue
-            outs = [m.outcome for m in d.markers] + [d.default, d.false_outcome]
-            bad += [f"{b.function}: {d.point} outcome {o}" for o in outs if o and o not in point.outcomes]
-    return bad

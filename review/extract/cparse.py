@@ -165,11 +165,15 @@ def _recovered_definition(node: Node, source: str, line_map: dict[int, int] | No
     return None
 
 
-def find_function(source: str, name: str) -> CFunction | None:
-    for f in functions(source):
-        if f.name == name:
-            return f
-    return None
+def callee(call: Node) -> str:
+    """The text of what a call_expression calls ("" when it has none)."""
+    return text(call.child_by_field_name("function"))
+
+
+def call_arguments(call: Node) -> list[Node]:
+    """The arguments of a call_expression, comments left out."""
+    args = call.child_by_field_name("arguments")
+    return [a for a in args.named_children if a.type != "comment"] if args is not None else []
 
 
 def called_names(node: Node) -> set[str]:

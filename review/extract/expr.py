@@ -15,7 +15,7 @@ from typing import Callable
 from tree_sitter import Node
 
 from spec import expr as E
-from review.extract.cparse import text
+from review.extract.cparse import call_arguments, text
 from review.extract.simplify import mk_and, mk_not, mk_or
 from review.extract.vocab import (
     BIT_TESTS, BITS, BOOL_CONSTS, CALLS, FIELDS, FLAG_PREFIXES, FLAGS, PRESENT_POINTERS, TRANSPARENT,
@@ -269,8 +269,7 @@ class Converter:
 
     def _call(self, node: Node, d: int) -> object:
         fn = node.child_by_field_name("function")
-        args = node.child_by_field_name("arguments")
-        argv = [a for a in (args.named_children if args is not None else []) if a.type != "comment"]
+        argv = call_arguments(node)
         name = text(fn) if fn is not None and fn.type == "identifier" else None
         if name is None:
             return self._free(node)

@@ -1,5 +1,9 @@
 """Pre- and post-images of the C files a patch touches, and which functions it touches.
 
+The layer between the patch and the C parser (review/extract/cparse.py): it reads each
+side of a file (from the best source there is), parses it, and says which functions
+the patch changes and which definitions inlining may use.
+
 Three sources, best first:
   git    FileDiff.pre_image / post_image (whole files, from review.inputs.git);
   tree   a kernel checkout (`--tree`): the pre-image is the tree's file as the
@@ -94,6 +98,16 @@ def section_function(section: str) -> str | None:
 
 
 @dataclass
+class ChangedFunctions:
+    """What one side of a file gives the extraction."""
+    touched: list[CFunction]     # functions the patch changes, read from the file's source
+    from_hunks: list[CFunction]  # changed functions the parser lost in the whole image:
+                                 # read from the hunks instead, as partial
+    helpers: list[CFunction]     # definitions inlining may use
+    warnings: list[str]
+
+
+@dataclass
 class FileImages:
     path: str
     diff: FileDiff
@@ -103,11 +117,131 @@ class FileImages:
     warnings: list[str] = field(default_factory=list)
     _fns: dict = field(default_factory=dict)
 
+    def text(self, side: str) -> str | None:
+        return self.pre if side == "pre" else self.post
+
     def functions(self, side: str) -> list[CFunction]:
         if side not in self._fns:
-            text = self.pre if side == "pre" else self.post
+            text = self.text(side)
             self._fns[side] = cparse.functions(text) if text is not None else []
         return self._fns[side]
+
+    def aliases(self, side: str) -> dict[str, str]:
+        """Function-like macros that are one call (cparse.macro_aliases) in the whole
+        image of `side`, or in its hunks when the image is not known."""
+        whole = self.text(side)
+        if whole:
+            return cparse.macro_aliases(whole)
+        out: dict[str, str] = {}
+        for h in self.diff.hunks:
+            out.update(cparse.macro_aliases(fragment(h, side).text))
+        return out
+
+    def changed_functions(self, side: str) -> ChangedFunctions:
+        if self.source == "hunks":
+            fns, complete = hunk_functions(self.diff, side)
+            return ChangedFunctions(fns, [], complete, [])
+        lines = changed_lines(self.diff, side)
+        fns = self.functions(side)
+        lost, warnings = self._lost_functions(side, lines)
+        return ChangedFunctions(touched(fns, lines), lost, fns, warnings)
+
+    def _lost_functions(self, side: str, lines: set[int]) -> tuple[list[CFunction], list[str]]:
+        """Changed lines that no parsed function covers, inside a function the image does
+        define (tree-sitter lost it: unbalanced braces, macros): that function read from
+        the hunks, as partial, with a warning saying so."""
+        fns = self.functions(side)
+        uncovered = [ln for ln in lines
+                     if not any(f.start_line <= abs(ln) <= f.end_line for f in fns)]
+        if not uncovered:
+            return [], []
+        have = {f.name for f in fns}
+        out, warnings = [], []
+        for f in hunk_functions(self.diff, side)[0]:
+            if f.name in have or not _defined_in(self.text(side), f.name):
+                continue
+            warnings.append(f"{self.diff.path} ({side}): {f.name}: tree-sitter could not read its "
+                            f"definition whole (unbalanced braces or macros?): read from the hunks")
+            f.complete = False
+            out.append(f)
+            have.add(f.name)
+        return out, warnings
+
+
+def file_images(fd: FileDiff, index: TreeIndex, state: dict[str, str]) -> FileImages:
+    """The images of one file from the best source there is: git's whole images; the
+    tree's file (as earlier patches of the series left it: `state`, path -> text) and
+    that with the hunks applied; else the hunks alone."""
+    if fd.pre_image is not None or fd.post_image is not None:
+        return FileImages(fd.path, fd, fd.pre_image, fd.post_image, "git")
+    if index.root is None:
+        return FileImages(fd.path, fd, None, None, "hunks")
+    if fd.status == "added" or fd.old_path is None:
+        pre = ""
+    else:
+        pre = state.get(fd.old_path)
+        if pre is None:
+            pre = index.read(fd.old_path)
+    if pre is None:
+        img = FileImages(fd.path, fd, None, None, "hunks")
+        img.warnings.append(f"{fd.path}: not in the tree: read from the hunks")
+        return img
+    post = apply_hunks(pre, fd.hunks) if fd.new_path is not None else None
+    if post is not None or fd.new_path is None:
+        return FileImages(fd.path, fd, pre if fd.old_path else None, post, "tree")
+    img = FileImages(fd.path, fd, None, None, "hunks")
+    img.warnings.append(f"{fd.path}: the hunks do not apply to the tree's file: read from the hunks")
+    return img
+
+
+def _comment_or_blank(line: str) -> bool:
+    t = line.strip()
+    return not t or t.startswith(("/*", "*", "//"))
+
+
+def hunk_functions(fd: FileDiff, side: str) -> tuple[list[CFunction], list[CFunction]]:
+    """(touched functions, complete functions) seen in the hunks of one side."""
+    touched_out: list[CFunction] = []
+    complete: list[CFunction] = []
+    lines = changed_lines(fd, side)
+    for h in fd.hunks:
+        frag = fragment(h, side)
+        defs = cparse.functions(frag.text, frag.line_map)
+        complete += [f for f in defs if f.complete]
+        touched_out += touched(defs, lines)
+        touched_out += _head_functions(h, side, defs, frag, lines)
+    return touched_out, complete
+
+
+def _head_functions(h: Hunk, side: str, defs: list[CFunction], frag: Fragment,
+                    lines: set[int]) -> list[CFunction]:
+    """The part of the hunk before its first definition belongs to the function git
+    names in the @@ line: that part read as a partial function, when it changes code
+    (not only comments)."""
+    first_row = min((f.node.start_point[0] + 1 for f in defs), default=None)
+    rows = [r for r in frag.line_map if first_row is None or r < first_row]
+    head_lines = {frag.line_map[r] for r in rows}
+    code = [ln for ln in h.lines if ln.kind != "context" and not _comment_or_blank(ln.text)]
+    code_here = {ln.new_lineno if side == "post" else ln.old_lineno for ln in code}
+    if not rows or not any(x in head_lines and x in code_here if x > 0 else (-x in head_lines and code)
+                           for x in lines):
+        return []  # nothing but comments changed before the first definition
+    name = section_function(h.section)
+    if name is None:
+        return []
+    part_hunk = Hunk(h.old_start, h.old_count, h.new_start, h.new_count, h.section,
+                     [ln for ln in h.lines if ((ln.old_lineno if side == "pre" else ln.new_lineno) in head_lines)
+                      or ln.kind == ("added" if side == "pre" else "removed")])
+    wrapped = fragment(part_hunk, side, wrap=True)
+    out = [f for f in cparse.functions(wrapped.text, wrapped.line_map) if f.name == "__hunk__"]
+    for f in out:
+        f.name = name
+        f.complete = False
+    return out
+
+
+def _defined_in(text: str | None, name: str) -> bool:
+    return bool(text) and re.search(rf"^\w[\w \t\*]*\b{re.escape(name)}\s*\([^;]*$", text, re.M) is not None
 
 
 def changed_lines(fd: FileDiff, side: str) -> set[int]:

@@ -19,7 +19,7 @@ from tree_sitter import Node
 
 from spec import expr as E
 from review.extract.bindings import DecisionBinding, Marker
-from review.extract.cparse import CFunction, text
+from review.extract.cparse import CFunction, call_arguments, callee, text
 from review.extract.expr import Converter, Lazy, Unmodelled
 from review.extract.simplify import mk_and, mk_not, mk_or
 from review.extract.vocab import TRANSPARENT, level_condition
@@ -74,10 +74,6 @@ class WalkResult:
     unmodelled: list[Unmodelled] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     truncated: bool = False  # a size limit stopped the walk: the rules are partial
-
-
-class _PathEnd(Exception):
-    pass
 
 
 class Walker:
@@ -142,8 +138,7 @@ class Walker:
         while stack:
             n = stack.pop()
             if n.type == "call_expression":
-                fn = n.child_by_field_name("function")
-                name = text(fn) if fn is not None else ""
+                name = callee(n)
                 for m in self.markers:
                     if m.kind == "call" and m.name == name and (m.value_ok or _value_unused(n)):
                         return m, n
@@ -168,11 +163,9 @@ class Walker:
         while stack:
             n = stack.pop()
             if n.type == "call_expression":
-                fn = n.child_by_field_name("function")
-                name = text(fn) if fn is not None else ""
+                name = callee(n)
                 if ASSERT_RE.match(name):
-                    args = n.child_by_field_name("arguments")
-                    argv = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+                    argv = call_arguments(n)
                     for st in states:
                         cond = self._cond(argv[0], st) if argv else E.TRUE
                         self.result.assertions.append(FoundAssertion(
@@ -391,7 +384,7 @@ class Walker:
             for st in states:
                 held = st.env.get(text(val))
                 if isinstance(held, Lazy) and held.node is not None and held.node.type == "call_expression":
-                    m = self._marker("call", text(held.node.child_by_field_name("function")))
+                    m = self._marker("call", callee(held.node))
                     if m is not None:
                         self._reach(st, m.outcome, node)
                         continue
@@ -496,8 +489,7 @@ def _bare_names(node: Node | None, out: set[str]) -> None:
         elif t == "field_expression":
             out.add(re.sub(r"\s+", "", text(n)))
         elif t == "call_expression":
-            fn = n.child_by_field_name("function")
-            name = text(fn) if fn is not None else ""
+            name = callee(n)
             if name in TRANSPARENT or ASSERT_RE.match(name):
                 args = n.child_by_field_name("arguments")
                 if args is not None:
@@ -522,8 +514,7 @@ def relevant_variables(body: Node) -> set[str]:
             for c in n.named_children:
                 _bare_names(c, roots)
         elif t == "call_expression":
-            fn = n.child_by_field_name("function")
-            if fn is not None and ASSERT_RE.match(text(fn)):
+            if ASSERT_RE.match(callee(n)):
                 args = n.child_by_field_name("arguments")
                 if args is not None:
                     _bare_names(args.named_children[0] if args.named_children else None, roots)

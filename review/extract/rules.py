@@ -1,8 +1,8 @@
 """Rule extraction: the rules a patch implements, from its C, before and after.
 
 For every C function a patch touches and review/extract/bindings.py binds to a decision point
-or a primitive, the pre- and post-image are read (review/extract_images: git images,
-a kernel tree, or the hunks alone) and walked (review/extract_paths):
+or a primitive, the pre- and post-image are read (review/extract/images.py: git images,
+a kernel tree, or the hunks alone) and walked (review/extract/paths.py):
   - assertion rules: VM_BUG_ON*/VM_WARN_ON*/WARN_ON*/BUG_ON conditions (under the path
     condition that reaches them) -> spec.decisions.AssertionRule at the primitive;
   - decision rules: the path conditions leading to each outcome marker ->
@@ -19,21 +19,21 @@ Library interface (used by `mmreview check`, the TUI and `mmreview extract`):
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from itertools import product
 from typing import Iterable
 
 from spec import expr as E
-from spec.decisions import AssertionRule, ExtractedDecision, GuardedOutcome, Provenance, RuleSet
-from review.extract import cparse
+from spec.decisions import (
+    INT_FIELDS, AssertionRule, DecisionContext, ExtractedDecision, GuardedOutcome, Provenance, RuleSet,
+)
 from review.extract.bindings import Binding, binding
 from review.extract.cparse import CFunction
-from review.extract.images import (
-    FileImages, TreeIndex, apply_hunks, changed_lines, fragment, is_c_file, section_function, touched,
-)
+from review.extract.images import FileImages, TreeIndex, file_images, is_c_file
 from review.extract.paths import Walker
-from review.model import FileDiff, Hunk, Patch
+from review.extract.simplify import mk_or
 from review.extract.vocab import CALLS
+from review.model import FileDiff, Patch
 
 
 @dataclass
@@ -129,7 +129,6 @@ class PatchRules:
 # ---------------------------------------------------------------- equivalence
 
 def outcome_guard(d: ExtractedDecision, outcome: str) -> E.Expr:
-    from review.extract.simplify import mk_or
     return mk_or(*(c.guard for c in d.cases if c.outcome == outcome))
 
 
@@ -137,14 +136,11 @@ MAX_CONTEXTS = 200_000
 
 
 def _domains(atoms: set[str], consts: set[int]) -> list[tuple[str, tuple]]:
-    from spec.decisions import INT_FIELDS
     ints = sorted({v for c in consts for v in (c - 1, c, c + 1) if v >= 0} | set(range(0, 5)))
     return [(n, tuple(ints) if n in INT_FIELDS else (False, True)) for n in sorted(atoms)]
 
 
 def _contexts(domains: list[tuple[str, tuple]]):
-    from itertools import product
-    from spec.decisions import DecisionContext
     names = [n for n, _ in domains]
     for values in product(*(d for _, d in domains)):
         ctx = DecisionContext()
@@ -250,29 +246,6 @@ def _hunk_lookup(fd: FileDiff, image: str):
     return hunk_of
 
 
-def _images(fd: FileDiff, index: TreeIndex, state: dict[str, str]) -> FileImages:
-    if fd.pre_image is not None or fd.post_image is not None:
-        return FileImages(fd.path, fd, fd.pre_image, fd.post_image, "git")
-    if index.root is not None:
-        if fd.status == "added" or fd.old_path is None:
-            pre = ""
-        else:
-            pre = state.get(fd.old_path)
-            if pre is None:
-                pre = index.read(fd.old_path)
-        if pre is not None:
-            post = apply_hunks(pre, fd.hunks) if fd.new_path is not None else None
-            if post is not None or fd.new_path is None:
-                return FileImages(fd.path, fd, pre if fd.old_path else None, post, "tree")
-            img = FileImages(fd.path, fd, None, None, "hunks")
-            img.warnings.append(f"{fd.path}: the hunks do not apply to the tree's file: read from the hunks")
-            return img
-        img = FileImages(fd.path, fd, None, None, "hunks")
-        img.warnings.append(f"{fd.path}: not in the tree: read from the hunks")
-        return img
-    return FileImages(fd.path, fd, None, None, "hunks")
-
-
 @dataclass
 class _Found:
     fn: CFunction
@@ -282,71 +255,14 @@ class _Found:
     fd: FileDiff
 
 
-def _comment_or_blank(line: str) -> bool:
-    t = line.strip()
-    return not t or t.startswith(("/*", "*", "//"))
-
-
-def _hunk_functions(fd: FileDiff, side: str) -> tuple[list[CFunction], list[CFunction]]:
-    """(touched functions, complete functions) seen in the hunks of one side."""
-    touched_out: list[CFunction] = []
-    complete: list[CFunction] = []
-    lines = changed_lines(fd, side)
-    for h in fd.hunks:
-        frag = fragment(h, side)
-        defs = cparse.functions(frag.text, frag.line_map)
-        complete += [f for f in defs if f.complete]
-        touched_out += touched(defs, lines)
-        # the part of the hunk before its first definition belongs to the function
-        # git names in the @@ line: read it as a partial function
-        first_row = min((f.node.start_point[0] + 1 for f in defs), default=None)
-        rows = [r for r in frag.line_map if first_row is None or r < first_row]
-        head_lines = {frag.line_map[r] for r in rows}
-        code = [ln for ln in h.lines if ln.kind != "context" and not _comment_or_blank(ln.text)]
-        code_here = {ln.new_lineno if side == "post" else ln.old_lineno for ln in code}
-        if not rows or not any(x in head_lines and x in code_here if x > 0 else (-x in head_lines and code)
-                               for x in lines):
-            continue  # nothing but comments changed before the first definition
-        name = section_function(h.section)
-        if name is None:
-            continue
-        part_hunk = Hunk(h.old_start, h.old_count, h.new_start, h.new_count, h.section,
-                         [ln for ln in h.lines if ((ln.old_lineno if side == "pre" else ln.new_lineno) in head_lines)
-                          or ln.kind == ("added" if side == "pre" else "removed")])
-        wrapped = fragment(part_hunk, side, wrap=True)
-        for f in cparse.functions(wrapped.text, wrapped.line_map):
-            if f.name == "__hunk__":
-                f.name = name
-                f.complete = False
-                touched_out.append(f)
-    return touched_out, complete
-
-
-def _defined_in(text: str | None, name: str) -> bool:
-    return bool(text) and re.search(rf"^\w[\w \t\*]*\b{re.escape(name)}\s*\([^;]*$", text, re.M) is not None
-
-
-def _unparsed_fallback(fd: FileDiff, side: str, img: FileImages, lines: set[int], pr: PatchRules) -> list[_Found]:
-    """Changed lines that no parsed function covers, inside a function the image does
-    define (tree-sitter lost it: unbalanced braces, macros): read that function from
-    the hunks, as partial, and say so."""
-    fns = img.functions(side)
-    text = img.pre if side == "pre" else img.post
-    uncovered = [ln for ln in lines
-                 if not any(f.start_line <= abs(ln) <= f.end_line for f in fns)]
-    if not uncovered:
-        return []
-    have = {f.name for f in fns}
-    out = []
-    for f in _hunk_functions(fd, side)[0]:
-        if f.name in have or not _defined_in(text, f.name):
-            continue
-        pr.warnings.append(f"{fd.path} ({side}): {f.name}: tree-sitter could not read its definition "
-                           f"whole (unbalanced braces or macros?): read from the hunks")
-        f.complete = False
-        out.append(_Found(f, fd.path, side, "hunks", fd))
-        have.add(f.name)
-    return out
+@dataclass
+class _Sources:
+    """What a patch's C files give the extraction: their images, the functions it
+    touches, and per image the definitions and one-call macros inlining may use."""
+    images: dict[str, FileImages] = field(default_factory=dict)
+    found: list[_Found] = field(default_factory=list)
+    helpers: dict[str, dict[str, CFunction]] = field(default_factory=lambda: {"pre": {}, "post": {}})
+    aliases: dict[str, dict[str, str]] = field(default_factory=lambda: {"pre": {}, "post": {}})
 
 
 def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str] | None = None,
@@ -357,123 +273,25 @@ def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str
     index = index or TreeIndex(tree)
     state = {} if state is None else state
     pr = PatchRules(label=getattr(patch, "label", ""), title=getattr(patch, "title", ""), patch=patch)
-    found: list[_Found] = []
-    images: dict[str, FileImages] = {}
-    helpers_pre: dict[str, CFunction] = {}
-    helpers_post: dict[str, CFunction] = {}
-    aliases_pre: dict[str, str] = {}   # function-like macros that are one call
-    aliases_post: dict[str, str] = {}
-    for fd in patch.files:
-        if fd.is_binary or not is_c_file(fd.path):
-            pr.skipped_files.append(fd.path)
-            continue
-        try:
-            img = _images(fd, index, state)
-        except Exception as exc:  # a damaged image must not hide the other files
-            pr.warnings.append(f"{fd.path}: could not read its images: {type(exc).__name__}: {exc}")
-            continue
-        images[fd.path] = img
-        pr.warnings += img.warnings
-        for side, helpers, aliases in (("pre", helpers_pre, aliases_pre), ("post", helpers_post, aliases_post)):
-            whole = img.pre if side == "pre" else img.post
-            if whole:
-                aliases.update(cparse.macro_aliases(whole))
-            else:
-                for h in fd.hunks:
-                    aliases.update(cparse.macro_aliases(fragment(h, side).text))
-            if img.source == "hunks":
-                fns, complete = _hunk_functions(fd, side)
-                for f in complete:
-                    helpers.setdefault(f.name, f)
-            else:
-                lines = changed_lines(fd, side)
-                fns = touched(img.functions(side), lines)
-                for f in img.functions(side):
-                    helpers.setdefault(f.name, f)
-                found += _unparsed_fallback(fd, side, img, lines, pr)
-            found += [_Found(f, fd.path, side, img.source, fd) for f in fns]
-
+    sources = _read_sources(patch, index, state, pr)
     # every touched function in both images: a change on one side is a change of both
-    names = []
-    for f in found:
-        if (f.file, f.fn.name) not in names:
-            names.append((f.file, f.fn.name))
-    changed_names = {n for _, n in names}
-    full = list(found)
-    for file, name in names:
-        img = images[file]
-        if img.source == "hunks":
-            continue
-        for side in ("pre", "post"):
-            if not any(x.file == file and x.fn.name == name and x.image == side for x in full):
-                fn = next((g for g in img.functions(side) if g.name == name), None)
-                if fn is not None:
-                    full.append(_Found(fn, file, side, img.source, img.diff))
-
-    overrides_pre = dict(state)
-    overrides_post = dict(state)
-    for path, img in images.items():
-        if img.post is not None:
-            overrides_post[path] = img.post
-
-    def helper_lookup(side: str):
-        local = helpers_pre if side == "pre" else helpers_post
-        aliases = aliases_pre if side == "pre" else aliases_post
-        overrides = overrides_pre if side == "pre" else overrides_post
-
-        def find(name: str, hops: int = 0) -> CFunction | None:
-            fn = local.get(name) or index.find(name, overrides)
-            if fn is None and hops < 3:
-                target = aliases.get(name) or index.alias(name, overrides)
-                if target and target != name:
-                    return find(target, hops + 1)
-            return fn
-        return find
+    full = _in_both_images(sources)
+    changed_names = {f.fn.name for f in sources.found}
+    finders = {side: _helper_finder(sources, side, index, state) for side in ("pre", "post")}
 
     def inline_ok(name: str) -> bool:
         """Vocabulary helpers keep their cited meaning unless this patch changes them
         (directly or behind a one-call macro)."""
         if name not in CALLS or name in changed_names:
             return True
-        target = aliases_pre.get(name) or aliases_post.get(name)
+        target = sources.aliases["pre"].get(name) or sources.aliases["post"].get(name)
         return bool(target) and target in changed_names
 
     per_image: dict[str, list[FunctionRules]] = {"pre": [], "post": []}
     for f in sorted(full, key=lambda x: (x.file, x.fn.start_line, x.image)):
-        bind = binding(f.fn.name)
-        key = f"{f.file}:{f.fn.name}"
-        if bind is None:
-            if key not in pr.unbound:
-                pr.unbound.append(key)
-                if f.fn.name in CALLS:
-                    pr.warnings.append(f"{key}: a vocabulary helper ({CALLS[f.fn.name].cite}); this patch "
-                                       f"adds or changes it: bound functions of this patch inline its new body, "
-                                       f"elsewhere the vocabulary's meaning stands")
-            continue
-        roles = [d.point for d in bind.decisions] + ([bind.primitive] if bind.primitive else [])
-        entry = f"{key} -> {', '.join(roles)}"
-        if entry not in pr.bound:
-            pr.bound.append(entry)
-        try:
-            fr = extract_function(f.fn, f.file, f.image, f.source, bind, helper_lookup(f.image), inline_ok,
-                                  _hunk_lookup(f.fd, f.image))
-        except RecursionError:
-            pr.warnings.append(f"{key} ({f.image}): too deeply nested to read: no rules")
-            continue
-        except Exception as exc:  # one unreadable function must not hide the others
-            pr.warnings.append(f"{key} ({f.image}): could not read it ({type(exc).__name__}: {exc}): no rules")
-            continue
-        pr.functions.append(fr)
-        pr.warnings += [f"{f.image}: {w}" for w in fr.warnings]
-        if not fr.complete:
-            why = "only the hunks show it, and not whole" if f.source == "hunks" else "tree-sitter could not read it whole"
-            pr.partial.append((f.fn.name, f.file, f.fn.start_line, f"{f.image}: {why}"))
-            pr.partial_decisions += fr.decisions
-        else:
+        fr = _function_rules(f, pr, finders[f.image], inline_ok)
+        if fr is not None and fr.complete:
             per_image[f.image].append(fr)
-        if fr.assertions or fr.complete:
-            for name, line in fr.unmodelled:
-                pr.unmodelled.append((name, f.file, line, f.image))
     # assertions from partial functions are local to their line and kept
     for fr in pr.functions:
         if not fr.complete:
@@ -481,12 +299,123 @@ def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str
                                                      fr.end_line, False, fr.binding, [], fr.assertions))
     pr.pre = _image_rules(per_image["pre"])
     pr.post = _image_rules(per_image["post"])
+    _advance(state, sources.images)
+    return pr
+
+
+def _read_sources(patch: Patch, index: TreeIndex, state: dict[str, str], pr: PatchRules) -> _Sources:
+    """The images of every C file of the patch and what each side gives; the files
+    that are not C (or are binary) are listed as skipped, unreadable images warned of."""
+    sources = _Sources()
+    for fd in patch.files:
+        if fd.is_binary or not is_c_file(fd.path):
+            pr.skipped_files.append(fd.path)
+            continue
+        try:
+            img = file_images(fd, index, state)
+        except Exception as exc:  # a damaged image must not hide the other files
+            pr.warnings.append(f"{fd.path}: could not read its images: {type(exc).__name__}: {exc}")
+            continue
+        sources.images[fd.path] = img
+        pr.warnings += img.warnings
+        for side in ("pre", "post"):
+            sources.aliases[side].update(img.aliases(side))
+            changed = img.changed_functions(side)
+            for f in changed.helpers:
+                sources.helpers[side].setdefault(f.name, f)
+            pr.warnings += changed.warnings
+            sources.found += [_Found(f, fd.path, side, "hunks", fd) for f in changed.from_hunks]
+            sources.found += [_Found(f, fd.path, side, img.source, fd) for f in changed.touched]
+    return sources
+
+
+def _in_both_images(sources: _Sources) -> list[_Found]:
+    """The touched functions, and each one's definition in the other image where a
+    whole image shows it."""
+    names = []
+    for f in sources.found:
+        if (f.file, f.fn.name) not in names:
+            names.append((f.file, f.fn.name))
+    full = list(sources.found)
+    for file, name in names:
+        img = sources.images[file]
+        if img.source == "hunks":
+            continue
+        for side in ("pre", "post"):
+            if not any(x.file == file and x.fn.name == name and x.image == side for x in full):
+                fn = next((g for g in img.functions(side) if g.name == name), None)
+                if fn is not None:
+                    full.append(_Found(fn, file, side, img.source, img.diff))
+    return full
+
+
+def _helper_finder(sources: _Sources, side: str, index: TreeIndex, state: dict[str, str]):
+    """name -> the definition inlining uses in `side`: the patch's own files first, then
+    the tree (its files as the series left them, and for the post image as this patch
+    leaves them), through up to three one-call macros."""
+    local = sources.helpers[side]
+    aliases = sources.aliases[side]
+    overrides = dict(state)
+    if side == "post":
+        for path, img in sources.images.items():
+            if img.post is not None:
+                overrides[path] = img.post
+
+    def find(name: str, hops: int = 0) -> CFunction | None:
+        fn = local.get(name) or index.find(name, overrides)
+        if fn is None and hops < 3:
+            target = aliases.get(name) or index.alias(name, overrides)
+            if target and target != name:
+                return find(target, hops + 1)
+        return fn
+    return find
+
+
+def _function_rules(f: _Found, pr: PatchRules, helpers, inline_ok) -> FunctionRules | None:
+    """One touched function's rules, recorded in `pr` (bound or unbound, partial,
+    unmodelled atoms, warnings); None when it is unbound or could not be read."""
+    bind = binding(f.fn.name)
+    key = f"{f.file}:{f.fn.name}"
+    if bind is None:
+        if key not in pr.unbound:
+            pr.unbound.append(key)
+            if f.fn.name in CALLS:
+                pr.warnings.append(f"{key}: a vocabulary helper ({CALLS[f.fn.name].cite}); this patch "
+                                   f"adds or changes it: bound functions of this patch inline its new body, "
+                                   f"elsewhere the vocabulary's meaning stands")
+        return None
+    roles = [d.point for d in bind.decisions] + ([bind.primitive] if bind.primitive else [])
+    entry = f"{key} -> {', '.join(roles)}"
+    if entry not in pr.bound:
+        pr.bound.append(entry)
+    try:
+        fr = extract_function(f.fn, f.file, f.image, f.source, bind, helpers, inline_ok,
+                              _hunk_lookup(f.fd, f.image))
+    except RecursionError:
+        pr.warnings.append(f"{key} ({f.image}): too deeply nested to read: no rules")
+        return None
+    except Exception as exc:  # one unreadable function must not hide the others
+        pr.warnings.append(f"{key} ({f.image}): could not read it ({type(exc).__name__}: {exc}): no rules")
+        return None
+    pr.functions.append(fr)
+    pr.warnings += [f"{f.image}: {w}" for w in fr.warnings]
+    if not fr.complete:
+        why = "only the hunks show it, and not whole" if f.source == "hunks" else "tree-sitter could not read it whole"
+        pr.partial.append((f.fn.name, f.file, f.fn.start_line, f"{f.image}: {why}"))
+        pr.partial_decisions += fr.decisions
+    if fr.assertions or fr.complete:
+        for name, line in fr.unmodelled:
+            pr.unmodelled.append((name, f.file, line, f.image))
+    return fr
+
+
+def _advance(state: dict[str, str], images: dict[str, FileImages]) -> None:
+    """`state` as this patch leaves the tree's files (tree mode only)."""
     for path, img in images.items():
         if img.source == "tree" and img.post is not None:
             state[img.diff.new_path or path] = img.post
         if img.source == "tree" and img.diff.new_path is None and img.diff.old_path:
             state.pop(img.diff.old_path, None)
-    return pr
 
 
 def _image_rules(frs: list[FunctionRules]) -> ImageRules:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from spec import expr as E
 
+
 def mk_not(a: E.Expr) -> E.Expr:
     if type(a) is E.Const:
         return E.Const(not a.value)
@@ -15,47 +16,46 @@ def mk_not(a: E.Expr) -> E.Expr:
 
 
 def mk_and(*args: E.Expr) -> E.Expr:
-    out: list[E.Expr] = []
-    seen: set[E.Expr] = set()
-    for a in args:
-        parts = a.args if type(a) is E.And else (a,)
-        for p in parts:
-            if type(p) is E.Const:
-                if not p.value:
-                    return E.FALSE
-                continue
-            if p not in seen:
-                seen.add(p)
-                out.append(p)
-    for p in out:
-        if mk_not(p) in seen:
-            return E.FALSE
+    out = _operands(args, E.And, absorbing=False)
+    if out is None:
+        return E.FALSE
     if not out:
         return E.TRUE
     return out[0] if len(out) == 1 else E.And(tuple(out))
 
 
 def mk_or(*args: E.Expr) -> E.Expr:
+    out = _operands(args, E.Or, absorbing=True)
+    if out is None:
+        return E.TRUE
+    out = _merge_complements(out)
+    out = _absorb_negations(out)
+    if not out:
+        return E.FALSE
+    return out[0] if len(out) == 1 else E.Or(tuple(out))
+
+
+def _operands(args, kind: type, absorbing: bool) -> list[E.Expr] | None:
+    """The distinct operands of a conjunction (kind E.And, absorbing False) or a
+    disjunction (E.Or, True), nested ones of the same kind flattened and the neutral
+    constant dropped; None when the result is the absorbing constant: an operand is
+    that constant, or the complement of another."""
     out: list[E.Expr] = []
     seen: set[E.Expr] = set()
     for a in args:
-        parts = a.args if type(a) is E.Or else (a,)
+        parts = a.args if type(a) is kind else (a,)
         for p in parts:
             if type(p) is E.Const:
-                if p.value:
-                    return E.TRUE
+                if bool(p.value) is absorbing:
+                    return None
                 continue
             if p not in seen:
                 seen.add(p)
                 out.append(p)
     for p in out:
         if mk_not(p) in seen:
-            return E.TRUE
-    out = _merge_complements(out)
-    out = _absorb_negations(out)
-    if not out:
-        return E.FALSE
-    return out[0] if len(out) == 1 else E.Or(tuple(out))
+            return None
+    return out
 
 
 def _conjuncts(e: E.Expr) -> tuple[E.Expr, ...]:

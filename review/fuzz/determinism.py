@@ -12,7 +12,7 @@ nothing but noise, so the search runs with the local-constant pool held empty.
 
 This reaches into hypothesis.internal (providers._get_local_constants and its cache);
 if a later hypothesis drops them, `local_constants_frozen` does nothing and
-reproducibility across entry points is no longer promised (tests/review/test_fuzz.py
+reproducibility across entry points is no longer promised (tests/review/fuzz/test_fuzz.py
 checks it).
 """
 from __future__ import annotations
@@ -20,12 +20,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+try:
+    from hypothesis.internal.conjecture import providers
+except ImportError:  # pragma: no cover - a hypothesis without the feature
+    providers = None
+
 
 @contextmanager
 def local_constants_frozen() -> Iterator[None]:
-    try:
-        from hypothesis.internal.conjecture import providers
-    except ImportError:  # pragma: no cover - a hypothesis without the feature
+    if providers is None:  # pragma: no cover
         yield
         return
     getter = getattr(providers, "_get_local_constants", None)

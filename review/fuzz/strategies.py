@@ -20,7 +20,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from spec.contract import Contract
-from spec.trace import THP_PAGES, Step
+from spec.state import HPAGE_NR
+from spec.trace import Step
 
 MAX_PROCS = 4          # processes ever created in one trace (mm ids 0..3)
 NPAGES = 8             # vpns 0..7: two THP blocks
@@ -79,8 +80,8 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | None:
     if kind == "mmap":
         mm = alive[data.index(len(alive))]
         if data.flag():
-            vpn = THP_PAGES * data.index(NPAGES // THP_PAGES)
-            return Step("mmap", {"mm": mm, "vpn": vpn, "npages": THP_PAGES, "thp": True})
+            vpn = HPAGE_NR * data.index(NPAGES // HPAGE_NR)
+            return Step("mmap", {"mm": mm, "vpn": vpn, "npages": HPAGE_NR, "thp": True})
         vpn = data.index(NPAGES)
         npages = 1 + data.index(min(4, NPAGES - vpn))
         return Step("mmap", {"mm": mm, "vpn": vpn, "npages": npages, "thp": False})
@@ -136,7 +137,7 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | None:
             return None
         return Step("ksm_merge", {"mm": mm, "vpn": vpn, "mm2": mm2, "vpn2": vpn2})
     # ranges: munmap, mprotect, madvise
-    npages = 1 + data.index(min(THP_PAGES, NPAGES - vpn))
+    npages = 1 + data.index(min(HPAGE_NR, NPAGES - vpn))
     if kind == "munmap":
         return Step("munmap", {"mm": mm, "vpn": vpn, "npages": npages})
     if kind == "mprotect":
@@ -166,4 +167,4 @@ def first_mmap(data: Choices) -> Step:
     two small pages (later mmaps go anywhere in the NPAGES pages)."""
     thp = data.flag(0.3)
     npages = 1 + data.index(2)
-    return Step("mmap", {"mm": 0, "vpn": 0, "npages": THP_PAGES if thp else npages, "thp": thp})
+    return Step("mmap", {"mm": 0, "vpn": 0, "npages": HPAGE_NR if thp else npages, "thp": thp})

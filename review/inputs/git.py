@@ -16,7 +16,12 @@ from __future__ import annotations
 import os
 import re
 
+import git
+from liblore import utils as lu
+
 from review.errors import InputError
+from review.inputs.patch import parse_diff
+from review.inputs.series import is_trailer_name, parse_trailer, trailer_from_lore
 from review.model import Collection, Patch, Series
 
 _LAST_N = re.compile(r"^-(\d+)$")
@@ -24,8 +29,6 @@ _BIG = 8 * 1024 * 1024  # larger files are not kept as whole images
 
 
 def _open(repo_path: str):
-    import git
-
     if not os.path.exists(repo_path):
         raise InputError(f"{repo_path}: no such directory")
     try:
@@ -50,8 +53,6 @@ def _git_error(exc) -> str:
 
 def resolve_range(repo, rev_range: str) -> list[str]:
     """Commit ids of the range, oldest first (merges included; the caller skips them)."""
-    import git
-
     spec = rev_range.strip()
     if not spec or spec.startswith("--") or "\n" in spec:
         raise InputError(f"{rev_range!r}: not a revision range")
@@ -92,11 +93,6 @@ def _blob_text(commit, path: str | None) -> str | None:
 
 def commit_patch(repo, commit) -> Patch:
     """One non-merge commit as a Patch, with pre/post images of every touched file."""
-    from liblore import utils as lu
-
-    from review.inputs.patch import parse_diff
-    from review.inputs.series import _trailer, parse_trailer
-
     raw = repo.git.diff_tree("-p", "-M", "--root", "--no-commit-id", "--no-color",
                              "--no-ext-diff", "--full-index", commit.hexsha,
                              stdout_as_string=False)
@@ -115,10 +111,8 @@ def commit_patch(repo, commit) -> Patch:
         parents=[p.hexsha for p in commit.parents], date=commit.authored_datetime,
         warnings=warnings,
     )
-    from review.inputs.series import is_trailer_name
-
     for name, value in [(n, v) for n, v in parts.trailers if is_trailer_name(n)]:
-        patch.trailers.append(_trailer(parse_trailer(name, value), None, from_reply=False))
+        patch.trailers.append(trailer_from_lore(parse_trailer(name, value), None, from_reply=False))
     parent = commit.parents[0] if commit.parents else None
     for f in files:
         f.pre_image = _blob_text(parent, f.old_path)
@@ -127,8 +121,6 @@ def commit_patch(repo, commit) -> Patch:
 
 
 def load_range(repo_path: str, rev_range: str) -> Collection:
-    import git
-
     repo = _open(repo_path)
     try:
         shas = resolve_range(repo, rev_range)

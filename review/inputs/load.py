@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from review.errors import InputError
+from review.inputs import mail, quotes, series
+from review.inputs.lore import fetch_thread, is_lore_source
 from review.model import Collection
 
 _RANGE_LIKE = re.compile(r"(\.\.)|(^-\d+$)|(^[0-9a-f]{7,40}$)|(^HEAD)")
@@ -28,6 +30,7 @@ def load(source: str, *, repo: str | None = None, stdin: BinaryIO | None = None,
          lore_base: str | None = None, cache_dir: str | None = None) -> Collection:
     source = os.fspath(source)
     if repo is not None:
+        # imported here: gitpython takes about 0.1 s to import, and only --repo needs it
         from review.inputs.git import load_range
 
         return load_range(os.fspath(repo), source)
@@ -41,8 +44,6 @@ def load(source: str, *, repo: str | None = None, stdin: BinaryIO | None = None,
     path = Path(source)
     if path.exists():
         return from_path(path, source)
-    from review.inputs.lore import fetch_thread, is_lore_source
-
     if is_lore_source(source):
         data, msgid, base = fetch_thread(source, lore_base=lore_base, cache_dir=cache_dir)
         coll = from_mbox_bytes(data, source, label=f"lore:{msgid}")
@@ -53,8 +54,6 @@ def load(source: str, *, repo: str | None = None, stdin: BinaryIO | None = None,
 
 
 def from_path(path: Path, name: str) -> Collection:
-    from review.inputs import mail
-
     try:
         if path.is_dir():
             if mail.is_maildir(path):
@@ -79,8 +78,6 @@ def from_path(path: Path, name: str) -> Collection:
 
 def from_mbox_bytes(data: bytes, name: str, *, label: str | None = None) -> Collection:
     """An mbox (or one message) held in memory."""
-    from review.inputs import mail
-
     raws = mail.split_mbox(data, name)
     tag = label or Path(name).name
     return build([(r, f"{tag}#{i}") for i, r in enumerate(raws)], name)
@@ -88,10 +85,6 @@ def from_mbox_bytes(data: bytes, name: str, *, label: str | None = None) -> Coll
 
 def build(raws: list[tuple[bytes, str]], name: str) -> Collection:
     """Raw messages -> Collection: parse, drop duplicates, thread, series, anchors."""
-    from review.inputs import mail
-    from review.inputs import quotes
-    from review.inputs import series
-
     if not raws:
         raise InputError(f"{name}: no messages")
     messages, _emails, dropped = mail.parse_many(raws)

@@ -13,8 +13,12 @@ from __future__ import annotations
 import logging
 import os
 import re
+import subprocess
 import urllib.parse
 from pathlib import Path
+
+from liblore import LibloreError, LoreNode, RemoteError
+from liblore.utils import get_msgid_from_url
 
 from review.errors import InputError
 
@@ -32,11 +36,9 @@ def is_lore_source(source: str) -> bool:
 def split_source(source: str, lore_base: str | None) -> tuple[str, str]:
     """(base URL, msgid) for a lore INPUT.
 
-    A URL names its own inbox: https://lore.kernel.org/linux-mm/<msgid>/ fetches
-    from https://lore.kernel.org/linux-mm, unless lore_base is given explicitly.
+    A URL names its own inbox: the inbox of https://lore.kernel.org/linux-mm/<msgid>/
+    is https://lore.kernel.org/linux-mm, the base used unless lore_base is given.
     """
-    from liblore.utils import get_msgid_from_url
-
     explicit = lore_base or os.environ.get("MMREVIEW_LORE")
     base = _from_midmask(explicit) if explicit else (_b4_midmask() or DEFAULT_BASE)
     lore_base = explicit
@@ -64,8 +66,6 @@ def _from_midmask(value: str) -> str:
 
 def _b4_midmask() -> str | None:
     """b4.midmask from git config, as b4 itself would use it; None when unset."""
-    import subprocess
-
     try:
         out = subprocess.run(["git", "config", "--get", "b4.midmask"], capture_output=True,
                              text=True, timeout=5, check=False)
@@ -83,8 +83,6 @@ def default_cache_dir() -> str:
 def fetch_thread(source: str, *, lore_base: str | None = None, cache_dir: str | None = None,
                  timeout: float = 20.0, cache_ttl: int = 24 * 3600) -> tuple[bytes, str, str]:
     """Return (mbox bytes, msgid, base URL) of the thread `source` names."""
-    from liblore import LibloreError, LoreNode, RemoteError
-
     base, msgid = split_source(source, lore_base)
     cache = cache_dir or default_cache_dir()
     try:

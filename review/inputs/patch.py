@@ -15,9 +15,11 @@ is parsed file by file with unidiff. Our own code, and why:
 """
 from __future__ import annotations
 
+import email.utils
 import re
 
 from liblore import utils as lu
+from liblore.series import parse_patch_subject
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
@@ -332,14 +334,10 @@ def build_patch(body: str, *, title: str, author: tuple[str, str]) -> Patch:
     for hname, value in inbody + parts["githeaders"]:
         key = hname.lower()
         if key == "from":
-            import email.utils
-
             n, a = email.utils.parseaddr(lu.clean_header(value))
             if a:
                 name, email_addr = n, a
         elif key == "subject":
-            from liblore.series import parse_patch_subject
-
             title = parse_patch_subject(value).title or title
     files, warnings = parse_diff(parts["diff"])
     patch = Patch(

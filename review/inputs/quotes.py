@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from review.model import Anchor, DiffLine, FileDiff, Hunk, Message, Patch, ReviewComment
+from review.inputs.series import replied_target
+from review.model import Anchor, DiffLine, FileDiff, Hunk, Message, Patch, ReviewComment, Series
 
 _QUOTE = re.compile(r"^((?:[ \t]?>)+)[ ]?")
 _ELISION = re.compile(
@@ -309,9 +310,6 @@ def anchor_comments(msg: Message, patches: list[Patch] | None = None) -> list[Re
 def anchor_all(messages: list[Message]) -> None:
     """Anchor every reply's comments; each lands on its anchor's patch, else on the
     patch the reply answers, else on the series whose cover letter it answers."""
-    from review.model import Series
-    from review.inputs.series import replied_target
-
     for m in messages:
         if not m.is_reply:
             continue

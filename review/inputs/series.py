@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from liblore import utils as lu
+from liblore.series import _REPLY_IGNORES, _is_self_attested
 from liblore.series import Trailer as _LoreTrailer
 from liblore.utils import strip_reply_prefixes
 
@@ -178,12 +180,13 @@ def _own_trailers(patch: Patch) -> None:
         if not is_trailer_name(name):
             continue
         lt = parse_trailer(name, value)
-        patch.trailers.append(_trailer(lt, patch.message, from_reply=False))
+        patch.trailers.append(trailer_from_lore(lt, patch.message, from_reply=False))
     if patch.message is not None:
         patch.message.trailers.extend(patch.trailers)
 
 
-def _trailer(lt: _LoreTrailer, msg: Message | None, *, from_reply: bool) -> Trailer:
+def trailer_from_lore(lt: _LoreTrailer, msg: Message | None, *, from_reply: bool) -> Trailer:
+    """The review model's Trailer for one liblore read, given in `msg` (None: a commit's)."""
     return Trailer(
         name=lt.name, value=lt.value, kind=lt.type,  # type: ignore[arg-type]
         person_name=lt.addr[0] if lt.addr else None,
@@ -195,6 +198,23 @@ def _trailer(lt: _LoreTrailer, msg: Message | None, *, from_reply: bool) -> Trai
 def build_series(messages: list[Message]) -> tuple[list[Series], list[Patch]]:
     """Find patches (series, stand-alone, inline), group them under their cover
     letter, link versions, collect trailers. Returns (series, all patches)."""
+    patches, covers = _posted_patches(messages)
+    order = _group(patches, covers)
+    for s in order:
+        _complete(s)
+    _link_versions(order)
+    mark_covers(order)
+    # Series in posting order, whatever order the input held the mails in.
+    order.sort(key=lambda s: (_aware(s.date), s.version))
+    inline = _inline_patches(messages, covers)
+    for p in patches + inline:
+        _own_trailers(p)
+    _attach_reply_trailers(messages, covers)
+    return order, patches + inline
+
+
+def _posted_patches(messages: list[Message]) -> tuple[list[Patch], list[Message]]:
+    """(the patches posted as patches, the cover letters)."""
     patches: list[Patch] = []
     covers: list[Message] = []
     for m in messages:
@@ -206,7 +226,12 @@ def build_series(messages: list[Message]) -> tuple[list[Series], list[Patch]]:
             continue
         if _has_diff(m.body):
             patches.append(_make_patch(m, m.body, inline=False))
+    return patches, covers
 
+
+def _group(patches: list[Patch], covers: list[Message]) -> list[Series]:
+    """Every cover letter's series, then the patches under theirs (new series for
+    patches without one); a second copy of one patch number starts a series apart."""
     groups: dict[tuple, Series] = {}
     order: list[Series] = []
     cover_ids = {c.msgid for c in covers}
@@ -217,29 +242,7 @@ def build_series(messages: list[Message]) -> tuple[list[Series], list[Patch]]:
         order.append(s)
     for p in patches:
         m = p.message
-        si = m.subject_info
-        key = None
-        if si and si.counter_stated and m.thread is not None:
-            for anc in _ancestors(m.thread):
-                am = anc.message
-                if am is not None and am.msgid in cover_ids and am.subject_info.version == si.version \
-                        and am.subject_info.expected == si.expected:
-                    key = ("cover", am.msgid)
-                    break
-            if key is None:
-                root = m.thread
-                for anc in _ancestors(m.thread):
-                    root = anc
-                # A patch that heads its own thread is the root its followers name
-                # (deep threading without a cover: 2/n answers 1/n); a lone root with
-                # no followers is unthreaded and groups by author and version.
-                if root is m.thread and not _heads_patches(m.thread):
-                    root_id = None
-                else:
-                    root_id = root.msgid
-                key = ("thread", root_id, m.author_email.lower(), si.version, si.expected, si.is_resend)
-        elif si is None or not si.counter_stated:
-            key = ("single", m.msgid)
+        key = _series_key(m, cover_ids)
         if key not in groups:
             s = _new_series(m, p.title)
             s.expected = p.expected
@@ -255,30 +258,62 @@ def build_series(messages: list[Message]) -> tuple[list[Series], list[Patch]]:
             s = s2
         s.patches.append(p)
         p.series = s
-    for s in order:
-        s.patches.sort(key=lambda q: q.counter)
-        present = {q.counter for q in s.patches}
-        s.missing = [i for i in range(1, s.expected + 1) if i not in present] if s.expected > 1 else []
-        s.change_id = _change_id(s)
-        dates = [m.date for m in ([s.cover] if s.cover else []) + [q.message for q in s.patches] if m and m.date]
-        if dates:
-            s.date = min(dates, key=_aware)
-    _link_versions(order)
-    mark_covers(order)
-    # Series in posting order, whatever order the input held the mails in.
-    order.sort(key=lambda s: (_aware(s.date), s.version))
+    return order
 
-    # Inline patches in replies, then trailers.
+
+def _series_key(m: Message, cover_ids: set[str]) -> tuple | None:
+    """Which series a patch mail belongs to: its cover letter's (the nearest one up
+    the thread of the same version and length), else its thread's (by author and
+    version), else its own when it is not numbered."""
+    si = m.subject_info
+    if si and si.counter_stated and m.thread is not None:
+        for anc in _ancestors(m.thread):
+            am = anc.message
+            if am is not None and am.msgid in cover_ids and am.subject_info.version == si.version \
+                    and am.subject_info.expected == si.expected:
+                return ("cover", am.msgid)
+        root = m.thread
+        for anc in _ancestors(m.thread):
+            root = anc
+        # A patch that heads its own thread is the root its followers name
+        # (deep threading without a cover: 2/n answers 1/n); a lone root with
+        # no followers is unthreaded and groups by author and version.
+        if root is m.thread and not _heads_patches(m.thread):
+            root_id = None
+        else:
+            root_id = root.msgid
+        return ("thread", root_id, m.author_email.lower(), si.version, si.expected, si.is_resend)
+    if si is None or not si.counter_stated:
+        return ("single", m.msgid)
+    return None
+
+
+def _complete(s: Series) -> None:
+    """A grouped series' patches in order, the numbers missing, its change-id and date."""
+    s.patches.sort(key=lambda q: q.counter)
+    present = {q.counter for q in s.patches}
+    s.missing = [i for i in range(1, s.expected + 1) if i not in present] if s.expected > 1 else []
+    s.change_id = _change_id(s)
+    dates = [m.date for m in ([s.cover] if s.cover else []) + [q.message for q in s.patches] if m and m.date]
+    if dates:
+        s.date = min(dates, key=_aware)
+
+
+def _inline_patches(messages: list[Message], covers: list[Message]) -> list[Patch]:
+    """The patches replies carry inline."""
     inline: list[Patch] = []
     for m in messages:
         if m.patch is not None or m in covers:
             continue
         text = find_inline_patch(m.body) if m.is_reply else None
         if text and _has_diff(text):
-            p = _make_patch(m, text, inline=True)
-            inline.append(p)
-    for p in patches + inline:
-        _own_trailers(p)
+            inline.append(_make_patch(m, text, inline=True))
+    return inline
+
+
+def _attach_reply_trailers(messages: list[Message], covers: list[Message]) -> None:
+    """What each reply answers (an inline patch: the patch it revises), and the
+    trailers replies give, on their message and on the patch or series they answer."""
     for m in messages:
         target = replied_target(m)
         if isinstance(target, Patch):
@@ -296,14 +331,13 @@ def build_series(messages: list[Message]) -> tuple[list[Series], list[Patch]]:
             m.warnings.append("trailers could not be read")
             continue
         for lt in found:
-            t = _trailer(lt, m, from_reply=True)
+            t = trailer_from_lore(lt, m, from_reply=True)
             m.trailers.append(t)
             if isinstance(target, Series):
                 t.applies_to = "series"
                 target.trailers.append(t)
             elif isinstance(target, Patch):
                 target.trailers.append(t)
-    return order, patches + inline
 
 
 def reply_trailers(m: Message) -> list[_LoreTrailer]:
@@ -311,9 +345,6 @@ def reply_trailers(m: Message) -> list[_LoreTrailer]:
     follow-up strictness, sender must name himself), applied to the body we already
     decoded: extract_trailers itself would decode the body and re-parse the headers
     of every message once more."""
-    from liblore import utils as lu
-    from liblore.series import _REPLY_IGNORES, _is_self_attested
-
     if lu.body_has_diff(m.body):
         return [parse_trailer(n, v, msgid=m.msgid, date=m.date)
                 for n, v in lu.split_body_parts(m.body).trailers]
@@ -329,9 +360,7 @@ def reply_trailers(m: Message) -> list[_LoreTrailer]:
 
 
 def _has_diff(text: str) -> bool:
-    from liblore.utils import body_has_diff
-
-    return body_has_diff(text) and ("\n@@ " in text or "\nGIT binary patch" in text
+    return lu.body_has_diff(text) and ("\n@@ " in text or "\nGIT binary patch" in text
                                     or "\nBinary files " in text or "\nrename from " in text
                                     or "\nsimilarity index " in text)
 

@@ -6,17 +6,15 @@ makes text from mail or C safe to print, for all of them.
 """
 from __future__ import annotations
 
-import re
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from review import terminal
 
 
 def safe(text: object) -> str:
-    """Text from mail or C made printable: control characters, terminal escapes and
-    bidi overrides become visible escapes, so nothing a patch says can drive the
-    reader's terminal or forge report lines. Newlines are kept only where the
-    format allows them (callers pass single-line text)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    """Text from mail or C made printable (review.terminal): control characters,
+    terminal escapes, bidi and zero-width characters become visible escapes, so nothing
+    a patch says can drive the reader's terminal or forge report lines. Newlines are
+    kept only where the format allows them (callers pass single-line text)."""
+    return terminal.escape(str(text), keep="\t\n")
 
 
 def one_line(text: object) -> str:

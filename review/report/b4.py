@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from review import terminal
 from review.report import one_line
 from review.report.types import CheckReport, PatchResult
 
@@ -48,4 +49,4 @@ def entry(p: PatchResult) -> dict:
 
 
 def render(report: CheckReport) -> str:
-    return json.dumps([entry(p) for p in report.patches], indent=1, ensure_ascii=True) + "\n"
+    return terminal.json_dumps([entry(p) for p in report.patches], indent=1, ensure_ascii=True) + "\n"

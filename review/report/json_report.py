@@ -1,8 +1,7 @@
 """JSON output: the whole report, stable keys (documented in docs/check.md)."""
 from __future__ import annotations
 
-import json
-
+from review import terminal
 from review.report.types import CheckReport
 
 SCHEMA_VERSION = 1
@@ -36,5 +35,5 @@ def to_json(report: CheckReport) -> dict:
 
 
 def render(report: CheckReport) -> str:
-    # ensure_ascii keeps mail text inert on any terminal
-    return json.dumps(to_json(report), indent=2, ensure_ascii=True) + "\n"
+    # ensure_ascii and review.terminal keep mail text inert on any terminal
+    return terminal.json_dumps(to_json(report), indent=2, ensure_ascii=True) + "\n"

@@ -1,23 +1,17 @@
 """PatchRules as JSON and as text (what `mmreview extract` prints).
 
-Text from patches (titles, C condition text) is printed as data: control characters
-and terminal escapes are replaced, never interpreted.
+Text from patches (titles, file names, C condition text) is printed as data: every
+line passes through review.terminal, so controls, escape sequences, bidi and
+zero-width characters are shown escaped, never interpreted.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from spec import expr as E
 from spec.decisions import AssertionRule, ExtractedDecision, Provenance
+from review import terminal
 from review.extract.rules import PatchRules
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean(s: str) -> str:
-    """`s` safe for a terminal: control characters (ESC included) shown as \\xNN."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", s)
 
 
 def provenance_json(p: Provenance | None) -> dict | None:
@@ -60,32 +54,34 @@ def _where(p: Provenance | None) -> str:
 
 
 def patch_text(pr: PatchRules) -> list[str]:
-    out = [clean(f"[{pr.label}] {pr.title}")]
+    """The lines `mmreview extract` prints for one patch; every line passes through
+    review.terminal, file names and C text included."""
+    out = [f"[{pr.label}] {pr.title}"]
     if not pr.bound and not pr.unbound:
         out.append("  touches no C function")
     for b in pr.bound:
-        out.append(f"  bound    {clean(b)}")
+        out.append(f"  bound    {b}")
     if pr.unbound:
-        out.append(f"  unbound  {clean(', '.join(pr.unbound))}")
+        out.append(f"  unbound  {', '.join(pr.unbound)}")
     for which in ("pre", "post"):
         rules = pr.image(which)
         for d in rules.decisions:
             default = f" (otherwise {d.default})" if d.default else ""
             out.append(f"  {which:<4} decision {d.point}{default}")
             for c in d.cases:
-                src = f": {clean(c.provenance.text)}" if c.provenance and c.provenance.text else ""
-                out.append(f"         {c.outcome:<10} if {clean(str(c.guard))}   [{_where(c.provenance)}{src}]")
+                src = f": {c.provenance.text}" if c.provenance and c.provenance.text else ""
+                out.append(f"         {c.outcome:<10} if {c.guard}   [{_where(c.provenance)}{src}]")
         for a in rules.assertions:
             p = a.provenance
-            out.append(f"  {which:<4} assert   {a.primitive}: {a.macro}({clean(p.text if p else '')})"
-                       f" -> {clean(str(a.condition))}   [{_where(p)}]")
+            out.append(f"  {which:<4} assert   {a.primitive}: {a.macro}({p.text if p else ''})"
+                       f" -> {a.condition}   [{_where(p)}]")
     changed = pr.changed_points()
     if changed:
         out.append(f"  changed  {', '.join(changed)}")
     for atom, f, ln, im in pr.unmodelled:
-        out.append(f"  unmodelled {clean(atom)}   [{f}:{ln} {im}]")
+        out.append(f"  unmodelled {atom}   [{f}:{ln} {im}]")
     for fn, f, ln, why in pr.partial:
-        out.append(f"  partial  {clean(fn)} [{f}:{ln}] {clean(why)}")
+        out.append(f"  partial  {fn} [{f}:{ln}] {why}")
     for w in pr.warnings:
-        out.append(f"  warning  {clean(w)}")
-    return out
+        out.append(f"  warning  {w}")
+    return [terminal.escape(line, keep="\t\n") for line in out]

@@ -15,8 +15,8 @@ below those numbers (a shrunk trace has tens of steps, never thousands).
 from __future__ import annotations
 
 import hashlib
-import json
 
+from review import terminal
 from review.finding_ids import FINDING_IDS
 from review.report import one_line
 from review.report.types import CheckFinding, CheckReport
@@ -158,4 +158,4 @@ def to_sarif(report: CheckReport) -> dict:
 
 
 def render(report: CheckReport) -> str:
-    return json.dumps(to_sarif(report), indent=2, ensure_ascii=True) + "\n"
+    return terminal.json_dumps(to_sarif(report), indent=2, ensure_ascii=True) + "\n"

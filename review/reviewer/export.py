@@ -8,23 +8,22 @@ the file header, the hunk header and the hunk's lines up to each commented line,
 with the comment unquoted after it, as reviewers write on the list. write_mbox()
 writes them as an mboxrd file ready for `git send-email` or a mail client.
 
-export_b4(): the directory b4 review reads external reviews from,
-`.git/b4-review/<tip-sha>/` with identity.txt, series.txt and NNNN.txt (1-based
-patch number; a note, then the quoted diff with the comments inline). b4's
-_integrate_agent_reviews reads these and anchors comments on the quoted lines.
+export_b4(): the same review as b4 review's external comments (review/reviewer/
+b4_review.py writes them): series.txt for the cover letter's note and trailers,
+NNNN.txt per patch (1-based: the note and trailers, then the quoted diff with the
+comments inline), which b4 anchors on the quoted lines.
 """
 from __future__ import annotations
 
 import email.policy
 import email.utils
-import os
-import subprocess
-import tempfile
 from email.message import EmailMessage
 from pathlib import Path
 
 from review.errors import InputError
 from review.model import Patch, Series
+from review.reviewer import b4_review
+from review.reviewer.files import atomic_write
 from review.reviewer.state import LineComment, ReviewState
 
 CONTEXT = 6  # quoted lines kept before each comment
@@ -154,89 +153,37 @@ def mbox_text(messages: list[EmailMessage]) -> str:
     return "\n".join(chunks)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def write_mbox(path: Path, messages: list[EmailMessage]) -> Path:
     if not messages:
         raise InputError(f"{path}: nothing to export (no comments, notes or trailers yet)")
-    _atomic_write(Path(path), mbox_text(messages))
+    atomic_write(Path(path), mbox_text(messages))
     return Path(path)
 
 
 # ------------------------------------------------------------------ b4 review
-def _git(repo: Path, *args: str) -> str:
-    try:
-        res = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise InputError(f"{repo}: git failed ({exc})") from None
-    if res.returncode != 0:
-        raise InputError(f"{repo}: not a git repository enrolled in b4 review "
-                         f"(git {' '.join(args)}: {res.stderr.strip().splitlines()[-1:] or ['failed']})")
-    return res.stdout.strip()
-
-
-REVIEW_BRANCH_PREFIX = "b4/review/"   # b4's review branches: b4/review/<change-id>
-
-
-def review_tip(series: Series, repo: Path) -> str:
-    """The b4 review branch of `series`: b4/review/<change-id> when it exists, else
-    the checked-out branch if it is a b4 review branch; otherwise the repository is
-    not enrolled for this series (InputError)."""
-    if series.change_id:
-        branch = REVIEW_BRANCH_PREFIX + series.change_id
-        try:
-            _git(repo, "rev-parse", "--verify", "-q", f"refs/heads/{branch}")
-            return branch
-        except InputError:
-            pass
-    head = subprocess.run(["git", "-C", str(repo), "symbolic-ref", "-q", "--short", "HEAD"],
-                          capture_output=True, text=True).stdout.strip()
-    if head.startswith(REVIEW_BRANCH_PREFIX):
-        return head
-    want = REVIEW_BRANCH_PREFIX + (series.change_id or "<change-id>")
-    raise InputError(f"{repo}: not enrolled in b4 review for this series (no branch {want}, and "
-                     f"the checked-out branch {head or '(detached)'} is not a b4 review branch); "
-                     "`b4 review` enrolls it")
-
-
 def export_b4(series: Series, state: ReviewState, repo: Path, tip: str | None = None) -> Path:
-    """Write .git/b4-review/<tip-sha>/ for `series` (tip: its b4 review branch by
-    default, see review_tip); returns the directory."""
+    """Write `series`' review as b4 external comments for `tip` (default: its b4 review
+    branch, see b4_review.review_tip); returns the directory. Files of an earlier
+    export whose patch has nothing to say any more are removed."""
     repo = Path(repo)
-    _git(repo, "rev-parse", "--git-dir")
-    tip = tip or review_tip(series, repo)
-    sha = _git(repo, "rev-parse", "--verify", f"{tip}^{{commit}}")
-    gitdir = Path(_git(repo, "rev-parse", "--absolute-git-dir"))
-    out = gitdir / "b4-review" / sha
-    wrote = 0
-    files: dict[str, str] = {"identity.txt": state.identity + "\n"}
+    tip = tip or b4_review.review_tip(series, repo)
+    files: dict[str, str | None] = {}
     if series.cover is not None:
         note = state.series_notes.get(series.cover.msgid, "").strip()
         trailers = state.series_trailers.get(series.cover.msgid, [])
         text = "\n".join(([note] if note else []) + trailers).strip()
-        if text:
-            files["series.txt"] = text + "\n"
-            wrote += 1
+        files["series.txt"] = text + "\n" if text else None
     for patch in series.patches:
         review = state.review(patch)
+        name = f"{patch.counter:04d}.txt"
         if not review.has_reply:
+            files[name] = None
             continue
         parts = ([review.note.strip(), ""] if review.note.strip() else []) + review.trailers
         quoted = quoted_review(patch, review.comments, state)
         text = "\n".join(parts).strip()
         text = (text + "\n\n" if text else "") + "\n".join(quoted)
-        files[f"{patch.counter:04d}.txt"] = text.rstrip("\n") + "\n"
-        wrote += 1
-    if not wrote:
+        files[name] = text.rstrip("\n") + "\n"
+    if not any(files.values()):
         raise InputError(f"{series.title}: nothing to export (no comments, notes or trailers yet)")
-    for name, text in files.items():
-        _atomic_write(out / name, text)
-    return out
+    return b4_review.write(repo, tip, state.identity, files)

@@ -1,8 +1,7 @@
 """A reviewer's own work on a thread: marks, line comments, trailers, notes.
 
 Nothing the reviewer typed may be lost, so the state is written to disk on every
-change (atomically: a temporary file in the same directory, fsync, rename, fsync of
-the directory) and read back when the same input is opened again. A draft file that
+change (atomically, review/reviewer/files.py) and read back when the same input is opened again. A draft file that
 cannot be read is moved aside (never overwritten) and the review starts empty with a
 warning naming both files.
 
@@ -12,20 +11,22 @@ its Message-ID (mail) or commit id (git), each comment by file, side and line pl
 the text of that line (so a comment can be found again if the input moved lines).
 
 Export (review/reviewer/export.py) turns this state into a reply mbox and b4 external
-comments; the TUI and any future CLI command use the same functions.
+comments (review/reviewer/b4_review.py); the TUI and any future CLI command use the
+same functions.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import tempfile
+import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from review.model import Collection, DiffLine, FileDiff, Hunk, Patch, patch_key
+from review.reviewer.files import atomic_write
 
 FORMAT_VERSION = 1
 Mark = Literal["reviewed", "skipped", ""]
@@ -145,29 +146,7 @@ class ReviewState:
 
     def save(self) -> None:
         """Atomic replace: readers see the old file or the new one, never half of one."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = json.dumps(self.to_json(), indent=1, ensure_ascii=False, sort_keys=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        try:
-            dfd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:  # some filesystems refuse a directory fsync; the rename stands
-            pass
+        atomic_write(self.path, json.dumps(self.to_json(), indent=1, ensure_ascii=False, sort_keys=True))
         self.saves += 1
 
     # ------------------------------------------------------------ queries
@@ -244,12 +223,6 @@ class ReviewState:
         self.save()
         return trailer
 
-    def remove_trailer(self, patch: Patch, trailer: str) -> None:
-        review = self._edit(patch)
-        if trailer in review.trailers:
-            review.trailers.remove(trailer)
-            self.save()
-
     def counts(self, patches: list[Patch]) -> dict[str, int]:
         marks = [self.review(p).mark for p in patches]
         return {"reviewed": marks.count("reviewed"), "skipped": marks.count("skipped"),
@@ -262,7 +235,6 @@ def default_identity(collection: Collection | None = None) -> str:
     if env:
         return env.strip()
     try:
-        import subprocess
         name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
                               timeout=2).stdout.strip()
         mail = subprocess.run(["git", "config", "user.email"], capture_output=True, text=True,

@@ -26,7 +26,7 @@ future step's result or violations, and renames the names nothing depends on:
   `review.verify.search.audit` checks empirically (see docs/verify.md).
 - VM_HUGEPAGE and VM_NOHUGEPAGE, when the bounds rule out every THP (small pages,
   fewer pages than a THP, no start trace: Keyer(thp_impossible=True), the condition
-  of review/verify_por.Footprints.fine). The model reads the two flags in two places
+  of review/verify/por.py Footprints.fine). The model reads the two flags in two places
   only: thp_eligible (spec/ops/common.py), which needs a VMA on every page of an
   aligned block, and MADV_COLLAPSE (spec/ops/thp.py collapse), which needs a whole
   block inside its range. In such bounds no block ever has a VMA on every page (the
@@ -54,9 +54,11 @@ from __future__ import annotations
 import marshal
 from hashlib import blake2b
 from itertools import permutations
+from operator import attrgetter
 
+from spec import contract, kernel, state
 from spec.errors import StepError, TraceError
-from spec.state import MIGRATION, PRESENT, SWAP, VM_HUGEPAGE, VM_NOHUGEPAGE
+from spec.state import MIGRATION, PRESENT, SWAP, VM_HUGEPAGE, VM_NOHUGEPAGE, Folio, Pte, SwapSlot
 
 GONE = -1  # a value the kernel no longer holds anywhere
 
@@ -84,22 +86,23 @@ class SchemaError(RuntimeError):
     """The model has state this module does not key: the key would be unsound."""
 
 
+def _slot_names(cls) -> list[str]:
+    """The __slots__ of `cls` and of its bases."""
+    return [n for k in cls.__mro__ for n in getattr(k, "__slots__", ())]
+
+
 def _fields(cls) -> set[str]:
-    slots = set()
-    for klass in cls.__mro__:
-        slots.update(getattr(klass, "__slots__", ()))
+    fields = set(_slot_names(cls))
     if hasattr(cls, "__dataclass_fields__"):
-        slots.update(cls.__dataclass_fields__)
-    return slots
+        fields.update(cls.__dataclass_fields__)
+    return fields
 
 
 def check_schema(session=None) -> None:
     """Raise SchemaError when a model class has fields KNOWN_FIELDS lacks."""
-    from spec import contract, kernel, run, state
-
     classes = {"State": state.State, "Mm": state.Mm, "Pte": state.Pte, "Folio": state.Folio,
                "SwapSlot": state.SwapSlot, "KRef": state.Ref, "Kernel": kernel.Kernel,
-               "Contract": contract.Contract, "Proc": contract.Proc, "CRef": contract.Ref}
+               "Contract": contract.Contract, "Proc": contract.Proc, "CRef": contract.PinBinding}
     problems = []
     for name, cls in classes.items():
         extra = _fields(cls) - KNOWN_FIELDS[name]
@@ -188,18 +191,26 @@ def _key(st, c, order: list[int], unread_vma_flags: int = 0) -> list:
     list is injective in what it encodes, up to the unread flag bits)."""
     # The hot path of the exploration (one call per step that changed the state):
     # written for CPython speed (one output list, bound methods in locals, no sort of
-    # 0- or 1-element collections).
+    # 0- or 1-element collections). Each helper below runs once per key, never per
+    # entry, so that the split costs a handful of calls a key.
     out = []
-    ap = out.append
-    ext = out.extend
     fmap: dict[int, int] = {}   # folio id -> canonical number (first appearance)
     smap: dict[int, int] = {}   # slot id -> canonical number
+    _address_spaces(out, st.mms, order, unread_vma_flags, fmap, smap)
+    ids = _kernel_refs(out, st.refs, c.refs, order, fmap)
+    vmap = _folios_and_slots(out, st.folios, st.slots, fmap, smap)
+    _contract(out, c, ids, order, vmap)
+    return out
+
+
+def _address_spaces(out: list, mms: dict, order: list[int], unread_vma_flags: int,
+                    fmap: dict[int, int], smap: dict[int, int]) -> None:
+    """Each process of `order`: its VMAs, PMD and PTE entries and page tables. Numbers
+    the folios and slots the entries name by first appearance (fmap, smap)."""
+    ap = out.append
+    ext = out.extend
     fset = fmap.setdefault
     sset = smap.setdefault
-    mms = st.mms
-    folios = st.folios
-    slots = st.slots
-
     for pid in order:
         m = mms.get(pid)
         if m is None:
@@ -238,21 +249,27 @@ def _key(st, c, order: list[int], unread_vma_flags: int = 0) -> list:
         if pt:
             ext(pt if len(pt) < 2 else sorted(pt))
 
-    # references: kernel and contract share the id namespace; named by rank
-    krefs_d = st.refs
-    crefs_d = c.refs
-    if krefs_d.keys() == crefs_d.keys():
-        ids = list(krefs_d) if len(krefs_d) < 2 else sorted(krefs_d)
+
+def _kernel_refs(out: list, krefs: dict, crefs: dict, order: list[int],
+                 fmap: dict[int, int]) -> list:
+    """The kernel's references, named by rank; numbers the folios only they hold.
+    Returns the reference ids of kernel and contract (they share the id namespace) in
+    canonical order."""
+    if krefs.keys() == crefs.keys():
+        ids = list(krefs) if len(krefs) < 2 else sorted(krefs)
     else:
-        ids = sorted(set(krefs_d).union(crefs_d))
+        ids = sorted(set(krefs).union(crefs))
     if len(ids) > 1:
         # In the order of what they are (then of their ids: the sort is stable), so
         # that renaming references does not change the key: {r0: A, r1: B} and
         # {r0: B, r1: A} are one state. The model uses reference ids as names only.
-        ids.sort(key=lambda rid: _ref_order(krefs_d.get(rid), crefs_d.get(rid), order, fmap))
+        ids.sort(key=lambda rid: _ref_order(krefs.get(rid), crefs.get(rid), order, fmap))
+    ap = out.append
+    ext = out.extend
+    fset = fmap.setdefault
     ap(len(ids))
     for rid in ids:
-        r = krefs_d.get(rid)
+        r = krefs.get(rid)
         if r is None:
             ap(False)
             continue
@@ -260,7 +277,14 @@ def _key(st, c, order: list[int], unread_vma_flags: int = 0) -> list:
         pid = r.mm
         ext((True, r.pin, r.write, r.longterm, fset(f, len(fmap) + 1) if f else 0, r.subpage,
              order.index(pid) if pid in order else -1, r.vpn))
+    return ids
 
+
+def _folios_and_slots(out: list, folios: dict, slots: dict, fmap: dict[int, int],
+                      smap: dict[int, int]) -> dict:
+    """The folios and swap slots, in canonical order: first those the walk so far
+    named, then the rest (numbered here). Returns the renumbering of the values they
+    hold (value -> canonical number by first appearance; zero stays zero)."""
     if not fmap.keys() >= folios.keys():
         # Folios nothing maps or references: those in the swap cache in the order of
         # the slot they cache (slots named by swap entries are numbered by the walk
@@ -279,6 +303,7 @@ def _key(st, c, order: list[int], unread_vma_flags: int = 0) -> list:
     # the remaining slots
     forder = list(fmap) if len(fmap) == len(folios) else [fid for fid in fmap if fid in folios]
     if slots:
+        sset = smap.setdefault
         for fid in forder:
             sc = folios[fid].swapcache
             if sc:
@@ -286,7 +311,9 @@ def _key(st, c, order: list[int], unread_vma_flags: int = 0) -> list:
         for sid in (slots if len(slots) < 2 else sorted(slots)):
             sset(sid, len(smap) + 1)
 
-    vmap = {0: 0}  # value -> canonical number (first appearance); zero stays zero
+    ap = out.append
+    ext = out.extend
+    vmap = {0: 0}
     vset = vmap.setdefault
     ap(len(forder))
     for fid in forder:
@@ -308,10 +335,16 @@ def _key(st, c, order: list[int], unread_vma_flags: int = 0) -> list:
             ext((smap[sid], sl.count, vset(sl.data, len(vmap)), fmap.get(f, -1) if f else 0))
     else:
         ap(0)
+    return vmap
 
-    # the contract, in the same process and value names
+
+def _contract(out: list, c, ids: list, order: list[int], vmap: dict) -> None:
+    """The contract in the kernel's process, reference and value names: its processes,
+    its references with the values they may show, then which pairs of references were
+    bound at one time."""
+    ap = out.append
+    ext = out.extend
     vget = vmap.get
-    vkeys = vmap.keys()
     procs = c.procs
     for pid in order:
         p = procs.get(pid)
@@ -329,8 +362,10 @@ def _key(st, c, order: list[int], unread_vma_flags: int = 0) -> list:
                 ext(s if len(s) < 2 else sorted(s))
             else:
                 ap(0)
+    crefs = c.refs
+    vkeys = vmap.keys()
     for rid in ids:
-        r = crefs_d.get(rid)
+        r = crefs.get(rid)
         if r is None:
             ap(False)
             continue
@@ -344,17 +379,16 @@ def _key(st, c, order: list[int], unread_vma_flags: int = 0) -> list:
                 ext(vs)
             else:
                 ap(0)
-    if len(crefs_d) > 1:
+    if len(crefs) > 1:
         # Whether two references to one address were ever bound at the same time: a
         # device write through one is then the other's to see (Contract._dma_write,
         # _overlap). Fixed once both exist: a reference taken later overlaps exactly
         # the ones still bound, and those the current state says.
-        refs = [crefs_d[rid] for rid in ids if rid in crefs_d]
+        refs = [crefs[rid] for rid in ids if rid in crefs]
         for i, a in enumerate(refs):
             for b in refs[i + 1:]:
                 if a.mm == b.mm and a.vpn == b.vpn:
                     ap(_overlap(a, b))
-    return out
 
 
 def _ref_order(kref, cref, order: list[int], fmap: dict[int, int]) -> tuple:
@@ -379,16 +413,15 @@ def _overlap(a, b) -> bool:
     return (b_end is None or a.taken < b_end) and (a_end is None or b.taken < a_end)
 
 
-def _getter(cls):
-    from operator import attrgetter
+def field_getter(cls):
+    """A function giving the tuple of every slot of an object of `cls` (its own and
+    its bases'): two objects with equal tuples are equal field by field."""
+    return attrgetter(*_slot_names(cls))
 
-    names = [n for k in cls.__mro__ for n in getattr(k, "__slots__", ())]
-    return attrgetter(*names)
 
-
-_pte_fields = None
-_folio_fields = None
-_slot_fields = None
+_pte_fields = field_getter(Pte)
+_folio_fields = field_getter(Folio)
+_slot_fields = field_getter(SwapSlot)
 
 
 IDENTICAL = 1            # unchanged(): every keyed field equal, raw ids included
@@ -402,10 +435,6 @@ def unchanged(before, after, unread_vma_flags: int = 0) -> int:
     says so for two states that merely have the same key. With `unread_vma_flags`
     (Keyer.unread_vma_flags), UP_TO_UNREAD_FLAGS when the only difference is in those
     VMA flag bits: the same key, not the same state. 0 (false) otherwise."""
-    global _pte_fields, _folio_fields, _slot_fields
-    if _pte_fields is None:
-        from spec.state import Folio, Pte, SwapSlot
-        _pte_fields, _folio_fields, _slot_fields = _getter(Pte), _getter(Folio), _getter(SwapSlot)
     # Equal sizes and every key of one found in the other: the same key sets.
     a, b = before.kernel.state, after.kernel.state
     fa, fb = a.folios, b.folios

@@ -1,7 +1,7 @@
 """The spec as `mmreview verify` explores it: the bounds, the operation alphabet
 (every concrete step enabled in a state) and `SpecModel`, which pairs a
-spec.run.Session with the explorer's bookkeeping and gives the search its initial
-state, successors, keys and per-state violations. review/verify/search.py holds the search.
+spec.run.Session with the explorer's bookkeeping and gives a search its initial
+state, successors, keys and per-state violations.
 """
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import pickle
 from dataclasses import dataclass
 from typing import Iterable
 
+from spec import invariants
 from spec.decisions import RuleSet
+from spec.errors import TraceError
+from spec.run import Session
+from spec.state import HPAGE_NR
+from spec.trace import Step, parse_step
 
 from review.verify import canon
 from review.verify.por import Footprints, children_sleep, footprint_masks, ident
@@ -29,7 +34,6 @@ ADVICES = ("dontneed", "dontfork", "dofork", "wipeonfork", "pageout", "mergeable
 # FOLL_PIN flavours: (write, longterm) by name
 PIN_KINDS = {"ro": (False, False), "rw": (True, False),
              "ro-longterm": (False, True), "rw-longterm": (True, True)}
-THP_PAGES = 4  # a THP is a folio of 4 pages in the model (DESIGN.md replay semantics)
 
 
 class StartError(ValueError):
@@ -75,8 +79,8 @@ class Bounds:
             raise ValueError("depth must be >= 0")
         if self.processes < 1:
             raise ValueError("at least one process")
-        if self.pages < 1 or (self.thp and self.pages > THP_PAGES):
-            raise ValueError(f"pages must be 1..{THP_PAGES} with a THP, >= 1 otherwise")
+        if self.pages < 1 or (self.thp and self.pages > HPAGE_NR):
+            raise ValueError(f"pages must be 1..{HPAGE_NR} with a THP, >= 1 otherwise")
         if self.pins < 0:
             raise ValueError("pins must be >= 0")
         unknown = set(self.ops) - set(ALL_OPS)
@@ -95,7 +99,7 @@ class Bounds:
         """The fixed prefix every explored sequence starts with."""
         if self.start:
             return [dict(s) for s in self.start]
-        npages = THP_PAGES if self.thp else self.pages
+        npages = HPAGE_NR if self.thp else self.pages
         return [{"op": "mmap", "mm": 0, "vpn": 0, "npages": npages, "thp": self.thp}]
 
     def to_json(self) -> dict:
@@ -115,7 +119,7 @@ class Bounds:
 
 def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]:
     """Every concrete step enabled by the bookkeeping, with the driver after it
-    (assuming the step succeeds; `_after` corrects for refused steps)."""
+    (assuming the step succeeds; `driver_after` corrects for refused steps)."""
     next_pid, alive, refs, value = driver
     vpns = range(b.pages)
     used = {rid for rid, _ in refs}
@@ -163,7 +167,7 @@ def _alphabet(b: Bounds, driver, ops: frozenset) -> Iterable[tuple[dict, tuple]]
             if "mmap" in ops and not b.thp:
                 yield {"op": "mmap", "mm": mm, "vpn": vpn, "npages": 1, "thp": False}, driver
         if "mmap" in ops and b.thp:
-            yield {"op": "mmap", "mm": mm, "vpn": 0, "npages": THP_PAGES, "thp": True}, driver
+            yield {"op": "mmap", "mm": mm, "vpn": 0, "npages": HPAGE_NR, "thp": True}, driver
         if "fork" in ops and next_pid < b.processes:
             yield ({"op": "fork", "mm": mm, "child": next_pid},
                    (next_pid + 1, alive + (next_pid,), refs, value))
@@ -199,7 +203,7 @@ def _add_ref(refs: tuple, rid: str, kind: str) -> tuple:
 SAME = object()
 
 
-def _sync(session, driver) -> tuple:
+def sync_driver(session, driver) -> tuple:
     """The driver with the live processes and held references read from the kernel
     state, so that the alphabet never trusts bookkeeping the key does not cover (the
     key covers the kernel state; of the driver, only the forks left)."""
@@ -242,7 +246,7 @@ def _reusable(parent, child, unread_vma_flags: int = 0) -> int:
     return canon.IDENTICAL
 
 
-def _after(step: dict, status: str, before, after):
+def driver_after(step: dict, status: str, before, after):
     """The driver after `step` returned `status`: a refused pin/get/fork binds nothing."""
     if status == "ok":
         return after
@@ -260,14 +264,6 @@ class SpecModel:
 
     def __init__(self, rules: RuleSet, bounds: Bounds, *, digest: bool = True,
                  fast_same: bool = True):
-        from spec.run import Session  # imported on use: the CLI starts faster
-        from spec.trace import Step
-
-        from spec import invariants
-
-        self._session_class = Session
-        self._invariants = invariants
-        self._step_class = Step
         self.rules = rules
         self.bounds = bounds
         self.ops = frozenset(bounds.ops)
@@ -288,11 +284,8 @@ class SpecModel:
         # Invariants are predicates over the kernel state alone, so the search checks
         # them once per distinct state (state_violations) rather than after every step;
         # the contract is checked after every step (its clauses are about the step).
-        session = self._session_class(self.rules, check_invariants=False)
+        session = Session(self.rules, check_invariants=False)
         canon.check_schema(session)
-        from spec.errors import TraceError
-        from spec.trace import parse_step
-
         setup = []
         for i, obj in enumerate(self.bounds.setup()):
             try:
@@ -303,7 +296,7 @@ class SpecModel:
             status, violations = canon.apply(session, step)
             if status is None:
                 raise StartError(f"start step {i} ({obj.get('op')}) cannot be applied in this state")
-            violations = list(violations) + self._invariants.check(session.kernel, i)
+            violations = list(violations) + invariants.check(session.kernel, i)
             if violations:
                 return None, setup, violations
             if status != "ok" and not self.bounds.start:
@@ -312,17 +305,17 @@ class SpecModel:
         pids = [obj[k] for obj in setup for k in ("mm", "child", "mm2") if k in obj]
         values = [obj["value"] for obj in setup if "value" in obj]
         driver = (max(pids, default=0) + 1, (), (), max(values, default=0) + 1)
-        return (session, _sync(session, driver)), setup, []
+        return (session, sync_driver(session, driver)), setup, []
 
     def state_violations(self, state) -> list:
         """The invariants (spec/invariants.py) that fail in `state`."""
         session = state[0]
-        return self._invariants.check(session.kernel, session.index - 1)
+        return invariants.check(session.kernel, session.index - 1)
 
     def _step(self, obj: dict):
         args = dict(obj)
         op = args.pop("op")
-        return self._step_class(op, args)
+        return Step(op, args)
 
     def alphabet(self, driver) -> list:
         """[(Step, step as JSON, driver after it succeeds)], cached per driver."""
@@ -338,14 +331,14 @@ class SpecModel:
         with live processes and held references read from the kernel state (for
         models built on this one, such as review/check/explore.py)."""
         session, driver = state
-        return self.alphabet(_sync(session, driver))
+        return self.alphabet(sync_driver(session, driver))
 
     def transitions(self, state, sleep: int = 0):
         """(step as JSON, status or None when the step does not apply at all, child
         state or None, violations) for every step of the alphabet but those in the
         sleep set `sleep` (a bit set over step identities: see `bits`)."""
         session, driver = state
-        driver = _sync(session, driver)
+        driver = sync_driver(session, driver)
         entries = self.alphabet(driver)
         if sleep:
             entries = [e for e, b in zip(entries, self.bits(driver)) if not b & sleep]
@@ -366,8 +359,8 @@ class SpecModel:
                     scratch = child
                 yield obj, None, None, ()
                 continue
-            driver_after = driver_ok if status == "ok" else _after(obj, status, driver, driver_ok)
-            if fast_same and driver_after[0] == driver[0]:
+            child_driver = driver_ok if status == "ok" else driver_after(obj, status, driver, driver_ok)
+            if fast_same and child_driver[0] == driver[0]:
                 same = _reusable(session, child, unread)
                 if same:
                     # the very state we came from, or one with its key: already seen,
@@ -377,7 +370,7 @@ class SpecModel:
                         scratch = child
                     yield obj, status, SAME, violations
                     continue
-            yield obj, status, (child, driver_after), violations
+            yield obj, status, (child, child_driver), violations
 
     def successors(self, state):
         """(step as JSON, child state or None when the step does not apply, violations)."""
@@ -418,7 +411,7 @@ class SpecModel:
                 yield obj, child, violations, None
             return
         session, driver = state
-        driver = _sync(session, driver)
+        driver = sync_driver(session, driver)
         entries = self.alphabet(driver)
         bits = self.bits(driver)
         keep = [i for i, b in enumerate(bits) if not b & sleep]
@@ -445,7 +438,7 @@ class SpecModel:
     def unpack(self, packed: bytes):
         kstate, contract, index, step_count, driver = pickle.loads(packed)
         if self._template is None:
-            self._template = self._session_class(self.rules, check_invariants=False)
+            self._template = Session(self.rules, check_invariants=False)
         session = self._template.clone()
         session.kernel.state = kstate
         session.kernel.step_count = step_count
@@ -453,5 +446,3 @@ class SpecModel:
         session.index = index
         return session, driver
 
-
-# --- the search --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ order the search did take: the shortest trace per clause is unchanged.
 
 The footprint is the part that needs kernel knowledge, and where an error would make
 the search unsound (a state never reached). It is deliberately coarse, and the suite
-checks it three ways (tests/review/test_verify_por.py): the reduced search finds the
+checks it three ways (tests/review/verify/test_por.py): the reduced search finds the
 plain search's distinct states at every depth and the same shortest finding per
 clause (every preset, small pages and THP, 1 and 2 pins, 2 and 3 processes);
 review/verify/por_check.py compares what every step changes with its footprint's

@@ -17,17 +17,23 @@ against it, two ways, in the states a breadth-first walk reaches:
 
 Both return (how many were checked, problems described); the suite runs them on small
 bounds and shows each catching footprints that are wrong on purpose
-(tests/review/test_verify_por.py); larger runs: `python -m review.verify.por_check`.
+(tests/review/verify/test_por.py); larger runs: `python -m review.verify.por_check`.
 """
 from __future__ import annotations
 
+import argparse
+import time
+
+from spec import invariants
+from spec.presets import PRESETS
 from spec.state import HPAGE_NR, MIGRATION, PRESENT, SWAP, VM_DONTCOPY, VM_HUGEPAGE, \
     VM_MERGEABLE, VM_NOHUGEPAGE, VM_WIPEONFORK, VM_WRITE
 
 from review.verify import canon
+from review.verify.model import Bounds, SpecModel, driver_after, sync_driver
 from review.verify.por import FORK, REF_NAMESPACE, dependent, footprint_masks, ident
 
-# VMA flag bits by the footprint aspect that names them (verify_por._VMA_FLAG_ASPECTS)
+# VMA flag bits by the footprint aspect that names them (por._VMA_FLAG_ASPECTS)
 _FLAG_ASPECT = ((VM_WRITE, "write"), (VM_HUGEPAGE | VM_NOHUGEPAGE, "huge"),
                 (VM_MERGEABLE, "merge"), (VM_DONTCOPY, "dontfork"), (VM_WIPEONFORK, "wipe"))
 
@@ -63,8 +69,6 @@ def check_independence(rules, bounds, *, states: int = 20,
     sharing (live processes, references, folios mapped twice, swap slots: where a
     too-fine footprint shows), half spread evenly; at most `pairs` pairs per state.
     Returns (pairs checked, problems described)."""
-    from review.verify.model import SpecModel, _after, _sync
-
     model = SpecModel(rules, bounds, digest=False, fast_same=False)
     levels = _levels(model, bounds.depth)
     candidates = [s for level in levels[1:] for s in level]
@@ -80,22 +84,22 @@ def check_independence(rules, bounds, *, states: int = 20,
     def run(state, obj):
         """(status, clause ids, child state) of the step with obj's identity."""
         session, driver = state
-        driver = _sync(session, driver)
+        driver = sync_driver(session, driver)
         me = ident(obj)
         for (step, o, driver_ok), i in zip(model.alphabet(driver), model.idents(driver)):
             if i == me:
                 child = session.clone()
                 status, violations = canon.apply(child, step)
                 found = sorted({v.id for v in violations} |
-                               {v.id for v in model._invariants.check(child.kernel, 0)})
-                d = driver_ok if status == "ok" else _after(o, status, driver, driver_ok)
+                               {v.id for v in invariants.check(child.kernel, 0)})
+                d = driver_ok if status == "ok" else driver_after(o, status, driver, driver_ok)
                 return status, found, (child, d)
         return None
 
     checked, problems = 0, []
     for state in sample:
         session, driver = state
-        objs = [o for _s, o, _a in model.alphabet(_sync(session, driver))]
+        objs = [o for _s, o, _a in model.alphabet(sync_driver(session, driver))]
         masks = footprint_masks(model.footprints, session, objs)
         n = 0
         for i, a in enumerate(objs):
@@ -135,8 +139,6 @@ def check_writes(rules, bounds, *, max_problems: int = 20) -> tuple[int, list[st
     bounds.depth and compare what it changed with the tokens its footprint writes
     (Footprints.access). Returns (steps checked, problems: step, state depth, the
     changed field and the tokens any of which would have covered it)."""
-    from review.verify.model import SpecModel
-
     model = SpecModel(rules, bounds, digest=False, fast_same=False)
     fp = model.footprints
     checked, problems = 0, []
@@ -170,7 +172,7 @@ def _same(a, b) -> bool:
     """Every field (slots) of two model objects of one class equal."""
     get = _getters.get(type(a))
     if get is None:
-        get = _getters[type(a)] = canon._getter(type(a))
+        get = _getters[type(a)] = canon.field_getter(type(a))
     return get(a) == get(b)
 
 
@@ -224,7 +226,7 @@ def _changes(fp, before, after):
             covering = {("b", pid, block)}
             if block in n.pte_tables:
                 # installing a PTE adds its block's page table idempotently: a step
-                # that writes a page of the block may do it (verify_por: ("b", mm, block)),
+                # that writes a page of the block may do it (por: ("b", mm, block)),
                 # and so may an rmap walk that splits the block's PMD
                 for v in range(block * HPAGE_NR, (block + 1) * HPAGE_NR):
                     covering.update(_entry_covering(page(pid, v), m.pmds.get(block)))
@@ -271,7 +273,7 @@ def _contract_changes(fp, before, after, page):
         if r == s:
             continue
         # what a reference bound at a page holds changes with the page: the page token
-        # covers it (verify_por: the references bound there are part of the page)
+        # covers it (por: the references bound there are part of the page)
         yield f"contract: reference {rid}", frozenset({("ref", rid), page(r.mm, r.vpn)})
         if r.bound and not s.bound:
             # unbinding fixes the overlap relation the key keeps (canon._overlap)
@@ -319,12 +321,6 @@ def main(argv=None) -> int:
 
     For every preset and bound set: check_writes, then check_independence (--states
     sampled states). One line per run, then the problems; exit 1 if any."""
-    import argparse
-    import time
-
-    from review.verify.search import Bounds
-    from spec.presets import PRESETS
-
     ap = argparse.ArgumentParser(prog="python -m review.verify.por_check",
                                  description="the footprint checks on larger bounds")
     ap.add_argument("--presets", default=",".join(PRESET_NAMES))

@@ -31,9 +31,7 @@ from spec.clauses import Violation
 from spec.decisions import RuleSet
 
 from review.findings import Finding
-from review.verify.model import (  # noqa: F401  (re-exported: the verify API's names)
-    ADVICES, ALL_OPS, DEFAULT_OPS, PIN_KINDS, SAME, THP_PAGES, Bounds, SpecModel, StartError,
-)
+from review.verify.model import SAME, Bounds, SpecModel
 
 
 @dataclass(kw_only=True)
@@ -179,74 +177,113 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
     valuation of unmodelled atoms, goes into the findings' replay traces.
 
     With `reduce` and a model that offers reduced_successors(state, sleep,
-    children_expanded) (review/verify_model.SpecModel does), steps are skipped by sleep
+    children_expanded) (review/verify/model.py's SpecModel does), steps are skipped by sleep
     sets (review/verify/por.py): the same states at every depth and the same shortest
     violation per clause, for fewer steps."""
-    reduced = getattr(model, "reduced_successors", None) if reduce else None
-    pack = getattr(model, "pack", None)
-    unpack = getattr(model, "unpack", None)
-    if pack is None or unpack is None:
-        compact_after = None
-    wanted = None if clauses is None else frozenset(clauses)
-
-    findings: dict[str, ShortestFinding] = {}
-
-    def relevant(vs):
-        if not vs:
-            return vs
-        if wanted is not None:
-            vs = [v for v in vs if v.id in wanted]
-        if findings:
-            vs = [v for v in vs if v.id not in findings]
-        return vs
-
-    def record(trace, vs) -> None:
-        for v in vs:
-            if v.id not in findings:
-                findings[v.id] = ShortestFinding(
-                    id=v.id, message=v.message, trace=replay_json(rules_name, trace, free or {}),
-                    step=v.step, rulesets=(rules_name,),
-                    violations=[x for x in vs if x.id == v.id], setup=len(setup))
-
     t0 = time.monotonic()
     root, setup, bad = model.initial()
-    transitions = len(setup)
     if root is None:
-        return VerifyResult("violation", rules_name, bounds, 0, 0, transitions, [0],
+        return VerifyResult("violation", rules_name, bounds, 0, 0, len(setup), [0],
                             time.monotonic() - t0, list(setup), bad)
-    check_state = getattr(model, "state_violations", None)
-    seen: set = {model.key(root)}
-    # Parent links for trace reconstruction: node i was reached from parent[i] by
-    # steps[i]; node 0 is the root. Only the frontier keeps its states alive.
-    parent = array("q", [-1])  # 8 bytes a state (a list of ints would take ~36)
-    steps: list[dict | None] = [None]
+    search = _Search(model, rules_name, bounds, setup, t0, clauses=clauses,
+                     all_clauses=all_clauses, reduce=reduce, compact_after=compact_after,
+                     on_progress=on_progress, should_stop=should_stop,
+                     progress_every=progress_every, free=free or {})
+    search.seen.add(model.key(root))
     frontier: list = [(0, root, 0)]  # (node, state or packed state, sleep set: a bit set)
-    per_depth = [1]
-    last_report = t0
+    for depth in range(bounds.depth):
+        frontier = search.expand(frontier, depth)
+        if type(frontier) is VerifyResult:
+            return frontier
+        if not search.per_depth[-1]:
+            return search.result("exhausted", depth + 1)
+    return search.result("verified", bounds.depth)
 
-    def trace_of(node: int, last: dict) -> list[dict]:
+
+class _Search:
+    """The bookkeeping of one breadth-first search (see `explore`): the keys seen, the
+    parent links that rebuild a trace, the steps applied and the findings so far."""
+
+    def __init__(self, model, rules_name: str, bounds: Bounds, setup: list, t0: float, *,
+                 clauses, all_clauses: bool, reduce: bool, compact_after: int,
+                 on_progress, should_stop, progress_every: float, free: dict):
+        self.model = model
+        self.rules_name = rules_name
+        self.bounds = bounds
+        self.setup = setup
+        self.free = free   # the rule set's valuation of unmodelled atoms, for the traces
+        self.t0 = t0
+        self.wanted = None if clauses is None else frozenset(clauses)
+        self.all_clauses = all_clauses
+        self.reduced = getattr(model, "reduced_successors", None) if reduce else None
+        self.pack = getattr(model, "pack", None)
+        self.unpack = getattr(model, "unpack", None)
+        self.compact_after = compact_after if self.pack and self.unpack else None
+        self.check_state = getattr(model, "state_violations", None)
+        self.on_progress = on_progress
+        self.should_stop = should_stop
+        self.progress_every = progress_every
+        self.last_report = t0
+        self.findings: dict[str, ShortestFinding] = {}
+        self.transitions = len(setup)
+        self.seen: set = set()
+        # Parent links for trace reconstruction: node i was reached from parent[i] by
+        # steps[i]; node 0 is the root. Only the frontier keeps its states alive.
+        self.parent = array("q", [-1])  # 8 bytes a state (a list of ints would take ~36)
+        self.steps: list[dict | None] = [None]
+        self.per_depth = [1]
+
+    def relevant(self, vs):
+        """The violations that count: of the clauses asked for, not found before."""
+        if self.wanted is not None:
+            vs = [v for v in vs if v.id in self.wanted]
+        if self.findings:
+            vs = [v for v in vs if v.id not in self.findings]
+        return vs
+
+    def violated(self, depth: int, node: int, step: dict, vs) -> VerifyResult | None:
+        """Violations `vs` by `step` from `node`: the result that ends the search, or
+        None when the search goes on (all_clauses: they are recorded)."""
+        trace = self.trace_of(node, step)
+        if not self.all_clauses:
+            return self.result("violation", depth, trace, vs)
+        for v in vs:
+            if v.id not in self.findings:
+                self.findings[v.id] = ShortestFinding(
+                    id=v.id, message=v.message, trace=replay_json(self.rules_name, trace, self.free),
+                    step=v.step, rulesets=(self.rules_name,),
+                    violations=[x for x in vs if x.id == v.id], setup=len(self.setup))
+        return None
+
+    def trace_of(self, node: int, last: dict) -> list[dict]:
         out = [last]
         while node > 0:
-            out.append(steps[node])
-            node = parent[node]
-        return list(setup) + out[::-1]
+            out.append(self.steps[node])
+            node = self.parent[node]
+        return list(self.setup) + out[::-1]
 
-    def result(status: str, depth_done: int, trace=None, violations=()) -> VerifyResult:
-        found = list(findings.values())
+    def result(self, status: str, depth_done: int, trace=None, violations=()) -> VerifyResult:
+        found = list(self.findings.values())
         if found and status in ("verified", "exhausted"):
             first = found[0]
             status, trace, violations = "violation", first.trace["steps"], first.violations
             depth_done = first.length - 1
-        return VerifyResult(status, rules_name, bounds, depth_done, len(seen), transitions,
-                            list(per_depth), time.monotonic() - t0, trace, list(violations),
-                            findings=found, reduced=reduced is not None)
+        return VerifyResult(status, self.rules_name, self.bounds, depth_done, len(self.seen),
+                            self.transitions, list(self.per_depth), time.monotonic() - self.t0,
+                            trace, list(violations), findings=found,
+                            reduced=self.reduced is not None)
 
-    for depth in range(bounds.depth):
+    def expand(self, frontier: list, depth: int):
+        """Every successor of every state of `frontier` (the level at `depth`): the next
+        level's frontier, or the VerifyResult that ends the search."""
+        model, seen, reduced = self.model, self.seen, self.reduced
+        unpack, pack, compact_after = self.unpack, self.pack, self.compact_after
+        check_state, parent, steps = self.check_state, self.parent, self.steps
         nxt: list = []
         # The states of the last level are never expanded: they are keyed, checked and
         # counted, but neither kept (the largest level, about nine tenths of every
         # state) nor given a node (a violation found there is traced from its parent).
-        last = depth == bounds.depth - 1
+        last = depth == self.bounds.depth - 1
         # sleep sets of the next level, by key: a state reached again on the same
         # level keeps only what every path to it may skip (intersection)
         level: dict | None = {} if reduced is not None and not last else None
@@ -259,22 +296,17 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
             else:
                 succ = reduced(state, sleep, not last)
             for step, child, violations, child_sleep in succ:
-                transitions += 1
+                self.transitions += 1
                 if child is None:
                     continue
                 if violations:
-                    violations = relevant(violations)
-                if child is SAME:
-                    # the parent's own state: already seen and checked
+                    violations = self.relevant(violations)
                     if violations:
-                        if not all_clauses:
-                            return result("violation", depth, trace_of(node, step), violations)
-                        record(trace_of(node, step), violations)
-                    continue
-                if violations:
-                    if not all_clauses:
-                        return result("violation", depth, trace_of(node, step), violations)
-                    record(trace_of(node, step), violations)
+                        stop = self.violated(depth, node, step, violations)
+                        if stop is not None:
+                            return stop
+                if child is SAME:
+                    continue  # the parent's own state: already seen and checked
                 key = model.key(child)
                 if key in seen:
                     if level is not None:
@@ -284,15 +316,15 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
                             if z:
                                 nxt[at] = (n, c, z & child_sleep)
                     continue
-                if len(seen) >= bounds.max_states:
-                    return result("max_states", depth)
+                if len(seen) >= self.bounds.max_states:
+                    return self.result("max_states", depth)
                 seen.add(key)
                 if check_state is not None:
-                    bad = relevant(check_state(child))
+                    bad = self.relevant(check_state(child))
                     if bad:
-                        if not all_clauses:
-                            return result("violation", depth, trace_of(node, step), bad)
-                        record(trace_of(node, step), bad)
+                        stop = self.violated(depth, node, step, bad)
+                        if stop is not None:
+                            return stop
                 new_states += 1
                 if last:
                     continue
@@ -304,19 +336,24 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
                     level[key] = len(nxt)
                 nxt.append((len(parent) - 1, child, child_sleep))
             frontier[expanded] = None  # let the expanded state go
-            if on_progress is not None:
-                now = time.monotonic()
-                if now - last_report >= progress_every:
-                    last_report = now
-                    on_progress(Progress(depth, len(frontier), expanded + 1, len(seen),
-                                         transitions, now - t0))
-            if should_stop is not None and should_stop():
-                return result("stopped", depth)
-        frontier = nxt
-        per_depth.append(new_states)
-        if not new_states:
-            return result("exhausted", depth + 1)
-    return result("verified", bounds.depth)
+            stop = self.report(depth, len(frontier), expanded + 1)
+            if stop is not None:
+                return stop
+        self.per_depth.append(new_states)
+        return nxt
+
+    def report(self, depth: int, frontier: int, expanded: int) -> VerifyResult | None:
+        """Between expansions: progress about every progress_every seconds, and the
+        "stopped" result when should_stop says so."""
+        if self.on_progress is not None:
+            now = time.monotonic()
+            if now - self.last_report >= self.progress_every:
+                self.last_report = now
+                self.on_progress(Progress(depth, frontier, expanded, len(self.seen),
+                                          self.transitions, now - self.t0))
+        if self.should_stop is not None and self.should_stop():
+            return self.result("stopped", depth)
+        return None
 
 
 # --- checking the reduction itself ----------------------------------------------------------

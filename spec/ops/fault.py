@@ -11,17 +11,21 @@ read/write operations that trigger them.
     do_huge_pmd_wp_page        the same on a R/O PMD; when not reused, split the PMD and
                                fall back to the PTE level (VM_FAULT_FALLBACK; "thp: change
                                CoW semantics for anon-THP")
-    do_swap_page               swap PTE: the swap.in_exclusive decision point
+    do_swap_page               swap PTE: the swap.in_exclusive decision point; also
+                               the swapin op (a read fault on a swap entry)
+
+Above spec/ops/huge_pmd.py (a write fault on the huge zero page, or a PMD not reused,
+splits the PMD) and spec/ops/swap_state.py; below GUP and KSM, which fault pages in
+through handle_mm_fault.
 """
 from __future__ import annotations
 
 from spec import primitives as P
-from spec.kernel import OK, Result
-from spec.ops.common import install_pte, swap_free, thp_eligible, try_to_free_swap, \
-    delete_from_swap_cache
-from spec.state import HPAGE_NR, PRESENT, SWAP, VM_WRITE, ZERO, Mm, Pte
-
-SIGSEGV = Result("SIGSEGV")
+from spec.ops.huge_pmd import split_huge_pmd, thp_eligible
+from spec.ops.pgtable import install_pte
+from spec.ops.swap_state import delete_from_swap_cache, swap_free, try_to_free_swap
+from spec.result import OK, REFUSED, SIGSEGV, Result
+from spec.state import HPAGE_NR, PRESENT, SWAP, VM_WRITE, ZERO, Folio, Mm, Pte
 
 
 def handle_mm_fault(k, mm: Mm, vpn: int, write: bool = False, unshare: bool = False) -> None:
@@ -45,7 +49,6 @@ def handle_mm_fault(k, mm: Mm, vpn: int, write: bool = False, unshare: bool = Fa
             if not (write or unshare):
                 return
             # do_huge_pmd_wp_page: is_huge_zero_pmd -> fallback: __split_huge_pmd
-            from spec.ops.thp import split_huge_pmd
             split_huge_pmd(k, mm, block)
     handle_pte_fault(k, mm, vpn, write, unshare)
 
@@ -144,7 +147,6 @@ def do_huge_pmd_wp_page(k, mm: Mm, block: int, unshare: bool) -> bool:
     (reused); False after splitting the PMD (VM_FAULT_FALLBACK). Eras: reuse_swap_page
     (mapcount) <= v5.17; 3bff7e3f1f16 'mm/huge_memory: streamline COW logic in
     do_huge_pmd_wp_page()' (v5.18, page_count); PageAnonExclusive first (v5.19)."""
-    from spec.ops.thp import split_huge_pmd
     pmd = mm.pmds[block]
     folio = k.state.folios[pmd.folio]
     base = block * HPAGE_NR
@@ -211,7 +213,7 @@ def do_swap_page(k, mm: Mm, vpn: int, write: bool) -> None:
         do_wp_page(k, mm, vpn, False)
 
 
-def delete_from_swap_cache_keep(k, folio) -> None:
+def delete_from_swap_cache_keep(k, folio: Folio) -> None:
     """delete_from_swap_cache while the fault still holds the folio (refcount stays >= 1
     because the caller maps it right after)."""
     P.folio_get(folio)            # the fault's own reference
@@ -249,4 +251,17 @@ def op_write(k, args) -> Result:
     pte.dirty = True
     f = k.state.folios[pte.folio]
     f.data[vpn % HPAGE_NR if is_pmd else pte.subpage] = args["value"]
+    return OK
+
+
+def op_swapin(k, args) -> Result:
+    """A read fault on a swap entry (do_swap_page)."""
+    mm = k.mm(args["mm"])
+    vpn = args["vpn"]
+    if vpn not in mm.vmas:
+        return REFUSED
+    pte = mm.ptes.get(vpn)
+    if pte is None or pte.kind != SWAP:
+        return REFUSED
+    do_swap_page(k, mm, vpn, False)
     return OK

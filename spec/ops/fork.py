@@ -14,14 +14,16 @@ present anon PTE/PMD the fork.anon_pte point decides:
          fork()', v5.9; -EBUSY from folio_try_dup_anon_rmap_pmd later)
 Swap entries: swap_duplicate, and the source's exclusive bit is cleared ("Mark the swap
 entry as shared", copy_nonpresent_pte, v5.19). The zero page is shared as is.
+
+Above spec/ops/huge_pmd.py (a pinned THP's PMD is split before its PTEs are copied).
 """
 from __future__ import annotations
 
 from spec import primitives as P
 from spec.errors import StepError
-from spec.kernel import OK, Result
-from spec.ops.common import install_pte
-from spec.ops.thp import split_huge_pmd
+from spec.ops.huge_pmd import split_huge_pmd
+from spec.ops.pgtable import install_pte
+from spec.result import OK, Result
 from spec.state import HPAGE_NR, PRESENT, SWAP, VM_DONTCOPY, VM_WIPEONFORK, VM_WRITE, ZERO, \
     Mm, Pte
 

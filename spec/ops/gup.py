@@ -17,17 +17,18 @@ Then try_grab_page: FOLL_PIN pins (pin_page), FOLL_GET takes a reference. FOLL_P
 sets MMF_HAS_PINNED on the mm first (mm_set_has_pinned_flag; 008cfe4418b3 'mm:
 Introduce mm_struct.has_pinned', v5.9). GUP-fast is not modelled separately (it falls
 back to this path for everything the model has: docs/limitations.md).
+
+Above spec/ops/fault.py: GUP faults pages in through handle_mm_fault.
 """
 from __future__ import annotations
 
 from spec import primitives as P
 from spec.decisions import DecisionContext
 from spec.errors import StepError
-from spec.kernel import OK, Result
 from spec.ops.fault import handle_mm_fault
+from spec.result import EFAULT, OK, Result
 from spec.state import HPAGE_NR, PRESENT, VM_WRITE, ZERO, ZERO_FOLIO, Ref
 
-EFAULT = Result("EFAULT")
 MAX_RETRIES = 8   # a rule set that never lets GUP succeed would livelock the kernel
 
 

@@ -21,14 +21,18 @@ as in the kernel.
 break_ksm: a write fault (FAULT_FLAG_WRITE|FAULT_FLAG_REMOTE) up to v6.1, an unshare
 fault since v6.2 ('mm/ksm: fix KSM COW breaking with userfaultfd-wp via
 FAULT_FLAG_UNSHARE'; era feature "ksm_unshare").
+
+Above spec/ops/thp.py (split_folio) and spec/ops/fault.py (break_ksm faults).
 """
 from __future__ import annotations
 
 from spec import primitives as P
-from spec.kernel import OK, REFUSED, Result
-from spec.ops.common import folio_at, install_pte, try_to_free_swap
 from spec.ops.fault import handle_mm_fault
-from spec.state import HPAGE_NR, PRESENT, VM_MERGEABLE, Folio, Mm
+from spec.ops.pgtable import folio_at, install_pte
+from spec.ops.swap_state import try_to_free_swap
+from spec.ops.thp import split_folio
+from spec.result import OK, REFUSED, Result
+from spec.state import VM_MERGEABLE, Folio, Mm
 
 
 def _page(k, mm: Mm, vpn: int):
@@ -37,7 +41,6 @@ def _page(k, mm: Mm, vpn: int):
     if folio is None or not folio.anon:
         return None
     if folio.nr > 1:
-        from spec.ops.thp import split_folio
         if not split_folio(k, folio):
             return None
         folio, pte, is_pmd = folio_at(k, mm, vpn)
@@ -130,5 +133,3 @@ def unmerge_range(k, mm: Mm, vpn: int, npages: int) -> None:
         if v in mm.vmas:
             break_ksm(k, mm, v)
 
-
-__all__ = ["op_ksm_merge", "unmerge_range", "break_ksm", "HPAGE_NR", "PRESENT"]

@@ -3,7 +3,7 @@
     dontneed     zap_page_range: the range reads zero again (MADV_DONTNEED)
     dontfork     VM_DONTCOPY; dofork clears it
     wipeonfork   VM_WIPEONFORK
-    pageout      MADV_PAGEOUT: reclaim folios mapped once (spec/ops/swap.py)
+    pageout      MADV_PAGEOUT: reclaim folios mapped once (spec/ops/reclaim.py)
     mergeable    VM_MERGEABLE (ksm_madvise); unmergeable clears it and unmerges
     hugepage     VM_HUGEPAGE (clears VM_NOHUGEPAGE); nohugepage the reverse
     collapse     MADV_COLLAPSE (v6.1, 'mm/madvise: introduce MADV_COLLAPSE sync
@@ -12,20 +12,20 @@
 A flag change on part of a PMD-mapped THP splits the VMA, and the PMD with it
 (vma_adjust_trans_huge -> split_huge_pmd_if_needed). A range with holes returns
 ENOMEM after advising the mapped part, as madvise_walk_vmas does.
+
+The top of spec/ops/: it reaches zap, KSM, reclaim and THP.
 """
 from __future__ import annotations
 
 from spec.errors import StepError
-from spec.kernel import OK, Result
-from spec.ops.common import zap_range
+from spec.ops.huge_pmd import split_huge_pmd
 from spec.ops.ksm import unmerge_range
-from spec.ops.swap import pageout_range
-from spec.ops.thp import collapse, split_huge_pmd
+from spec.ops.reclaim import pageout_range
+from spec.ops.thp import collapse
+from spec.ops.zap import zap_range
+from spec.result import EINVAL, ENOMEM, OK, Result
 from spec.state import HPAGE_NR, VM_DONTCOPY, VM_HUGEPAGE, VM_MERGEABLE, VM_NOHUGEPAGE, \
     VM_WIPEONFORK, Mm
-
-EINVAL = Result("EINVAL")
-ENOMEM = Result("ENOMEM")
 
 # advice -> (flags to set, flags to clear)
 _FLAGS = {

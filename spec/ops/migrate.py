@@ -14,12 +14,17 @@ set_pmd_migration_entry / remove_migration_pmd).
 
 Migration entries exist only inside this step in the model (a step is atomic), so
 the migration-entry invariant is checked on the state the step leaves.
+
+Above spec/ops/huge_pmd.py; below spec/ops/thp.py, whose split_folio freezes a THP's
+mappings into migration entries with try_to_migrate and restores them with
+remove_migration_pte.
 """
 from __future__ import annotations
 
 from spec import primitives as P
-from spec.kernel import Result
-from spec.ops.common import install_pte, on_mapped_folio
+from spec.ops.huge_pmd import split_huge_pmd
+from spec.ops.pgtable import install_pte, on_mapped_folio
+from spec.result import Result
 from spec.state import HPAGE_NR, MIGRATION, PRESENT, VM_WRITE, Folio, Mm, Pte
 
 
@@ -47,7 +52,6 @@ def try_to_migrate(k, folio: Folio, reason: str):
             if ae and not P.try_share_anon_rmap(k, folio, 0, True, reason, ctx):
                 if reason == "thp_freeze":
                     # __split_huge_pmd_locked: freeze = false, split only
-                    from spec.ops.thp import split_huge_pmd
                     split_huge_pmd(k, mm, block)
                     # the PTEs are then tried below, by the same rules
                     if not _ptes_of_block(k, folio, mm, block, reason, done):

@@ -5,17 +5,18 @@ mmap creates the process on its first use of an id (a trace names processes by s
 integers; the first mmap of an id is its exec). MAP_PRIVATE|MAP_ANONYMOUS with
 PROT_READ|PROT_WRITE; mmap over an existing mapping replaces it (MAP_FIXED: the old
 range is unmapped first).
+
+Above spec/ops/zap.py (unmapping) and spec/ops/huge_pmd.py (mprotect of part of a THP
+splits its PMD).
 """
 from __future__ import annotations
 
 from spec import primitives as P
 from spec.errors import StepError
-from spec.kernel import OK, Result
-from spec.ops.common import zap_huge_pmd, zap_pte, zap_range
+from spec.ops.huge_pmd import split_huge_pmd
+from spec.ops.zap import zap_huge_pmd, zap_pte, zap_range
+from spec.result import EINVAL, ENOMEM, OK, Result
 from spec.state import HPAGE_NR, PRESENT, VM_HUGEPAGE, VM_WRITE, Mm
-
-EINVAL = Result("EINVAL")
-ENOMEM = Result("ENOMEM")
 
 
 def op_mmap(k, args) -> Result:
@@ -112,7 +113,6 @@ def op_mprotect(k, args) -> Result:
             if not all(vmas.get(b, 0) & VM_WRITE == vmas[v] & VM_WRITE
                        for b in range(base, base + HPAGE_NR)):
                 # change_pmd_range on a partial PMD: __split_huge_pmd first
-                from spec.ops.thp import split_huge_pmd
                 split_huge_pmd(k, mm, block)
             else:
                 _change(k, mm, v, pmd, True, write)

@@ -1,6 +1,6 @@
 """The registry of finding ids (review/finding_ids.py) and everything that names ids:
 README.md's table, docs/check.md's severities, SARIF rules, `mmreview fuzz --exclude`,
-and the ids the spec and the searches emit."""
+the side a replay compares a difference with, and the ids the spec and the searches emit."""
 from __future__ import annotations
 
 import re
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mmreview.cli import main
+from review.check.replay import COMPARED_WITH
 from review.finding_ids import (
     CONTRACT_IDS, DIFFERENCE_IDS, FINDING_IDS, FUZZ_IDS, INVARIANT_IDS, KINDS, SEVERITIES,
 )
@@ -79,6 +80,14 @@ def test_sarif_has_a_rule_for_exactly_the_registry_ids():
         assert rule["shortDescription"]["text"] == f.meaning
     with pytest.raises(KeyError):
         sarif.rule("observable-diff")
+
+
+def test_differences_are_replayed_against_the_side_the_registry_names():
+    # review/check/replay.py's map: `check --replay` and the TUI's timeline show each
+    # difference the check reports against this side
+    assert COMPARED_WITH == {"nfc-claim": "pre", "behaviour-change": "pre",
+                             "reference-difference": "reference"}
+    assert all(FINDING_IDS[fid].compared_with == side for fid, side in COMPARED_WITH.items())
 
 
 def test_fuzz_exclude_accepts_every_id_the_fuzzer_reports(capsys):

@@ -1,6 +1,10 @@
 """Internal invariants and lifetime clauses: each one fires on a state that breaks it,
-applies to the rule sets it says, and holds on everything the presets produce."""
+applies to the rule sets it says, and holds on everything the presets produce; the
+fused pass equals the table, and docs/spec.md lists the table."""
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 from hypothesis import given, strategies as st
 
@@ -9,6 +13,7 @@ from spec import invariants
 from spec.clauses import CLAUSES
 from spec.decisions import AssertionRule
 from spec.errors import StepError
+from spec.invariant_table import INVARIANTS, applicable
 from spec.kernel import Kernel
 from spec.presets import PRESETS
 from spec.state import MIGRATION, PRESENT, Pte
@@ -24,12 +29,12 @@ def _written(preset="current"):
 
 
 def test_every_invariant_has_a_clause_id_a_source_and_a_scope():
-    ids = [i.id for i in invariants.INVARIANTS]
+    ids = [i.id for i in INVARIANTS]
     assert len(ids) == len(set(ids)) and all(CLAUSES[i].kind in ("invariant", "contract")
                                              for i in ids)
     assert {"no-leak", "no-use-after-free", "refcount-covers-users"} <= set(ids)
-    assert all(i.source and i.why and i.applies in ("AE", "all") for i in invariants.INVARIANTS)
-    assert len(invariants.applicable(PRESETS["v5.9"])) < len(invariants.applicable(PRESETS["current"]))
+    assert all(i.source and i.why and i.applies in ("AE", "all") for i in INVARIANTS)
+    assert len(applicable(PRESETS["v5.9"])) < len(applicable(PRESETS["current"]))
 
 
 def test_writable_non_exclusive_fires_only_where_the_flag_exists():
@@ -245,7 +250,38 @@ def test_the_fused_check_agrees_with_the_predicates(preset, steps, mutation, pic
     for _got in applied(k, steps):
         pass
     _mutate(k, mutation, pick)
-    slow = [i.id for i in invariants.applicable(k.rules) if i.check(k.state) is not None]
-    fast = invariants._all_hold(k.state, k.has_ae)
+    slow = [i.id for i in applicable(k.rules) if i.predicate(k.state) is not None]
+    fast = invariants.all_hold(k)
     assert not (fast and slow), (mutation, slow)
     assert [v.id for v in invariants.check(k)] == slow
+    assert fast == (not slow), (mutation, slow)
+
+
+@given(st.sampled_from(tuple(PRESETS)), st.booleans(), st.lists(step_st, max_size=30))
+def test_the_fused_pass_holds_exactly_when_the_table_does(preset, thp, steps):
+    """On random traces of every preset, after every step: all_hold() is True exactly
+    when the table's predicates (failed(), without the fused pass) find nothing."""
+    k = kernel(preset)
+    step(k, "mmap", mm=0, vpn=0, npages=8, thp=thp)
+    step(k, "fork", mm=0, child=1)
+    for got in applied(k, steps):
+        table = [v.id for v in invariants.failed(k)]
+        assert invariants.all_hold(k) == (not table), (got, table)
+
+
+def test_clauses_take_the_invariants_from_the_table():
+    for i in INVARIANTS:
+        c = CLAUSES[i.id]
+        assert (c.kind, c.meaning, c.source) == (i.kind, i.meaning, i.source)
+
+
+def _documented_invariants() -> list[tuple[str, str]]:
+    """(id, scope) of each row of the table under '## Invariants' in docs/spec.md."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "spec.md").read_text()
+    section = doc.split("\n## Invariants", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| ([a-z-]+) \| (\w+) \|", section, re.M)
+    return [(id, scope) for id, scope in rows if id != "id"]
+
+
+def test_docs_list_the_invariant_table():
+    assert _documented_invariants() == [(i.id, i.applies) for i in INVARIANTS]

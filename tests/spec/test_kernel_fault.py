@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spec.errors import StepError
-from spec.kernel import Result
+from spec.result import Result
 from spec.state import PRESENT, ZERO
 
 from tests.spec.kernel_util import folio, kernel, pte, step, violations

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from spec.errors import StepError
-from spec.kernel import Result
+from spec.result import Result
 from spec.state import GUP_PIN_COUNTING_BIAS, ZERO_FOLIO
 
 from tests.spec.kernel_util import folio, kernel, pte, run, step, violations

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from spec.kernel import Result
+from spec.result import Result
 
 from tests.spec.kernel_util import folio, kernel, pte, step, violations
 
@@ -33,6 +33,23 @@ def test_write_to_a_ksm_page_copies():
     step(k, "write", mm=0, vpn=1, value=6)
     assert ("wp.reuse", "copy") in k.outcomes
     assert (k.peek(0, 0), k.peek(0, 1)) == (5, 6) and not violations(k)
+
+
+@pytest.mark.parametrize("preset,reused", [("v5.7", True), ("v5.8", True), ("v5.9", False),
+                                           ("current", False)])
+def test_write_to_a_ksm_page_mapped_once(preset, reused):
+    """reuse_ksm_page (v5.1-v5.8): the last mapping of a KSM page reuses it on a write
+    fault, and page_move_anon_rmap makes it an ordinary anon page."""
+    k = _two_equal(preset)
+    step(k, "ksm_merge", mm=0, vpn=0, mm2=0, vpn2=1)
+    kpage = folio(k, 0, 0)
+    step(k, "write", mm=0, vpn=1, value=6)          # the other mapping copies
+    assert kpage.refcount == 1
+    step(k, "write", mm=0, vpn=0, value=7)
+    assert k.outcomes == [("wp.reuse", "reuse" if reused else "copy")]
+    assert (folio(k, 0, 0) is kpage) is reused and not folio(k, 0, 0).ksm
+    assert pte(k, 0, 0).writable and (k.peek(0, 0), k.peek(0, 1)) == (7, 6)
+    assert not violations(k)
 
 
 def test_merge_needs_mergeable_equal_present_pages():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from spec.errors import StepError
-from spec.kernel import Result
+from spec.result import Result
 from spec.state import VM_HUGEPAGE
 
 from tests.spec.kernel_util import kernel, step, violations

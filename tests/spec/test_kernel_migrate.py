@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from spec.kernel import Result
+from spec.result import Result
 
 from tests.spec.kernel_util import folio, kernel, pte, step, violations
 

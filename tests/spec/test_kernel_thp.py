@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from spec.kernel import Result
+from spec.decisions import DecisionContext
+from spec.kernel import Kernel
+from spec.presets import PRESETS
+from spec.result import Result
 from spec.state import PRESENT
 
 from tests.spec.kernel_util import folio, kernel, pte, step, violations
@@ -30,9 +33,6 @@ def test_split_pmd_propagates_the_heads_exclusive_flag():
 
 
 def test_a_rule_that_drops_the_flag_breaks_the_writable_invariant():
-    from spec.decisions import DecisionContext
-    from spec.presets import PRESETS
-    from spec.kernel import Kernel
     rules = PRESETS["current"]
     bad = type(rules)(name="drop", decide={**rules.decide, "thp.split": lambda c: "drop"},
                       features=rules.features)

@@ -63,7 +63,13 @@ TABLE = [
     # in the swap cache with no swap entry left (v5.18: try_to_free_swap first)
     ("wp.reuse", dict(refcount=2, mapcount=1, swapcache=True, swapcount=0),
      {"v5.9": "copy", "*": "reuse"}),
-    ("wp.reuse", dict(ksm=True, refcount=1, mapcount=1), {"*": "copy"}),
+    # a KSM page mapped once: reuse_ksm_page (v5.1-v5.8) reuses it, unless it is in the
+    # swap cache or has another reference; later eras always copy
+    ("wp.reuse", dict(ksm=True, refcount=1, mapcount=1),
+     {"v5.7": "reuse", "v5.8": "reuse", "*": "copy"}),
+    ("wp.reuse", dict(ksm=True, refcount=2, mapcount=1, swapcache=True, swapcount=0),
+     {"*": "copy"}),
+    ("wp.reuse", dict(ksm=True, refcount=2, mapcount=2), {"*": "copy"}),
     # a PTE-mapped THP subpage mapped once, folio refcount 1: never reused by current
     ("wp.reuse", dict(large=True, refcount=1, mapcount=1, thp_mapcount=1),
      {"current": "copy", "*": "reuse"}),

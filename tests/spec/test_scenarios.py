@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from spec.errors import TraceError
 from spec.presets import PRESETS
-from spec.run import run_trace
-from spec.trace import parse_trace
+from spec.run import Session, run_trace
+from spec.trace import parse_trace, step
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "scenarios").glob("*.json"))
 
@@ -80,10 +81,6 @@ def test_docs_table_says_what_the_files_say():
 
 
 def test_session_steps_clone_and_step_errors():
-    from spec.errors import TraceError
-    from spec.run import Session
-    from spec.trace import step
-
     s = Session(PRESETS["v5.7"])
     for st in (step("mmap", mm=0, vpn=0, npages=1), step("write", mm=0, vpn=0, value=1),
                step("fork", mm=0, child=1), step("get", mm=1, vpn=0, id="g"),

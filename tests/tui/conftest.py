@@ -3,14 +3,19 @@ directory and a fixed reviewer identity, and a scripted stand-in for the check
 pipeline so that worker tests control timing (the real pipeline has its own test)."""
 from __future__ import annotations
 
+import asyncio
+import inspect
 import threading
 from pathlib import Path
 
 import pytest
 
 from review.inputs.load import load
+from review.report.types import PatchRef, PatchResult
 from review.reviewer.state import ReviewState
-from tui.worker import analysis
+from tui.app import MMReviewApp
+from tui.worker import runs
+from tui.worker.protocol import Progress
 
 IDENTITY = "Rita Reviewer <rita@example.org>"
 
@@ -32,7 +37,6 @@ def make_app(drafts: Path, monkeypatch):
     """make_app(source=demo) -> MMReviewApp with drafts under tmp and a fixed identity."""
     monkeypatch.setenv("MMREVIEW_IDENTITY", IDENTITY)
     monkeypatch.chdir(drafts.parent)
-    from tui.app import MMReviewApp
 
     def make(source: Path | str, *, directory: Path | None = None, **kw):
         source = str(source)
@@ -48,7 +52,7 @@ def screen_text(app) -> str:
 
 
 class FakeFinding:
-    """Shaped like review.report.Finding (what PatchChecker returns)."""
+    """Shaped like review.report.types.CheckFinding (what PatchChecker returns)."""
     def __init__(self, id: str, message: str, file: str, line: int, image: str = "post",
                  trace: dict | None = None, steps: list[str] | None = None, severity: str = "error"):
         self.id, self.message, self.file, self.line, self.image = id, message, file, line, image
@@ -80,22 +84,21 @@ def pin_finding() -> FakeFinding:
 
 
 class ScriptedRun:
-    """Stands in for tui.worker.analysis.PatchRun: reports progress, then a finding, then
+    """Stands in for tui.worker.runs.ChildRun: reports progress, then a finding, then
     waits (so a test can cancel it) until released or stopped."""
     release = threading.Event()
     started = threading.Event()
 
-    def __init__(self, patch, rules, *, on_progress=None, should_stop=None, budget=None, **_kw):
+    def __init__(self, patch, *, on_progress=None, should_stop=None, budget=None, **_kw):
         self.patch, self.on_progress, self.should_stop = patch, on_progress, should_stop
         self.stopped = False
 
     def run(self):
-        from review.report.types import PatchRef, PatchResult
         found = []
         type(self).started.set()
-        self.on_progress(analysis.Progress(self.patch, 1.0, 4.0, list(found)))
+        self.on_progress(Progress(self.patch, 1.0, 4.0, list(found)))
         found.append(pin_finding())
-        self.on_progress(analysis.Progress(self.patch, 2.0, 4.0, list(found)))
+        self.on_progress(Progress(self.patch, 2.0, 4.0, list(found)))
         while not type(self).release.wait(0.02):
             if self.should_stop():
                 self.stopped = True
@@ -109,7 +112,7 @@ class ScriptedRun:
 def scripted_fuzz(monkeypatch):
     ScriptedRun.release = threading.Event()
     ScriptedRun.started = threading.Event()
-    monkeypatch.setattr(analysis, "Runner", ScriptedRun)
+    monkeypatch.setattr(runs, "Runner", ScriptedRun)
     return ScriptedRun
 
 
@@ -118,8 +121,6 @@ def scripted_fuzz(monkeypatch):
 def pytest_pyfunc_call(pyfuncitem):
     """Run `async def` tests (Textual pilot tests) on a fresh asyncio loop; the
     project does not depend on pytest-asyncio or anyio."""
-    import asyncio
-    import inspect
     func = pyfuncitem.obj
     if not inspect.iscoroutinefunction(func):
         return None

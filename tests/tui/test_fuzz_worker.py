@@ -2,12 +2,18 @@
 trace as a timeline and the jump to the implicated diff line."""
 from __future__ import annotations
 
+import time
+
 from textual.worker import WorkerState
 
-from review.model import patch_key
+from spec.trace import parse_trace
+
+from review.check.replay import replay_trace
+from review.inputs.load import load
 from tests.tui.conftest import screen_text
-from tui.widgets.rules.timeline import timeline_rows
+from tui.widgets.rules.timeline import replayed, timeline_rows
 from tui.widgets.status.fuzz_bar import FuzzBar
+from tui.worker.runs import ChildRun
 
 
 async def _wait(pilot, cond, timeout=10.0):
@@ -116,10 +122,10 @@ async def test_real_pipeline_finds_the_dropped_pin_check(make_app, demo_mbox):
         assert failing and all(f.file == "include/linux/rmap.h" for f in failing)
         assert failing[0].trace and failing[0].trace["steps"]
         # every failing finding replays (spec.run) to a marked step on the timeline
-        from tui.worker import analysis
-        rules = app.main.session.extractions[patch_key(app.main.patch)]
+        patch = app.main.patch
+        rules, _ = app.main.session.rules(patch)
         for f in failing:
-            results, step, _other = analysis.replay(f, rules)
+            results, step, _other = replayed(f, replay_trace(parse_trace(f.trace), patch, rules))
             assert results is not None and step is not None, f.id
             assert len(results) == len(f.trace["steps"]) and 0 <= step < len(results)
 
@@ -127,16 +133,11 @@ async def test_real_pipeline_finds_the_dropped_pin_check(make_app, demo_mbox):
 def test_child_process_run_stops_on_request_and_keeps_findings(demo_mbox):
     """The real fuzz child (tui.worker.child): progress arrives, a stop request ends a
     long run early (SIGTERM), and the result still comes back."""
-    import time
-
-    from review.inputs.load import load
-    from tui.worker import analysis
-
     collection = load(str(demo_mbox))
     patch = collection.patches[1]                   # v1 2/3
     progress: list = []
-    run = analysis.ChildRun(patch, None, source=str(demo_mbox), budget=60.0,
-                            on_progress=progress.append, should_stop=lambda: len(progress) >= 1)
+    run = ChildRun(patch, source=str(demo_mbox), budget=60.0,
+                   on_progress=progress.append, should_stop=lambda: len(progress) >= 1)
     t0 = time.monotonic()
     result = run.run()
     assert run.stopped

@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from review.inputs.load import load
+from review.reviewer import export as rx
+from review.reviewer.state import ReviewState
 from tests.tui.conftest import IDENTITY, notices
+from tui.app import MMReviewApp
 from tui.dialogs.choice import ChoiceDialog, ExportDialog
 from tui.dialogs.comment import CommentDialog
 
@@ -158,9 +162,6 @@ async def test_git_range_review_note_and_b4_export(make_app, tmp_path):
     src.write_text("int pins(void)\n{\n\treturn 1;\n}\n")
     _git(repo, "-c", "user.name=A", "-c", "user.email=a@x", "commit", "-qam", "mm/gup: pin one")
     _git(repo, "checkout", "-qb", "b4/review/pin-one")   # reviewing on b4's review branch
-    from review.inputs.load import load
-    from review.reviewer.state import ReviewState
-    from tui.app import MMReviewApp
     state = ReviewState.open("HEAD~1..HEAD", repo=str(repo), directory=tmp_path / "d", identity=IDENTITY)
     app = MMReviewApp(load("HEAD~1..HEAD", repo=str(repo)), state, repo=str(repo))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -180,9 +181,6 @@ async def test_git_range_review_note_and_b4_export(make_app, tmp_path):
 
 
 def test_cover_reply_carries_series_trailers(demo_mbox, drafts):
-    from review.reviewer import export as rx
-    from review.inputs.load import load
-    from review.reviewer.state import ReviewState
     collection = load(str(demo_mbox))
     state = ReviewState.open(str(demo_mbox), directory=drafts, identity=IDENTITY)
     cover = collection.series[1].cover

@@ -22,7 +22,7 @@ class ChoiceDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="choice-dialog"):
-            yield Label(Text(self.title_text, style="bold"))
+            yield Label(Text(printable(self.title_text), style="bold"))
             yield OptionList(*[Option(Text(f"{i + 1}  {printable(label)}"), id=key)
                                for i, (key, label) in enumerate(self.choices)], id="choices")
 

@@ -33,7 +33,7 @@ class CommentDialog(ModalScreen[str | None]):
         number = self.line.old_lineno if self.line.kind == "removed" else self.line.new_lineno
         sign = {"added": "+", "removed": "-"}.get(self.line.kind, " ")
         with Vertical(id="dialog", classes="comment-dialog"):
-            yield Label(Text(f"Comment on {printable(self.file.path)}:{number}  ({self.patch.label})",
+            yield Label(Text(printable(f"Comment on {self.file.path}:{number}  ({self.patch.label})"),
                              style="bold"))
             yield Static(Text(printable(sign + self.line.text), no_wrap=True, overflow="ellipsis"),
                          classes="quoted-line")

@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
+from tui.literal import printable
+
 
 class NoteDialog(ModalScreen[str]):
     BINDINGS = [Binding("escape", "close", "Done", priority=True),
@@ -19,7 +21,7 @@ class NoteDialog(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="comment-dialog"):
-            yield Label(Text(self.title_text, style="bold"))
+            yield Label(Text(printable(self.title_text), style="bold"))
             yield TextArea(self.initial, id="note-text", soft_wrap=True)
             yield Label(Text("saved as you type · Esc/Ctrl+S done", style="dim"))
 

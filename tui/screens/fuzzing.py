@@ -1,122 +1,104 @@
-"""Fuzzing from the review screen: the background worker that runs each patch's
-check in a child process (tui.worker.analysis.ChildRun), its progress, cancellation and
-findings. A mixin of MainScreen, kept apart to keep each module small."""
+"""Fuzzing for the review screen: each chosen patch's check in a background worker
+(in the fuzz child process, tui/worker/runs.py), its progress on the fuzz bar, its
+findings into the session as they appear, and stopping on request."""
 from __future__ import annotations
 
-from textual import work
+from functools import partial
+from typing import Callable
+
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from review.model import Patch, patch_key
-from tui.worker import analysis
-from tui.literal import printable
+from review.report.types import PatchResult
+from tui.session import ReviewSession
 from tui.widgets.status.fuzz_bar import FuzzBar
+from tui.worker.protocol import Progress
+
+GROUP = "fuzz"   # the worker group: one fuzz run at a time
 
 
-class FuzzingMixin:
-    def action_fuzz(self, whole_series: bool) -> None:
-        w = self.fuzz_worker
-        if w is not None and w.state in (WorkerState.PENDING, WorkerState.RUNNING):
-            self.notify("Already fuzzing: x stops it.", timeout=3)
+class BackgroundFuzzer:
+    """Runs the checks of a list of patches one after the other in one worker thread
+    of `screen`. `on_findings(patch)` is called (on the UI thread) whenever the
+    findings of `patch` in the session changed, so the screen can redraw them."""
+
+    def __init__(self, screen: Screen, session: ReviewSession,
+                 on_findings: Callable[[Patch], None]) -> None:
+        self.screen = screen
+        self.session = session
+        self.on_findings = on_findings
+        self.worker: Worker | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.worker is not None and self.worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    def start(self, patches: list[Patch]) -> None:
+        if self.busy:
+            self.screen.notify("Already fuzzing: x stops it.", timeout=3)
             return
-        cover_series = self.session.series_of(self.current) if self.current is not None else None
-        if whole_series and cover_series is not None and cover_series.cover is self.current:
-            self.fuzz_worker = self.fuzz(list(cover_series.patches))   # F on a cover letter
+        self.worker = self.screen.run_worker(partial(self._check_all, patches), thread=True,
+                                             group=GROUP, exclusive=True, exit_on_error=False)
+
+    def stop(self) -> None:
+        if not self.busy:
+            self.screen.notify("Nothing is being fuzzed.", timeout=2)
             return
-        patch = self._need_patch()
-        if patch is None:
+        self.worker.cancel()
+        self.screen.notify("Stopping: findings so far are kept.", timeout=2)
+
+    def state_changed(self, event: Worker.StateChanged) -> None:
+        """The screen's Worker.StateChanged handler passes them all here."""
+        if event.worker.group != GROUP:
             return
-        if whole_series and patch.series is not None:
-            patches = [p for p in patch.series.patches]
-        else:
-            patches = [patch]
-        self.fuzz_worker = self.fuzz(patches)
-
-    @work(thread=True, group="fuzz", exclusive=True, exit_on_error=False)
-    def fuzz(self, patches: list[Patch]) -> int:
-        worker = get_current_worker()
-        found = 0
-        for i, patch in enumerate(patches, 1):
-            if worker.is_cancelled:
-                break
-            key = patch_key(patch)
-            rules = self.session.extractions.get(key)
-            if rules is None or isinstance(rules, Exception):
-                try:
-                    rules = analysis.extract(patch, self.app.kernel_tree)
-                except Exception as exc:
-                    self.app.call_from_thread(self.notify, f"{patch.label}: extraction failed: {exc}",
-                                              severity="error")
-                    continue
-                self.session.extractions[key] = rules
-            label = f"{patch.label} ({i}/{len(patches)})"
-
-            def progress(p: analysis.Progress, label=label, patch=patch) -> None:
-                self.app.call_from_thread(self._on_progress, patch, label, p)
-
-            source = self.session.collection.source
-            run = analysis.runner_for(source)(
-                patch, rules, index=patch.counter, total=patch.expected, source=source,
-                repo=self.app.repo, tree=self.app.kernel_tree, budget=self.app.budget,
-                on_progress=progress, should_stop=lambda: worker.is_cancelled)
-            result = run.run()
-            found += len(result.findings)
-            self.app.call_from_thread(self._on_result, patch, result, run.stopped)
-        return found
-
-    def _on_progress(self, patch: Patch, label: str, p: analysis.Progress) -> None:
-        self.query_one(FuzzBar).running(label, p.done, p.total, len(p.findings))
-        known = self.session.findings.get(patch_key(patch), [])
-        if len(p.findings) > len(known):
-            self.session.findings[patch_key(patch)] = list(p.findings)
-            self._findings_changed(patch)
-
-    def _on_result(self, patch: Patch, result, stopped: bool) -> None:
-        self.session.findings[patch_key(patch)] = list(result.findings)
-        if not stopped:
-            self.session.results[patch_key(patch)] = result
-        self._findings_changed(patch)
-
-    def _findings_changed(self, patch: Patch) -> None:
-        self.thread.refresh_labels()
-        if self.patch is patch:
-            self.show_spec(patch)
-            if self.current is self.session.message_for(patch):
-                self.show_message(self.current, keep_cursor=True)
-
-    def action_stop_fuzz(self) -> None:
-        w = self.fuzz_worker
-        if w is None or w.state not in (WorkerState.PENDING, WorkerState.RUNNING):
-            self.notify("Nothing is being fuzzed.", timeout=2)
-            return
-        w.cancel()
-        self.notify("Stopping: findings so far are kept.", timeout=2)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "fuzz":
-            return
-        bar = self.query_one(FuzzBar)
+        bar = self.screen.query_one(FuzzBar)
         if event.state == WorkerState.SUCCESS:
             n = event.worker.result or 0
             bar.idle(f"fuzzing done: {n} finding{'s' if n != 1 else ''} · 2 shows them")
         elif event.state == WorkerState.CANCELLED:
             bar.idle("fuzzing stopped · findings so far are kept · f starts again")
         elif event.state == WorkerState.ERROR:
-            bar.idle(f"fuzzing failed: {printable(str(event.worker.error))}")
+            bar.idle(f"fuzzing failed: {event.worker.error}")
 
+    # -- in the worker thread
+    def _check_all(self, patches: list[Patch]) -> int:
+        # review.check (tree-sitter, the spec) loads with the first run, not at start-up
+        from tui.worker import runs
+        worker = get_current_worker()
+        app = self.screen.app
+        found = 0
+        for i, patch in enumerate(patches, 1):
+            if worker.is_cancelled:
+                break
+            rules, error = self.session.rules(patch)
+            if rules is None:
+                app.call_from_thread(self.screen.notify, f"{patch.label}: extraction failed: {error}",
+                                     severity="error")
+                continue
+            label = f"{patch.label} ({i}/{len(patches)})"
+            source = self.session.collection.source
+            run = runs.patch_run(patch, rules, source=source, repo=app.repo, tree=app.kernel_tree,
+                                 budget=app.budget,
+                                 on_progress=partial(self._progress_from_thread, patch, label),
+                                 should_stop=lambda: worker.is_cancelled)
+            result = run.run()
+            found += len(result.findings)
+            app.call_from_thread(self._result, patch, result, run.stopped)
+        return found
 
+    def _progress_from_thread(self, patch: Patch, label: str, p: Progress) -> None:
+        self.screen.app.call_from_thread(self._progress, patch, label, p)
 
-def _results_from_steps(steps: list[str], n: int) -> list | None:
-    """(status, value) per step from check's readable steps (`read mm=0 vpn=0 -> 7`)."""
-    if len(steps) != n:
-        return None
-    out = []
-    for s in steps:
-        if " -> " not in s:
-            out.append(("ok", None))
-            continue
-        tail = s.rsplit(" -> ", 1)[1].strip()
-        try:
-            out.append(("ok", int(tail)))
-        except ValueError:
-            out.append((tail, None))
-    return out
+    # -- on the UI thread
+    def _progress(self, patch: Patch, label: str, p: Progress) -> None:
+        self.screen.query_one(FuzzBar).running(label, p.done, p.total, len(p.findings))
+        if len(p.findings) > len(self.session.findings_for(patch)):
+            self.session.findings[patch_key(patch)] = list(p.findings)
+            self.on_findings(patch)
+
+    def _result(self, patch: Patch, result: PatchResult, stopped: bool) -> None:
+        self.session.findings[patch_key(patch)] = list(result.findings)
+        if not stopped:
+            self.session.results[patch_key(patch)] = result
+        self.on_findings(patch)

@@ -6,6 +6,7 @@ through ReviewState (saved on every change) and review.reviewer.export.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -16,22 +17,31 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.worker import Worker
 
+from spec.errors import TraceError
+from spec.trace import parse_trace
+
 from review.errors import InputError
 from review.model import Message, Patch, patch_key
-from tui.worker import analysis
+from review.report.types import CheckFinding
+from review.reviewer import export as rx
 from tui.dialogs.choice import ChoiceDialog, ExportDialog, SearchDialog
 from tui.dialogs.comment import CommentDialog
 from tui.dialogs.note import NoteDialog
 from tui.literal import printable
+from tui.screens.fuzzing import BackgroundFuzzer
 from tui.widgets.message.message_pane import MessagePane
+from tui.widgets.message.rows import message_rows
+from tui.widgets.rules.rule_rows import rules_rows
 from tui.widgets.rules.rules_pane import FindingsView, RulesView, SpecPane, placeholder
-from tui.widgets.rules.timeline import timeline_rows
+from tui.widgets.rules.timeline import finding_timeline
 from tui.widgets.status.fuzz_bar import FuzzBar
 from tui.widgets.thread.thread_pane import ThreadPane
-from tui.screens.fuzzing import FuzzingMixin, _results_from_steps
+
+if TYPE_CHECKING:
+    from review.check.replay import Replay
 
 
-class MainScreen(FuzzingMixin, Screen):
+class MainScreen(Screen):
     BINDINGS = [
         Binding("j", "step_message(1)", "Next"),
         Binding("k", "step_message(-1)", "Prev"),
@@ -65,7 +75,7 @@ class MainScreen(FuzzingMixin, Screen):
         self.current: Message | None = None
         self.last_search = ""
         self.reviewers: set[str] | None = None
-        self.fuzz_worker: Worker | None = None
+        self.fuzzer = BackgroundFuzzer(self, session, self._findings_changed)
         self._shown_rules_for: object = ()  # patch key of the rules on show
 
     def compose(self) -> ComposeResult:
@@ -90,7 +100,7 @@ class MainScreen(FuzzingMixin, Screen):
             self.show_message(first)
             thread.select_message(first)
         for w in self.session.state.warnings:
-            self.notify(printable(w), severity="warning", timeout=8)
+            self.notify(w, severity="warning", timeout=8)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -108,6 +118,11 @@ class MainScreen(FuzzingMixin, Screen):
     @property
     def patch(self) -> Patch | None:
         return self.session.patch_of(self.current)
+
+    @property
+    def fuzz_worker(self) -> Worker | None:
+        """The worker fuzzing (or that fuzzed last) for this screen."""
+        return self.fuzzer.worker
 
     def show_message(self, msg: Message, keep_cursor: bool = False) -> None:
         self.current = msg
@@ -136,19 +151,11 @@ class MainScreen(FuzzingMixin, Screen):
         if patch is None:
             spec.rules.show(placeholder("No patch here: a cover letter or a reply to one."))
             return
-        rules = self.session.extractions.get(key)
+        rules, error = self.session.rules(patch)
         if rules is None:
-            try:
-                rules = analysis.extract(patch, self.app.kernel_tree)
-            except InputError as exc:
-                rules = exc
-            except Exception as exc:  # extraction problems are shown, never fatal
-                rules = exc
-            self.session.extractions[key] = rules
-        if isinstance(rules, Exception):
-            spec.rules.show(placeholder(f"extraction failed: {type(rules).__name__}: {rules}"))
+            spec.rules.show(placeholder(f"extraction failed: {error}"))
         else:
-            spec.rules.show(analysis.rules_rows(rules))
+            spec.rules.show(rules_rows(rules))
 
     def _status_text(self, patch: Patch | None) -> Text | None:
         if patch is None:
@@ -254,23 +261,28 @@ class MainScreen(FuzzingMixin, Screen):
     @on(FindingsView.Chosen)
     def _finding(self, event: FindingsView.Chosen) -> None:
         f = event.finding
-        trace = getattr(f, "trace", None)
-        if trace and trace.get("steps"):
-            rules = self.session.extractions.get(patch_key(self.patch)) if self.patch else None
-            results, violated, other = analysis.replay(f, None if isinstance(rules, Exception) else rules)
-            if results is None:
-                results = _results_from_steps(getattr(f, "steps", []), len(trace["steps"]))
-                violated = trace.get("violation_step", getattr(f, "step", None))
-            self.spec.timeline.show(timeline_rows(trace["steps"], results, violated, getattr(f, "id", ""),
-                                                  other=other))
+        if f.trace and f.trace.get("steps"):
+            self.spec.timeline.show(finding_timeline(f, self._replay(f)))
             self.spec.active = "tab-trace"
         else:
             self.spec.timeline.show_text("This finding has no trace (an extraction note).")
-        file, line = getattr(f, "file", ""), getattr(f, "line", 0)
-        if file and line:
+        if f.file and f.line:
             self._to_patch_message()
-            side = "pre" if getattr(f, "image", "post") == "pre" else "post"
-            self.message_pane.jump_to_line(file, side, line)
+            self.message_pane.jump_to_line(f.file, "pre" if f.image == "pre" else "post", f.line)
+
+    def _replay(self, f: CheckFinding) -> Replay | None:
+        """The finding's trace run again under the patch's rules, as `mmreview check
+        --replay` does; None when it names rules this session does not have."""
+        # review.check (tree-sitter, the spec) loads on first use, not at start-up
+        from review.check.replay import replay_trace
+        patch = self.patch
+        rules = self.session.rules(patch)[0] if patch is not None else None
+        if rules is None:
+            return None
+        try:
+            return replay_trace(parse_trace(f.trace), patch, rules)
+        except (InputError, TraceError):
+            return None
 
     def _to_patch_message(self) -> None:
         """From a reply, to the message that carries its patch."""
@@ -300,7 +312,6 @@ class MainScreen(FuzzingMixin, Screen):
             return
         # on through the thread, message by message
         msg = self.current
-        from tui.widgets.message.rows import message_rows
         for _ in range(len(self.session.messages)):
             msg = self.session.next_message(msg, step)
             if msg is None:
@@ -313,7 +324,7 @@ class MainScreen(FuzzingMixin, Screen):
                 self.message_pane.highlighted = j
                 self.message_pane.scroll_to_highlight()
                 return
-        self.notify(f"Not found: {printable(needle)}", timeout=3)
+        self.notify(f"Not found: {needle}", timeout=3)
 
     # ------------------------------------------------------------------ review actions
     def _need_patch(self) -> Patch | None:
@@ -379,7 +390,6 @@ class MainScreen(FuzzingMixin, Screen):
         self.app.push_screen(ChoiceDialog(title, choices), done)
 
     def action_export(self) -> None:
-        from review.reviewer import export as rx
         state = self.session.state
         msgs = rx.reply_messages(self.session.patches, self.session.collection.series, state)
         summary = f"{len(msgs)} repl{'y' if len(msgs) == 1 else 'ies'} to write, as {state.identity}"
@@ -400,8 +410,35 @@ class MainScreen(FuzzingMixin, Screen):
                     out = rx.export_b4(series, state, Path(where or ".").expanduser())
                     self.notify(f"Wrote b4 external comments to {out}", timeout=6)
             except (InputError, OSError) as exc:
-                self.notify(printable(str(exc)), severity="error", timeout=8)
+                self.notify(str(exc), severity="error", timeout=8)
         self.app.push_screen(ExportDialog(default, self.app.repo or "", summary), done)
+
+    # ------------------------------------------------------------------ fuzzing
+    def action_fuzz(self, whole_series: bool) -> None:
+        cover_series = self.session.series_of(self.current) if self.current is not None else None
+        if whole_series and cover_series is not None and cover_series.cover is self.current:
+            self.fuzzer.start(list(cover_series.patches))   # F on a cover letter
+            return
+        patch = self._need_patch()
+        if patch is None:
+            return
+        if whole_series and patch.series is not None:
+            self.fuzzer.start(list(patch.series.patches))
+        else:
+            self.fuzzer.start([patch])
+
+    def action_stop_fuzz(self) -> None:
+        self.fuzzer.stop()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.fuzzer.state_changed(event)
+
+    def _findings_changed(self, patch: Patch) -> None:
+        self.thread.refresh_labels()
+        if self.patch is patch:
+            self.show_spec(patch)
+            if self.current is self.session.message_for(patch):
+                self.show_message(self.current, keep_cursor=True)
 
     def action_only_reviewer(self) -> None:
         row = self.message_pane.current_row
@@ -410,7 +447,7 @@ class MainScreen(FuzzingMixin, Screen):
             self.notify("Showing every reviewer's comments.", timeout=2)
         elif row is not None and row.comment is not None:
             self.reviewers = {row.comment.author_email.lower()}
-            self.notify(f"Only {printable(row.comment.author)}'s comments (v again: everyone).", timeout=3)
+            self.notify(f"Only {row.comment.author}'s comments (v again: everyone).", timeout=3)
         else:
             self.notify("Put the cursor on a reviewer's comment first.", timeout=3)
             return

@@ -5,23 +5,25 @@ GIL and every key would wait for it. The TUI therefore starts
 
     python -m tui.worker.child SOURCE PATCH-KEY [--repo R] [--tree T] [--budget S] [--seed N]
 
-which loads the same input, extracts and checks that one patch exactly as
-`mmreview check` does (tui.worker.analysis.PatchRun), and writes JSON lines on stdout:
-
-    {"progress": {"done": s, "total": s}, "findings": [Finding JSON, ...]}   as it goes
-    {"result": PatchResult JSON, "stopped": bool}                           at the end
-    {"error": "one line"}                                                    on bad input
-
+(tui/worker/protocol.py builds that command and reads what this writes), which loads
+the same input, extracts and checks that one patch exactly as `mmreview check` does
+(tui.worker.runs.PatchRun), and reports on stdout in the protocol's JSON lines.
 SIGTERM (or SIGINT) asks it to stop: the searches end at their next example and the
 findings so far are still reported in the final line.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import signal
 import sys
-from dataclasses import asdict
+
+from review.check.run import extract_patches
+from review.errors import InputError
+from review.inputs.load import load
+from review.model import patch_key
+from tui.worker import protocol
+from tui.worker.runs import PatchRun
 
 STOP = {"flag": False}
 
@@ -30,29 +32,13 @@ def _stop(_sig, _frm) -> None:
     STOP["flag"] = True
 
 
-def finding_from_json(obj: dict):
-    from review.report.types import CheckFinding
-    return CheckFinding.from_json(obj)
-
-
-def result_from_json(obj: dict, patch_ref=None):
-    from review.report.types import PatchRef, PatchResult
-    ref = PatchRef(**obj["patch"]) if isinstance(obj.get("patch"), dict) else patch_ref
-    res = PatchResult(ref)
-    for k in ("checked", "modes", "nfc_claim", "examples", "seconds", "skipped"):
-        if k in obj:
-            setattr(res, k, obj[k])
-    res.findings = [finding_from_json(f) for f in obj.get("findings", [])]
-    return res
-
-
-def _emit(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
+def _emit(line: str) -> None:
+    sys.stdout.write(line)
     sys.stdout.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tui.worker.child")
+    ap = argparse.ArgumentParser(prog=f"python -m {protocol.CHILD_MODULE}")
     ap.add_argument("source")
     ap.add_argument("patch_key")
     ap.add_argument("--repo")
@@ -64,44 +50,32 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     try:
         # background work: the reviewer's keystrokes come first on a busy machine
-        import os
         os.nice(10)
     except (AttributeError, OSError):
         pass
-
-    from review.errors import InputError
-    from review.inputs.load import load
-    from review.model import patch_key
-    from tui.worker import analysis
     try:
         collection = load(args.source, repo=args.repo)
         patch = next((p for p in collection.patches if patch_key(p) == args.patch_key), None)
         if patch is None:
             raise InputError(f"{args.source}: no patch {args.patch_key}")
-        rules = analysis.extract(patch, args.tree)
+        rules, error = extract_patches([patch], args.tree)[0]
+        if rules is None:
+            raise InputError(f"{patch.label}: extraction failed: {error}")
     except InputError as exc:
-        _emit({"error": str(exc)})
+        _emit(protocol.error_line(str(exc)))
         return 2
-    except Exception as exc:  # extraction trouble is reported, not a traceback
-        _emit({"error": f"{type(exc).__name__}: {exc}"})
-        return 2
-    sent = {"n": -1}
+    sent = -1   # how many findings the last progress line carried
 
-    def progress(p: analysis.Progress) -> None:
-        if len(p.findings) != sent["n"]:
-            sent["n"] = len(p.findings)
-            _emit({"progress": {"done": p.done, "total": p.total},
-                   "findings": [f.to_json() for f in p.findings]})
-        else:
-            _emit({"progress": {"done": p.done, "total": p.total}})
+    def progress(p: protocol.Progress) -> None:
+        nonlocal sent
+        changed = len(p.findings) != sent
+        sent = len(p.findings)
+        _emit(protocol.progress_line(p.done, p.total, p.findings if changed else None))
 
-    run = analysis.PatchRun(patch, rules, index=patch.counter, total=patch.expected, source=args.source,
-                            budget=args.budget, seed=args.seed, on_progress=progress,
-                            should_stop=lambda: STOP["flag"])
+    run = PatchRun(patch, rules, source=args.source, budget=args.budget, seed=args.seed,
+                   on_progress=progress, should_stop=lambda: STOP["flag"])
     result = run.run()
-    out = {k: v for k, v in asdict(result).items() if k != "findings"}
-    out["findings"] = [f.to_json() for f in result.findings]
-    _emit({"result": out, "stopped": run.stopped})
+    _emit(protocol.result_line(result, run.stopped))
     return 0
 
 

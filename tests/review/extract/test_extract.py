@@ -2,10 +2,13 @@
 each fixture patch (tree mode), what hunk-only mode reports, and provenance."""
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 
 from spec import expr as E
-from spec.decisions import DecisionContext
+from spec.decisions import DecisionContext, RuleSet
 from review.extract.rules import extract_patch, extract_series, same_decision, outcome_guard
 from review.inputs.load import load
 
@@ -120,7 +123,6 @@ def test_series_state_carries_earlier_patches(fixtures_dir):
 
 
 def test_overlay_replaces_the_decision(fixtures_dir):
-    from spec.decisions import RuleSet
     base = RuleSet("base", {p: (lambda ctx: "copy") for p in ("fork.anon_pte",)})
     pr = rules(fixtures_dir, "0001")
     ctx = DecisionContext(anon_exclusive=True, maybe_pinned=True, mm_has_pinned=True)
@@ -133,8 +135,6 @@ def test_overlay_replaces_the_decision(fixtures_dir):
 
 def test_git_images_are_read_whole(fixtures_dir, tmp_path):
     """Git input: pre/post images come from the commits; no --tree needed."""
-    import shutil
-    import subprocess
     repo = tmp_path / "r"
     shutil.copytree(fixtures_dir / "ctree", repo)
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
@@ -153,8 +153,6 @@ def test_git_images_are_read_whole(fixtures_dir, tmp_path):
 
 def test_every_fixture_patch_applies_to_the_tree(fixtures_dir, tmp_path):
     """git apply agrees with extraction's own hunk application."""
-    import shutil
-    import subprocess
     tree = tmp_path / "t"
     shutil.copytree(fixtures_dir / "ctree", tree)
     for path in sorted((fixtures_dir / "patches").glob("*.patch")):

@@ -1,5 +1,6 @@
-"""Extraction on the real thread "[PATCH v1 00/15] mm: COW fixes part 2" (../shared/corpus):
-bare mail, no tree, so functions come from the hunks and partial ones are reported."""
+"""Extraction on the real thread "[PATCH v1 00/15] mm: COW fixes part 2" (skipped when
+it is absent): bare mail, no tree, so functions come from the hunks and partial ones
+are reported."""
 from __future__ import annotations
 
 import pytest

@@ -12,6 +12,7 @@ from review.extract import cparse
 from review.extract.bindings import binding
 from review.extract.rules import extract_function, extract_patch
 from review.inputs.load import load
+from review.model import DiffLine, FileDiff, Hunk, Patch
 
 TOKENS = [
     "if", "(", ")", "{", "}", ";", "return", "goto", "reuse", "copy", ":", "!", "&&", "||", "&", "|",
@@ -134,7 +135,6 @@ def test_unbalanced_braces_patch(hostile_patch, no_python_execution, fixtures_di
 @given(st.text(max_size=400))
 def test_arbitrary_text_as_a_hunk(text):
     """Any text as the added lines of a hunk against the fixture header."""
-    from review.model import DiffLine, FileDiff, Hunk, Patch
     lines = text.split("\n")
     dl = [DiffLine("context", "static inline bool gup_must_unshare(unsigned int flags, struct page *page)", 31, 31, 0),
           DiffLine("context", "{", 32, 32, 1)]

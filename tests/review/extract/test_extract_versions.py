@@ -1,12 +1,16 @@
 """Functions written in the v5.19 style and in the v6.8+ folio style extract to the same
 decision rules when they mean the same thing, and to different ones when they do not.
-The C here is written for these tests, in the style of each era."""
+The C here is written for these tests, in the style of each era; the v5.19 forms are
+those of the fixture tree (fixtures/ctree)."""
 from __future__ import annotations
 
 from spec import expr as E
+from spec.decisions import CONTEXT_FIELDS, INT_FIELDS, DecisionContext, ExtractedDecision, GuardedOutcome
 from review.extract import cparse
 from review.extract.bindings import binding
-from review.extract.rules import extract_function, outcome_guard, same_decision
+from review.extract.rules import extract_function, extract_patch, outcome_guard, same_decision
+from review.inputs.load import load
+from review.model import DiffLine, FileDiff, Hunk, Patch
 
 
 def decision(src: str, name: str):
@@ -16,22 +20,10 @@ def decision(src: str, name: str):
     return d
 
 
-V519_DUP = """
-static inline int page_try_dup_anon_rmap(struct page *page, bool compound,
-					 struct vm_area_struct *vma)
-{
-	VM_BUG_ON_PAGE(!PageAnon(page), page);
-	if (likely(!PageAnonExclusive(page)))
-		goto dup;
-	if (likely(!is_device_private_page(page) &&
-		   unlikely(page_needs_cow_for_dma(vma, page))))
-		return -EBUSY;
-	ClearPageAnonExclusive(page);
-dup:
-	__page_dup_rmap(page, compound);
-	return 0;
-}
-"""
+def _v519(fixtures_dir, path: str) -> str:
+    """A file of the fixture tree: its functions are written in the v5.19 style."""
+    return (fixtures_dir / "ctree" / path).read_text()
+
 
 V68_DUP = """
 static __always_inline int folio_try_dup_anon_rmap_pte(struct folio *folio,
@@ -51,24 +43,13 @@ static __always_inline int folio_try_dup_anon_rmap_pte(struct folio *folio,
 """
 
 
-def test_try_dup_page_and_folio_forms_agree():
-    a = decision(V519_DUP, "page_try_dup_anon_rmap")
+def test_try_dup_page_and_folio_forms_agree(fixtures_dir):
+    a = decision(_v519(fixtures_dir, "include/linux/rmap.h"), "page_try_dup_anon_rmap")
     b = decision(V68_DUP, "folio_try_dup_anon_rmap_pte")
     assert same_decision(a, b)
     assert str(outcome_guard(a, "copy")) == str(outcome_guard(b, "copy")) == (
         "anon_exclusive && cow_mapping && mm_has_pinned && maybe_pinned")
 
-
-V519_SHARE = """
-static inline int page_try_share_anon_rmap(struct page *page)
-{
-	VM_BUG_ON_PAGE(!PageAnon(page) || !PageAnonExclusive(page), page);
-	if (unlikely(page_maybe_dma_pinned(page)))
-		return -EBUSY;
-	ClearPageAnonExclusive(page);
-	return 0;
-}
-"""
 
 V68_SHARE = """
 static __always_inline int folio_try_share_anon_rmap_pte(struct folio *folio,
@@ -84,25 +65,12 @@ static __always_inline int folio_try_share_anon_rmap_pte(struct folio *folio,
 """
 
 
-def test_try_share_page_and_folio_forms_agree():
-    a = decision(V519_SHARE, "page_try_share_anon_rmap")
+def test_try_share_page_and_folio_forms_agree(fixtures_dir):
+    a = decision(_v519(fixtures_dir, "include/linux/rmap.h"), "page_try_share_anon_rmap")
     b = decision(V68_SHARE, "folio_try_share_anon_rmap_pte")
     assert a.point == b.point == "rmap.try_share"
     assert same_decision(a, b)
 
-
-V519_UNSHARE = """
-static inline bool gup_must_unshare(unsigned int flags, struct page *page)
-{
-	if ((flags & (FOLL_WRITE | FOLL_PIN)) != FOLL_PIN)
-		return false;
-	if (!PageAnon(page))
-		return false;
-	if (IS_ENABLED(CONFIG_HAVE_FAST_GUP))
-		smp_rmb();
-	return !PageAnonExclusive(page);
-}
-"""
 
 FOLIO_UNSHARE = """
 static inline bool gup_must_unshare(struct vm_area_struct *vma,
@@ -119,8 +87,8 @@ static inline bool gup_must_unshare(struct vm_area_struct *vma,
 """
 
 
-def test_gup_must_unshare_forms_agree():
-    assert same_decision(decision(V519_UNSHARE, "gup_must_unshare"),
+def test_gup_must_unshare_forms_agree(fixtures_dir):
+    assert same_decision(decision(_v519(fixtures_dir, "include/linux/mm.h"), "gup_must_unshare"),
                          decision(FOLIO_UNSHARE, "gup_must_unshare"))
 
 
@@ -176,8 +144,7 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 
 
 def test_do_wp_page_v519_and_v67_agree(fixtures_dir):
-    v519 = (fixtures_dir / "ctree/mm/memory.c").read_text()
-    a = decision(v519, "do_wp_page")
+    a = decision(_v519(fixtures_dir, "mm/memory.c"), "do_wp_page")
     b = decision(V67_WP, "do_wp_page")
     assert same_decision(a, b)
 
@@ -194,8 +161,6 @@ def test_a_real_difference_is_seen():
 
 def test_copy_present_pte_fixture_pair(fixtures_dir):
     """The fixture patch 0003 converts copy_present_pte() to folios: same rules."""
-    from review.extract.rules import extract_patch
-    from review.inputs.load import load
     (patch,) = load(str(next((fixtures_dir / "patches").glob("0003*")))).patches
     pr = extract_patch(patch, tree=str(fixtures_dir / "ctree"))
     (pre,), (post,) = pr.pre.decisions, pr.post.decisions
@@ -251,9 +216,9 @@ dup:
 """
 
 
-def test_batched_level_switch_form_agrees():
+def test_batched_level_switch_form_agrees(fixtures_dir):
     """The v6.8 batch helper: switch over the rmap level, a loop over the pages, gotos."""
-    a = decision(V519_DUP, "page_try_dup_anon_rmap")
+    a = decision(_v519(fixtures_dir, "include/linux/rmap.h"), "page_try_dup_anon_rmap")
     b = decision(V68_BATCH_DUP, "__folio_try_dup_anon_rmap")
     assert same_decision(a, b)
     assert str(outcome_guard(b, "copy")) == "anon_exclusive && cow_mapping && mm_has_pinned && maybe_pinned"
@@ -262,9 +227,6 @@ def test_batched_level_switch_form_agrees():
 
 
 def test_equivalence_checks_around_constants_and_says_maybe_when_too_big():
-    from spec.decisions import ExtractedDecision, GuardedOutcome
-    from spec.decisions import CONTEXT_FIELDS, INT_FIELDS
-
     def d(guard):
         return ExtractedDecision("pinned.maybe", (GuardedOutcome(guard, "pinned"),), "not_pinned")
     ge = E.Cmp(">=", E.Atom("refcount"), E.Const(1024))
@@ -281,8 +243,6 @@ def test_a_changed_helper_behind_a_macro_is_inlined():
     """copy_present_ptes() calls folio_try_dup_anon_rmap_pte, a one-call macro for
     folio_try_dup_anon_rmap_ptes(); a patch that changes the latter is read through
     the macro (the vocabulary's meaning of the macro name would hide the change)."""
-    from review.extract.rules import extract_patch
-    from review.model import DiffLine, FileDiff, Hunk, Patch
     helper = V68_DUP.replace("folio_try_dup_anon_rmap_pte(", "folio_try_dup_anon_rmap_ptes(").replace(
         "if (unlikely(maybe_pinned))\n\t\t\treturn -EBUSY;\n", "")
     caller = """
@@ -358,15 +318,13 @@ copy_present_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
 def test_v512_copy_decided_by_the_helper_return_value():
     """v5.12..v5.18: copy_present_page() decides (1: share, 0: copied) and the caller
     returns its value: the call alone is not the copy."""
-    from spec.decisions import DecisionContext
-    from spec import expr as E_
     d = decision(V512_COPY, "copy_present_pte")
     pinned = DecisionContext(anon=True, cow_mapping=True, mm_has_pinned=True, maybe_pinned=True)
     shared = DecisionContext(anon=True, cow_mapping=True, mm_has_pinned=True, maybe_pinned=False)
     zero = DecisionContext(zero_page=True, cow_mapping=True, mm_has_pinned=True, maybe_pinned=True)
 
     def pick(ctx):
-        return next((c.outcome for c in d.cases if E_.evaluate(c.guard, ctx, {"*prealloc": True})), None)
+        return next((c.outcome for c in d.cases if E.evaluate(c.guard, ctx, {"*prealloc": True})), None)
     assert (pick(pinned), pick(shared), pick(zero)) == ("copy", "share", "share")
     copy_lines = {c.provenance.text for c in d.cases if c.outcome == "copy"}
     assert "return retval;" in copy_lines

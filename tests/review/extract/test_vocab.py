@@ -8,7 +8,9 @@ import pytest
 from spec import expr as E
 from spec.decisions import CONTEXT_FIELDS, DecisionContext
 from review.extract import cparse
+from review.extract.bindings import binding
 from review.extract.expr import Converter
+from review.extract.paths import Walker
 from review.extract.vocab import CALLS, FLAGS, BITS, check_vocabulary, describe
 
 
@@ -132,8 +134,6 @@ def test_deep_nesting_is_capped_with_a_warning():
 
 
 def test_local_variables_carry_their_assigned_condition():
-    from review.extract.paths import Walker
-    from review.extract.bindings import binding
     src = """
 int f(struct vm_fault *vmf)
 {

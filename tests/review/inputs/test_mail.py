@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 
 import pytest
@@ -165,8 +166,6 @@ def test_unreadable_file(tmp_path):
     p.write_text("From x")
     p.chmod(0)
     try:
-        import os
-
         if os.access(p, os.R_OK):
             pytest.skip("running as root: permissions are not enforced")
         with pytest.raises(InputError, match="permission denied"):

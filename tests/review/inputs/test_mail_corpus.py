@@ -1,12 +1,15 @@
-"""The real thread in ../shared/corpus: parsing, tree, series, and the anchor of
-Matthew Wilcox's SetPageAnonExclusive review."""
+"""The real thread (skipped when it is absent): parsing, tree, series, and the anchor
+of Matthew Wilcox's SetPageAnonExclusive review."""
 from __future__ import annotations
 
+import collections
+import datetime as dt
 import re
 
 import pytest
 
 from review.inputs.load import load
+from review.inputs.quotes import anchor_quote
 
 MBOX = "cow-fixes-part2-v1.mbox"
 COVER = "20220308141437.144919-1-david@redhat.com"
@@ -21,7 +24,7 @@ _CACHE: dict = {}
 
 @pytest.fixture
 def coll(corpus_dir):
-    # corpus_dir is function-scoped (it skips without ../shared); load once per run
+    # corpus_dir is function-scoped (it skips without the real thread); load once per run
     if "c" not in _CACHE:
         _CACHE["c"] = load(str(corpus_dir / MBOX))
     return _CACHE["c"]
@@ -143,7 +146,6 @@ def test_willy_setpageanonexclusive_anchor(coll):
     assert doc.anchor.hunk.header.startswith("@@ -142,6 +142,60 @@")
     assert doc.anchor.last.text == "\t */" and doc.anchor.first.new_lineno == 142
     # and the same quoted lines match the original 10/15 at its own line numbers
-    from review.inputs.quotes import anchor_quote
 
     p10 = coll.message(PATCH10).patch
     orig = anchor_quote(comments[0].quoted, p10)
@@ -195,8 +197,6 @@ def test_depths_match_lores_thread_overview(coll, corpus_dir):
             depth = 0 if not m.group(4) else len(m.group(3)) // 2 + 1
             lore.append((f"{m.group(1)} {m.group(2).replace(' ', '0')}", m.group(6), depth))
     assert len(lore) == 39
-    import collections
-    import datetime as dt
 
     # (minute, author, depth) as a multiset: the cover and its patches share a minute
     left = collections.Counter(lore)

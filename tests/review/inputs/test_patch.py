@@ -1,6 +1,8 @@
 """Patch bodies and unified diffs."""
 from __future__ import annotations
 
+import io
+
 from review.inputs.load import load
 from review.inputs.patch import find_inline_patch, parse_diff, split_patch_body
 
@@ -101,8 +103,6 @@ def test_inline_patch_found_only_in_own_text():
 
 
 def test_bare_diff_file_and_stdin(tmp_path):
-    import io
-
     p = tmp_path / "change.diff"
     p.write_text(DIFF)
     c = load(str(p))

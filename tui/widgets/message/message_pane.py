@@ -9,6 +9,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from review.model import DiffLine, Message
+from tui.literal import line as lit
 from tui.widgets.message.rows import Row, message_rows
 
 
@@ -47,7 +48,8 @@ class MessagePane(OptionList):
             self.highlighted = 0 if self.rows else None
             self.scroll_home(animate=False)
         title = msg.patch.label if msg.patch is not None else (msg.author_name or msg.author_email)
-        self.border_title = f"Message · {title}"
+        # a Text: a plain string would be parsed as markup
+        self.border_title = lit(f"Message · {title}")
 
     @property
     def current_row(self) -> Row | None:

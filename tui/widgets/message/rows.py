@@ -218,7 +218,7 @@ def message_rows(msg: Message, state: ReviewState, findings: list, dark: bool = 
         if msg.comments and any(c.anchor is not None for c in msg.comments):
             c0 = next(c for c in msg.comments if c.anchor is not None)
             hint = Text(f"↪ {sum(1 for c in msg.comments if c.anchor)} inline comment(s) on "
-                        f"{c0.anchor.patch.label}; Enter on a quoted line opens it there",
+                        f"{printable(c0.anchor.patch.label)}; Enter on a quoted line opens it there",
                         style="italic dim", end="")
             rows.append(Row(hint, "gap"))
         rows += body_rows(msg.body)

@@ -2,17 +2,23 @@
 pin or reference (and the page it holds), the values read and written in the cells,
 the step where the clause broke marked.
 
-The layout is computed by `timeline_rows` (pure, tested on its own); the widget is a
-DataTable showing it.
+The layout is computed by `timeline_rows` (pure, tested on its own) from the
+finding's replay (review.check.replay) or, when the trace cannot be replayed, from the
+results its readable steps carry; the widget is a DataTable showing it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import DataTable
 
+from review.report.types import CheckFinding
 from tui.literal import printable
+
+if TYPE_CHECKING:   # review.check is loaded with the first replay, not at start-up
+    from review.check.replay import Replay
 
 REF_OPS = {"pin", "get", "unpin", "put", "dma_read", "dma_write"}
 
@@ -131,6 +137,46 @@ def timeline_rows(steps: list[dict], results: list | None = None, violated: int 
     return model
 
 
+def replayed(finding: CheckFinding, replay: Replay) -> tuple[list, int | None, list | None]:
+    """What the timeline shows of a finding's replay: the results of its own run, the
+    step to mark (where the clause broke, or where a differential finding's two sides
+    first differ) and the other side's results (differential findings only)."""
+    results = replay.results()
+    other_run = replay.compared_run(finding.id)
+    if other_run is None:
+        return results, replay.violation_step(finding.id), None
+    return results, replay.first_difference(other_run), replay.results(other_run)
+
+
+def _results_from_steps(steps: list[str], n: int) -> list | None:
+    """(status, value) per step from check's readable steps (`read mm=0 vpn=0 -> 7`)."""
+    if len(steps) != n:
+        return None
+    out = []
+    for s in steps:
+        if " -> " not in s:
+            out.append(("ok", None))
+            continue
+        tail = s.rsplit(" -> ", 1)[1].strip()
+        try:
+            out.append(("ok", int(tail)))
+        except ValueError:
+            out.append((tail, None))
+    return out
+
+
+def finding_timeline(finding: CheckFinding, replay: Replay | None) -> TimelineModel:
+    """The timeline of a finding with a trace; without a replay (the trace names rules
+    that are gone), the results its readable steps carry."""
+    steps = finding.trace["steps"]
+    if replay is not None:
+        results, marked, other = replayed(finding, replay)
+    else:
+        results, other = _results_from_steps(finding.steps, len(steps)), None
+        marked = finding.trace.get("violation_step")
+    return timeline_rows(steps, results, marked, finding.id, other=other)
+
+
 class Timeline(DataTable):
     """Shows a TimelineModel; the violated step is highlighted and scrolled to."""
 
@@ -146,7 +192,8 @@ class Timeline(DataTable):
         self.model = model
         self.clear(columns=True)
         for c in model.columns:
-            self.add_column(c, key=c)
+            # a Text label: DataTable parses a plain string as markup
+            self.add_column(Text(printable(c)), key=c)
         for row in model.rows:
             self.add_row(*row)
         if model.marked is not None:

@@ -6,6 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
+from tui.literal import printable
+
 
 class FuzzBar(Horizontal):
     DEFAULT_CLASSES = "idle"
@@ -19,13 +21,13 @@ class FuzzBar(Horizontal):
 
     def idle(self, text: str) -> None:
         self.set_class(True, "idle")
-        self.query_one("#fuzz-label", Static).update(Text(text, style="dim"))
+        self.query_one("#fuzz-label", Static).update(Text(printable(text), style="dim"))
 
     def running(self, label: str, done: float, total: float, findings: int) -> None:
         self.set_class(False, "idle")
         t = Text(end="")
         t.append("fuzzing ", style="bold")
-        t.append(label)
+        t.append(printable(label))
         t.append(f"  {findings} finding{'s' if findings != 1 else ''}",
                  style="bold red" if findings else "dim")
         t.append("  x stops", style="dim")

@@ -55,7 +55,7 @@ class ThreadPane(Tree[Message | None]):
 
     def _group_label(self, group) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")
-        t.append(group.label, style="bold")
+        t.append(printable(group.label), style="bold")
         if group.series is not None:
             c = self.session.state.counts(group.series.patches)
             done = c["reviewed"] + c["skipped"]
@@ -99,7 +99,7 @@ class ThreadPane(Tree[Message | None]):
             if n:
                 t.append(f" ({n} inline)", style="dim")
             if msg.trailers:
-                t.append(" " + ", ".join(sorted({tr.name for tr in msg.trailers})), style="green")
+                t.append(" " + printable(", ".join(sorted({tr.name for tr in msg.trailers}))), style="green")
         return t
 
     def refresh_labels(self) -> None:

@@ -9,12 +9,15 @@ import json
 
 import pytest
 
-from review.verify import por as verify_por
-from review.verify.search import Bounds, verify
-from review.verify.model import SpecModel
+from mmreview.cli import main
+from review.check.explore import JointModel
+from review.verify import canon, por, por_check
+from review.verify.model import Bounds, SpecModel
 from review.verify.por import Footprints
 from review.verify.por_check import check_independence, check_writes
+from review.verify.search import explore, verify
 from spec.presets import PRESETS
+from spec.trace import parse_step
 
 
 def _both(preset, **bounds):
@@ -91,7 +94,7 @@ def test_independence_check_catches_a_forgotten_reference_namespace(monkeypatch)
     # pin takes the lowest free id: a pin and an unpin do not commute
     footprint = Footprints.footprint
     monkeypatch.setattr(Footprints, "footprint", lambda self, s, o: frozenset(
-        t for t in footprint(self, s, o) if t != verify_por.REF_NAMESPACE))
+        t for t in footprint(self, s, o) if t != por.REF_NAMESPACE))
     _, problems = check_independence(PRESETS["v5.7"], Bounds(depth=3, pages=2, pins=2), states=12)
     assert problems
 
@@ -134,17 +137,17 @@ def test_footprints_name_the_pages_folios_and_references_a_step_touches():
     # a reference: its id, the namespace (unpin frees the id), the folio it holds and
     # the page it is bound to
     put = fp.footprint(session, {"op": "put", "id": "r0"})
-    assert {("ref", "r0"), verify_por.REF_NAMESPACE, ("p", 1, 0), ("f", folio)} <= put
+    assert {("ref", "r0"), por.REF_NAMESPACE, ("p", 1, 0), ("f", folio)} <= put
     assert ("f", folio) in fp.footprint(session, {"op": "dma_read", "id": "r0"})
-    assert verify_por.REF_NAMESPACE in fp.footprint(
+    assert por.REF_NAMESPACE in fp.footprint(
         session, {"op": "pin", "mm": 0, "vpn": 1, "write": True, "longterm": False, "id": "r1"})
     # fork and exit take every page of the process
-    assert {("p", 0, 0), ("p", 0, 1), ("m", 0), verify_por.FORK} <= fp.footprint(
+    assert {("p", 0, 0), ("p", 0, 1), ("m", 0), por.FORK} <= fp.footprint(
         session, {"op": "fork", "mm": 0, "child": 2})
     # unmapping a page a reference is bound to orders binding: the namespace too
-    assert verify_por.REF_NAMESPACE in fp.footprint(
+    assert por.REF_NAMESPACE in fp.footprint(
         session, {"op": "munmap", "mm": 1, "vpn": 0, "npages": 1})
-    assert verify_por.REF_NAMESPACE not in fp.footprint(
+    assert por.REF_NAMESPACE not in fp.footprint(
         session, {"op": "munmap", "mm": 0, "vpn": 1, "npages": 1})
 
 
@@ -159,15 +162,13 @@ def test_footprint_of_a_swapped_page_names_its_slot():
 
 
 def test_writes_of_different_values_are_one_step_for_sleep_sets():
-    a = verify_por.ident({"op": "write", "mm": 0, "vpn": 1, "value": 3})
-    b = verify_por.ident({"op": "write", "mm": 0, "vpn": 1, "value": 4})
-    c = verify_por.ident({"op": "write", "mm": 1, "vpn": 1, "value": 3})
+    a = por.ident({"op": "write", "mm": 0, "vpn": 1, "value": 3})
+    b = por.ident({"op": "write", "mm": 0, "vpn": 1, "value": 4})
+    c = por.ident({"op": "write", "mm": 1, "vpn": 1, "value": 3})
     assert a == b != c
 
 
 def test_cli_no_reduction_explores_the_same_states(capsys):
-    from mmreview.cli import main
-
     argv = ["verify", "--ruleset", "current", "--depth", "3", "--pages", "2", "--json", "--quiet"]
     assert main(argv) == 0
     reduced = json.loads(capsys.readouterr().out)
@@ -182,8 +183,6 @@ def test_cli_no_reduction_explores_the_same_states(capsys):
 def test_check_pass_with_pre_and_post_image_reduces_to_the_same_states(mode):
     # review/check_explore.JointModel: two rule sets side by side (here v5.9 as the
     # "post-image", current as the "pre-image": they differ on R/O pins after fork)
-    from review.check.explore import JointModel
-    from review.verify.search import explore
 
     bounds = Bounds(depth=3, pages=2)
     runs = [explore(JointModel(PRESETS["v5.9"], PRESETS["current"], bounds, mode), "v5.9",
@@ -200,7 +199,7 @@ def test_refused_steps_and_flag_flips_read_and_write_narrowly():
     _, (session, _d) = _state_after([{"op": "write", "mm": 0, "vpn": 1, "value": 5}])
 
     def dependent(a, b):
-        return verify_por.dependent(*footprint_pair(fp, session, a, b))
+        return por.dependent(*footprint_pair(fp, session, a, b))
 
     swapin0 = {"op": "swapin", "mm": 0, "vpn": 0}         # no swap entry: refused
     huge0 = {"op": "madvise", "mm": 0, "vpn": 0, "npages": 1, "advice": "hugepage"}
@@ -223,7 +222,7 @@ def test_refused_steps_and_flag_flips_read_and_write_narrowly():
 
 
 def footprint_pair(fp, session, a, b):
-    masks = verify_por.footprint_masks(fp, session, [a, b])
+    masks = por.footprint_masks(fp, session, [a, b])
     return masks[0], masks[1]
 
 
@@ -256,8 +255,6 @@ def test_thp_block_is_split_into_pages_only_once_it_has_a_page_table():
     huge0 = fp.access(session, {"op": "madvise", "mm": 0, "vpn": 0, "npages": 1,
                                 "advice": "hugepage"})
     assert ("p", 0, ("block", 0)) in read1 and huge0[0] == huge0[1]  # whole block, not narrowed
-    from review.verify import canon
-    from spec.trace import parse_step
     canon.apply(session, parse_step({"op": "split_pmd", "mm": 0, "vpn": 0}, 2))
     m = session.kernel.state.mms[0]
     assert 0 in m.pte_tables and 0 not in m.pmds          # mapped by PTEs now
@@ -267,10 +264,10 @@ def test_thp_block_is_split_into_pages_only_once_it_has_a_page_table():
     w0 = fp.footprint(session, {"op": "write", "mm": 0, "vpn": 0, "value": 6})
     r1 = fp.footprint(session, {"op": "read", "mm": 0, "vpn": 1})
     assert not w0.isdisjoint(r1) and ("p", 0, 1) in r1
-    masks = verify_por.footprint_masks(fp, session, [
+    masks = por.footprint_masks(fp, session, [
         {"op": "swapin", "mm": 0, "vpn": 1},
         {"op": "madvise", "mm": 0, "vpn": 1, "npages": 1, "advice": "nohugepage"}])
-    assert not verify_por.dependent(*masks)
+    assert not por.dependent(*masks)
 
 
 # --- check_writes: every change a step makes is in its footprint's writes ------------
@@ -297,14 +294,14 @@ def test_write_check_catches_a_footprint_without_folios(monkeypatch):
 
 
 def test_write_check_catches_a_flag_flip_that_names_the_wrong_flag(monkeypatch):
-    monkeypatch.setitem(verify_por._FLAG_ADVICE, "dontfork", "wipe")
+    monkeypatch.setitem(por._FLAG_ADVICE, "dontfork", "wipe")
     _, problems = check_writes(PRESETS["current"], Bounds(depth=2, pages=2))
     assert any("'op', 'madvise'" in p and "dontfork" in p for p in problems)
 
 
 def test_write_check_catches_a_step_narrowed_as_a_refusal_that_is_not_one(monkeypatch):
     # a write to an unmapped page faults a page in: it is no refusal
-    monkeypatch.setattr(verify_por, "_NARROW_OPS", verify_por._NARROW_OPS | {"write"})
+    monkeypatch.setattr(por, "_NARROW_OPS", por._NARROW_OPS | {"write"})
     _, problems = check_writes(PRESETS["current"], Bounds(depth=2, pages=2))
     assert any("'op', 'write'" in p for p in problems)
 
@@ -312,16 +309,15 @@ def test_write_check_catches_a_step_narrowed_as_a_refusal_that_is_not_one(monkey
 def test_write_check_catches_a_forgotten_reference_namespace(monkeypatch):
     footprint = Footprints.footprint
     monkeypatch.setattr(Footprints, "footprint", lambda self, s, o: frozenset(
-        t for t in footprint(self, s, o) if t != verify_por.REF_NAMESPACE))
+        t for t in footprint(self, s, o) if t != por.REF_NAMESPACE))
     _, problems = check_writes(PRESETS["current"], Bounds(depth=2, pages=1))
     assert any("taken or dropped" in p for p in problems)
 
 
 def test_on_demand_footprint_checks_exit_1_on_a_problem(monkeypatch, capsys):
-    from review.verify import por_check as verify_por_check
     args = ["--depth", "3", "--presets", "current", "--only", "writes"]
-    assert verify_por_check.main(args) == 0
+    assert por_check.main(args) == 0
     assert "total writes" in capsys.readouterr().out
     monkeypatch.setattr(Footprints, "_folio", staticmethod(lambda out, st, fid: None))
-    assert verify_por_check.main(args) == 1
+    assert por_check.main(args) == 1
     assert "which its footprint does not write" in capsys.readouterr().out

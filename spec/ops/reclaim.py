@@ -1,5 +1,7 @@
-"""Reclaim of anonymous folios to swap and the swapin op (mm/vmscan.c
-shrink_folio_list, mm/rmap.c try_to_unmap_one, mm/swap_state.c add_to_swap).
+"""Reclaim of anonymous folios to swap: the swapout op and MADV_PAGEOUT (mm/vmscan.c
+shrink_folio_list, mm/rmap.c try_to_unmap_one, mm/swap_state.c add_to_swap,
+mm/madvise.c madvise_cold_or_pageout_pte_range). Swap-in is a fault:
+spec/ops/fault.py do_swap_page.
 
 swapout(mm, vpn) reclaims the folio mapped there, as shrink_folio_list would:
   1. reclaim skips folios that may be pinned before adding them to the swap cache —
@@ -17,14 +19,17 @@ swapout(mm, vpn) reclaims the folio mapped there, as shrink_folio_list would:
      the swap cache holds it, otherwise (pins, FOLL_GET references) it stays in the swap
      cache and a later swap-in finds that same folio.
 KSM folios are not swapped out by the model (refused; see docs/limitations.md).
+
+Above spec/ops/thp.py (split_folio) and spec/ops/swap_state.py.
 """
 from __future__ import annotations
 
 from spec import primitives as P
-from spec.kernel import OK, REFUSED, Result
-from spec.ops.common import delete_from_swap_cache, folio_at, on_mapped_folio
-from spec.ops.fault import do_swap_page
-from spec.state import HPAGE_NR, PRESENT, SWAP, Folio, Mm, Pte
+from spec.ops.pgtable import folio_at, on_mapped_folio
+from spec.ops.swap_state import delete_from_swap_cache
+from spec.ops.thp import split_folio
+from spec.result import Result
+from spec.state import PRESENT, SWAP, Folio, Mm, Pte
 
 
 def shrink_folio(k, folio: Folio) -> bool:
@@ -35,7 +40,6 @@ def shrink_folio(k, folio: Folio) -> bool:
         if P.maybe_dma_pinned(k, folio):
             return False  # keep_locked
     if folio.nr > 1:
-        from spec.ops.thp import split_folio
         pieces = split_folio(k, folio)
         if not pieces:
             return False  # activate_locked
@@ -86,19 +90,6 @@ def op_swapout(k, args) -> Result:
     return on_mapped_folio(k, args, shrink_folio)
 
 
-def op_swapin(k, args) -> Result:
-    """A read fault on a swap entry (do_swap_page)."""
-    mm = k.mm(args["mm"])
-    vpn = args["vpn"]
-    if vpn not in mm.vmas:
-        return REFUSED
-    pte = mm.ptes.get(vpn)
-    if pte is None or pte.kind != SWAP:
-        return REFUSED
-    do_swap_page(k, mm, vpn, False)
-    return OK
-
-
 def pageout_range(k, mm: Mm, vpn: int, npages: int) -> None:
     """MADV_PAGEOUT (madvise_cold_or_pageout_pte_range + reclaim_pages): folios mapped more
     than once are skipped (folio_mapcount() != 1 / folio_likely_mapped_shared); a THP
@@ -120,6 +111,3 @@ def pageout_range(k, mm: Mm, vpn: int, npages: int) -> None:
 def _single_mm(k, folio: Folio) -> bool:
     return len({mm.id for mm, *_ in k.state.mappings(folio.id)}) == 1
 
-
-__all__ = ["shrink_folio", "try_to_unmap", "op_swapout", "op_swapin", "pageout_range",
-           "HPAGE_NR"]

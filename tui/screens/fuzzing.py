@@ -63,7 +63,7 @@ class BackgroundFuzzer:
 
     # -- in the worker thread
     def _check_all(self, patches: list[Patch]) -> int:
-        # review.check (tree-sitter, the spec) loads with the first run, not at start-up
+        # review.check (tree-sitter, the spec, hypothesis) loads with the first run, not at start-up
         from tui.worker import runs
         worker = get_current_worker()
         app = self.screen.app

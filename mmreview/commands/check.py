@@ -7,8 +7,14 @@ import shlex
 import sys
 from pathlib import Path
 
+from spec.errors import TraceError
+from spec.presets import PRESETS
+
+from review.check import integrations as hooks
+from review.check.options import DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES, Options
 from review.errors import InputError
-from review.report import FORMAT_NAMES
+from review.report import one_line
+from review.report.formats import FORMAT_NAMES, render
 
 HELP = "check patches: extract their rules and fuzz them against the spec (exit 1 on findings)"
 
@@ -34,7 +40,6 @@ def _positive_int(text: str) -> int:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from review.check.run import DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES
     p.add_argument("inputs", nargs="*", metavar="INPUT",
                    help="mbox, maildir, .patch/.eml file, '-' for one mail on stdin, a lore "
                         "message-id or URL; with --repo, a revision range (A..B, -N, one commit)")
@@ -74,7 +79,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _progress(p) -> None:
     """One line per patch on a terminal, so a long series shows it is moving."""
-    from review.report import one_line
     c = p.counts()
     print(f"mmreview check: [{p.patch.index}/{p.patch.total}] {one_line(p.patch.subject)[:60]}: "
           f"{c['error']}E {c['warning']}W {c['note']}N ({p.seconds:.1f} s)", file=sys.stderr)
@@ -93,9 +97,9 @@ def _check_args(args) -> list[str]:
 
 
 def run(args) -> int:
+    # hypothesis and the extractor load only when patches are checked, not for
+    # --b4-config or the hook install (start-up time)
     from review.check import run as C
-    from review.check import integrations as hooks
-    from review.report import render
 
     if args.b4_config:
         sys.stdout.write(hooks.b4_config_commands(_check_args(args)))
@@ -109,7 +113,6 @@ def run(args) -> int:
     if args.b4_review_tip and not args.repo:
         raise InputError("--b4-review-tip needs --repo (b4 review works on a git branch)")
     if args.reference:
-        from spec.presets import PRESETS
         if args.reference not in PRESETS:
             raise InputError(f"--reference {args.reference}: unknown rule set "
                              f"(known: {', '.join(PRESETS)})")
@@ -121,10 +124,10 @@ def run(args) -> int:
         hint_inputs += f" --tree {shlex.quote(args.tree)}"
     if args.inputs == ["-"]:
         hint_inputs = "PATCH"  # stdin is gone by then: name the mail file instead
-    opts = C.Options(budget=args.budget, max_examples=args.max_examples, seed=args.seed,
-                     database=C.open_database(args.database), reference=args.reference,
-                     exhaustive=args.exhaustive, out_dir=out_dir,
-                     replay_hint=f"mmreview check {hint_inputs}", tree=args.tree)
+    opts = Options(budget=args.budget, max_examples=args.max_examples, seed=args.seed,
+                   database=C.open_database(args.database), reference=args.reference,
+                   exhaustive=args.exhaustive, out_dir=out_dir,
+                   replay_hint=f"mmreview check {hint_inputs}", tree=args.tree)
     if args.replay:
         try:
             trace = json.loads(Path(args.replay).read_text())
@@ -132,7 +135,6 @@ def run(args) -> int:
             raise InputError(f"{args.replay}: cannot read ({exc.strerror or exc})") from None
         except json.JSONDecodeError as exc:
             raise InputError(f"{args.replay}: not JSON ({exc.msg} at line {exc.lineno})") from None
-        from spec.errors import TraceError
         try:
             out = C.replay(args.inputs, trace, args.patch, opts, repo=args.repo)
         except TraceError as exc:

@@ -40,7 +40,7 @@ def find_cve(seed: int = SEED, max_examples: int = 4000):
 
     def progress(info: dict) -> None:
         for f in info["findings"]:
-            if (f.clause, f.variant) == WANTED:
+            if (f.id, f.variant) == WANTED:
                 state.setdefault("cve", f)
 
     findings = search(PRESETS[RULESET], seed=seed, max_examples=max_examples, database=None,
@@ -78,7 +78,7 @@ def run_text(seed: int = SEED) -> int:
         print(f"Also found on {RULESET} on the way:")
         for f in others:
             how = f" [{f.variant}]" if f.variant else ""
-            print(f"  {f.clause}{how}: {len(f.trace['steps'])} steps")
+            print(f"  {f.id}{how}: {len(f.trace['steps'])} steps")
     print()
     print("Reproduce, keep and replay: mmreview fuzz --ruleset v5.7 --seed 1 --out DIR; "
           "mmreview replay DIR/<clause>.json")

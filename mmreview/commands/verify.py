@@ -160,7 +160,7 @@ def run(args) -> int:
         print(json.dumps(result.to_json(), indent=1))
     else:
         if args.all_clauses:
-            traces = [result.replay_trace(f.trace) for f in result.findings]
+            traces = [f.trace for f in result.findings]
             print("[" + ",\n".join(format_trace(t) for t in traces) + "]")
             for f, t in zip(result.findings, traces):
                 _print_steps(t, result)
@@ -194,7 +194,7 @@ def _write(args, result) -> None:
         for f in result.findings:
             path = os.path.join(args.out, f"{result.rules}-{f.id}.json")
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write(format_trace(result.replay_trace(f.trace)) + "\n")
+                fh.write(format_trace(f.trace) + "\n")
     except OSError as exc:
         raise InputError(f"--out {args.out}: {exc.strerror}") from None
 

@@ -21,6 +21,8 @@ import time
 from spec.clauses import Violation
 from spec.decisions import RuleSet
 from spec.errors import StepError, TraceError
+from spec.run import Session
+from spec.trace import parse_trace
 
 from review.findings import Finding
 from review.verify.model import Bounds, SpecModel, driver_after
@@ -204,8 +206,6 @@ def quick(post: RuleSet, pre: RuleSet, points: list[str], *, depth: int, clauses
 
 def _pre_post(post: RuleSet, pre: RuleSet, steps: list[dict]) -> dict:
     """The results of the last step under both rule sets, for the report."""
-    from spec.run import Session
-    from spec.trace import parse_trace
     out = {}
     for name, rules in (("reference", pre), ("patched", post)):
         s = Session(rules)

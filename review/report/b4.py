@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 
 from review import terminal
-from review.report import CheckReport, PatchResult, one_line
+from review.report import one_line
+from review.report.types import CheckReport, PatchResult
 
 TOOL = "mmreview"
 _STATUS = {"error": "fail", "warning": "warn", "note": "pass"}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from review import terminal
-from review.report import CheckReport
+from review.report.types import CheckReport
 
 SCHEMA_VERSION = 1
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from review.report import CheckReport, PatchResult, safe
+from review.report import safe
 from review.report.text import finding_lines
+from review.report.types import CheckReport, PatchResult
 
 # mode -> testcase name; findings of other modes (extract) are notes.
 CASES = (

@@ -10,12 +10,13 @@
 """
 from __future__ import annotations
 
-from review.report import CheckReport, Finding, one_line, safe
+from review.report import one_line, safe
+from review.report.types import CheckFinding, CheckReport
 
 LABEL = {"error": "ERROR", "warning": "WARNING", "note": "NOTE"}
 
 
-def finding_lines(f: Finding, *, verbose: bool = True) -> list[str]:
+def finding_lines(f: CheckFinding, *, verbose: bool = True) -> list[str]:
     where = f.where() or "-"
     head = f"{safe(where)}: {LABEL[f.severity]}: {f.id}: {one_line(f.message)}"
     if f.rule:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from review.inputs.load import load
-from review.report import PatchRef, PatchResult
+from review.report.types import PatchRef, PatchResult
 from review.reviewer.state import ReviewState
 from tui.app import MMReviewApp
 from tui.worker import runs
@@ -52,7 +52,7 @@ def screen_text(app) -> str:
 
 
 class FakeFinding:
-    """Shaped like review.report.Finding (what PatchChecker returns)."""
+    """Shaped like review.report.types.CheckFinding (what PatchChecker returns)."""
     def __init__(self, id: str, message: str, file: str, line: int, image: str = "post",
                  trace: dict | None = None, steps: list[str] | None = None, severity: str = "error"):
         self.id, self.message, self.file, self.line, self.image = id, message, file, line, image

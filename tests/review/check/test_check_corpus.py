@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from review.check import run as C
-from review.report import render
+from review.report.formats import render
 
 
 @pytest.fixture(scope="module")

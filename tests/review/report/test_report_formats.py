@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
-from review.report import CheckReport, Finding, PatchRef, PatchResult, render
+from review.report.formats import render
+from review.report.types import CheckFinding, CheckReport, PatchRef, PatchResult
 from review.report import sarif as sarif_mod
 
 
@@ -20,7 +21,7 @@ def _report() -> CheckReport:
         {"op": "write", "mm": 1, "vpn": 0, "value": 2},
         {"op": "dma_read", "id": "p"},
     ]}
-    bad = Finding(
+    bad = CheckFinding(
         severity="error", id="pin-coherence",
         message="pin p reads 1, process 1 reads 2 at vpn 0",
         file="mm/memory.c", line=42, mail_line=57, function="copy_present_pte",
@@ -31,9 +32,9 @@ def _report() -> CheckReport:
                "pin(mm=1, vpn=0, write=true, longterm=true, id=p)", "fork(mm=1, child=2)",
                "write(mm=1, vpn=0, value=2)", "dma_read(id=p) -> 1"],
     )
-    note = Finding(severity="note", id="unmodelled", message="folio_test_foo unmodelled; explored both ways",
+    note = CheckFinding(severity="note", id="unmodelled", message="folio_test_foo unmodelled; explored both ways",
                    file="mm/memory.c", line=40, mode="extract")
-    evil = Finding(severity="warning", id="nfc-claim",
+    evil = CheckFinding(severity="warning", id="nfc-claim",
                    message="subject says \x1b[31mNFC\x1b[0m <b>&</b>", file="mm/gup.c", line=7,
                    mode="nfc", steps=["read(mm=1, vpn=0) -> 0 vs 1"])
     p1 = PatchResult(PatchRef(1, 3, "mm: fork: drop pin check", "a.patch"), [bad, note],

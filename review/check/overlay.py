@@ -1,30 +1,20 @@
-"""The check's vocabulary around extracted rules: budgets and defaults, valuations of
-unmodelled atoms, per-patch seeds and rule-set names, which rules a patch changed,
-and which extracted rule a trace implicates (review/check/run.py is the overview)."""
+"""A patch's extracted rules laid over a preset: the rule sets a check runs
+(`<ref>+pre@KEY`, `<ref>+post@KEY`) under each valuation of the unmodelled atoms, the
+rules the patch changed, and which extracted rule decided a trace."""
 from __future__ import annotations
 
-import hashlib
 import random
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import replace
 
 from spec import expr as E
-from spec.clauses import CLAUSES
-from spec.decisions import AssertionRule, ExtractedDecision, GuardedOutcome, RuleSet
+from spec.decisions import ExtractedDecision, RuleSet
+from spec.run import Session
 from spec.trace import parse_trace
 
 from review.extract.rules import ImageRules, PatchRules
 
-CONTRACT_IDS = tuple(c.id for c in CLAUSES.values() if c.kind == "contract")
-INVARIANT_IDS = tuple(c.id for c in CLAUSES.values() if c.kind != "contract")
 MAX_FREE_ATOMS = 3      # 2**3 valuations explored exhaustively; more get sampled
 SAMPLED_VALUATIONS = 4  # all-true, all-false and two seeded random ones
-DEFAULT_BUDGET = 3.0    # seconds per patch: 15 patches in < 60 s on 2 cores
-DEFAULT_MAX_EXAMPLES = 400
-QUICK_DEPTH = 5         # the quick exhaustive pass (review/check/explore.py)
-QUICK_SHARE = 0.7       # of the budget, at most, before the fuzzer takes over
-QUICK_MAX_STATES = 5000 # per pass: the bound that decides, so that results repeat
-QUICK_MIN_SECONDS = 1.5 # per pass, whatever the budget: the clock is only a safety net
 
 
 # --- what extraction gives us, per patch ------------------------------------------
@@ -32,21 +22,6 @@ QUICK_MIN_SECONDS = 1.5 # per pass, whatever the budget: the clock is only a saf
 # review.extract.rules.PatchRules: pre/post ImageRules (decisions, assertions), bound,
 # unbound, unmodelled (atom, file, line, image), partial (function, file, line, why),
 # free_atoms(), changed_points() (decision points whose rules differ in meaning).
-
-# --- options ------------------------------------------------------------------------
-
-@dataclass
-class Options:
-    budget: float = DEFAULT_BUDGET
-    max_examples: int = DEFAULT_MAX_EXAMPLES
-    seed: int = 0
-    database: object = None        # a hypothesis ExampleDatabase, or None
-    reference: str = "current"
-    exhaustive: int = 0            # --exhaustive DEPTH (0: off)
-    out_dir: Path | None = None    # where replay traces are written
-    replay_hint: str = ""          # "mmreview check INPUT" prefix of replay commands
-    tree: str | None = None
-
 
 def valuations(atoms: list[str], seed: int) -> list[dict[str, bool]]:
     """Both ways for each unmodelled atom: every combination when there are few,
@@ -67,16 +42,25 @@ def valuations(atoms: list[str], seed: int) -> list[dict[str, bool]]:
     return out
 
 
-def patch_key(patch) -> str:
-    """A short digest of a patch's diff: names its rule sets (`current+post@<key>`), so
-    that example-database entries and replay files belong to one patch."""
-    text = getattr(patch, "diff_text", "") or getattr(patch, "title", "")
-    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:10]
+def overlay_name(reference: str, image: str, key: str) -> str:
+    """`current+post@KEY`: KEY (review.model.diff_digest) ties it to one patch."""
+    return f"{reference}+{image}@{key}"
 
 
-def derive_seed(seed: int, *parts: object) -> int:
-    h = hashlib.sha256(repr((seed,) + parts).encode()).digest()
-    return int.from_bytes(h[:4], "big")
+def split_overlay_name(name: str) -> tuple[str, str, str]:
+    """(reference, image, key) of an overlay name; ("current", "", "") for a preset."""
+    reference, _, rest = name.partition("+")
+    image, _, key = rest.partition("@")
+    return reference, image, key
+
+
+def overlays(preset: RuleSet, rules: PatchRules, key: str,
+             valuation: dict[str, bool]) -> tuple[RuleSet, RuleSet, RuleSet]:
+    """(the preset, `<preset>+pre@key`, `<preset>+post@key`), all under `valuation`."""
+    base = preset.with_overlay(free=valuation, name=preset.name) if valuation else preset
+    pre = rules.overlay(preset, "pre", valuation, name=overlay_name(preset.name, "pre", key))
+    post = rules.overlay(preset, "post", valuation, name=overlay_name(preset.name, "post", key))
+    return base, pre, post
 
 
 def changed_cases(pre: ImageRules, post: ImageRules) -> tuple[list, list]:
@@ -94,31 +78,6 @@ def changed_cases(pre: ImageRules, post: ImageRules) -> tuple[list, list]:
     return added, removed
 
 
-def rule_text(rule, point: str = "") -> str:
-    """A rule as a reviewer reads it:
-    `fork.anon_pte: anon_exclusive && maybe_pinned -> copy (at `return -EBUSY;`)`."""
-    prov = getattr(rule, "provenance", None)
-    at = f" (at `{' '.join(prov.text.split())}`)" if prov is not None and prov.text else ""
-    if isinstance(rule, GuardedOutcome):
-        return f"{point + ': ' if point else ''}{rule.guard} -> {rule.outcome}{at}"
-    if isinstance(rule, AssertionRule):
-        return f"{rule.primitive}: {rule.macro}({rule.condition}){at}"
-    return str(rule)
-
-
-def _where(rule) -> str:
-    prov = getattr(rule, "provenance", None)
-    return f"{prov.file}:{prov.line} ({prov.image}-image)" if prov is not None else "?"
-
-
-def _point_of(rule, rules: PatchRules) -> str:
-    for img in (rules.post, rules.pre):
-        for d in img.decisions:
-            if any(c is rule for c in d.cases):
-                return d.point
-    return ""
-
-
 # --- which rule a trace implicates --------------------------------------------------
 
 class _Recorder:
@@ -131,7 +90,6 @@ class _Recorder:
         valuation = dict(rules.free)
         for d in image.decisions:
             decide[d.point] = self._wrap(d, decide[d.point], valuation)
-        from dataclasses import replace
         self.rules = replace(rules, decide=decide)
 
     def _wrap(self, d: ExtractedDecision, inner, valuation):
@@ -148,7 +106,6 @@ def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
                upto: int | None = None) -> object | None:
     """The extracted rule a trace implicates: the last changed rule that decided a
     step up to `upto`, else the last extracted rule that did; None if none fired."""
-    from spec.run import Session
     rec = _Recorder(rules, image)
     session = Session(rec.rules)
     try:
@@ -167,4 +124,3 @@ def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
         if id(c) in changed_ids:
             return c
     return rec.fired[-1][1]
-

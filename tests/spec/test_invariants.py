@@ -18,14 +18,9 @@ from spec.kernel import Kernel
 from spec.presets import PRESETS
 from spec.state import MIGRATION, PRESENT, Pte
 
-from tests.spec.kernel_util import folio, kernel, pte, step, violations
+from tests.spec.kernel_util import folio, kernel, pte, step, violations, written
 
 
-def _written(preset="current"):
-    k = kernel(preset)
-    step(k, "mmap", mm=0, vpn=0, npages=4)
-    step(k, "write", mm=0, vpn=0, value=1)
-    return k
 
 
 def test_every_invariant_has_a_clause_id_a_source_and_a_scope():
@@ -39,13 +34,13 @@ def test_every_invariant_has_a_clause_id_a_source_and_a_scope():
 
 def test_writable_non_exclusive_fires_only_where_the_flag_exists():
     for preset, fires in (("current", True), ("v5.9", False)):
-        k = _written(preset)
+        k = written(preset)
         folio(k, 0, 0).anon_exclusive[0] = False
         assert ("anon-exclusive-writable" in violations(k)) is fires
 
 
 def test_pinned_exclusive():
-    k = _written()
+    k = written()
     step(k, "pin", mm=0, vpn=0, write=False, longterm=False, id="p")
     assert not violations(k)
     folio(k, 0, 0).anon_exclusive[0] = False
@@ -54,14 +49,14 @@ def test_pinned_exclusive():
 
 
 def test_exclusive_single_mapper():
-    k = _written()
+    k = written()
     step(k, "fork", mm=0, child=1)
     folio(k, 0, 0).anon_exclusive[0] = True
     assert violations(k) == {"exclusive-single-mapper"}
 
 
 def test_ksm_not_exclusive_and_exclusive_only_anon():
-    k = _written()
+    k = written()
     folio(k, 0, 0).ksm = True
     assert violations(k) == {"ksm-not-exclusive", "exclusive-only-anon"}
     folio(k, 0, 0).anon_exclusive[0] = False
@@ -69,7 +64,7 @@ def test_ksm_not_exclusive_and_exclusive_only_anon():
 
 
 def test_swap_entry_clears_exclusive():
-    k = _written()
+    k = written()
     step(k, "get", mm=0, vpn=0, id="g")
     step(k, "swapout", mm=0, vpn=0)      # the reference keeps the folio in the swap cache
     assert not violations(k)
@@ -78,7 +73,7 @@ def test_swap_entry_clears_exclusive():
 
 
 def test_migration_entry_clears_exclusive():
-    k = _written()
+    k = written()
     f = folio(k, 0, 0)
     p = pte(k, 0, 0)
     # a migration entry as try_to_migrate_one leaves it, but with the flag kept
@@ -100,7 +95,7 @@ def test_thp_exclusive_granularity():
 
 def test_refcount_and_lifetime_clauses_apply_to_every_era():
     for preset in PRESETS:
-        k = _written(preset)
+        k = written(preset)
         f = folio(k, 0, 0)
         f.refcount = 0
         assert "refcount-covers-users" in violations(k), preset
@@ -112,7 +107,7 @@ def test_refcount_and_lifetime_clauses_apply_to_every_era():
 
 
 def test_leaked_swap_slot_and_unused_folio():
-    k = _written()
+    k = written()
     step(k, "swapout", mm=0, vpn=0)
     slot = next(iter(k.state.slots.values()))
     slot.count += 1
@@ -122,7 +117,7 @@ def test_leaked_swap_slot_and_unused_folio():
 
 
 def test_one_violation_per_clause_with_the_callers_step():
-    k = _written()
+    k = written()
     step(k, "write", mm=0, vpn=1, value=2)
     for v in (0, 1):
         folio(k, 0, v).anon_exclusive[0] = False

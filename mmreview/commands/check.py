@@ -19,24 +19,21 @@ from review.report.formats import FORMAT_NAMES, render
 HELP = "check patches: extract their rules and fuzz them against the spec (exit 1 on findings)"
 
 
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return v
+def _positive(kind: type, what: str):
+    """An argparse type: a positive `kind`, or one line saying what is wrong."""
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if v <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        return v
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return v
+_positive_float = _positive(float, "a number")
+_positive_int = _positive(int, "an integer")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

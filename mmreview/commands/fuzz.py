@@ -41,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _preset(name: str):
+    # the spec loads when the command runs, not at start-up
     from spec.presets import PRESETS
     rules = PRESETS.get(name)
     if rules is None:

@@ -75,6 +75,7 @@ def _split(text: str | None, what: str, known: tuple[str, ...]) -> tuple[str, ..
 
 
 def _load_start(path: str):
+    # the spec loads when the command runs, not at start-up
     from spec.errors import TraceError
     from spec.trace import parse_trace
 
@@ -92,6 +93,7 @@ def _load_start(path: str):
 
 
 def bounds_from_args(args, start=()):
+    # the explorer and the spec load when the command runs, not at start-up
     from review.verify.model import ADVICES, ALL_OPS, DEFAULT_OPS, PIN_KINDS, Bounds
 
     ops = _split(args.ops, "ops", ALL_OPS) or DEFAULT_OPS
@@ -106,6 +108,7 @@ def bounds_from_args(args, start=()):
 
 
 def run(args) -> int:
+    # the explorer and the spec load when the command runs, not at start-up
     from review.verify.model import StartError
     from review.verify.search import verify
     from spec.clauses import CLAUSES
@@ -211,6 +214,7 @@ def format_trace(trace: dict) -> str:
 
 
 def _print_steps(trace: dict, result) -> None:
+    # the spec loads when the command runs, not at start-up
     from spec.trace import format_step, parse_step
 
     setup = len(result.bounds.setup())

@@ -24,6 +24,7 @@ from pathlib import Path
 from review.errors import InputError
 from review.report import locate, one_line
 from review.report.types import CheckFinding, CheckReport
+from review.report.text import trace_lines
 from review.reviewer import b4_review
 
 HOOK_MARKER = "# written by mmreview (review/check/integrations.py)"
@@ -109,11 +110,7 @@ def _comment(f: CheckFinding) -> list[str]:
     lines = [f"mmreview {label}: {f.id}: {one_line(f.message)}"]
     if f.rule:
         lines.append(f"  rule: {one_line(f.rule)}")
-    for i, s in enumerate(f.steps, 1):
-        lines.append(f"  {i}. {one_line(s)}")
-    if f.replay:
-        lines.append(f"  replay: {one_line(f.replay)}")
-    return lines
+    return lines + trace_lines(f)
 
 
 def review_file_text(diff_text: str, findings: list[CheckFinding], note: list[str]) -> str:

@@ -26,8 +26,12 @@ def finding_lines(f: CheckFinding, *, verbose: bool = True) -> list[str]:
         return lines
     for d in f.detail.splitlines():
         lines.append(f"  {one_line(d)}")
-    for i, s in enumerate(f.steps, 1):
-        lines.append(f"  {i}. {one_line(s)}")
+    return lines + trace_lines(f)
+
+
+def trace_lines(f: CheckFinding) -> list[str]:
+    """A finding's steps, numbered, and the command that replays it."""
+    lines = [f"  {i}. {one_line(s)}" for i, s in enumerate(f.steps, 1)]
     if f.replay:
         lines.append(f"  replay: {one_line(f.replay)}")
     return lines

@@ -149,8 +149,8 @@ class ReviewSession:
         the way `mmreview check` extracts them."""
         key = patch_key(patch)
         if key not in self.extractions:
-            # review.check brings the extractor (tree-sitter), the spec and hypothesis: 0.1-0.2 s
-            # that the first screen (often a cover letter) need not wait for
+            # start-up: review.check brings the extractor (tree-sitter), the spec and
+            # hypothesis, 0.1-0.2 s that the first screen (often a cover letter) need not wait for
             from review.check.run import extract_patches
             try:
                 self.extractions[key] = extract_patches([patch], self.tree)[0]

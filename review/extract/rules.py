@@ -27,6 +27,7 @@ from spec.decisions import (
     DECISION_POINTS, AssertionRule, ExtractedDecision, GuardedOutcome, Provenance, RuleSet,
 )
 from review.extract.bindings import Binding, binding
+from review.extract.coverage import Coverage, Touched
 from review.extract.cparse import CFunction
 from review.extract.equivalence import Comparison, compare
 from review.extract.images import FileImages, TreeIndex, file_images, is_c_file
@@ -90,6 +91,7 @@ class PatchRules:
     skipped_files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     patch: Patch | None = None
+    coverage: Coverage = field(default_factory=Coverage)
 
     @property
     def empty(self) -> bool:
@@ -280,8 +282,22 @@ def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str
                                                      fr.end_line, False, fr.binding, [], fr.assertions))
     pr.pre = _image_rules(per_image["pre"])
     pr.post = _image_rules(per_image["post"])
+    pr.coverage = _coverage(pr)
     _advance(state, sources.images)
     return pr
+
+
+def _coverage(pr: PatchRules) -> Coverage:
+    """Each touched function in one class (review/extract/coverage.py)."""
+    out = []
+    for entry in pr.bound:
+        key, roles = entry.split(" -> ", 1)
+        file, function = key.rsplit(":", 1)
+        out.append(Touched(file, function, "bound", roles))
+    for key in pr.unbound:
+        file, function = key.rsplit(":", 1)
+        out.append(Touched(file, function, "unmodelled", "no binding to the spec"))
+    return Coverage(out)
 
 
 def _read_sources(patch: Patch, index: TreeIndex, state: dict[str, str], pr: PatchRules) -> _Sources:

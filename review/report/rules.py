@@ -48,6 +48,9 @@ def patch_json(pr: PatchRules) -> dict[str, Any]:
         "unmodelled": [{"atom": a, "file": f, "line": ln, "image": im} for a, f, ln, im in pr.unmodelled],
         "partial": [{"function": fn, "file": f, "line": ln, "why": why} for fn, f, ln, why in pr.partial],
         "partial_decisions": [decision_json(d) for d in pr.partial_decisions],
+        "coverage": {"line": pr.coverage.line(),
+                     "touched": [{"file": t.file, "function": t.function, "class": t.cls, "reason": t.reason}
+                                 for t in pr.coverage.touched]},
         "skipped_files": pr.skipped_files,
         "warnings": pr.warnings,
     }
@@ -63,6 +66,8 @@ def patch_text(pr: PatchRules) -> list[str]:
     out = [f"[{pr.label}] {pr.title}"]
     if not pr.bound and not pr.unbound:
         out.append("  touches no C function")
+    if pr.coverage.touched:
+        out.append(f"  coverage {pr.coverage.line()}")
     for b in pr.bound:
         out.append(f"  bound    {b}")
     if pr.unbound:

@@ -109,3 +109,11 @@ def test_unmodelled_atoms_of_a_callee_are_placed_in_the_callees_file():
     walk = Walker(caller, None, {"busy": callee}.get).run()
     assert [(u.name, u.file, u.line) for u in walk.unmodelled] == \
         [("page_is_busy_somehow(page)", "include/linux/busy.h", 3), ("copy_it(page)", "mm/memory.c", 4)]
+
+
+def test_every_touched_function_is_counted_once_in_the_coverage_line():
+    (rules,) = _rules("nfc-move/0001-mm-memory-move-the-pin-check-of-copy_present_page-in.patch")
+    counts = rules.coverage.counts()
+    assert sum(counts.values()) == len(rules.coverage.touched) == 2
+    assert counts["bound"] == 1
+    assert rules.coverage.line().startswith("2 touched: 1 bound, ")

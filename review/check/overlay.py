@@ -78,6 +78,17 @@ def changed_cases(pre: ImageRules, post: ImageRules) -> tuple[list, list]:
     return added, removed
 
 
+def owned_cases(rules: PatchRules, added: list) -> list:
+    """The cases the patch decides anew: post-image guarded outcomes it added (not in
+    the pre-image, by meaning) at decision points whose pre- and post-image rules are
+    not proved equal. A violation on a trace one of them decided is the patch's own,
+    even when the pre-image breaks the same clause: the patch wrote a rule for that
+    case and its rule still breaks it (docs/check.md, "Whose violation is it?")."""
+    changed = set(rules.changed_points())
+    fresh = {id(c) for c in added}
+    return [c for d in rules.post.decisions if d.point in changed for c in d.cases if id(c) in fresh]
+
+
 # --- which rule a trace implicates --------------------------------------------------
 
 class _Recorder:
@@ -102,10 +113,25 @@ class _Recorder:
         return decide
 
 
-def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
-               upto: int | None = None) -> object | None:
-    """The extracted rule a trace implicates: the last changed rule that decided a
-    step up to `upto`, else the last extracted rule that did; None if none fired."""
+class OwnedWatch:
+    """A rule set whose extracted decisions say whether one of the patch's own cases
+    (owned_cases) decided since the last reset(): the quick pass asks after each step."""
+
+    def __init__(self, rules: RuleSet, image: ImageRules, owned: list):
+        self._recorder = _Recorder(rules, image)
+        self.rules = self._recorder.rules
+        self._owned = {id(c) for c in owned}
+
+    def reset(self) -> None:
+        self._recorder.fired.clear()
+
+    def hit(self) -> bool:
+        return any(id(c) in self._owned for _, c in self._recorder.fired)
+
+
+def fired_cases(trace: dict, rules: RuleSet, image: ImageRules, upto: int | None = None) -> list:
+    """The extracted cases of `image` that decided the steps of `trace` up to `upto`,
+    in order."""
     rec = _Recorder(rules, image)
     session = Session(rec.rules)
     try:
@@ -115,12 +141,20 @@ def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
                 break
             rec.step = i
             session.step(s)
-    except Exception:  # a trace the rules cannot replay: fall back to no rule
+    except Exception:  # a trace the rules cannot replay: what fired until then
         pass
-    if not rec.fired:
+    return [c for _, c in rec.fired]
+
+
+def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
+               upto: int | None = None) -> object | None:
+    """The extracted rule a trace implicates: the last changed rule that decided a
+    step up to `upto`, else the last extracted rule that did; None if none fired."""
+    fired = fired_cases(trace, rules, image, upto)
+    if not fired:
         return None
     changed_ids = {id(c) for c in changed}
-    for _, c in reversed(rec.fired):
+    for c in reversed(fired):
         if id(c) in changed_ids:
             return c
-    return rec.fired[-1][1]
+    return fired[-1]

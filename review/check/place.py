@@ -51,6 +51,31 @@ def changed_lines(patch) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
     return added, removed
 
 
+def diff_line(patch, file: str, line: int, image: str, expect: str = "") -> tuple[str, int]:
+    """The hunk line showing `file`:`line` of `image`, with its +/-/space marker, and
+    its line as the hunk numbers it; ("", 0) when no hunk shows it (a guard in context the hunks leave out). With `expect` (the
+    rule's C text), a line that does not hold it is not the one: the nearest hunk line
+    that does is, since a tree the hunks applied to with an offset numbers lines
+    differently from the hunks."""
+    want = " ".join(expect.split())
+    best, best_at, best_dist = "", 0, None
+    for fd in getattr(patch, "files", []):
+        if file not in (fd.path, fd.old_path):
+            continue
+        for h in fd.hunks:
+            for ln in h.lines:
+                n = ln.new_lineno if image == "post" else ln.old_lineno
+                if n is None or want and want not in " ".join(ln.text.split()):
+                    continue
+                dist = abs(n - line)
+                if best_dist is None or dist < best_dist:
+                    mark = {"added": "+", "removed": "-"}.get(ln.kind, " ")
+                    best, best_at, best_dist = mark + ln.text, n, dist
+    if best_dist == 0 or (want and best_dist is not None and best_dist <= 300):
+        return best, best_at
+    return "", 0
+
+
 def first_changed_line(patch) -> tuple[str, int, str] | None:
     for fd in getattr(patch, "files", []):
         for h in fd.hunks:
@@ -120,11 +145,14 @@ class Placer:
             first = first_changed_line(self.patch)
             if first:
                 f.file, f.line, f.image = first
-        self.locate_in_mail(f)
+        self.locate_in_mail(f, prov.text if prov is not None else "")
 
-    def locate_in_mail(self, f: CheckFinding) -> None:
-        """f.mail_line: the line of the mail showing f's file and line."""
+    def locate_in_mail(self, f: CheckFinding, expect: str = "") -> None:
+        """f.patch_line: the diff line showing f's file and line (holding `expect`, the
+        rule's C text), when a hunk shows it; f.mail_line: that line in the mail as
+        given."""
+        f.patch_line, shown_at = diff_line(self.patch, f.file, f.line, f.image, expect)
         if self.mail_lines and f.file and f.line:
-            pos = locate.find(self.mail_lines, f.file, f.line, f.image)
+            pos = locate.find(self.mail_lines, f.file, shown_at or f.line, f.image)
             if pos is not None:
                 f.mail_line = pos.index + 1

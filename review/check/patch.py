@@ -464,10 +464,11 @@ class PatchChecker:
         depth = self.opts.exhaustive
         _, pre, post = self._rulesets(rules, {})
         added, removed = changed_cases(rules.pre, rules.post)
+        watch = OwnedWatch(post, rules.post, self.owned) if self.owned else None
         try:
             got, summary = quick(post, pre, self._points(rules), depth=depth,
                                  clauses=CONTRACT_IDS + INVARIANT_IDS, mode="introduced",
-                                 deadline=None, full_alphabet=True)
+                                 deadline=None, full_alphabet=True, watch=watch)
         except Exception as exc:
             raise InputError(f"--exhaustive: the exploration engine refused: {exc}") from None
         self.result.checked.append(f"exhaustive to depth {depth}: {summary}")

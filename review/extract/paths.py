@@ -153,6 +153,8 @@ class Walker:
                 for m in self.markers:
                     if m.kind == "call" and m.name == name and (m.value_ok or _value_unused(n)):
                         return m, n
+                    if m.kind == "call_with" and m.name == re.sub(r"\s+", "", text(n)):
+                        return m, n
             elif n.type == "assignment_expression":
                 op = n.child_by_field_name("operator")
                 if op is not None and text(op) == "|=":

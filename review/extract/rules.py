@@ -27,11 +27,12 @@ from spec.decisions import (
     DECISION_POINTS, AssertionRule, ExtractedDecision, GuardedOutcome, Provenance, RuleSet,
 )
 from review.extract.bindings import Binding, binding
-from review.extract import cparse, plumbing
+from review.extract import cparse, flag_alias, plumbing
 from review.extract.classify import Candidate, Evidence, classify
 from review.extract.coverage import Coverage
 from review.extract.cparse import CFunction
 from review.extract.equivalence import Comparison, compare
+from review.extract.flag_alias import FlagAlias
 from review.extract.images import FileImages, TreeIndex, file_images, is_c_file
 from review.extract.paths import Walker
 from review.extract.simplify import mk_and, mk_not
@@ -94,6 +95,7 @@ class PatchRules:
     warnings: list[str] = field(default_factory=list)
     patch: Patch | None = None
     coverage: Coverage = field(default_factory=Coverage)
+    flag_aliases: list[FlagAlias] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -289,6 +291,11 @@ def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str
     pr.pre = _image_rules(per_image["pre"])
     pr.post = _image_rules(per_image["post"])
     pr.coverage = _coverage(pr, full, sources, finders)
+    # the tree as this patch leaves it: the series so far, then this patch's images
+    after = {**state, **{p: img.post for p, img in sources.images.items() if img.post is not None}}
+    pr.flag_aliases = flag_alias.audit(
+        patch.files, flag_alias.Tree(index.root, overrides=after),
+        {(t.file, t.function) for t in pr.coverage.touched}, _post_texts(sources))
     _advance(state, sources.images)
     return pr
 
@@ -317,6 +324,13 @@ def _coverage(pr: PatchRules, found: list[_Found], sources: _Sources, finders: d
     ev = Evidence(bound, inlined_by, finders["pre"], finders["post"],
                   plumbing.renames(images["pre"], images["post"]), called_by)
     return classify(list(candidates.values()), ev)
+
+
+def _post_texts(sources: _Sources) -> dict[str, str]:
+    """Each C file as the patch leaves it: the whole post-image, else its hunks' rows."""
+    return {path: img.post if img.post is not None else
+            "\n".join(ln.text for h in img.diff.hunks for ln in h.lines if ln.kind != "removed")
+            for path, img in sources.images.items()}
 
 
 def _changed_code(fd: FileDiff, image: str, fn: CFunction) -> list[str]:

@@ -7,7 +7,7 @@ import random
 from dataclasses import replace
 
 from spec import expr as E
-from spec.decisions import ExtractedDecision, RuleSet
+from spec.decisions import ExtractedDecision, GuardedOutcome, RuleSet
 from spec.run import Session
 from spec.trace import parse_trace
 
@@ -88,23 +88,31 @@ def changed_cases(pre: ImageRules, post: ImageRules) -> tuple[list, list]:
 
 
 def owned_cases(rules: PatchRules, added: list) -> list:
-    """The cases the patch decides anew: post-image guarded outcomes it added (not in
-    the pre-image, by meaning) at decision points whose pre- and post-image rules are
-    not proved equal. A violation on a trace one of them decided is the patch's own,
-    even when the pre-image breaks the same clause: the patch wrote a rule for that
-    case and its rule still breaks it (docs/check.md, "Whose violation is it?")."""
+    """What the patch decides anew, at every decision point whose pre- and post-image
+    rules are not proved equal: the post-image guarded outcomes it added (not in the
+    pre-image, by meaning), and its rule's default (an ExtractedDecision stands for its
+    default), which now takes every context the new cases leave. A violation on a trace
+    one of them decided is the patch's own, even when the pre-image breaks the same
+    clause: the patch wrote the rule for that case, and its rule still breaks it
+    (docs/check.md, "Whose violation is it?")."""
     changed = set(rules.changed_points())
     fresh = {id(c) for c in added}
-    return [c for d in rules.post.decisions if d.point in changed for c in d.cases if id(c) in fresh]
+    out: list = []
+    for d in rules.post.decisions:
+        if d.point in changed:
+            out += [c for c in d.cases if id(c) in fresh]
+            out += [d] if d.default is not None else []
+    return out
 
 
 # --- which rule a trace implicates --------------------------------------------------
 
 class _Recorder:
-    """Wraps a rule set's decisions to record which extracted case decided each ask."""
+    """Wraps a rule set's decisions to record which extracted case decided each ask:
+    the GuardedOutcome, or the ExtractedDecision itself when its default did."""
 
     def __init__(self, rules: RuleSet, image: ImageRules):
-        self.fired: list[tuple[int, object]] = []   # (step index, GuardedOutcome)
+        self.fired: list[tuple[int, object]] = []   # (step index, case or decision)
         self.step = 0
         decide = dict(rules.decide)
         valuation = dict(rules.free)
@@ -118,6 +126,9 @@ class _Recorder:
                 if E.evaluate(c.guard, ctx, valuation):
                     self.fired.append((self.step, c))
                     break
+            else:
+                if d.default is not None:
+                    self.fired.append((self.step, d))
             return inner(ctx)
         return decide
 
@@ -140,7 +151,7 @@ class OwnedWatch:
 
 def fired_cases(trace: dict, rules: RuleSet, image: ImageRules, upto: int | None = None) -> list:
     """The extracted cases of `image` that decided the steps of `trace` up to `upto`,
-    in order."""
+    in order (an ExtractedDecision where its default decided)."""
     rec = _Recorder(rules, image)
     session = Session(rec.rules)
     try:
@@ -159,7 +170,7 @@ def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
                upto: int | None = None) -> object | None:
     """The extracted rule a trace implicates: the last changed rule that decided a
     step up to `upto`, else the last extracted rule that did; None if none fired."""
-    fired = fired_cases(trace, rules, image, upto)
+    fired = [c for c in fired_cases(trace, rules, image, upto) if isinstance(c, GuardedOutcome)]
     if not fired:
         return None
     changed_ids = {id(c) for c in changed}

@@ -250,7 +250,9 @@ class PatchChecker:
         res.modes = modes
         self.deadline = time.monotonic() + opts.budget
         added, removed = changed_cases(rules.pre, rules.post)
-        self.owned = owned_cases(rules, added)
+        # a patch claiming no functional change leaves every case as it was: the
+        # pre-image's violations stay the pre-image's (its claim gets its own verdict)
+        self.owned = [] if claim else owned_cases(rules, added)
         self.differs = {p for p, c in rules.comparisons().items() if c.verdict == "differs"}
         quick_found = self._run_quick(rules, vals, identical, claim, added, removed)
         counts, traces = self._run_fuzzer(searches, rules, vals, claim, added, removed,
@@ -265,7 +267,7 @@ class PatchChecker:
         searches run and the traces they ran, per kind of search."""
         per_search = self.opts.budget / max(1, len(searches))
         # the two halves of the invariants search share its line in the report
-        reported = {(f.id, f.where()) for f in quick_found}
+        reported = {k for f in quick_found for k in _keys(f)}
         counts: dict[str, int] = {}
         traces: dict[str, int] = {}
         for n, (mode, vi) in enumerate(searches):
@@ -282,9 +284,9 @@ class PatchChecker:
             counts[kind] = counts.get(kind, 0) + 1
             for ff in got:
                 f = self._convert(ff, kind, valuation, pre, post, added, removed, claim)
-                if f is None or (f.id, f.where()) in reported:
+                if f is None or reported & _keys(f):
                     continue
-                reported.add((f.id, f.where()))
+                reported |= _keys(f)
                 self.result.findings.append(f)
         return counts, traces
 
@@ -374,7 +376,7 @@ class PatchChecker:
             alphabet = summary.rsplit("), ", 1)[-1] if "), " in summary else ""
             for ff in got:
                 f = self._convert(ff, kind, valuation, pre, post, added, removed, claim)
-                if f is not None and not any((x.id, x.where()) == (f.id, f.where()) for x in out):
+                if f is not None and not any(_keys(x) & _keys(f) for x in out):
                     out.append(f)
         if summaries:
             # the same verdict under both valuations is said once
@@ -487,10 +489,15 @@ class PatchChecker:
         self.result.checked.append(f"exhaustive to depth {depth}: {summary}")
         for ff in got:
             f = self._convert(ff, "invariants", {}, pre, post, added, removed, None)
-            if f is not None and not any(x.id == f.id and x.where() == f.where()
-                                         for x in self.result.findings):
+            if f is not None and not any(_keys(x) & _keys(f) for x in self.result.findings):
                 f.message += " (shortest trace, exhaustive search)"
                 self.result.findings.append(f)
+
+
+def _keys(f: CheckFinding) -> set[tuple]:
+    """A finding is reported once: one per id and place, and one per id and trace
+    (the same steps under two valuations may implicate two rules)."""
+    return {(f.id, f.where()), (f.id, tuple(f.steps))}
 
 
 def _why_not_fuzzed(rules: PatchRules) -> str:

@@ -411,6 +411,9 @@ class PatchChecker:
                         rules.post.assertions[0] if rules.post.assertions else None)
         if rule is None:
             rule = implicated(trace, post, rules.post, added, upto=ff.step)
+        fired = fired_cases(trace, post, rules.post, ff.step)
+        if rule is None and fired:
+            rule = fired[-1]    # the default of the patch's rule decided
         message = ff.message
         # Did the pre-image rules break the same clause on this trace? Then the
         # patch did not introduce it: a note, not a failure; unless the patch's own
@@ -421,7 +424,7 @@ class PatchChecker:
             pre_rep = None
         if pre_rep is not None and fid in pre_rep.clauses:
             owned = {id(c) for c in self.owned}
-            if any(id(c) in owned for c in fired_cases(trace, post, rules.post, ff.step)):
+            if any(id(c) in owned for c in fired):
                 message += (" (the pre-image rules break it on this trace too, and the patch's own "
                             "rule decides this case: it does not fix it)")
             else:

@@ -3,7 +3,7 @@ reviewer reads it, that rule's file and line (or the patch's first changed line 
 no rule decided the trace), and that line in the mail as given (checkpatch's -:N:)."""
 from __future__ import annotations
 
-from spec.decisions import AssertionRule, GuardedOutcome
+from spec.decisions import AssertionRule, ExtractedDecision, GuardedOutcome
 
 from review.extract.rules import PatchRules
 from review.report import locate
@@ -19,13 +19,15 @@ def rule_text(rule, point: str = "") -> str:
         return f"{point + ': ' if point else ''}{rule.guard} -> {rule.outcome}{at}"
     if isinstance(rule, AssertionRule):
         return f"{rule.primitive}: {rule.macro}({rule.condition}){at}"
+    if isinstance(rule, ExtractedDecision):   # its default decided
+        return f"{rule.point}: no case of the patch's rule holds -> {rule.default}"
     return str(rule)
 
 
 def rule_place(rule) -> str:
-    """`mm/memory.c:42 (post-image)`."""
+    """` at mm/memory.c:42 (post-image)`; "" for a rule without a place (a default)."""
     prov = getattr(rule, "provenance", None)
-    return f"{prov.file}:{prov.line} ({prov.image}-image)" if prov is not None else "?"
+    return f" at {prov.file}:{prov.line} ({prov.image}-image)" if prov is not None else ""
 
 
 def point_of(rule, rules: PatchRules) -> str:
@@ -113,7 +115,11 @@ class Placer:
             return decided, None  # the assertion that fired is the one to show
         if decided is not None and self.on_changed_line(decided):
             return decided, None
-        point = point_of(decided, self.rules) if decided is not None else None
+        point = None
+        if isinstance(decided, ExtractedDecision):
+            point = decided.point
+        elif decided is not None:
+            point = point_of(decided, self.rules)
         for pool in (removed, added):
             for r in pool:
                 if not self.on_changed_line(r):
@@ -132,7 +138,7 @@ class Placer:
             if prov is not None and prov.image == "pre":
                 text = f"removed by the patch: {text}"
             if also is not None:
-                text += f"; decided instead: {rule_text(also)} at {rule_place(also)}"
+                text += f"; decided instead: {rule_text(also)}{rule_place(also)}"
                 ap = getattr(also, "provenance", None)
                 if ap is not None:
                     f.related.append({"file": ap.file, "line": ap.line, "image": ap.image,

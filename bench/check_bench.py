@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench_util import REAL_THREAD  # noqa: E402
 from review.check import run as C  # noqa: E402
+from review.check.options import DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES, Options  # noqa: E402
 
 
 def build_repo(where: Path, n: int = 15) -> str:
@@ -54,7 +55,7 @@ def build_repo(where: Path, n: int = 15) -> str:
 
 def run(inputs: list[str], budget: float, workers: int, label: str, repo: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        opts = C.Options(budget=budget, max_examples=C.DEFAULT_MAX_EXAMPLES, seed=0,
+        opts = Options(budget=budget, max_examples=DEFAULT_MAX_EXAMPLES, seed=0,
                          out_dir=Path(tmp) / "traces")
         t0 = time.monotonic()
         report, _ = C.check(inputs, opts, workers=workers, repo=repo)
@@ -74,7 +75,7 @@ def run(inputs: list[str], budget: float, workers: int, label: str, repo: str | 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--budget", type=float, default=C.DEFAULT_BUDGET)
+    ap.add_argument("--budget", type=float, default=DEFAULT_BUDGET)
     ap.add_argument("--corpus", action="store_true")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -112,7 +112,7 @@ def time_to_first(preset: str, clause: str, variant: str, seed: int,
 
     def progress(info):
         for f in info["findings"]:
-            if (f.clause, f.variant) == (clause, variant) and "at" not in state:
+            if (f.id, f.variant) == (clause, variant) and "at" not in state:
                 state["at"] = time.perf_counter() - t0
                 state["len"] = len(f.trace["steps"])
 

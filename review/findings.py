@@ -1,13 +1,17 @@
-"""A Finding: one clause broken by one (shrunk) trace, as the fuzzer reports it.
+"""A Finding: one finding id shown by one trace, with what was seen and where.
 
-Consumed by `mmreview fuzz`, `mmreview check` (review/check/run.py, review/report/) and the
-TUI. The trace is in the replay format (spec/trace.py), so every finding can be saved,
-replayed with `mmreview replay`, edited and kept as a regression test.
+Every search builds these: the fuzzer (review/fuzz/search.py: one clause broken by one
+shrunk trace, or one difference between two rule sets), the exhaustive search
+(review/verify/search.py: the shortest trace breaking a clause) and the check's
+shortest-trace pass (review/check/explore.py). `mmreview check` decorates them with
+what a reviewer needs (review/report/types.py: severity, file and line, replay
+command). The trace is in the replay format (spec/trace.py), so every finding can be
+saved, replayed with `mmreview replay`, edited and kept as a regression test.
 
 Modes:
-    invariants    one rule set; `clause` is a contract clause or internal invariant id
-                  of spec/clauses.py (kind "contract" or "invariant")
-    differential  two rule sets on the same trace (reference first); `clause` is
+    invariants    one rule set; `id` is a contract clause or internal invariant id
+                  (kind "contract" or "invariant", review/finding_ids.py)
+    differential  two rule sets on the same trace (reference first); `id` is
                   "observable-difference" (a read/dma_read value or a step status
                   differs: `difference` says where) or "outcome-difference" (only the
                   decisions taken inside differ: `outcome_differences`); kind
@@ -18,41 +22,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from spec.clauses import CLAUSES
 from spec.trace import format_step, parse_trace
 
-# Differential "clauses": not properties of one rule set, so not in spec/clauses.py.
-DIFFERENTIAL_CLAUSES = {
-    "observable-difference": "the two rule sets give a user-visible different result "
-                             "(a read or dma_read value, or a step's status)",
-    "outcome-difference": "the two rule sets take different decisions inside the kernel "
-                          "on the same trace, with no visible difference (yet)",
-}
-
-
-def clause_kind(clause: str) -> str:
-    if clause in DIFFERENTIAL_CLAUSES:
-        return "differential"
-    c = CLAUSES.get(clause)
-    return c.kind if c else "unknown"
-
-
-def clause_meaning(clause: str) -> str:
-    if clause in DIFFERENTIAL_CLAUSES:
-        return DIFFERENTIAL_CLAUSES[clause]
-    c = CLAUSES.get(clause)
-    return c.meaning if c else ""
+from review.finding_ids import kind_of
 
 
 @dataclass
 class Finding:
-    clause: str                       # violated clause id (or differential id)
+    id: str                           # a finding id of review/finding_ids.py
     message: str                      # what was seen, one line
-    trace: dict                       # replay JSON: {"ruleset", ["free"], "steps"}
-    step: int                         # index of the step at which it was seen
-    rulesets: tuple[str, ...]         # (ruleset,) or (reference, patched)
+    trace: dict | None = None         # replay JSON: {"ruleset", ["free"], "steps"}
+    step: int = 0                     # index of the step at which it was seen
+    rulesets: tuple[str, ...] = ()    # (ruleset,) or (reference, patched)
     mode: str = "invariants"          # "invariants" | "differential"
-    kind: str = ""                    # "contract" | "invariant" | "differential"
+    kind: str = ""                    # "contract" | "invariant" | "differential" | ...
     # differential only: the first observable difference, e.g.
     # {"step": 5, "op": "dma_read id=p0", "reference": {"status": "ok", "value": 1},
     #  "patched": {"status": "ok", "value": 2}}
@@ -69,20 +52,12 @@ class Finding:
 
     def __post_init__(self) -> None:
         if not self.kind:
-            self.kind = clause_kind(self.clause)
-
-    @property
-    def steps(self) -> list[str]:
-        """The trace as readable lines (`write mm=0 vpn=0 value=1`)."""
-        return [format_step(s) for s in parse_trace(self.trace).steps]
-
-    @property
-    def meaning(self) -> str:
-        return clause_meaning(self.clause)
+            self.kind = kind_of(self.id)
 
     def to_json(self) -> dict[str, Any]:
+        """As `mmreview fuzz --json` prints it."""
         out: dict[str, Any] = {
-            "clause": self.clause,
+            "clause": self.id,
             "kind": self.kind,
             "message": self.message,
             "step": self.step,
@@ -102,7 +77,7 @@ class Finding:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> "Finding":
         return cls(
-            clause=obj["clause"], message=obj["message"], trace=obj["trace"],
+            id=obj["clause"], message=obj["message"], trace=obj["trace"],
             step=obj["step"], rulesets=tuple(obj["rulesets"]), mode=obj.get("mode", "invariants"),
             kind=obj.get("kind", ""), difference=obj.get("difference"),
             outcome_differences=list(obj.get("outcome_differences", [])), seed=obj.get("seed"),
@@ -110,12 +85,12 @@ class Finding:
         )
 
     def text(self) -> str:
-        """Readable block: the clause, the message, the numbered steps (the failing
-        one marked)."""
+        """Readable block: the id, the message, the numbered steps (the failing one
+        marked)."""
         how = f" [{self.variant}]" if self.variant else ""
-        head = f"{self.clause}{how} ({self.kind}) on {' vs '.join(self.rulesets)}: {self.message}"
+        head = f"{self.id}{how} ({self.kind}) on {' vs '.join(self.rulesets)}: {self.message}"
         lines = [head]
-        for i, s in enumerate(self.steps):
+        for i, s in enumerate(_readable_steps(self.trace)):
             mark = "  <-" if i == self.step else ""
             lines.append(f"  {i:2d}  {s}{mark}")
         if self.outcome_differences:
@@ -124,6 +99,11 @@ class Finding:
                 lines.append(f"    step {d['step']} {d['op']}: {_outcomes(d['reference'])} "
                              f"vs {_outcomes(d['patched'])}")
         return "\n".join(lines)
+
+
+def _readable_steps(trace: dict | None) -> list[str]:
+    """A replay trace's steps as readable lines (`write mm=0 vpn=0 value=1`)."""
+    return [format_step(s) for s in parse_trace(trace).steps] if trace else []
 
 
 def _outcomes(pairs: list) -> str:

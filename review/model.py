@@ -41,6 +41,7 @@ additive only: new fields get defaults, nothing is renamed or removed.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 from dataclasses import dataclass, field
 from typing import Iterator, Literal
 
@@ -350,6 +351,28 @@ class Patch:
 
     def __repr__(self) -> str:
         return f"Patch({self.label} {self.title[:60]!r})"
+
+
+# Two keys of a patch, for two questions.
+
+def patch_key(patch: Patch) -> str:
+    """Which patch of its input it is, the same in every run: its Message-ID (mail),
+    else its commit id (git), else its title. Keys the reviewer's drafts and the
+    TUI's per-patch state."""
+    if patch.message is not None:
+        return patch.message.msgid
+    if patch.commit:
+        return patch.commit
+    return f"title:{patch.title}"
+
+
+def diff_digest(patch: Patch) -> str:
+    """What the patch changes, as a short digest of its diff (of its title when it has
+    none): names the rule sets a check builds from it (`current+post@<digest>`), so
+    that example-database entries and replay traces belong to that change, whichever
+    input carried it."""
+    text = getattr(patch, "diff_text", "") or getattr(patch, "title", "")
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:10]
 
 
 @dataclass(eq=False, repr=False)

@@ -4,9 +4,14 @@ reference.
 
 A preset is its release: a commit belongs to the first release that contains it, so a
 fix merged during a release's merge window or its -rc phase is in that release's
-preset (76aefad628aa and 5535be309971 are in v6.0). Releases between two presets are
-attributed to the earlier one's successor as docs/limitations.md says (v5.10-v5.17
-behave as `v5.18`, v6.1 as `v6.0`, ...).
+preset (76aefad628aa and 5535be309971 are in v6.0). The preset named v5.18 is the
+kernel as v5.18 released it, and it also stands for the releases since the preset
+before it (v5.10..v5.18: v5.9 has its own; v6.1..v6.2 for `v6.2`, v6.3..v6.5 for
+`v6.5`, v6.6..v6.8 for `v6.8`, v6.9 on for `current`), which docs/limitations.md
+says is an approximation for the releases in between. Each preset declares the first release it models (`first_release`); the check
+picks, for a patch, the newest preset whose first release is not after the release
+the patch lands in (review/check/era.py). Presets are listed oldest first, and each
+one's first release follows the release of the one before it.
 
 Each decision implementation below is a small function over a DecisionContext, named
 after the era and the kernel function it paraphrases; the table at the end wires them
@@ -514,13 +519,14 @@ _COMMON = {"pinned.maybe": maybe_pinned_any, "thp.split": thp_split_propagate,
            "mremap.soft_dirty": mremap_mark_soft_dirty}
 
 
-def _preset(name: str, cites: str, features: dict, **decide) -> RuleSet:
+def _preset(name: str, first_release: str, cites: str, features: dict, **decide) -> RuleSet:
     table = dict(_COMMON)
     table.update({k.replace("__", "."): v for k, v in decide.items()})
     missing = set(DECISION_POINTS) - set(table)
     if missing:
         raise AssertionError(f"preset {name} lacks {sorted(missing)}")
-    return RuleSet(name=name, decide=table, features=features, cites=cites)
+    return RuleSet(name=name, decide=table, features=features, cites=cites,
+                   first_release=first_release)
 
 
 _OLD = dict(fork__anon_pte=fork_share_always, wp__reuse=wp_reuse_mapcount,
@@ -555,18 +561,18 @@ _V6_8 = {**_V6_5, "wp__reuse": wp_reuse_current}
 
 PRESETS: dict[str, RuleSet] = {
     "v5.7": _preset(
-        "v5.7",
+        "v5.7", "v5.7",
         "mapcount era: copy_one_pte shares; do_wp_page reuse_swap_page (mapcount); R/O GUP "
         "pins what is mapped (CVE-2020-29374); shared mappings' mprotect soft-dirty polarity "
         "bug (64e455079e1b); hugetlb fork shares pinned pages",
         {}, **_OLD),
     "v5.8": _preset(
-        "v5.8",
+        "v5.8", "v5.8",
         "17839856fd58 'gup: document and work around \"COW can break either way\" issue': "
         "should_force_cow_break; GUP-fast takes writable entries only",
         {}, **{**_OLD, "gup__cow_break": cow_break_v5_8, "gup__fast": gup_fast_writable_only_v5_8}),
     "v5.9": _preset(
-        "v5.9",
+        "v5.9", "v5.9",
         "09854ba94c6a 'mm: do_wp_page() simplification'; a308c71bf1e6 'mm/gup: Remove "
         "enfornced COW mechanism'; 70e806e4e645 'mm: Do early cow for pinned pages during "
         "fork() for ptes'; d042035eaf5f; 008cfe4418b3 'mm: Introduce mm_struct.has_pinned'. "
@@ -575,7 +581,7 @@ PRESETS: dict[str, RuleSet] = {
         {"mm_has_pinned": True},
         **{**_OLD, "fork__anon_pte": fork_copy_pinned_v5_9, "wp__reuse": wp_reuse_refcount_v5_9}),
     "v5.18": _preset(
-        "v5.18",
+        "v5.18", "v5.10",
         "COW fixes part 1: 53a05ad9f21d 'mm: optimize do_wp_page() for exclusive pages in "
         "the swapcache'; c145e0b47c77 'mm: streamline COW logic in do_swap_page()'; "
         "3bff7e3f1f16 'mm/huge_memory: streamline COW logic in do_huge_pmd_wp_page()'; "
@@ -586,7 +592,7 @@ PRESETS: dict[str, RuleSet] = {
            "swap__in_exclusive": swapin_refcount_v5_18,
            "hugetlb__fork": hugetlb_fork_copy_pinned_v5_12}),
     "v5.19": _preset(
-        "v5.19",
+        "v5.19", "v5.19",
         "COW fixes part 2/3: 78fbe906cc90, 6c287605fd56 'mm: remember exclusively mapped "
         "anonymous pages with PG_anon_exclusive'; page_try_dup_anon_rmap, "
         "page_try_share_anon_rmap; 'mm/gup: trigger FAULT_FLAG_UNSHARE when R/O-pinning a "
@@ -594,32 +600,32 @@ PRESETS: dict[str, RuleSet] = {
         "PG_anon_exclusive via a swp pte bit'; 14a762dd1977 (unuse_pte keeps soft-dirty)",
         _F_V5_19, **_AE),
     "v6.0": _preset(
-        "v6.0",
+        "v6.0", "v6.0",
         "5535be309971 'mm/gup: fix FOLL_FORCE COW security issue and remove FOLL_COW'; "
         "64fe24a3e05e 'mm/mprotect: try avoiding write faults for exclusive anonymous pages "
         "when changing protection' with 76aefad628aa 'mm/mprotect: fix soft-dirty check in "
         "can_change_pte_writable()'",
         _F_V5_19, **_V6_0),
     "v6.2": _preset(
-        "v6.2",
+        "v6.2", "v6.1",
         "'mm/gup: reliable R/O long-term pinning in COW mappings' and 'mm: extend "
         "FAULT_FLAG_UNSHARE support to anything in a COW mapping'; 'mm/mprotect: allow clean "
         "exclusive anon pages to be writable'; MADV_COLLAPSE (v6.1); break_ksm via "
         "FAULT_FLAG_UNSHARE",
         _F_V6_2, **_V6_2),
     "v6.5": _preset(
-        "v6.5",
+        "v6.5", "v6.3",
         "'mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing to file-backed mappings' and "
         "a6e79df92e4a 'mm/gup: disallow FOLL_LONGTERM GUP-fast writing to file-backed "
         "mappings'",
         _F_V6_5, **_V6_5),
     "v6.8": _preset(
-        "v6.8",
+        "v6.8", "v6.6",
         "19eaf44954df 'mm: thp: support allocation of anonymous multi-size THP'; "
         "wp_can_reuse_anon_folio (v6.7); folio_try_dup/_share_anon_rmap_* (v6.8)",
         _F_V6_8, **_V6_8),
     "current": _preset(
-        "current",
+        "current", "v6.9",
         "the newest release the model follows: v6.8 and later (the 2025 large-folio COW "
         "reuse is not modelled: docs/limitations.md)",
         _F_V6_8, **_V6_8),

@@ -37,6 +37,21 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+# A pinned page shared at fork, then written by the parent: the pin keeps reading the
+# old page (v5.8's bug, a check's finding). Tests of reports and of the TUI show it.
+PIN_TRACE = {"ruleset": "current+post", "steps": [
+    {"op": "mmap", "mm": 0, "vpn": 0, "npages": 1},
+    {"op": "write", "mm": 0, "vpn": 0, "value": 1},
+    {"op": "pin", "mm": 0, "vpn": 0, "write": True, "longterm": True, "id": "p0"},
+    {"op": "fork", "mm": 0, "child": 1},
+    {"op": "write", "mm": 0, "vpn": 0, "value": 2},
+    {"op": "dma_read", "id": "p0"},
+], "violation_step": 5}
+PIN_STEPS = ["mmap mm=0 vpn=0 npages=1", "write mm=0 vpn=0 value=1",
+             "pin mm=0 vpn=0 write=true longterm=true id=p0", "fork mm=0 child=1",
+             "write mm=0 vpn=0 value=2", "dma_read id=p0 -> 1"]
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from review.errors import InputError
 from review.inputs.quotes import anchor_quote
-from review.model import Collection, Message, Patch, Series, ThreadNode
-from review.report import Finding, PatchResult
-from review.reviewer.state import ReviewState, patch_key
+from review.model import Collection, Message, Patch, Series, ThreadNode, patch_key
+from review.report.types import CheckFinding, PatchResult
+from review.reviewer.state import ReviewState
 
 if TYPE_CHECKING:   # the extractor is loaded with the first patch, not at start-up
     from review.extract.rules import PatchRules
@@ -80,7 +80,7 @@ class ReviewSession:
             (p for p in collection.patches if self.message_for(p) is not None
              and self.message_for(p).msgid in order),
             key=lambda p: order[self.message_for(p).msgid])
-        self.findings: dict[str, list[Finding]] = {}    # patch key -> findings so far
+        self.findings: dict[str, list[CheckFinding]] = {}    # patch key -> findings so far
         self.results: dict[str, PatchResult] = {}       # patch key -> its completed check
         # patch key -> (rules, "") or (None, why extraction failed)
         self.extractions: dict[str, tuple[PatchRules | None, str]] = {}
@@ -149,8 +149,8 @@ class ReviewSession:
         the way `mmreview check` extracts them."""
         key = patch_key(patch)
         if key not in self.extractions:
-            # review.check brings the extractor (tree-sitter) and the spec: 0.1-0.2 s
-            # that the first screen (often a cover letter) need not wait for
+            # start-up: review.check brings the extractor (tree-sitter), the spec and
+            # hypothesis, 0.1-0.2 s that the first screen (often a cover letter) need not wait for
             from review.check.run import extract_patches
             try:
                 self.extractions[key] = extract_patches([patch], self.tree)[0]
@@ -159,7 +159,7 @@ class ReviewSession:
         return self.extractions[key]
 
     # ---------------------------------------------------------------- lookups
-    def findings_for(self, patch: Patch) -> list[Finding]:
+    def findings_for(self, patch: Patch) -> list[CheckFinding]:
         return self.findings.get(patch_key(patch), [])
 
     def series_of(self, msg: Message) -> Series | None:

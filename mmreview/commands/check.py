@@ -7,34 +7,36 @@ import shlex
 import sys
 from pathlib import Path
 
+from spec.errors import TraceError
+from spec.presets import PRESETS
+
+from review.check import integrations as hooks
+from review.check.options import DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES, Options
 from review.errors import InputError
-from review.report import FORMAT_NAMES
+from review.report import one_line
+from review.report.formats import FORMAT_NAMES, render
 
 HELP = "check patches: extract their rules and fuzz them against the spec (exit 1 on findings)"
 
 
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return v
+def _positive(kind: type, what: str):
+    """An argparse type: a positive `kind`, or one line saying what is wrong."""
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if v <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        return v
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return v
+_positive_float = _positive(float, "a number")
+_positive_int = _positive(int, "an integer")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from review.check.run import DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES
     p.add_argument("inputs", nargs="*", metavar="INPUT",
                    help="mbox, maildir, .patch/.eml file, '-' for one mail on stdin, a lore "
                         "message-id or URL; with --repo, a revision range (A..B, -N, one commit)")
@@ -54,8 +56,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="check patches in N processes")
     p.add_argument("--exhaustive", type=_positive_int, default=0, metavar="DEPTH",
                    help="also explore every trace up to DEPTH steps (bounded, definite)")
+    p.add_argument("--era", "--ruleset", dest="era", metavar="NAME",
+                   help="check against this era's preset, whatever the patch's base says "
+                        "(default: the era of the patch's base, docs/check.md)")
     p.add_argument("--reference", default="current", metavar="RULESET",
-                   help="the reference rule set (default current)")
+                   help="the rule set the post-image rules are compared with, as notes "
+                        "(default current)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="list every note (by default, one line per kind per patch)")
     p.add_argument("--out", metavar="DIR",
                    help="where replay traces are written (default $XDG_CACHE_HOME/mmreview/check)")
     p.add_argument("--no-patch-ok", action="store_true",
@@ -74,7 +82,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _progress(p) -> None:
     """One line per patch on a terminal, so a long series shows it is moving."""
-    from review.report import one_line
     c = p.counts()
     print(f"mmreview check: [{p.patch.index}/{p.patch.total}] {one_line(p.patch.subject)[:60]}: "
           f"{c['error']}E {c['warning']}W {c['note']}N ({p.seconds:.1f} s)", file=sys.stderr)
@@ -93,9 +100,9 @@ def _check_args(args) -> list[str]:
 
 
 def run(args) -> int:
+    # hypothesis and the extractor load only when patches are checked, not for
+    # --b4-config or the hook install (start-up time)
     from review.check import run as C
-    from review.check import integrations as hooks
-    from review.report import render
 
     if args.b4_config:
         sys.stdout.write(hooks.b4_config_commands(_check_args(args)))
@@ -108,11 +115,9 @@ def run(args) -> int:
         raise InputError("no INPUT given (a patch file, an mbox, '-' for stdin, or --repo PATH A..B)")
     if args.b4_review_tip and not args.repo:
         raise InputError("--b4-review-tip needs --repo (b4 review works on a git branch)")
-    if args.reference:
-        from spec.presets import PRESETS
-        if args.reference not in PRESETS:
-            raise InputError(f"--reference {args.reference}: unknown rule set "
-                             f"(known: {', '.join(PRESETS)})")
+    for option, name in (("--reference", args.reference), ("--era", args.era)):
+        if name and name not in PRESETS:
+            raise InputError(f"{option} {name}: unknown rule set (known: {', '.join(PRESETS)})")
     out_dir = Path(args.out) if args.out else C.default_out_dir()
     hint_inputs = " ".join(shlex.quote(i) for i in args.inputs)
     if args.repo:
@@ -121,10 +126,10 @@ def run(args) -> int:
         hint_inputs += f" --tree {shlex.quote(args.tree)}"
     if args.inputs == ["-"]:
         hint_inputs = "PATCH"  # stdin is gone by then: name the mail file instead
-    opts = C.Options(budget=args.budget, max_examples=args.max_examples, seed=args.seed,
-                     database=C.open_database(args.database), reference=args.reference,
-                     exhaustive=args.exhaustive, out_dir=out_dir,
-                     replay_hint=f"mmreview check {hint_inputs}", tree=args.tree)
+    opts = Options(budget=args.budget, max_examples=args.max_examples, seed=args.seed,
+                   database=C.open_database(args.database), reference=args.reference,
+                   era=args.era, exhaustive=args.exhaustive, out_dir=out_dir,
+                   replay_hint=f"mmreview check {hint_inputs}", tree=args.tree, repo=args.repo)
     if args.replay:
         try:
             trace = json.loads(Path(args.replay).read_text())
@@ -132,7 +137,6 @@ def run(args) -> int:
             raise InputError(f"{args.replay}: cannot read ({exc.strerror or exc})") from None
         except json.JSONDecodeError as exc:
             raise InputError(f"{args.replay}: not JSON ({exc.msg} at line {exc.lineno})") from None
-        from spec.errors import TraceError
         try:
             out = C.replay(args.inputs, trace, args.patch, opts, repo=args.repo)
         except TraceError as exc:
@@ -143,7 +147,7 @@ def run(args) -> int:
     report, loaded = C.check(args.inputs, opts, repo=args.repo, workers=args.workers,
                              no_patch_ok=args.no_patch_ok,
                              on_patch=_progress if sys.stderr.isatty() else None)
-    text = render(report, args.format)
+    text = render(report, args.format, verbose=args.verbose)
     if args.output:
         Path(args.output).write_text(text)
     else:

@@ -33,6 +33,7 @@ def demo_thread():
 
 def find_cve(seed: int = SEED, max_examples: int = 4000):
     """(the CVE finding or None, every finding of the run)."""
+    # the fuzzer (hypothesis) and the spec load when the demo runs, not at start-up
     from review.fuzz.search import search
     from spec.presets import PRESETS
 
@@ -40,7 +41,7 @@ def find_cve(seed: int = SEED, max_examples: int = 4000):
 
     def progress(info: dict) -> None:
         for f in info["findings"]:
-            if (f.clause, f.variant) == WANTED:
+            if (f.id, f.variant) == WANTED:
                 state.setdefault("cve", f)
 
     findings = search(PRESETS[RULESET], seed=seed, max_examples=max_examples, database=None,
@@ -49,6 +50,7 @@ def find_cve(seed: int = SEED, max_examples: int = 4000):
 
 
 def run_text(seed: int = SEED) -> int:
+    # the spec loads when the demo runs, not at start-up (`mmreview --help` imports us)
     from spec.presets import PRESETS, REFERENCE
     from spec.run import run_trace
     from spec.trace import format_step, parse_trace
@@ -78,7 +80,7 @@ def run_text(seed: int = SEED) -> int:
         print(f"Also found on {RULESET} on the way:")
         for f in others:
             how = f" [{f.variant}]" if f.variant else ""
-            print(f"  {f.clause}{how}: {len(f.trace['steps'])} steps")
+            print(f"  {f.id}{how}: {len(f.trace['steps'])} steps")
     print()
     print("Reproduce, keep and replay: mmreview fuzz --ruleset v5.7 --seed 1 --out DIR; "
           "mmreview replay DIR/<clause>.json")
@@ -92,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     thread = demo_thread()
     if not args.text and sys.stdout.isatty() and sys.stdin.isatty() and thread.is_file():
+        # start-up: Textual loads only when the TUI opens
         from mmreview.commands.tui import open_app
         app = open_app(str(thread), drafts=args.drafts)
         app.run()

@@ -23,6 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # tree-sitter and the spec load when the command runs, not at start-up
     from review.extract.rules import extract_series
     from review.report.rules import patch_json, patch_text
     from review.inputs.load import load

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from review.errors import InputError
+from review.finding_ids import FINDING_IDS, FUZZ_IDS
 
 HELP = "search the spec for traces that break a clause (hypothesis, swarm testing)"
 
@@ -41,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _preset(name: str):
+    # the spec loads when the command runs, not at start-up
     from spec.presets import PRESETS
     rules = PRESETS.get(name)
     if rules is None:
@@ -51,24 +53,26 @@ def _preset(name: str):
 def _file_name(f) -> str:
     """no-foreign-data, or no-foreign-data--foll_get-sees-process-write for a variant."""
     if not f.variant:
-        return f.clause
+        return f.id
     slug = "".join(ch if ch.isalnum() else "-" for ch in f.variant.lower())
-    return f"{f.clause}--{'-'.join(p for p in slug.split('-') if p)}"
+    return f"{f.id}--{'-'.join(p for p in slug.split('-') if p)}"
 
 
 def run(args: argparse.Namespace) -> int:
-    from review.findings import DIFFERENTIAL_CLAUSES
-    from review.fuzz.search import DEFAULT_DB, search
-    from spec.clauses import CLAUSES
+    from review.fuzz.search import DEFAULT_DB, search  # hypothesis: only when fuzzing (start-up)
 
     if args.max_examples is not None and args.max_examples < 1:
         raise InputError("--max-examples must be at least 1")
     if args.budget is not None and args.budget <= 0:
         raise InputError("--budget must be positive")
+    reported = f"fuzz reports: {', '.join(FUZZ_IDS)}"
     for item in args.exclude:
         cid = item.split(":", 1)[0]
-        if cid not in CLAUSES and cid not in DIFFERENTIAL_CLAUSES:
-            raise InputError(f"--exclude: unknown clause id {cid!r}")
+        if cid not in FINDING_IDS:
+            raise InputError(f"--exclude: unknown finding id {cid!r} ({reported})")
+        if cid not in FUZZ_IDS:
+            raise InputError(f"--exclude: {cid!r} is a finding of mmreview check, not of the "
+                             f"fuzzer ({reported})")
     rules = _preset(args.ruleset)
     reference = _preset(args.against) if args.against else None
     mode = "differential" if reference is not None else "invariants"
@@ -92,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     for f in findings:
         if out is not None:
             path = out / f"{_file_name(f)}.json"
-            trace = {"name": f"{f.clause} on {' vs '.join(f.rulesets)}", "about": f.message,
+            trace = {"name": f"{f.id} on {' vs '.join(f.rulesets)}", "about": f.message,
                      "source": f"mmreview fuzz --ruleset {args.ruleset}"
                                + (f" --against {args.against}" if args.against else "")
                                + f" --seed {seed}", **f.trace}

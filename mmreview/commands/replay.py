@@ -46,6 +46,7 @@ def load_trace_json(path: str) -> Any:
 
 def replay(obj: Any, name: str, ruleset: str | None = None):
     """Parse and run a decoded trace; TraceError becomes InputError naming `name`."""
+    # the spec loads when the command runs, not at start-up
     from spec.errors import TraceError
     from spec.run import rules_for, run_trace
     from spec.trace import parse_trace

@@ -37,7 +37,7 @@ def open_app(source: str, *, repo: str | None = None, tree: str | None = None,
              drafts: str | None = None, identity: str | None = None, budget: float | None = None,
              theme: str | None = None):
     """Load INPUT and its drafts, and build the app (not yet running)."""
-    # Textual takes a while to import: only when the TUI opens, not on every start of
+    # Textual takes a while to import: only when the TUI opens, not at start-up of
     # the command line (`mmreview --help` loads every command's module)
     from tui.app import MMReviewApp
 

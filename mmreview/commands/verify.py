@@ -78,6 +78,7 @@ def _split(text: str | None, what: str, known: tuple[str, ...]) -> tuple[str, ..
 
 
 def _load_start(path: str):
+    # the spec loads when the command runs, not at start-up
     from spec.errors import TraceError
     from spec.trace import parse_trace
 
@@ -95,6 +96,7 @@ def _load_start(path: str):
 
 
 def bounds_from_args(args, start=()):
+    # the explorer and the spec load when the command runs, not at start-up
     from review.verify.model import ADVICES, ALL_OPS, DEFAULT_OPS, DEFAULT_PIN_KINDS, PIN_KINDS, \
         Bounds
 
@@ -110,6 +112,7 @@ def bounds_from_args(args, start=()):
 
 
 def run(args) -> int:
+    # the explorer and the spec load when the command runs, not at start-up
     from review.verify.model import StartError
     from review.verify.search import verify
     from spec.clauses import CLAUSES
@@ -164,7 +167,7 @@ def run(args) -> int:
         print(json.dumps(result.to_json(), indent=1))
     else:
         if args.all_clauses:
-            traces = [result.replay_trace(f.trace) for f in result.findings]
+            traces = [f.trace for f in result.findings]
             print("[" + ",\n".join(format_trace(t) for t in traces) + "]")
             for f, t in zip(result.findings, traces):
                 _print_steps(t, result)
@@ -198,7 +201,7 @@ def _write(args, result) -> None:
         for f in result.findings:
             path = os.path.join(args.out, f"{result.rules}-{f.id}.json")
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write(format_trace(result.replay_trace(f.trace)) + "\n")
+                fh.write(format_trace(f.trace) + "\n")
     except OSError as exc:
         raise InputError(f"--out {args.out}: {exc.strerror}") from None
 
@@ -215,6 +218,7 @@ def format_trace(trace: dict) -> str:
 
 
 def _print_steps(trace: dict, result) -> None:
+    # the spec loads when the command runs, not at start-up
     from spec.trace import format_step, parse_step
 
     setup = len(result.bounds.setup())

@@ -22,8 +22,9 @@ import sys
 from pathlib import Path
 
 from review.errors import InputError
-from review.report import CheckReport, Finding, one_line
-from review.report import locate
+from review.report import locate, one_line
+from review.report.types import CheckFinding, CheckReport
+from review.report.text import trace_lines
 from review.reviewer import b4_review
 
 HOOK_MARKER = "# written by mmreview (review/check/integrations.py)"
@@ -104,25 +105,21 @@ def b4_config_commands(check_args: list[str] | None = None, argv: list[str] | No
 
 # --- b4 review external comments -------------------------------------------------
 
-def _comment(f: Finding) -> list[str]:
+def _comment(f: CheckFinding) -> list[str]:
     label = {"error": "ERROR", "warning": "WARNING", "note": "NOTE"}[f.severity]
     lines = [f"mmreview {label}: {f.id}: {one_line(f.message)}"]
     if f.rule:
         lines.append(f"  rule: {one_line(f.rule)}")
-    for i, s in enumerate(f.steps, 1):
-        lines.append(f"  {i}. {one_line(s)}")
-    if f.replay:
-        lines.append(f"  replay: {one_line(f.replay)}")
-    return lines
+    return lines + trace_lines(f)
 
 
-def review_file_text(diff_text: str, findings: list[Finding], note: list[str]) -> str:
+def review_file_text(diff_text: str, findings: list[CheckFinding], note: list[str]) -> str:
     """One NNNN.txt: the note, then the diff quoted with "> ", each finding's comment
     after the quoted line of its file and line (the nearest shown line when the hunk
     does not carry it). Findings without a place go into the note."""
     lines = diff_text.splitlines()
-    after: dict[int, list[Finding]] = {}
-    placeless: list[Finding] = []
+    after: dict[int, list[CheckFinding]] = {}
+    placeless: list[CheckFinding] = []
     for f in findings:
         pos = locate.find(lines, f.file, f.line, f.image) if f.file and f.line else None
         if pos is None:

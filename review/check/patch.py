@@ -5,22 +5,31 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 from spec.decisions import AssertionRule, RuleSet
-from spec.trace import parse_trace
+from spec.invariant_table import INVARIANTS, applicable
+from spec.run import run_trace
+from spec.trace import format_step, parse_trace
 
-from review.check.composition import (
-    CONTRACT_IDS, INVARIANT_IDS, MAX_FREE_ATOMS, QUICK_DEPTH, QUICK_MAX_STATES,
-    QUICK_MIN_SECONDS, QUICK_SHARE, Options,
-    changed_cases, derive_seed, implicated, patch_key, rule_text, valuations, _point_of, _where,
+from review.check import era as eras
+from review.check import nfc
+from review.check.explore import quick
+from review.check.options import (
+    QUICK_DEPTH, QUICK_MAX_STATES, QUICK_MIN_SECONDS, QUICK_SHARE, Options, derive_seed,
 )
+from review.check.overlay import (
+    MAX_FREE_ATOMS, OwnedWatch, changed_cases, fired_cases, implicated, overlays, owned_cases,
+    valuations,
+)
+from review.check.place import Placer, point_of
 from review.errors import InputError
 from review.extract.rules import PatchRules
-from review.check.nfc import find_claim
-from review.report import Finding, PatchRef, PatchResult, severity_of
-from review.report import locate
+from review.finding_ids import CONTRACT_IDS, FINDING_IDS, INVARIANT_IDS
+from review.findings import Finding
+from review.model import diff_digest
+from review.report.types import CheckFinding, PatchRef, PatchResult
 
 
 # --- one patch ----------------------------------------------------------------------
@@ -32,13 +41,12 @@ class PatchJob:
     rules: PatchRules | None
     mail_lines: list[str] | None   # the mail as given, for checkpatch's -:N:
     extract_error: str = ""
+    era: eras.Era | None = None    # None: chosen from the patch and the options
 
 
 def _steps_with_results(trace: dict, rules: RuleSet) -> list[str]:
     """Readable steps, each with its result under `rules` when it has a value or was
     refused (`dma_read id=p0 -> 1`)."""
-    from spec.run import run_trace
-    from spec.trace import format_step
     t = parse_trace(trace)
     try:
         rep = run_trace(t, rules)
@@ -58,6 +66,31 @@ def _steps_with_results(trace: dict, rules: RuleSet) -> list[str]:
     return out
 
 
+def _decorated(ff: Finding, **report) -> CheckFinding:
+    """A search's finding as the report gives it (`report`: its id, severity, message,
+    mode...), keeping what the search saw."""
+    return CheckFinding(step=ff.step, rulesets=ff.rulesets, variant=ff.variant, seed=ff.seed,
+                        difference=ff.difference,
+                        outcome_differences=list(ff.outcome_differences), **report)
+
+
+def _planned_searches(n_valuations: int, identical: bool,
+                      has_post_decisions: bool) -> list[tuple[str, int]]:
+    """(search, valuation index) in the order they run."""
+    searches: list[tuple[str, int]] = []
+    for vi in range(n_valuations):
+        # most telling first: a spent budget drops the informational search.
+        # Contract and invariants are searched apart: an invariant usually breaks
+        # a step before the contract does, and would hide the contract violation.
+        searches.append(("contract", vi))
+        searches.append(("invariants", vi))
+        if not identical:
+            searches.append(("differential", vi))
+        if has_post_decisions:
+            searches.append(("reference", vi))
+    return searches
+
+
 class PatchChecker:
     """Runs every search of one patch and turns the fuzzer's findings into report
     findings. `search` is review.fuzz.search.search (injectable for tests of the plumbing)."""
@@ -69,88 +102,15 @@ class PatchChecker:
         self.presets = presets
         self.search = search
         self.verify = verify
-        self.result = PatchResult(job.ref)
+        self.era = job.era or eras.choose(job.patch, override=opts.era, tree=opts.tree, repo=opts.repo)
+        self.result = PatchResult(job.ref, era=self.era.name, era_why=self.era.why)
+        self.placer = Placer(job.patch, job.rules, job.mail_lines)
         self.deadline = 0.0
+        self.owned: list = []       # the patch's own cases (overlay.owned_cases)
+        self.differs: set[str] = set()  # decision points whose truth tables differ
 
     # -- helpers
-    def _changed_lines(self) -> tuple[dict, dict]:
-        """{file: added post-image lines}, {file: removed pre-image lines}."""
-        added: dict[str, set[int]] = {}
-        removed: dict[str, set[int]] = {}
-        for fd in getattr(self.job.patch, "files", []):
-            for h in fd.hunks:
-                for ln in h.lines:
-                    if ln.kind == "added":
-                        added.setdefault(fd.path, set()).add(ln.new_lineno)
-                    elif ln.kind == "removed":
-                        removed.setdefault(fd.old_path or fd.path, set()).add(ln.old_lineno)
-        return added, removed
-
-    def _on_changed_line(self, rule) -> bool:
-        prov = getattr(rule, "provenance", None)
-        if prov is None:
-            return False
-        added, removed = self._changed_lines()
-        lines = added if prov.image == "post" else removed
-        return prov.line in lines.get(prov.file, ())
-
-    def _choose(self, decided, added: list, removed: list):
-        """Which rule the finding points at: the rule that decided the trace when the
-        patch wrote that line; else a rule of the same decision point on a line the
-        patch removed or added (a dropped check shows as the removed `return
-        -EBUSY;`); else the deciding rule. Returns (primary, deciding-if-different)."""
-        if isinstance(decided, AssertionRule):
-            return decided, None  # the assertion that fired is the one to show
-        if decided is None or self._on_changed_line(decided):
-            if decided is not None:
-                return decided, None
-        point = _point_of(decided, self.job.rules) if decided is not None else None
-        for pool in (removed, added):
-            for r in pool:
-                if not self._on_changed_line(r):
-                    continue
-                if point is None or _point_of(r, self.job.rules) in (point, ""):
-                    return r, decided
-        return decided, None
-
-    def _finding_place(self, f: Finding, decided, added: list = (), removed: list = ()) -> None:
-        rule, also = self._choose(decided, list(added), list(removed))
-        prov = getattr(rule, "provenance", None)
-        if rule is not None:
-            point = _point_of(rule, self.job.rules)
-            text = rule_text(rule, point)
-            if prov is not None and prov.image == "pre":
-                text = f"removed by the patch: {text}"
-            if also is not None:
-                text += f"; decided instead: {rule_text(also)} at {_where(also)}"
-                ap = getattr(also, "provenance", None)
-                if ap is not None:
-                    f.related.append({"file": ap.file, "line": ap.line, "image": ap.image,
-                                      "message": f"decided instead: {rule_text(also)}"})
-            f.rule = text
-        if prov is not None:
-            f.file, f.line, f.image, f.function = prov.file, prov.line, prov.image, prov.function
-        else:
-            # no rule fired: the first changed line of the patch
-            first = self._first_changed_line()
-            if first:
-                f.file, f.line, f.image = first
-        if self.job.mail_lines and f.file and f.line:
-            pos = locate.find(self.job.mail_lines, f.file, f.line, f.image)
-            if pos is not None:
-                f.mail_line = pos.index + 1
-
-    def _first_changed_line(self) -> tuple[str, int, str] | None:
-        for fd in getattr(self.job.patch, "files", []):
-            for h in fd.hunks:
-                for ln in h.lines:
-                    if ln.kind == "added":
-                        return fd.path, ln.new_lineno, "post"
-                    if ln.kind == "removed":
-                        return fd.path, ln.old_lineno, "pre"
-        return None
-
-    def _write_trace(self, f: Finding, trace: dict, ruleset: str, about: str) -> None:
+    def _write_trace(self, f: CheckFinding, trace: dict, ruleset: str, about: str) -> None:
         t = dict(trace)
         t["ruleset"] = ruleset
         t["about"] = about
@@ -170,12 +130,19 @@ class PatchChecker:
     def _budget_left(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
 
+    def _rulesets(self, rules: PatchRules, valuation: dict,
+                  preset: str | None = None) -> tuple[RuleSet, RuleSet, RuleSet]:
+        """(preset, preset+pre, preset+post) under `valuation`; the preset is the
+        patch's era unless named (the reference, for the reference search)."""
+        return overlays(self.presets[preset or self.era.name], rules, diff_digest(self.job.patch),
+                        valuation)
+
     # -- the run
     def run(self) -> PatchResult:
         t0 = time.monotonic()
         job, res = self.job, self.result
         patch = job.patch
-        claim = find_claim(getattr(patch, "commit_message", "") or "", getattr(patch, "title", "") or "")
+        claim = nfc.find_claim(getattr(patch, "commit_message", "") or "", getattr(patch, "title", "") or "")
         if claim:
             res.nfc_claim = claim.text
         res.warnings = _input_warnings(patch, job.rules)
@@ -183,31 +150,49 @@ class PatchChecker:
             res.skipped = f"extraction failed: {job.extract_error}"
             return res
         rules = job.rules
+        res.coverage = rules.coverage.line()
+        res.touched = [asdict(t) for t in rules.coverage.touched]
         self._extraction_notes(rules)
         if rules.bound:
             res.checked.append("bound functions: " + "; ".join(rules.bound))
         if rules.unbound:
             res.checked.append("touched, not bound (not checked): " + ", ".join(rules.unbound))
         if rules.empty:
-            partial = sorted({fn for fn, _, _, _ in rules.partial})
-            if partial:
-                res.skipped = ("bound functions seen only in part, so no rule is trusted "
-                               f"(give --tree PATH or a git range): {', '.join(partial)}")
-            elif rules.bound:
-                res.skipped = "the bound functions it touches yield no decision or assertion rule"
-            else:
-                res.skipped = ("touches no function bound to a decision point or primitive"
-                               + (" (C outside the model)" if rules.unbound else ""))
+            res.skipped = _why_not_fuzzed(rules)
             if claim:
-                res.checked.append(f"claims no functional change (\"{claim.text}\"): "
-                                   "nothing bound to check it against")
+                self._judge_claim(rules)
             res.seconds = time.monotonic() - t0
             return res
+        self._era_line()
         self._run_searches(rules, claim)
         if self.opts.exhaustive and self.verify is not None:
             self._run_exhaustive(rules)
+        if claim:
+            self._judge_claim(rules)
         res.seconds = time.monotonic() - t0
         return res
+
+    def _era_line(self) -> None:
+        """Which invariants the era promises, when a later design's are left out."""
+        preset = self.presets[self.era.name]
+        own = applicable(preset)
+        kept = [i.id for i in own if i.kind == "invariant"]
+        later = [i.id for i in INVARIANTS if i not in own and i.kind == "invariant"]
+        if later:
+            shown = ", ".join(later[:2]) + (", ..." if len(later) > 2 else "")
+            self.result.checked.append(
+                f"era {self.era.name}: the contract and its {len(kept)} internal invariants; "
+                f"{len(later)} of a later design are not charged ({shown})")
+
+    def _judge_claim(self, rules: PatchRules) -> None:
+        """The verdict on the patch's claim of no functional change (review/check/nfc.py)."""
+        res = self.result
+        added, removed = changed_cases(rules.pre, rules.post)
+        assertions_changed = any(isinstance(x, AssertionRule) for x in added + removed)
+        verdict = nfc.judge(rules.comparisons(), assertions_changed, empty=rules.empty,
+                            contradicted=any(f.id == "nfc-claim" for f in res.findings),
+                            whole=not (rules.windows or rules.partial))
+        res.nfc_verdict, res.nfc_why = verdict.verdict, verdict.why
 
     def _extraction_notes(self, rules: PatchRules) -> None:
         seen = set()
@@ -215,10 +200,10 @@ class PatchChecker:
             if (atom, file, line) in seen:
                 continue
             seen.add((atom, file, line))
-            f = Finding("note", "unmodelled",
-                        f"`{atom}` is not in the vocabulary: explored both ways",
-                        file=file, line=line, image=image, mode="extract")
-            self._finding_place_plain(f)
+            f = CheckFinding(severity="note", id="unmodelled",
+                             message=f"`{atom}` is not in the vocabulary: explored both ways",
+                             file=file, line=line, image=image, mode="extract")
+            self.placer.locate_in_mail(f)
             self.result.findings.append(f)
         # one note per function, however many images and hunks showed it in part
         partial: dict[tuple[str, str], list] = {}
@@ -230,50 +215,34 @@ class PatchChecker:
             detail = sorted({why for _, why in seen_at})[0]
             if ":" in detail:
                 detail = detail.split(":", 1)[1].strip()
-            f = Finding("note", "partial", f"{function} ({' and '.join(whys)}-image): {detail}",
-                        file=file, line=line, function=function, mode="extract")
-            self._finding_place_plain(f)
+            f = CheckFinding(severity="note", id="partial",
+                             message=f"{function} ({' and '.join(whys)}-image): {detail}",
+                             file=file, line=line, function=function, mode="extract")
+            self.placer.locate_in_mail(f)
             self.result.findings.append(f)
+        self._flag_alias_notes(rules)
 
-    def _finding_place_plain(self, f: Finding) -> None:
-        if self.job.mail_lines and f.file and f.line:
-            pos = locate.find(self.job.mail_lines, f.file, f.line, f.image)
-            if pos is not None:
-                f.mail_line = pos.index + 1
-
-    def _rulesets(self, rules: PatchRules, valuation: dict) -> tuple[RuleSet, RuleSet, RuleSet]:
-        ref_name = self.opts.reference
-        base = self.presets[ref_name]
-        if valuation:
-            base_v = base.with_overlay(free=valuation, name=ref_name)
-        else:
-            base_v = base
-        key = patch_key(self.job.patch)
-        pre = base.with_overlay(rules.pre.decisions, rules.pre.assertions, free=valuation,
-                                name=f"{ref_name}+pre@{key}")
-        post = base.with_overlay(rules.post.decisions, rules.post.assertions, free=valuation,
-                                 name=f"{ref_name}+post@{key}")
-        return base_v, pre, post
+    def _flag_alias_notes(self, rules: PatchRules) -> None:
+        """The flag-alias audit (review/extract/flag_alias.py): what was searched, and
+        each use of the other flag that can meet a page of the new meaning."""
+        for alias in rules.flag_aliases:
+            self.result.checked.append(f"flag alias: {alias.summary()}")
+            for use in alias.of("can meet"):
+                where = f"{use.function}()" if use.function else "a table or macro at file level"
+                self.result.findings.append(CheckFinding(
+                    severity="note", id="flag-alias-use", file=use.file, line=use.line, function=use.function,
+                    mode="extract", message=f"{use.text} in {where} {use.access} {alias.old}, which now also "
+                                            f"means {alias.new} ({alias.meaning}): {use.why}"))
 
     def _run_searches(self, rules: PatchRules, claim) -> None:
         opts, res = self.opts, self.result
         atoms = rules.free_atoms()
         vals = valuations(atoms, derive_seed(opts.seed, self.job.ref.index, "valuations"))
-        # pre and post decisions equal in meaning (H4's truth-table comparison):
-        # no observable difference is possible, so no differential search
+        # pre and post decisions agree for every context (their truth tables are
+        # equal): no observable difference is possible, so no differential search
         identical = not rules.changed_points()
         has_post_decisions = bool(rules.post.decisions)
-        searches: list[tuple[str, int]] = []
-        for vi in range(len(vals)):
-            # most telling first: a spent budget drops the informational search.
-            # Contract and invariants are searched apart: an invariant usually breaks
-            # a step before the contract does, and would hide the contract violation.
-            searches.append(("contract", vi))
-            searches.append(("invariants", vi))
-            if not identical:
-                searches.append(("differential", vi))
-            if has_post_decisions:
-                searches.append(("reference", vi))
+        searches = _planned_searches(len(vals), identical, has_post_decisions)
         modes = ["invariants"] + (["reference"] if has_post_decisions else [])
         modes += ["differential"] if not identical else []
         if claim:
@@ -281,48 +250,74 @@ class PatchChecker:
         res.modes = modes
         self.deadline = time.monotonic() + opts.budget
         added, removed = changed_cases(rules.pre, rules.post)
+        # a patch claiming no functional change leaves every case as it was: the
+        # pre-image's violations stay the pre-image's (its claim gets its own verdict)
+        self.owned = [] if claim else owned_cases(rules, added)
+        self.differs = {p for p, c in rules.comparisons().items() if c.verdict == "differs"}
         quick_found = self._run_quick(rules, vals, identical, claim, added, removed)
-        per_search = opts.budget / max(1, len(searches))
+        counts, traces = self._run_fuzzer(searches, rules, vals, claim, added, removed,
+                                          quick_found)
+        self._account(atoms, len(vals), counts, traces, identical)
+        res.examples = sum(traces.values())
+
+    def _run_fuzzer(self, searches, rules, vals, claim, added, removed,
+                    quick_found) -> tuple[dict[str, int], dict[str, int]]:
+        """The fuzzer's searches, sharing what is left of the budget. A finding joins
+        the result unless one with its id and place is there already. Returns the
+        searches run and the traces they ran, per kind of search."""
+        per_search = self.opts.budget / max(1, len(searches))
         # the two halves of the invariants search share its line in the report
-        found_ids: dict[tuple[str, str], Finding] = {(f.id, f.where()): f for f in quick_found}
+        reported = {k for f in quick_found for k in _keys(f)}
         counts: dict[str, int] = {}
         traces: dict[str, int] = {}
         for n, (mode, vi) in enumerate(searches):
             valuation = vals[vi]
-            base, pre, post = self._rulesets(rules, valuation)
+            # the reference search lays the rules over the reference, the others over the era
+            base, pre, post = self._rulesets(rules, valuation,
+                                             self.opts.reference if mode == "reference" else None)
             # spread what is left over the searches still to run
             budget = max(0.05, min(self._budget_left() / max(1, len(searches) - n), per_search * 2))
-            seed = derive_seed(opts.seed, self.job.ref.index, mode, vi)
-            progress: dict = {}
-            common = dict(max_examples=opts.max_examples, budget=budget, seed=seed,
-                          database=opts.database, on_progress=progress.update)
-            if mode == "contract":
-                got = self.search(post, mode="invariants", exclude=INVARIANT_IDS, **common)
-            elif mode == "invariants":
-                got = self.search(post, mode="invariants", exclude=CONTRACT_IDS, **common)
-            elif mode == "reference":
-                got = self.search(post, reference=base, mode="differential",
-                                  exclude=("outcome-difference",), **common)
-            else:
-                got = self.search(post, reference=pre, mode="differential",
-                                  exclude=("outcome-difference",), **common)
+            seed = derive_seed(self.opts.seed, self.job.ref.index, mode, vi)
+            got, examples = self._fuzz(mode, base, pre, post, budget, seed)
             kind = "invariants" if mode == "contract" else mode
-            traces[kind] = traces.get(kind, 0) + int(progress.get("examples", 0))
+            traces[kind] = traces.get(kind, 0) + examples
             counts[kind] = counts.get(kind, 0) + 1
             for ff in got:
-                f = self._convert(ff, kind, valuation, base, pre, post, added, removed, claim)
-                if f is None:
+                f = self._convert(ff, kind, valuation, pre, post, added, removed, claim)
+                if f is None or reported & _keys(f):
                     continue
-                key = (f.id, f.where())
-                if key in found_ids:
-                    continue
-                found_ids[key] = f
-                res.findings.append(f)
+                reported |= _keys(f)
+                self.result.findings.append(f)
+        return counts, traces
+
+    def _fuzz(self, mode: str, base: RuleSet, pre: RuleSet, post: RuleSet, budget: float,
+              seed: int) -> tuple[list[Finding], int]:
+        """One search of the fuzzer: (what it found, the traces it ran)."""
+        progress: dict = {}
+        common = dict(max_examples=self.opts.max_examples, budget=budget, seed=seed,
+                      database=self.opts.database, on_progress=progress.update)
+        if mode == "contract":
+            got = self.search(post, mode="invariants", exclude=INVARIANT_IDS, **common)
+        elif mode == "invariants":
+            got = self.search(post, mode="invariants", exclude=CONTRACT_IDS, **common)
+        elif mode == "reference":
+            got = self.search(post, reference=base, mode="differential",
+                              exclude=("outcome-difference",), **common)
+        else:
+            got = self.search(post, reference=pre, mode="differential",
+                              exclude=("outcome-difference",), **common)
+        return got, int(progress.get("examples", 0))
+
+    def _account(self, atoms: list[str], n_valuations: int, counts: dict[str, int],
+                 traces: dict[str, int], identical: bool) -> None:
+        """What the searches covered, in the report's "checked" lines."""
+        res = self.result
         if atoms:
-            res.checked.append(f"unmodelled atoms {', '.join(atoms)}: {len(vals)} valuations "
+            names = ", ".join(nfc.atom_name(a) for a in atoms[:2]) + (", ..." if len(atoms) > 2 else "")
+            res.checked.append(f"unmodelled atoms ({len(atoms)}: {names}): {n_valuations} valuations "
                                f"({'all' if len(atoms) <= MAX_FREE_ATOMS else 'sampled'})")
         what = {"invariants": "post-image rules vs contract and invariants",
-                "reference": f"post-image rules vs reference `{opts.reference}`",
+                "reference": f"post-image rules vs reference `{self.opts.reference}`",
                 "differential": "pre- vs post-image rules"}
         for mode in ("invariants", "reference", "differential"):
             if mode in counts:
@@ -331,12 +326,6 @@ class PatchChecker:
         if identical:
             res.checked.append("pre- and post-image decision rules are equivalent for every "
                                "context (truth tables): no behaviour change possible")
-        if claim:
-            diff = [f for f in res.findings if f.id == "nfc-claim"]
-            res.checked.append(f"claims no functional change (\"{claim.text}\"): "
-                               + ("contradicted by a pre/post difference" if diff else
-                                  "no observable pre/post difference found"))
-        res.examples = sum(traces.values())
 
     def _points(self, rules: PatchRules) -> list[str]:
         points = []
@@ -349,14 +338,13 @@ class PatchChecker:
                     points.append(a.primitive)
         return points
 
-    def _run_quick(self, rules, vals, identical, claim, added, removed) -> list[Finding]:
+    def _run_quick(self, rules, vals, identical, claim, added, removed) -> list[CheckFinding]:
         """Shortest traces first (review/check/explore.py): every trace of up to
         QUICK_DEPTH steps over the operations that reach what the patch touches,
         within a share of the budget; the fuzzer then searches deeper."""
-        from review.check.explore import quick
         res = self.result
         points = self._points(rules)
-        out: list[Finding] = []
+        out: list[CheckFinding] = []
         passes = [("invariants", "introduced", CONTRACT_IDS), ("invariants", "introduced", INVARIANT_IDS)]
         if not identical:
             diff = ("differential", "differential", ("observable-difference",))
@@ -371,6 +359,8 @@ class PatchChecker:
                  ("observable-difference",): "pre/post"}
         for valuation, (kind, mode, clauses) in jobs:
             _, pre, post = self._rulesets(rules, valuation)
+            # the patch's own cases: their violations are its own, whatever the pre-image did
+            watch = OwnedWatch(post, rules.post, self.owned) if self.owned and mode == "introduced" else None
             # States bound each pass (the same result on any machine); the clock
             # only stops a pass on a machine too slow for its share.
             deadline = time.monotonic() + max(share, min(QUICK_MIN_SECONDS, self.opts.budget / 2))
@@ -378,55 +368,80 @@ class PatchChecker:
             try:
                 got, summary = quick(post, pre, points, depth=QUICK_DEPTH, clauses=clauses,
                                      mode=mode, deadline=deadline, max_findings=1,
-                                     max_states=QUICK_MAX_STATES)
+                                     max_states=QUICK_MAX_STATES, watch=watch)
             except Exception as exc:  # the engine refusing a model it cannot key soundly
                 res.checked.append(f"shortest-trace pass not run: {type(exc).__name__}: {exc}")
                 break
             summaries.append(f"{names[clauses]}: {summary.split(', ', 1)[0] if got else summary.split(' (', 1)[0]}")
             alphabet = summary.rsplit("), ", 1)[-1] if "), " in summary else ""
             for ff in got:
-                f = self._convert(ff, kind, valuation, None, pre, post, added, removed, claim)
-                if f is not None and not any((x.id, x.where()) == (f.id, f.where()) for x in out):
+                f = self._convert(ff, kind, valuation, pre, post, added, removed, claim)
+                if f is not None and not any(_keys(x) & _keys(f) for x in out):
                     out.append(f)
         if summaries:
+            # the same verdict under both valuations is said once
             res.checked.append(f"shortest traces to depth {QUICK_DEPTH}, post-image beside pre-image "
-                               f"rules, over {alphabet}: " + "; ".join(summaries))
+                               f"rules, over {alphabet}: " + "; ".join(dict.fromkeys(summaries)))
         res.findings.extend(out)
         return out
 
-    def _convert(self, ff, mode, valuation, base, pre, post, added, removed, claim) -> Finding | None:
-        """A review.findings.Finding (one search's result) -> a report Finding."""
-        rules = self.job.rules
+    def _convert(self, ff: Finding, mode, valuation, pre, post, added,
+                 removed, claim) -> CheckFinding | None:
+        """A search's finding -> a report finding (None: not one the report shows)."""
         trace = dict(ff.trace)
         if valuation:
             trace["free"] = dict(valuation)
         if mode == "invariants":
-            fid = ff.clause
-            sev = severity_of(fid)
-            rule = None
-            if fid == "patch-assertion":
-                rule = next((a for a in rules.post.assertions if _names_assertion(a, ff.message)),
-                            rules.post.assertions[0] if rules.post.assertions else None)
-            if rule is None:
-                rule = implicated(trace, post, rules.post, added, upto=ff.step)
-            message = ff.message
-            # Did the pre-image rules break the same clause on this trace? Then the
-            # patch did not introduce it: a note, not a failure.
-            from spec.run import run_trace
-            try:
-                pre_rep = run_trace(parse_trace(trace), pre)
-                if fid in pre_rep.clauses:
-                    sev = "note"
-                    message += " (the pre-image rules break it on this trace too: not introduced by this patch)"
-            except Exception:
-                pass
-            f = Finding(sev, fid, message, mode="invariants")
-            self._finding_place(f, rule, added, removed)
-            self._write_trace(f, trace, post.name, f"{fid}: {message}")
-            f.steps = _steps_with_results(f.trace, post)
-            return f
-        if ff.clause != "observable-difference":
+            return self._violation(ff, trace, pre, post, added, removed)
+        if ff.id != "observable-difference":
             return None  # outcome-only differences are not observable: not reported
+        return self._difference(ff, trace, mode, post, added, removed, claim)
+
+    def _violation(self, ff: Finding, trace: dict, pre: RuleSet, post: RuleSet, added,
+                   removed) -> CheckFinding:
+        """A clause the post-image rules break: its default severity, unless the
+        pre-image rules break it on the same trace too and none of the patch's own
+        cases decided a step of it (docs/check.md, "Whose violation is it?")."""
+        rules = self.job.rules
+        fid = ff.id
+        sev = FINDING_IDS[fid].severity
+        rule = None
+        if fid == "patch-assertion":
+            rule = next((a for a in rules.post.assertions if _names_assertion(a, ff.message)),
+                        rules.post.assertions[0] if rules.post.assertions else None)
+        if rule is None:
+            rule = implicated(trace, post, rules.post, added, upto=ff.step)
+        fired = fired_cases(trace, post, rules.post, ff.step)
+        if rule is None and fired:
+            rule = fired[-1]    # the default of the patch's rule decided
+        message = ff.message
+        # Did the pre-image rules break the same clause on this trace? Then the
+        # patch did not introduce it: a note, not a failure; unless the patch's own
+        # rule decided a step of the trace: it still breaks a case it decides.
+        try:
+            pre_rep = run_trace(parse_trace(trace), pre)
+        except Exception:  # a trace the pre-image cannot run: nothing to excuse it
+            pre_rep = None
+        if pre_rep is not None and fid in pre_rep.clauses:
+            owned = {id(c) for c in self.owned}
+            if any(id(c) in owned for c in fired):
+                message += (" (the pre-image rules break it on this trace too, and the patch's own "
+                            "rule decides this case: it does not fix it)")
+            else:
+                sev = "note"
+                message += " (the pre-image rules break it on this trace too: not introduced by this patch)"
+        f = _decorated(ff, severity=sev, id=fid, message=message, mode="invariants")
+        self.placer.place(f, rule, added, removed)
+        self._write_trace(f, trace, post.name, f"{fid}: {message}")
+        f.steps = _steps_with_results(f.trace, post)
+        return f
+
+    def _difference(self, ff: Finding, trace: dict, mode: str, post: RuleSet, added, removed,
+                    claim) -> CheckFinding:
+        """An observable difference of the post-image rules from the reference
+        (mode "reference") or from the pre-image rules: named for what it means to
+        the patch (review/finding_ids.py)."""
+        rules = self.job.rules
         diff = ff.difference or {}
         detail = ""
         if diff:
@@ -436,21 +451,26 @@ class PatchChecker:
         if mode == "reference":
             changed = [c for d in rules.post.decisions for c in d.cases]
             rule = implicated(trace, post, rules.post, changed, upto=diff.get("step"))
-            f = Finding("note", "reference-difference",
-                        f"post-image rules differ observably from `{self.opts.reference}`: {ff.message}",
-                        mode="reference", detail=detail)
+            f = _decorated(ff, severity="note", id="reference-difference",
+                           message=f"post-image rules differ observably from "
+                                   f"`{self.opts.reference}`: {ff.message}",
+                           mode="reference", detail=detail)
+            self.placer.place(f, rule)
         else:
             rule = implicated(trace, post, rules.post, added, upto=diff.get("step"))
-            if claim:
-                f = Finding("warning", "nfc-claim",
-                            f"claims \"{claim.text}\" but pre- and post-image differ: {ff.message}",
-                            mode="nfc", detail=detail)
+            # a claim is contradicted only where the truth tables differ; on an
+            # undecided point the difference rests on values of unmodelled atoms
+            if claim and rule is not None and point_of(rule, rules) in self.differs:
+                f = _decorated(ff, severity="warning", id="nfc-claim",
+                               message=f"claims \"{claim.text}\" but pre- and post-image "
+                                       f"differ: {ff.message}",
+                               mode="nfc", detail=detail)
             else:
-                f = Finding("note", "behaviour-change",
-                            f"pre- and post-image rules differ observably: {ff.message}",
-                            mode="differential", detail=detail)
-        self._finding_place(f, rule, added if mode != "reference" else (),
-                            removed if mode != "reference" else ())
+                why = " (for some values of unmodelled atoms only)" if claim else ""
+                f = _decorated(ff, severity="note", id="behaviour-change",
+                               message=f"pre- and post-image rules differ observably{why}: {ff.message}",
+                               mode="differential", detail=detail)
+            self.placer.place(f, rule, added, removed)
         self._write_trace(f, trace, post.name, f"{f.id}: {f.message}")
         f.steps = _steps_with_results(f.trace, post)
         return f
@@ -459,23 +479,40 @@ class PatchChecker:
         """--exhaustive DEPTH: every trace up to DEPTH steps over the whole alphabet
         (review/verify's bounds: 2 processes, 1 page, 1 pin), no time limit: a
         definite verdict within the bound, for the clauses the patch introduces."""
-        from review.check.explore import quick
         depth = self.opts.exhaustive
         _, pre, post = self._rulesets(rules, {})
         added, removed = changed_cases(rules.pre, rules.post)
+        watch = OwnedWatch(post, rules.post, self.owned) if self.owned else None
         try:
             got, summary = quick(post, pre, self._points(rules), depth=depth,
                                  clauses=CONTRACT_IDS + INVARIANT_IDS, mode="introduced",
-                                 deadline=None, full_alphabet=True)
+                                 deadline=None, full_alphabet=True, watch=watch)
         except Exception as exc:
             raise InputError(f"--exhaustive: the exploration engine refused: {exc}") from None
         self.result.checked.append(f"exhaustive to depth {depth}: {summary}")
         for ff in got:
-            f = self._convert(ff, "invariants", {}, None, pre, post, added, removed, None)
-            if f is not None and not any(x.id == f.id and x.where() == f.where()
-                                         for x in self.result.findings):
+            f = self._convert(ff, "invariants", {}, pre, post, added, removed, None)
+            if f is not None and not any(_keys(x) & _keys(f) for x in self.result.findings):
                 f.message += " (shortest trace, exhaustive search)"
                 self.result.findings.append(f)
+
+
+def _keys(f: CheckFinding) -> set[tuple]:
+    """A finding is reported once: one per id and place, and one per id and trace
+    (the same steps under two valuations may implicate two rules)."""
+    return {(f.id, f.where()), (f.id, tuple(f.steps))}
+
+
+def _why_not_fuzzed(rules: PatchRules) -> str:
+    """Why a patch without rules is not fuzzed."""
+    partial = sorted({fn for fn, _, _, _ in rules.partial})
+    if partial:
+        return ("bound functions seen only in part, so no rule is trusted "
+                f"(give --tree PATH or a git range): {', '.join(partial)}")
+    if rules.bound:
+        return "the bound functions it touches yield no decision or assertion rule"
+    return ("touches no function bound to a decision point or primitive"
+            + (" (C outside the model)" if rules.unbound else ""))
 
 
 def _input_warnings(patch, rules) -> list[str]:
@@ -499,12 +536,9 @@ def _input_warnings(patch, rules) -> list[str]:
 
 def _names_assertion(a, message: str) -> bool:
     """Does a patch-assertion violation's message name this assertion? (spec/run.py
-    writes `file:line`; a raw repr carries `file='..'` and `line=..`.)"""
+    writes its `file:line`.)"""
     p = a.provenance
-    if p is None:
-        return False
-    return (f"{p.file}:{p.line}" in message
-            or (f"file='{p.file}'" in message and f"line={p.line}," in message))
+    return p is not None and f"{p.file}:{p.line}" in message
 
 
 def _result_text(r) -> str:

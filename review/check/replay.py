@@ -10,21 +10,23 @@ from spec.presets import PRESETS
 from spec.run import Report, rules_for, run_trace
 from spec.trace import Trace
 
-from review.check.composition import patch_key
+from review.check.overlay import overlays, split_overlay_name
 from review.errors import InputError
 from review.extract.rules import PatchRules
+from review.finding_ids import FINDING_IDS
+from review.model import diff_digest
 
-# What a differential finding compares the trace's own run with (the differential
-# searches of review/check/patch.py): the pre-image rules or the reference preset.
-COMPARED_WITH = {"nfc-claim": "pre", "behaviour-change": "pre", "reference-difference": "reference"}
+# What a difference the check reports compares the trace's own run with (the
+# differential searches of review/check/patch.py), as the registry says: the
+# pre-image rules ("pre") or the reference preset ("reference").
+COMPARED_WITH = {f.id: f.compared_with for f in FINDING_IDS.values() if f.compared_with}
 
 
 def ruleset_parts(trace: Trace) -> tuple[str, str, str]:
     """(reference preset, image, patch key) of the rule set a trace names: `current`,
     or `current+post@KEY` / `current+pre@KEY` as check writes them (KEY may be absent)."""
-    ref, _, rest = trace.ruleset.partition("+")
-    image, _, key = rest.partition("@")
-    if ref not in PRESETS or (rest and image not in ("pre", "post")):
+    ref, image, key = split_overlay_name(trace.ruleset)
+    if ref not in PRESETS or ("+" in trace.ruleset and image not in ("pre", "post")):
         raise InputError(f"trace: unknown ruleset {trace.ruleset!r} (expected a preset or "
                          "PRESET+post@KEY / PRESET+pre@KEY as check writes them)")
     return ref, image, key
@@ -69,17 +71,9 @@ def replay_trace(trace: Trace, patch, rules: PatchRules) -> Replay:
     """Run `trace` under `patch`'s post- and pre-image rules (`rules`, its extraction)
     overlaid on the reference preset the trace names, and under that preset alone."""
     ref, _, _ = ruleset_parts(trace)
-    key = patch_key(patch)
-    base = PRESETS[ref]
-    sets = {
-        ref: base,
-        f"{ref}+pre@{key}": base.with_overlay(rules.pre.decisions, rules.pre.assertions,
-                                              name=f"{ref}+pre@{key}"),
-        f"{ref}+post@{key}": base.with_overlay(rules.post.decisions, rules.post.assertions,
-                                               name=f"{ref}+post@{key}"),
-    }
+    base, pre, post = overlays(PRESETS[ref], rules, diff_digest(patch), {})
+    sets = {rs.name: rs for rs in (base, pre, post)}
     runs = {}
-    for name, label in ((f"{ref}+post@{key}", f"{ref}+post"), (f"{ref}+pre@{key}", f"{ref}+pre"),
-                        (ref, ref)):
+    for name, label in ((post.name, f"{ref}+post"), (pre.name, f"{ref}+pre"), (ref, ref)):
         runs[label] = run_trace(trace, rules_for(trace, name, presets=sets))
     return Replay(trace, ref, runs, own=trace.ruleset.split("@")[0])

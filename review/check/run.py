@@ -1,8 +1,10 @@
 """`mmreview check`: per patch, extract its rules and fuzz them.
 
-Modules: run.py (this: inputs, jobs, one patch's check, workers, database), patch.py
-(one patch: searches and findings), composition.py (valuations, seeds, changed and
-implicated rules), explore.py (the quick shortest-trace pass), replay.py (a written
+Modules: run.py (this: inputs, jobs, one patch's check, workers, database), options.py
+(what a run is asked to do: budgets, bounds, seeds), patch.py (one patch: searches and
+findings), overlay.py (extracted rules over a preset: valuations, changed and
+implicated rules), place.py (where a finding points), explore.py (the quick
+shortest-trace pass), nfc.py (claims of no functional change), replay.py (a written
 trace run again under its patch's rules).
 
 For every patch of the input:
@@ -33,23 +35,32 @@ and the search, so the result does not depend on --workers or on other patches.
 """
 from __future__ import annotations
 
+import io
+import multiprocessing as mp
 import os
+import sys
+import traceback
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable
+
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from spec.presets import PRESETS
 from spec.trace import parse_trace
 
+from review.check.options import Options
 from review.check.patch import PatchChecker, PatchJob
 from review.check.replay import replay_trace, ruleset_parts
-from review.check.composition import (  # noqa: F401  (the check's public names live here too)
-    CONTRACT_IDS, DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES, INVARIANT_IDS, QUICK_DEPTH, Options,
-    patch_key, valuations,
-)
 from review.errors import InputError
-from review.extract.rules import PatchRules
-from review.report import CheckReport, PatchRef, PatchResult
+from review.extract.rules import PatchRules, extract_patch, extract_series
+from review.fuzz import search as fuzzer
+from review.inputs.load import load
+from review.model import diff_digest
+from review.report.types import CheckReport, PatchRef, PatchResult
+from review.verify import search as exhaustive
 
 
 # --- the whole run --------------------------------------------------------------------
@@ -58,9 +69,8 @@ def extract_patches(patches: list, tree: str | None) -> list[tuple[PatchRules | 
     """review.extract.rules over one input's patches as a series (with a tree, each patch's
     pre-image is the tree as the earlier patches left it). A patch whose extraction
     fails is reported as such; the others are still checked."""
-    from review.extract import rules as extract
     try:
-        return [(r, "") for r in extract.extract_series(patches, tree)]
+        return [(r, "") for r in extract_series(patches, tree)]
     except InputError:
         raise
     except Exception:
@@ -68,7 +78,7 @@ def extract_patches(patches: list, tree: str | None) -> list[tuple[PatchRules | 
     out = []
     for p in patches:
         try:
-            out.append((extract.extract_patch(p, tree), ""))
+            out.append((extract_patch(p, tree), ""))
         except InputError:
             raise
         except Exception as exc:  # extraction must not take the whole run down
@@ -85,9 +95,6 @@ class Loaded:
 
 
 def load_inputs(inputs: list[str], *, repo: str | None = None, stdin=None) -> Loaded:
-    from review.inputs.load import load
-    import io
-    import sys
     patches, sources, mails, notes = [], [], [], []
     for source in inputs:
         raw = None
@@ -156,11 +163,6 @@ def check_patch(job: PatchJob, opts: Options, *,
     when asked), as `mmreview check` runs it for each patch and the TUI for the patch
     in view. `on_progress` gets the result so far after each round of a search;
     `should_stop()` ends every search at its next example."""
-    # hypothesis, under review.fuzz and review.verify, takes a while to import: only
-    # when a patch is checked, not on every start of the command line
-    from review.fuzz.search import search
-    from review.verify.search import verify
-
     report_progress = on_progress
 
     def observed_search(*args, on_progress: Callable[[dict], None] | None = None, **kwargs) -> list:
@@ -170,9 +172,10 @@ def check_patch(job: PatchJob, opts: Options, *,
                 on_progress(state)              # PatchChecker counts the traces run
             if report_progress is not None:
                 report_progress(checker.result)
-        return search(*args, on_progress=progress, should_stop=should_stop, **kwargs)
+        # looked up now, not at import, so that a test can stand in for the search
+        return fuzzer.search(*args, on_progress=progress, should_stop=should_stop, **kwargs)
 
-    checker = PatchChecker(job, opts, PRESETS, observed_search, verify)
+    checker = PatchChecker(job, opts, PRESETS, observed_search, exhaustive.verify)
     return checker.run()
 
 
@@ -183,7 +186,6 @@ def _run_one(index: int) -> PatchResult:
     except InputError:
         raise
     except Exception as exc:  # a bug of ours must not hide the other patches' results
-        import traceback
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return PatchResult(job.ref, error=f"{type(exc).__name__}: {exc} "
                                           f"({Path(where.filename).name}:{where.lineno})")
@@ -201,8 +203,6 @@ def run_jobs(jobs: list[PatchJob], opts: Options, workers: int = 1,
                 on_patch(r)
             out.append(r)
         return out
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
     # fork: workers inherit the extracted jobs and the options (rule sets hold
     # closures, which do not pickle); results are plain dataclasses.
     ctx = mp.get_context("fork")
@@ -219,7 +219,7 @@ def open_database(spec: str | None):
     if not spec:
         return None
     if spec.startswith("redis://"):
-        try:
+        try:  # redis is optional: only a redis:// database needs it
             import redis
             from hypothesis.extra.redis import RedisExampleDatabase
         except ImportError as exc:
@@ -230,7 +230,6 @@ def open_database(spec: str | None):
         except Exception as exc:
             raise InputError(f"{spec}: cannot reach redis ({exc})") from None
         return RedisExampleDatabase(client, key_prefix=b"mmreview-check:")
-    from hypothesis.database import DirectoryBasedExampleDatabase
     path = Path(spec)
     if path.exists() and not path.is_dir():
         raise InputError(f"{spec}: not a directory")
@@ -250,7 +249,6 @@ def check(inputs: list[str], opts: Options, *, repo: str | None = None, stdin=No
         raise InputError(f"{' '.join(inputs)}: no patch found")
     jobs = make_jobs(loaded, opts.tree)
     results = run_jobs(jobs, opts, workers, on_patch)
-    from importlib.metadata import PackageNotFoundError, version
     try:
         v = version("mmreview")
     except PackageNotFoundError:
@@ -277,7 +275,7 @@ def replay(inputs: list[str], trace_obj: dict, patch_index: int, opts: Options, 
     trace = parse_trace(trace_obj)
     _, _, key = ruleset_parts(trace)
     patch = loaded.patches[patch_index - 1]
-    want = patch_key(patch)
+    want = diff_digest(patch)
     if key and key != want:
         raise InputError(f"trace: written for another patch (key {key}, patch {patch_index} "
                          f"has {want}); pick the right one with --patch N")

@@ -69,6 +69,9 @@ class CFunction:
     params: list[str] = field(default_factory=list)
     line_map: dict[int, int] | None = None  # text line (1-based) -> file line
     file: str = ""  # the path it was read from, when the reader knows it
+    # Read from a hunk's window only: the unmodelled atom its paths start under
+    # ("reaching the window"); see review/extract/hunks.py.
+    entry_atom: str = ""
 
     def file_line(self, node: Node) -> int:
         """The file line of a node inside this function."""

@@ -9,7 +9,9 @@ either value, and may depend on the context. So a difference counts only where i
 survives every valuation of them: "differs" needs a context in which no valuation
 makes the two pick the same outcome. Where some valuation always reconciles them,
 the verdict is "undecided": the rules may be equal, depending on what the unmodelled
-C computes (the atoms say what).
+C computes (the atoms say what). The atom a hunk's window is entered under is not
+unseen code but a fact about the state ("the window is reached"): it is enumerated
+with the context.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from itertools import product
 from spec import expr as E
 from spec.decisions import INT_FIELDS, DecisionContext, ExtractedDecision
 
+from review.extract.hunks import is_entry_atom
 from review.extract.simplify import mk_or
 
 # Contexts x valuations enumerated at most; past it the answer is "undecided".
@@ -64,7 +67,8 @@ def _contexts(domains: list[tuple[str, tuple]]):
     for values in product(*(d for _, d in domains)):
         ctx = DecisionContext()
         for n, v in zip(names, values):
-            setattr(ctx, n, v)
+            if not is_entry_atom(n):
+                setattr(ctx, n, v)
         yield dict(zip(names, values)), ctx
 
 
@@ -91,7 +95,9 @@ def compare(a: ExtractedDecision, b: ExtractedDecision) -> Comparison:
             frees |= E.free_atoms(c.guard)
             consts |= {n.value for n in E.walk(c.guard)
                        if type(n) is E.Const and not isinstance(n.value, bool)}
-    domains = _domains(atoms, consts)
+    entries = {n for n in frees if is_entry_atom(n)}
+    frees -= entries
+    domains = _domains(atoms, consts) + [(n, (False, True)) for n in sorted(entries)]
     size = 2 ** len(frees)
     for _, dom in domains:
         size *= len(dom)
@@ -103,7 +109,8 @@ def compare(a: ExtractedDecision, b: ExtractedDecision) -> Comparison:
     differs_somewhere = False
     for shown, ctx in _contexts(domains):
         contexts += 1
-        agree = [_pick(a, ctx, val) == _pick(b, ctx, val) for val in valuations]
+        entry = {n: shown[n] for n in entries}
+        agree = [_pick(a, ctx, {**val, **entry}) == _pick(b, ctx, {**val, **entry}) for val in valuations]
         if not any(agree):
             return Comparison("differs", contexts, witness=shown)
         differs_somewhere |= not all(agree)

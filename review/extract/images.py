@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from review.extract import cparse
+from review.extract import cparse, hunks
 from review.extract.cparse import CFunction
 from review.model import FileDiff, Hunk
 
@@ -72,22 +72,19 @@ class Fragment:
     hunk: Hunk
 
 
-def fragment(h: Hunk, side: str, wrap: bool = False) -> Fragment:
-    keep = "added" if side == "pre" else "removed"
-    rows = [ln for ln in h.lines if ln.kind != keep]
-    body = [ln.text for ln in rows]
-    nums = [(ln.old_lineno if side == "pre" else ln.new_lineno) or 0 for ln in rows]
-    if wrap:  # a synthetic body around a function's middle: line 1 is the opening
-        body = ["void __hunk__(void) {"] + body + ["}"]
-        nums = [nums[0] if nums else 0] + nums + [nums[-1] if nums else 0]
-    return Fragment("\n".join(body), {i + 1: n for i, n in enumerate(nums)}, h)
+def fragment(h: Hunk, side: str) -> Fragment:
+    rows = hunks.side_rows(h, side)
+    return Fragment("\n".join(r.text for r in rows), {i + 1: r.line for i, r in enumerate(rows)}, h)
 
 
 _SECTION_NAME = re.compile(r"([A-Za-z_]\w*)\s*\(")
 
 
 def section_function(section: str) -> str | None:
-    """The function named in a hunk's @@ section text (git's funcname line)."""
+    """The function named in a hunk's @@ section text (git's funcname line); None
+    when that line is a prototype (`...;`): the hunk then starts in no function."""
+    if (section or "").rstrip().endswith(";"):
+        return None
     names = _SECTION_NAME.findall(section or "")
     for n in names:
         if n.isupper():  # PAGEFLAG(...), DEFINE_...(...): a macro line, not a function
@@ -196,50 +193,29 @@ def file_images(fd: FileDiff, index: TreeIndex, state: dict[str, str]) -> FileIm
     return img
 
 
-def _comment_or_blank(line: str) -> bool:
-    t = line.strip()
-    return not t or t.startswith(("/*", "*", "//"))
-
-
 def hunk_functions(fd: FileDiff, side: str) -> tuple[list[CFunction], list[CFunction]]:
-    """(touched functions, complete functions) seen in the hunks of one side."""
+    """(touched functions, complete functions) seen in the hunks of one side: whole
+    and cut definitions, and the window of the function each hunk starts in
+    (review/extract/hunks.py), when the patch changes code there."""
     touched_out: list[CFunction] = []
     complete: list[CFunction] = []
     lines = changed_lines(fd, side)
+    other = "post" if side == "pre" else "pre"
     for h in fd.hunks:
-        frag = fragment(h, side)
-        defs = cparse.functions(frag.text, frag.line_map)
-        complete += [f for f in defs if f.complete]
-        touched_out += touched(defs, lines)
-        touched_out += _head_functions(h, side, defs, frag, lines)
+        name = section_function(h.section)
+        part = hunks.read_hunk(h, side, name)
+        for f in part.definitions:
+            f.file = fd.path
+        complete += [f for f in part.definitions if f.complete]
+        touched_out += touched(part.definitions, lines)
+        window = hunks.hunk_body(part)
+        # a change on one side is a change of both: a pure deletion leaves the post
+        # side's window with no changed row of its own
+        if window is not None and (hunks.changed_in(window, part)
+                                   or hunks.changes_head(hunks.read_hunk(h, other, name))):
+            window.file = fd.path
+            touched_out.append(window)
     return touched_out, complete
-
-
-def _head_functions(h: Hunk, side: str, defs: list[CFunction], frag: Fragment,
-                    lines: set[int]) -> list[CFunction]:
-    """The part of the hunk before its first definition belongs to the function git
-    names in the @@ line: that part read as a partial function, when it changes code
-    (not only comments)."""
-    first_row = min((f.node.start_point[0] + 1 for f in defs), default=None)
-    rows = [r for r in frag.line_map if first_row is None or r < first_row]
-    head_lines = {frag.line_map[r] for r in rows}
-    code = [ln for ln in h.lines if ln.kind != "context" and not _comment_or_blank(ln.text)]
-    code_here = {ln.new_lineno if side == "post" else ln.old_lineno for ln in code}
-    if not rows or not any(x in head_lines and x in code_here if x > 0 else (-x in head_lines and code)
-                           for x in lines):
-        return []  # nothing but comments changed before the first definition
-    name = section_function(h.section)
-    if name is None:
-        return []
-    part_hunk = Hunk(h.old_start, h.old_count, h.new_start, h.new_count, h.section,
-                     [ln for ln in h.lines if ((ln.old_lineno if side == "pre" else ln.new_lineno) in head_lines)
-                      or ln.kind == ("added" if side == "pre" else "removed")])
-    wrapped = fragment(part_hunk, side, wrap=True)
-    out = [f for f in cparse.functions(wrapped.text, wrapped.line_map) if f.name == "__hunk__"]
-    for f in out:
-        f.name = name
-        f.complete = False
-    return out
 
 
 def _defined_in(text: str | None, name: str) -> bool:

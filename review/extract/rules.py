@@ -24,13 +24,18 @@ from typing import Iterable
 
 from spec import expr as E
 from spec.decisions import (
-    AssertionRule, ExtractedDecision, GuardedOutcome, Provenance, RuleSet,
+    DECISION_POINTS, AssertionRule, ExtractedDecision, GuardedOutcome, Provenance, RuleSet,
 )
 from review.extract.bindings import Binding, binding
+from review.extract import cparse, flag_alias, plumbing
+from review.extract.classify import Candidate, Evidence, classify
+from review.extract.coverage import Coverage
 from review.extract.cparse import CFunction
 from review.extract.equivalence import Comparison, compare
+from review.extract.flag_alias import FlagAlias
 from review.extract.images import FileImages, TreeIndex, file_images, is_c_file
 from review.extract.paths import Walker
+from review.extract.simplify import mk_and, mk_not
 from review.extract.vocab import CALLS
 from review.model import FileDiff, Patch
 
@@ -50,6 +55,7 @@ class FunctionRules:
     assertions: list[AssertionRule] = field(default_factory=list)
     unbound_assertions: list[tuple[str, str, int, str]] = field(default_factory=list)  # macro, cond, line, text
     unmodelled: list[tuple[str, int, str]] = field(default_factory=list)  # atom, line, file ("" = this one)
+    window: bool = False       # read from a hunk's window: its unseen rest is unmodelled
     inlined: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
 
@@ -67,7 +73,10 @@ class PatchRules:
     bound       "file:function -> point/primitive" for every touched bound function
     unbound     "file:function" touched C functions with no binding (listed, not guessed)
     unmodelled  (atom, file, line, image): Free atoms in the extracted rules
-    partial     (function, file, line, why): functions not seen whole
+    partial     (function, file, line, why): functions not seen whole and not trusted
+    windows     (function, file, first line, last line, image): functions read from the
+                hunks' windows (review/extract/hunks.py); their rules are kept, with what
+                the window does not show as unmodelled atoms
     partial_decisions  decisions read from partial functions: reported, not in pre/post
                 (an incomplete path condition would be a wrong rule)
     """
@@ -80,10 +89,13 @@ class PatchRules:
     unbound: list[str] = field(default_factory=list)
     unmodelled: list[tuple[str, str, int, str]] = field(default_factory=list)
     partial: list[tuple[str, str, int, str]] = field(default_factory=list)
+    windows: list[tuple[str, str, int, int, str]] = field(default_factory=list)
     partial_decisions: list[ExtractedDecision] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     patch: Patch | None = None
+    coverage: Coverage = field(default_factory=Coverage)
+    flag_aliases: list[FlagAlias] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -136,6 +148,7 @@ def extract_function(fn: CFunction, file: str, image: str, source: str, bind: Bi
                      helpers=None, inline_ok=None, hunk_of=None) -> FunctionRules:
     """Walk one function once per decision it is bound to (once if none)."""
     fr = FunctionRules(file, fn.name, image, source, fn.start_line, fn.end_line, fn.complete, bind)
+    fr.window = source == "hunks" and not fn.complete
     hunk_of = hunk_of or (lambda line: "")
     decisions = bind.decisions if bind else ()
     for i, db in enumerate(decisions or (None,)):
@@ -153,26 +166,63 @@ def extract_function(fn: CFunction, file: str, image: str, source: str, bind: Bi
                     continue
                 prov = Provenance(file, fn.name, r.line, image, hunk_of(r.line), r.text)
                 cases.append(GuardedOutcome(r.guard, r.outcome, prov))
-                used |= E.free_atoms(r.guard)
-            if cases or db.default:
-                fr.decisions.append(ExtractedDecision(db.point, tuple(cases), db.default))
+            if fr.window:
+                cases += _unseen_rest(db.point, fn, res.fallthrough,
+                                      Provenance(file, fn.name, fn.end_line, image, hunk_of(fn.end_line),
+                                                 f"(the rest of {fn.name} is not in the hunk)"))
+            for c in cases:
+                used |= E.free_atoms(c.guard)
+            # a window's paths that leave it are decided above: no default of its own
+            default = None if fr.window else db.default
+            if db.scope:   # it decides for these pages only; others decide elsewhere
+                cases = [GuardedOutcome(mk_and(E.Atom(db.scope), c.guard), c.outcome, c.provenance)
+                         for c in cases]
+                default = None
+            if cases or default:
+                fr.decisions.append(ExtractedDecision(db.point, tuple(cases), default))
         if i == 0:
-            for a in res.assertions:
-                if a.condition == E.FALSE:
-                    fr.warnings.append(f"{fn.name}: line {a.line}: {a.macro}({a.text}) can never fire in "
-                                       f"the model (it reads only things the model fixes)")
-                used |= E.free_atoms(a.condition)
-                if bind is not None and bind.primitive:
-                    prov = Provenance(file, fn.name, a.line, image, hunk_of(a.line), a.text)
-                    fr.assertions.append(AssertionRule(bind.primitive, a.condition, a.macro, prov))
-                else:
-                    fr.unbound_assertions.append((a.macro, str(a.condition), a.line, a.text))
+            _assertion_rules(fr, res, bind, file, image, hunk_of, used)
         seen = {n for n, _, _ in fr.unmodelled}
         for u in res.unmodelled:
             if u.name in used and u.name not in seen:
                 fr.unmodelled.append((u.name, u.line, u.file if u.file != file else ""))
                 seen.add(u.name)
+        if fr.window:
+            for name in sorted(used - seen):
+                if name not in {n for n, _, _ in fr.unmodelled}:   # the window's own atoms
+                    fr.unmodelled.append((name, fn.start_line, ""))
     return fr
+
+
+def _assertion_rules(fr: FunctionRules, res, bind: Binding | None, file: str, image: str, hunk_of,
+                     used: set[str]) -> None:
+    for a in res.assertions:
+        if a.condition == E.FALSE:
+            fr.warnings.append(f"{fr.function}: line {a.line}: {a.macro}({a.text}) can never fire in "
+                               f"the model (it reads only things the model fixes)")
+        used |= E.free_atoms(a.condition)
+        if bind is not None and bind.primitive:
+            prov = Provenance(file, fr.function, a.line, image, hunk_of(a.line), a.text)
+            fr.assertions.append(AssertionRule(bind.primitive, a.condition, a.macro, prov))
+        else:
+            fr.unbound_assertions.append((a.macro, str(a.condition), a.line, a.text))
+
+
+def _unseen_rest(point: str, fn: CFunction, left: E.Expr, prov: Provenance) -> list[GuardedOutcome]:
+    """Paths that leave a hunk's window: the unseen rest of the function decides, the
+    same way before and after the patch (the patch does not change what it does not
+    show). Which outcome is an unmodelled choice, one atom per outcome but the last."""
+    if left == E.FALSE:
+        return []
+    where = fn.entry_atom.split(" at ", 1)[1] if " at " in fn.entry_atom else f"line {fn.end_line}"
+    out = []
+    outcomes = DECISION_POINTS[point].outcomes
+    for o in outcomes[:-1]:
+        choice = E.Free(f"the rest of {fn.name} after {where} decides {o}")
+        out.append(GuardedOutcome(mk_and(left, choice), o, prov))
+        left = mk_and(left, mk_not(choice))
+    out.append(GuardedOutcome(left, outcomes[-1], prov))
+    return [c for c in out if c.guard != E.FALSE]
 
 
 # ---------------------------------------------------------------- one patch
@@ -231,17 +281,68 @@ def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str
     per_image: dict[str, list[FunctionRules]] = {"pre": [], "post": []}
     for f in sorted(full, key=lambda x: (x.file, x.fn.start_line, x.image)):
         fr = _function_rules(f, pr, finders[f.image], inline_ok)
-        if fr is not None and fr.complete:
+        if fr is not None and (fr.complete or fr.window):
             per_image[f.image].append(fr)
     # assertions from partial functions are local to their line and kept
     for fr in pr.functions:
-        if not fr.complete:
+        if not fr.complete and not fr.window:
             per_image[fr.image].append(FunctionRules(fr.file, fr.function, fr.image, fr.source, fr.start_line,
                                                      fr.end_line, False, fr.binding, [], fr.assertions))
     pr.pre = _image_rules(per_image["pre"])
     pr.post = _image_rules(per_image["post"])
+    pr.coverage = _coverage(pr, full, sources, finders)
+    # the tree as this patch leaves it: the series so far, then this patch's images
+    after = {**state, **{p: img.post for p, img in sources.images.items() if img.post is not None}}
+    pr.flag_aliases = flag_alias.audit(
+        patch.files, flag_alias.Tree(index.root, overrides=after),
+        {(t.file, t.function) for t in pr.coverage.touched}, _post_texts(sources))
     _advance(state, sources.images)
     return pr
+
+
+def _coverage(pr: PatchRules, found: list[_Found], sources: _Sources, finders: dict) -> Coverage:
+    """Each touched function in one class (review/extract/classify.py)."""
+    candidates: dict[tuple[str, str], Candidate] = {}
+    for f in found:
+        c = candidates.setdefault((f.file, f.fn.name), Candidate(f.file, f.fn.name))
+        setattr(c, f.image, f.fn)
+        c.changed += _changed_code(f.fd, f.image, f.fn)
+    bound = {}
+    for entry in pr.bound:
+        key, roles = entry.split(" -> ", 1)
+        bound[key] = roles
+    inlined_by: dict[str, tuple[str, str]] = {}
+    for fr in pr.functions:
+        if fr.binding is not None:
+            roles = bound.get(f"{fr.file}:{fr.function}", "")
+            for name in fr.inlined - {fr.function}:
+                inlined_by.setdefault(name, (fr.function, roles))
+    called_by = {name: f.fn.name for f in found if binding(f.fn.name) is not None
+                 for name in cparse.called_names(f.fn.body)}
+    images = {side: {**sources.helpers[side], **{f.fn.name: f.fn for f in found if f.image == side}}
+              for side in ("pre", "post")}
+    ev = Evidence(bound, inlined_by, finders["pre"], finders["post"],
+                  plumbing.renames(images["pre"], images["post"]), called_by)
+    return classify(list(candidates.values()), ev)
+
+
+def _post_texts(sources: _Sources) -> dict[str, str]:
+    """Each C file as the patch leaves it: the whole post-image, else its hunks' rows."""
+    return {path: img.post if img.post is not None else
+            "\n".join(ln.text for h in img.diff.hunks for ln in h.lines if ln.kind != "removed")
+            for path, img in sources.images.items()}
+
+
+def _changed_code(fd: FileDiff, image: str, fn: CFunction) -> list[str]:
+    """The lines of `fn` that the patch removes (pre) or adds (post)."""
+    kind = "removed" if image == "pre" else "added"
+    out = []
+    for h in fd.hunks:
+        for ln in h.lines:
+            at = ln.old_lineno if image == "pre" else ln.new_lineno
+            if ln.kind == kind and at and fn.start_line <= at <= fn.end_line:
+                out.append(ln.text)
+    return out
 
 
 def _read_sources(patch: Patch, index: TreeIndex, state: dict[str, str], pr: PatchRules) -> _Sources:
@@ -340,11 +441,13 @@ def _function_rules(f: _Found, pr: PatchRules, helpers, inline_ok) -> FunctionRu
         return None
     pr.functions.append(fr)
     pr.warnings += [f"{f.image}: {w}" for w in fr.warnings]
-    if not fr.complete:
+    if fr.window:
+        pr.windows.append((f.fn.name, f.file, f.fn.start_line, f.fn.end_line, f.image))
+    elif not fr.complete:
         why = "only the hunks show it, and not whole" if f.source == "hunks" else "tree-sitter could not read it whole"
         pr.partial.append((f.fn.name, f.file, f.fn.start_line, f"{f.image}: {why}"))
         pr.partial_decisions += fr.decisions
-    if fr.assertions or fr.complete:
+    if fr.assertions or fr.complete or fr.window:
         for name, line, where in fr.unmodelled:
             pr.unmodelled.append((name, where or f.file, line, f.image))
     return fr
@@ -361,18 +464,58 @@ def _advance(state: dict[str, str], images: dict[str, FileImages]) -> None:
 
 def _image_rules(frs: list[FunctionRules]) -> ImageRules:
     """One decision per point (the function that inlines the most of the others: the
-    caller's rules include its helpers'), every assertion."""
+    caller's rules include its helpers'), every assertion. The windows of one function
+    are one rule: their cases in line order."""
     by_point: dict[str, list[tuple[FunctionRules, ExtractedDecision]]] = {}
-    for fr in frs:
+    for fr in _join_windows(frs):
         for d in fr.decisions:
             by_point.setdefault(d.point, []).append((fr, d))
     decisions = []
     for point, cands in by_point.items():
-        names = {fr.function for fr, _ in cands}
-        best = max(cands, key=lambda c: len(c[0].inlined & names))
-        decisions.append(best[1])
+        scoped = [d for fr, d in cands if _scope(fr, point)]
+        broad = [(fr, d) for fr, d in cands if not _scope(fr, point)]
+        best = None
+        if broad:
+            names = {fr.function for fr, _ in broad}
+            best = max(broad, key=lambda c: len(c[0].inlined & names))[1]
+        if not scoped:
+            decisions.append(best)
+            continue
+        # functions that decide for some pages only (PMD level) first, each under its
+        # scope; the broad rule, if the patch has one, for the rest
+        cases = tuple(c for d in scoped for c in d.cases) + (best.cases if best else ())
+        decisions.append(ExtractedDecision(point, cases, best.default if best else None))
     assertions = tuple(a for fr in frs for a in fr.assertions)
     return ImageRules(tuple(decisions), assertions)
+
+
+def _scope(fr: FunctionRules, point: str) -> str | None:
+    if fr.binding is None:
+        return None
+    return next((d.scope for d in fr.binding.decisions if d.point == point), None)
+
+
+def _join_windows(frs: list[FunctionRules]) -> list[FunctionRules]:
+    out: list[FunctionRules] = []
+    joined: dict[tuple[str, str], FunctionRules] = {}
+    for fr in frs:
+        key = (fr.file, fr.function)
+        if not fr.window or key not in joined:
+            out.append(fr)
+            if fr.window:
+                joined[key] = fr
+            continue
+        into = joined[key]
+        for d in fr.decisions:
+            same = next((i for i, x in enumerate(into.decisions) if x.point == d.point), None)
+            if same is None:
+                into.decisions.append(d)
+            else:
+                cases = sorted(into.decisions[same].cases + d.cases,
+                               key=lambda c: c.provenance.line if c.provenance else 0)
+                into.decisions[same] = ExtractedDecision(d.point, tuple(cases), None)
+        into.inlined |= fr.inlined
+    return out
 
 
 def extract_series(patches: Iterable[Patch], tree: str | None = None) -> list[PatchRules]:

@@ -41,7 +41,8 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import HypothesisException
 
 from review.fuzz.determinism import local_constants_frozen
-from review.findings import DIFFERENTIAL_CLAUSES, Finding
+from review.finding_ids import DIFFERENCE_IDS
+from review.findings import Finding
 from review.fuzz.shrink import shrink_steps
 from review.fuzz.strategies import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu, draw_step, \
     first_mmap
@@ -62,7 +63,7 @@ class ClauseViolated(Exception):
     clause = ""
 
     def __init__(self, finding: Finding):
-        super().__init__(f"{finding.clause}: {finding.message}")
+        super().__init__(f"{finding.id}: {finding.message}")
         self.finding = finding
 
 
@@ -126,7 +127,7 @@ class _Runner:
 
     def fail(self, clause: str, message: str, index: int, difference: dict | None = None,
              variant: str = "") -> None:
-        f = Finding(clause=clause, message=message, trace=self.trace_json(), step=index,
+        f = Finding(id=clause, message=message, trace=self.trace_json(), step=index,
                     rulesets=self.rulesets(), mode=self.mode, difference=difference,
                     outcome_differences=list(self.outcome_diffs), seed=self.seed,
                     variant=variant)
@@ -283,7 +284,7 @@ def _example(hypothesis_data: Any, rules: RuleSet, reference: RuleSet | None, mo
 def _polish(f: Finding, rules: RuleSet, reference: RuleSet | None, mode: str) -> Finding:
     """The trace-level shrink of review/fuzz/shrink.py on top of hypothesis's: the same
     (clause, variant), from the fewest steps, with names and values renumbered."""
-    target = (f.clause, f.variant)
+    target = (f.id, f.variant)
     free = dict(f.trace.get("free", {}))
     last: dict = {}
 
@@ -385,15 +386,15 @@ def search(
                            n, database, counters, deadline, should_stop)
         round_no += 1
         for f in found_now:
-            key = (f.clause, f.variant)
-            if f.clause not in excluded and key not in found:
+            key = (f.id, f.variant)
+            if f.id not in excluded and key not in found:
                 found.add(key)
                 findings.append(_polish(f, rules, reference, mode))
         if on_progress is not None:
             on_progress({"examples": counters["examples"], "steps": counters["steps"],
                          "elapsed": time.monotonic() - start, "round": round_no,
                          "findings": list(findings), "seed": seed})
-        if mode == "differential" and excluded | {c for c, _ in found} >= set(DIFFERENTIAL_CLAUSES):
+        if mode == "differential" and excluded | {c for c, _ in found} >= set(DIFFERENCE_IDS):
             break
     return findings
 

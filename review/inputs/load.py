@@ -30,7 +30,7 @@ def load(source: str, *, repo: str | None = None, stdin: BinaryIO | None = None,
          lore_base: str | None = None, cache_dir: str | None = None) -> Collection:
     source = os.fspath(source)
     if repo is not None:
-        # imported here: gitpython takes about 0.1 s to import, and only --repo needs it
+        # start-up: gitpython takes about 0.1 s to import, and only --repo needs it
         from review.inputs.git import load_range
 
         return load_range(os.fspath(repo), source)

@@ -11,12 +11,13 @@ so notes (which do not fail the check) are not printed here.
 """
 from __future__ import annotations
 
-from review.report import CheckReport, Finding, one_line
+from review.report import one_line
+from review.report.types import CheckFinding, CheckReport
 
 LABEL = {"error": "ERROR", "warning": "WARNING"}
 
 
-def line_for(f: Finding) -> str:
+def line_for(f: CheckFinding) -> str:
     where = f" ({f.where()})" if f.where() else ""
     rule = f" [{one_line(f.rule)}]" if f.rule else ""
     replay = f" replay: {one_line(f.replay)}" if f.replay else ""
@@ -28,7 +29,8 @@ def line_for(f: Finding) -> str:
     return f"-:1: {text}"
 
 
-def render(report: CheckReport) -> str:
+def render(report: CheckReport, verbose: bool = False) -> str:
+    """Errors and warnings only, whatever `verbose` (b4 counts every line)."""
     lines = [line_for(f) for f in report.findings if f.fails]
     lines += [f"-:1: ERROR: mmreview: check failed on [{p.patch.index}/{p.patch.total}]: "
               f"{one_line(p.error)}" for p in report.patches if p.error]

@@ -41,9 +41,21 @@ def patch_json(pr: PatchRules) -> dict[str, Any]:
         "post": {"decisions": [decision_json(d) for d in pr.post.decisions],
                  "assertions": [assertion_json(a) for a in pr.post.assertions]},
         "changed_points": pr.changed_points(),
+        "comparisons": {point: {"verdict": c.verdict, "text": c.describe()}
+                        for point, c in pr.comparisons().items()},
+        "windows": [{"function": fn, "file": f, "first_line": a, "last_line": b, "image": im}
+                    for fn, f, a, b, im in pr.windows],
         "unmodelled": [{"atom": a, "file": f, "line": ln, "image": im} for a, f, ln, im in pr.unmodelled],
         "partial": [{"function": fn, "file": f, "line": ln, "why": why} for fn, f, ln, why in pr.partial],
         "partial_decisions": [decision_json(d) for d in pr.partial_decisions],
+        "coverage": {"line": pr.coverage.line(),
+                     "touched": [{"file": t.file, "function": t.function, "class": t.cls, "reason": t.reason}
+                                 for t in pr.coverage.touched]},
+        "flag_aliases": [{"new": a.new, "old": a.old, "file": a.file, "line": a.line, "meaning": a.meaning,
+                          "searched": a.searched, "summary": a.summary(),
+                          "uses": [{"file": u.file, "line": u.line, "function": u.function, "text": u.text,
+                                    "access": u.access, "verdict": u.verdict, "why": u.why} for u in a.uses]}
+                         for a in pr.flag_aliases],
         "skipped_files": pr.skipped_files,
         "warnings": pr.warnings,
     }
@@ -59,6 +71,8 @@ def patch_text(pr: PatchRules) -> list[str]:
     out = [f"[{pr.label}] {pr.title}"]
     if not pr.bound and not pr.unbound:
         out.append("  touches no C function")
+    if pr.coverage.touched:
+        out.append(f"  coverage {pr.coverage.line()}")
     for b in pr.bound:
         out.append(f"  bound    {b}")
     if pr.unbound:
@@ -75,11 +89,17 @@ def patch_text(pr: PatchRules) -> list[str]:
             p = a.provenance
             out.append(f"  {which:<4} assert   {a.primitive}: {a.macro}({p.text if p else ''})"
                        f" -> {a.condition}   [{_where(p)}]")
-    changed = pr.changed_points()
-    if changed:
-        out.append(f"  changed  {', '.join(changed)}")
+    for point, comparison in pr.comparisons().items():
+        out.append(f"  compare  {point}: pre vs post {comparison.describe()}")
     for atom, f, ln, im in pr.unmodelled:
         out.append(f"  unmodelled {atom}   [{f}:{ln} {im}]")
+    for alias in pr.flag_aliases:
+        out.append(f"  alias    {alias.summary()}")
+        for use in alias.of("can meet"):
+            out.append(f"           can meet: {use.file}:{use.line} {use.function or '(file level)'}: {use.text}")
+    for fn, f, first, last, im in pr.windows:
+        out.append(f"  window   {fn} [{f}:{first}-{last}] {im}: read from the hunk; what it does not "
+                   f"show is unmodelled")
     for fn, f, ln, why in pr.partial:
         out.append(f"  partial  {fn} [{f}:{ln}] {why}")
     for w in pr.warnings:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 
 from review import terminal
-from review.report import CheckReport, Finding, describe, one_line
+from review.finding_ids import FINDING_IDS
+from review.report import one_line
+from review.report.types import CheckFinding, CheckReport
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 MAX_RESULTS = 5000          # GitHub displays the top 5,000 of a run
@@ -25,22 +27,25 @@ MAX_FLOW_STEPS = 1000       # GitHub keeps the top 1,000 thread-flow locations
 MAX_TAGS = 10               # GitHub keeps 10 of at most 20
 
 _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+# The rule's tag names how bad its findings are by default, in the words a code
+# scanning filter shows: a broken contract, a broken invariant, or what the check notes.
+_TAG = {"error": "contract", "warning": "invariant", "note": "check"}
 
 
-def _rule(fid: str) -> dict:
-    severity, meaning, source = describe(fid)
-    kind = "contract" if severity == "error" else ("invariant" if severity == "warning" else "check")
-    rule = {
+def rule(fid: str) -> dict:
+    """The reportingDescriptor of a finding id of review/finding_ids.py."""
+    known = FINDING_IDS[fid]
+    meaning, source = known.meaning, known.source
+    return {
         "id": fid,
         "name": "".join(part.capitalize() for part in fid.replace("-", " ").split()),
         "shortDescription": {"text": one_line(meaning)[:1000]},
         "fullDescription": {"text": one_line(f"{meaning}. Source: {source}" if source else meaning)},
         "help": {"text": one_line(f"{fid}: {meaning}. Replay a finding with the command "
                                   "in its message; see docs/check.md.")},
-        "defaultConfiguration": {"level": _LEVEL[severity]},
-        "properties": {"tags": ["mm", "anon-memory", kind][:MAX_TAGS]},
+        "defaultConfiguration": {"level": _LEVEL[known.severity]},
+        "properties": {"tags": ["mm", "anon-memory", _TAG[known.severity]][:MAX_TAGS]},
     }
-    return rule
 
 
 def _physical(file: str, line: int, message: str | None = None) -> dict:
@@ -53,7 +58,7 @@ def _physical(file: str, line: int, message: str | None = None) -> dict:
     return loc
 
 
-def _primary(f: Finding) -> tuple[str, int]:
+def _primary(f: CheckFinding) -> tuple[str, int]:
     """Code scanning shows results on the analysed commit, the post-image: a finding
     that points at a removed line is shown at the post-image rule that decided
     instead, when there is one (the removed line goes to relatedLocations)."""
@@ -64,12 +69,12 @@ def _primary(f: Finding) -> tuple[str, int]:
     return f.file, f.line
 
 
-def _location(f: Finding, message: str | None = None) -> dict:
+def _location(f: CheckFinding, message: str | None = None) -> dict:
     file, line = _primary(f)
     return _physical(file, line, message)
 
 
-def _related(f: Finding) -> list[dict]:
+def _related(f: CheckFinding) -> list[dict]:
     out = []
     if f.image == "pre" and _primary(f) != (f.file, f.line):
         out.append(_physical(f.file, f.line,
@@ -82,14 +87,14 @@ def _related(f: Finding) -> list[dict]:
     return out
 
 
-def _fingerprint(f: Finding, patch_subject: str) -> str:
+def _fingerprint(f: CheckFinding, patch_subject: str) -> str:
     # Stable across runs with the same result: id, place, rule, patch; not the trace
     # (a different seed may shrink to a different but equivalent trace).
     key = "\0".join([f.id, f.file, str(f.line), f.rule, patch_subject])
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _result(f: Finding, rule_index: int, patch_label: str, patch_subject: str) -> dict:
+def _result(f: CheckFinding, rule_index: int, patch_label: str, patch_subject: str) -> dict:
     text = f"{patch_label}: {f.id}: {one_line(f.message)}"
     if f.rule:
         text += f" [{one_line(f.rule)}]"
@@ -103,7 +108,8 @@ def _result(f: Finding, rule_index: int, patch_label: str, patch_subject: str) -
         "locations": [_location(f)],
         "relatedLocations": _related(f),
         "partialFingerprints": {"mmreviewFinding/v1": _fingerprint(f, patch_subject)},
-        "properties": {"mode": f.mode, "patch": patch_label, "image": f.image},
+        "properties": {"mode": f.mode, "patch": patch_label, "image": f.image,
+                       "patch_line": f.patch_line},
     }
     if f.steps:
         steps = f.steps[:MAX_FLOW_STEPS]
@@ -142,7 +148,7 @@ def to_sarif(report: CheckReport) -> dict:
             "tool": {"driver": {
                 "name": "mmreview",
                 "semanticVersion": report.tool_version or "0.1.0",
-                "rules": [_rule(fid) for fid in ids],
+                "rules": [rule(fid) for fid in ids],
             }},
             "automationDetails": {"id": "mmreview-check/"},
             "results": results[:MAX_RESULTS],
@@ -152,5 +158,6 @@ def to_sarif(report: CheckReport) -> dict:
     }
 
 
-def render(report: CheckReport) -> str:
+def render(report: CheckReport, verbose: bool = False) -> str:
+    """Every note is a result, whatever `verbose`: code scanning filters by level."""
     return terminal.json_dumps(to_sarif(report), indent=2, ensure_ascii=True) + "\n"

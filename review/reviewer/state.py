@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from review.model import Collection, DiffLine, FileDiff, Hunk, Patch
+from review.model import Collection, DiffLine, FileDiff, Hunk, Patch, patch_key
 from review.reviewer.files import atomic_write
 
 FORMAT_VERSION = 1
@@ -51,15 +51,6 @@ def input_key(source: str, repo: str | None = None) -> str:
     else:
         ident = f"id:{source.strip().strip('<>')}"
     return hashlib.sha256(ident.encode()).hexdigest()[:16]
-
-
-def patch_key(patch: Patch) -> str:
-    """Message-ID for mail patches, commit id for git ones."""
-    if patch.message is not None:
-        return patch.message.msgid
-    if patch.commit:
-        return patch.commit
-    return f"title:{patch.title}"
 
 
 @dataclass

@@ -30,20 +30,21 @@ from typing import Callable, Iterable
 from spec.clauses import Violation
 from spec.decisions import RuleSet
 
+from review.findings import Finding
 from review.verify.model import SAME, Bounds, SpecModel
 
 
-@dataclass
-class Finding:
-    """The shortest trace found for one clause id (setup + steps, replay format)."""
-    id: str
-    trace: list[dict]
-    violations: list[Violation]
+@dataclass(kw_only=True)
+class ShortestFinding(Finding):
+    """The shortest trace found for one clause id: a Finding whose trace is the setup
+    and then the steps the search chose, with every violation of that id its last step
+    showed (one clause can break on several pages at once)."""
+    violations: list[Violation] = field(default_factory=list)
     setup: int = 1  # steps of the trace that are the setup (or the --from trace)
 
     @property
     def length(self) -> int:
-        return len(self.trace) - self.setup
+        return len(self.trace["steps"]) - self.setup
 
 
 @dataclass
@@ -74,7 +75,7 @@ class VerifyResult:
     trace: list[dict] | None = None       # setup + steps, replay format steps
     violations: list[Violation] = field(default_factory=list)
     free: dict = field(default_factory=dict)  # the rule set's valuation of unmodelled atoms
-    findings: list["Finding"] = field(default_factory=list)  # all_clauses: one per clause id
+    findings: list[ShortestFinding] = field(default_factory=list)  # all_clauses: one per clause id
     reduced: bool = False  # steps were skipped by sleep sets (review/verify/por.py)
 
     @property
@@ -85,14 +86,10 @@ class VerifyResult:
     def complete(self) -> bool:
         return self.status != "max_states" and self.status != "stopped"
 
-    def replay_trace(self, trace: list[dict] | None = None) -> dict | None:
-        trace = self.trace if trace is None else trace
-        if trace is None:
+    def replay_trace(self) -> dict | None:
+        if self.trace is None:
             return None
-        out = {"ruleset": self.rules, "steps": trace}
-        if self.free:
-            out["free"] = dict(self.free)  # so that a replay takes the same choices
-        return out
+        return replay_json(self.rules, self.trace, self.free)
 
     def summary(self) -> str:
         s = f"{self.states} distinct states"
@@ -123,10 +120,17 @@ class VerifyResult:
                 "elapsed": round(self.elapsed, 3), "summary": self.summary(),
                 "trace": self.replay_trace(),
                 "violations": [v.to_json() for v in self.violations],
-                "findings": [{"id": f.id, "steps": f.length,
-                              "trace": self.replay_trace(f.trace),
+                "findings": [{"id": f.id, "steps": f.length, "trace": f.trace,
                               "violations": [v.to_json() for v in f.violations]}
                              for f in self.findings]}
+
+
+def replay_json(rules_name: str, steps: list[dict], free: dict) -> dict:
+    """Steps (setup first) as a replay trace of the rule set `rules_name`."""
+    out = {"ruleset": rules_name, "steps": steps}
+    if free:
+        out["free"] = dict(free)  # so that a replay takes the same choices
+    return out
 
 
 # --- the search --------------------------------------------------------------------------
@@ -153,14 +157,15 @@ def verify(
     `on_progress` is called about every `progress_every` seconds."""
     result = explore(SpecModel(rules, bounds), rules.name, bounds, clauses=clauses,
                      all_clauses=all_clauses, on_progress=on_progress, should_stop=should_stop,
-                     progress_every=progress_every, reduce=reduce)
+                     progress_every=progress_every, reduce=reduce, free=rules.free)
     result.free = dict(rules.free)
     return result
 
 
 def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses: bool = False,
             on_progress=None, should_stop=None, progress_every: float = 1.0,
-            compact_after: int = 20_000, reduce: bool = True) -> VerifyResult:
+            compact_after: int = 20_000, reduce: bool = True,
+            free: dict | None = None) -> VerifyResult:
     """The search itself, over any model with initial(), successors(state), key(state)
     and optionally state_violations(state) (predicates of the state alone, checked
     once per distinct state) and pack(state)/unpack(packed) (a compact form: frontier
@@ -168,7 +173,8 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
 
     With `all_clauses`, a violation does not end the search: the first (shortest)
     trace of each clause id is kept in `findings` and the search goes on to the
-    depth bound, so that one bug does not hide another.
+    depth bound, so that one bug does not hide another. `free`, the rule set's
+    valuation of unmodelled atoms, goes into the findings' replay traces.
 
     With `reduce` and a model that offers reduced_successors(state, sleep,
     children_expanded) (review/verify/model.py's SpecModel does), steps are skipped by sleep
@@ -182,7 +188,7 @@ def explore(model, rules_name: str, bounds: Bounds, *, clauses=None, all_clauses
     search = _Search(model, rules_name, bounds, setup, t0, clauses=clauses,
                      all_clauses=all_clauses, reduce=reduce, compact_after=compact_after,
                      on_progress=on_progress, should_stop=should_stop,
-                     progress_every=progress_every)
+                     progress_every=progress_every, free=free or {})
     search.seen.add(model.key(root))
     frontier: list = [(0, root, 0)]  # (node, state or packed state, sleep set: a bit set)
     for depth in range(bounds.depth):
@@ -200,11 +206,12 @@ class _Search:
 
     def __init__(self, model, rules_name: str, bounds: Bounds, setup: list, t0: float, *,
                  clauses, all_clauses: bool, reduce: bool, compact_after: int,
-                 on_progress, should_stop, progress_every: float):
+                 on_progress, should_stop, progress_every: float, free: dict):
         self.model = model
         self.rules_name = rules_name
         self.bounds = bounds
         self.setup = setup
+        self.free = free   # the rule set's valuation of unmodelled atoms, for the traces
         self.t0 = t0
         self.wanted = None if clauses is None else frozenset(clauses)
         self.all_clauses = all_clauses
@@ -217,7 +224,7 @@ class _Search:
         self.should_stop = should_stop
         self.progress_every = progress_every
         self.last_report = t0
-        self.findings: dict[str, Finding] = {}
+        self.findings: dict[str, ShortestFinding] = {}
         self.transitions = len(setup)
         self.seen: set = set()
         # Parent links for trace reconstruction: node i was reached from parent[i] by
@@ -241,8 +248,11 @@ class _Search:
         if not self.all_clauses:
             return self.result("violation", depth, trace, vs)
         for v in vs:
-            self.findings.setdefault(v.id, Finding(v.id, trace, [x for x in vs if x.id == v.id],
-                                                   len(self.setup)))
+            if v.id not in self.findings:
+                self.findings[v.id] = ShortestFinding(
+                    id=v.id, message=v.message, trace=replay_json(self.rules_name, trace, self.free),
+                    step=v.step, rulesets=(self.rules_name,),
+                    violations=[x for x in vs if x.id == v.id], setup=len(self.setup))
         return None
 
     def trace_of(self, node: int, last: dict) -> list[dict]:
@@ -256,8 +266,8 @@ class _Search:
         found = list(self.findings.values())
         if found and status in ("verified", "exhausted"):
             first = found[0]
-            status, trace, violations = "violation", first.trace, first.violations
-            depth_done = len(first.trace) - len(self.setup) - 1
+            status, trace, violations = "violation", first.trace["steps"], first.violations
+            depth_done = first.length - 1
         return VerifyResult(status, self.rules_name, self.bounds, depth_done, len(self.seen),
                             self.transitions, list(self.per_depth), time.monotonic() - self.t0,
                             trace, list(violations), findings=found,

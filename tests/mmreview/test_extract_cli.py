@@ -17,18 +17,21 @@ def test_text_report_with_tree(fixtures_dir, capsys):
     assert "  post decision gup.unshare" in out
     assert any(line.strip().startswith("pin        if foll_pin && !foll_write && !foll_longterm")
                and line.endswith("[include/linux/mm.h:40: return false;]") for line in out)
-    assert "  changed  gup.unshare" in out
+    assert any(line.startswith("  compare  gup.unshare: pre vs post differs (for example when ")
+               for line in out)
 
 
-def test_json_report_without_tree_lists_partial(fixtures_dir, capsys):
+def test_json_report_without_tree_lists_windows(fixtures_dir, capsys):
     patch = next((fixtures_dir / "patches").glob("0001*"))
     assert main(["extract", str(patch), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     (p,) = doc["patches"]
     assert p["bound"] == ["include/linux/rmap.h:page_try_dup_anon_rmap -> fork.anon_pte, try_dup_anon_rmap"]
-    assert {x["function"] for x in p["partial"]} == {"page_try_dup_anon_rmap"}
-    assert p["pre"]["decisions"] == [] and p["partial_decisions"]
-    case = p["partial_decisions"][0]["cases"][0]
+    assert {(x["function"], x["image"]) for x in p["windows"]} == {
+        ("page_try_dup_anon_rmap", "pre"), ("page_try_dup_anon_rmap", "post")}
+    assert p["partial"] == [] and p["partial_decisions"] == []
+    assert p["comparisons"]["fork.anon_pte"]["verdict"] in ("differs", "undecided")
+    case = p["post"]["decisions"][0]["cases"][0]
     assert set(case) == {"outcome", "guard", "guard_text", "provenance"}
     assert case["provenance"]["file"] == "include/linux/rmap.h"
 

@@ -10,6 +10,14 @@ def kernel(preset: str = "current") -> Kernel:
     return Kernel(PRESETS[preset])
 
 
+def written(preset: str = "current", npages: int = 4, thp: bool = False) -> Kernel:
+    """A process 0 with `npages` mapped at vpn 0 and its first page written (value 1)."""
+    k = kernel(preset)
+    step(k, "mmap", mm=0, vpn=0, npages=npages, thp=thp)
+    step(k, "write", mm=0, vpn=0, value=1)
+    return k
+
+
 def run(k: Kernel, *steps: tuple) -> list:
     """Apply (op, {args}) steps; returns the Results. Defaults: mmap thp=False."""
     out = []

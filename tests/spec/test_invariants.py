@@ -11,21 +11,18 @@ from hypothesis import given, strategies as st
 from spec import expr as E
 from spec import invariants
 from spec.clauses import CLAUSES
-from spec.decisions import AssertionRule
+from spec.decisions import AssertionRule, Provenance
 from spec.errors import StepError
 from spec.invariant_table import INVARIANTS, applicable
 from spec.kernel import Kernel
 from spec.presets import PRESETS
+from spec.run import Session
+from spec.trace import parse_trace
 from spec.state import MIGRATION, PRESENT, VM_WRITE, Pte, Ref
 
-from tests.spec.kernel_util import folio, kernel, pte, step, violations
+from tests.spec.kernel_util import folio, kernel, pte, step, violations, written
 
 
-def _written(preset="current"):
-    k = kernel(preset)
-    step(k, "mmap", mm=0, vpn=0, npages=4)
-    step(k, "write", mm=0, vpn=0, value=1)
-    return k
 
 
 def test_every_invariant_has_a_clause_id_a_source_and_a_scope():
@@ -39,13 +36,13 @@ def test_every_invariant_has_a_clause_id_a_source_and_a_scope():
 
 def test_writable_non_exclusive_fires_only_where_the_flag_exists():
     for preset, fires in (("current", True), ("v5.9", False)):
-        k = _written(preset)
+        k = written(preset)
         folio(k, 0, 0).anon_exclusive[0] = False
         assert ("anon-exclusive-writable" in violations(k)) is fires
 
 
 def test_pinned_exclusive():
-    k = _written()
+    k = written()
     step(k, "pin", mm=0, vpn=0, write=False, longterm=False, id="p")
     assert not violations(k)
     folio(k, 0, 0).anon_exclusive[0] = False
@@ -54,14 +51,14 @@ def test_pinned_exclusive():
 
 
 def test_exclusive_single_mapper():
-    k = _written()
+    k = written()
     step(k, "fork", mm=0, child=1)
     folio(k, 0, 0).anon_exclusive[0] = True
     assert violations(k) == {"exclusive-single-mapper"}
 
 
 def test_ksm_not_exclusive_and_exclusive_only_anon():
-    k = _written()
+    k = written()
     folio(k, 0, 0).ksm = True
     assert violations(k) == {"ksm-not-exclusive", "exclusive-only-anon"}
     folio(k, 0, 0).anon_exclusive[0] = False
@@ -69,7 +66,7 @@ def test_ksm_not_exclusive_and_exclusive_only_anon():
 
 
 def test_swap_entry_clears_exclusive():
-    k = _written()
+    k = written()
     step(k, "get", mm=0, vpn=0, id="g")
     step(k, "swapout", mm=0, vpn=0)      # the reference keeps the folio in the swap cache
     assert not violations(k)
@@ -78,7 +75,7 @@ def test_swap_entry_clears_exclusive():
 
 
 def test_migration_entry_clears_exclusive():
-    k = _written()
+    k = written()
     f = folio(k, 0, 0)
     p = pte(k, 0, 0)
     # a migration entry as try_to_migrate_one leaves it, but with the flag kept
@@ -135,7 +132,7 @@ def test_zero_page():
 
 def test_refcount_and_lifetime_clauses_apply_to_every_era():
     for preset in PRESETS:
-        k = _written(preset)
+        k = written(preset)
         f = folio(k, 0, 0)
         f.refcount = 0
         assert "refcount-covers-users" in violations(k), preset
@@ -147,7 +144,7 @@ def test_refcount_and_lifetime_clauses_apply_to_every_era():
 
 
 def test_leaked_swap_slot_and_unused_folio():
-    k = _written()
+    k = written()
     step(k, "swapout", mm=0, vpn=0)
     slot = next(iter(k.state.slots.values()))
     slot.count += 1
@@ -157,7 +154,7 @@ def test_leaked_swap_slot_and_unused_folio():
 
 
 def test_one_violation_per_clause_with_the_callers_step():
-    k = _written()
+    k = written()
     step(k, "write", mm=0, vpn=1, value=2)
     for v in (0, 1):
         folio(k, 0, v).anon_exclusive[0] = False
@@ -182,6 +179,20 @@ def test_extracted_assertions_run_at_their_primitive():
     assert failed is rule and "pin_page" in message
     step(old, "read", mm=0, vpn=0)
     assert old.assertion_failures == []           # per apply
+
+
+def test_an_extracted_assertion_is_reported_in_the_words_of_its_c():
+    """A patch-assertion violation names the macro, the C condition and where it is,
+    never a Python repr of the rule."""
+    prov = Provenance("mm/gup.c", "try_grab_page", 42, "post", "", "!PageAnonExclusive(page)")
+    rule = AssertionRule("pin_page", E.Not(E.Free("PageAnonExclusive(page)")), "VM_BUG_ON_PAGE", prov)
+    session = Session(PRESETS["v5.9"].with_overlay(assertions=(rule,), free={"PageAnonExclusive(page)": False}))
+    for s in ({"op": "mmap", "mm": 0, "vpn": 0, "npages": 1}, {"op": "write", "mm": 0, "vpn": 0, "value": 1}):
+        session.step(parse_trace({"steps": [s]}).steps[0])
+    _, found = session.step(parse_trace({"steps": [
+        {"op": "pin", "mm": 0, "vpn": 0, "write": True, "longterm": False, "id": "p"}]}).steps[0])
+    (v,) = [v for v in found if v.id == "patch-assertion"]
+    assert v.message == "VM_BUG_ON_PAGE(!PageAnonExclusive(page)) at pin_page (mm/gup.c:42 try_grab_page)"
 
 
 # ---------------------------------------------------------------- every preset, random traces

@@ -6,18 +6,13 @@ import pytest
 from spec.errors import StepError
 from spec.state import GUP_PIN_COUNTING_BIAS, SWAP
 
-from tests.spec.kernel_util import folio, kernel, pte, step, violations
+from tests.spec.kernel_util import folio, kernel, pte, step, violations, written
 
 
-def _written(preset="current", thp=False):
-    k = kernel(preset)
-    step(k, "mmap", mm=0, vpn=0, npages=4, thp=thp)
-    step(k, "write", mm=0, vpn=0, value=1)
-    return k
 
 
 def test_fork_shares_write_protected_and_clears_exclusive():
-    k = _written()
+    k = written()
     step(k, "fork", mm=0, child=1)
     p, c = pte(k, 0, 0), pte(k, 1, 0)
     assert p.folio == c.folio and not p.writable and not c.writable
@@ -28,7 +23,7 @@ def test_fork_shares_write_protected_and_clears_exclusive():
 
 
 def test_cow_after_fork_child_copies_then_parent_reuses():
-    k = _written()
+    k = written()
     step(k, "fork", mm=0, child=1)
     old = pte(k, 0, 0).folio
     step(k, "write", mm=1, vpn=0, value=2)
@@ -42,7 +37,7 @@ def test_cow_after_fork_child_copies_then_parent_reuses():
 
 
 def test_dontfork_and_wipeonfork():
-    k = _written()
+    k = written()
     step(k, "write", mm=0, vpn=1, value=2)
     step(k, "madvise", mm=0, vpn=0, npages=1, advice="dontfork")
     step(k, "madvise", mm=0, vpn=1, npages=1, advice="wipeonfork")
@@ -58,7 +53,7 @@ def test_dontfork_and_wipeonfork():
 @pytest.mark.parametrize("preset,copied", [("v5.7", False), ("v5.8", False), ("v5.9", True),
                                            ("v5.18", True), ("v5.19", True), ("current", True)])
 def test_pinned_page_is_copied_for_the_child_since_v5_9(preset, copied):
-    k = _written(preset)
+    k = written(preset)
     step(k, "pin", mm=0, vpn=0, write=True, longterm=True, id="p")
     assert folio(k, 0, 0).refcount == 1 + GUP_PIN_COUNTING_BIAS
     step(k, "fork", mm=0, child=1)
@@ -70,7 +65,7 @@ def test_pinned_page_is_copied_for_the_child_since_v5_9(preset, copied):
 
 
 def test_fork_of_pmd_mapped_thp_shares_the_pmd():
-    k = _written(thp=True)
+    k = written(thp=True)
     step(k, "fork", mm=0, child=1)
     f = k.state.folios[k.state.mms[0].pmds[0].folio]
     assert k.state.mms[1].pmds[0].folio == f.id
@@ -80,7 +75,7 @@ def test_fork_of_pmd_mapped_thp_shares_the_pmd():
 
 
 def test_fork_of_pinned_thp_splits_the_parent_pmd_and_copies_per_pte():
-    k = _written(thp=True)
+    k = written(thp=True)
     step(k, "pin", mm=0, vpn=1, write=True, longterm=False, id="p")
     step(k, "fork", mm=0, child=1)
     parent, child = k.state.mms[0], k.state.mms[1]
@@ -91,7 +86,7 @@ def test_fork_of_pinned_thp_splits_the_parent_pmd_and_copies_per_pte():
 
 
 def test_fork_duplicates_swap_entries_and_clears_the_exclusive_bit():
-    k = _written()
+    k = written()
     assert step(k, "swapout", mm=0, vpn=0).status == "ok"
     assert pte(k, 0, 0).kind == SWAP and pte(k, 0, 0).swp_exclusive
     step(k, "fork", mm=0, child=1)
@@ -102,7 +97,7 @@ def test_fork_duplicates_swap_entries_and_clears_the_exclusive_bit():
 
 
 def test_fork_to_a_used_id_is_a_step_error():
-    k = _written()
+    k = written()
     step(k, "fork", mm=0, child=1)
     step(k, "exit", mm=1)
     with pytest.raises(StepError, match="already used"):

@@ -5,18 +5,13 @@ import pytest
 
 from spec.result import Result
 
-from tests.spec.kernel_util import folio, kernel, pte, step, violations
+from tests.spec.kernel_util import folio, kernel, pte, step, violations, written
 
 
-def _written(preset="current", thp=False):
-    k = kernel(preset)
-    step(k, "mmap", mm=0, vpn=0, npages=4, thp=thp)
-    step(k, "write", mm=0, vpn=0, value=1)
-    return k
 
 
 def test_migrate_moves_the_data_and_keeps_a_writable_exclusive_mapping():
-    k = _written()
+    k = written()
     old = pte(k, 0, 0).folio
     assert step(k, "migrate", mm=0, vpn=0) == Result()
     assert ("migrate.entry", "write") in k.outcomes
@@ -29,7 +24,7 @@ def test_migrate_moves_the_data_and_keeps_a_writable_exclusive_mapping():
 @pytest.mark.parametrize("preset,entry,exclusive", [("current", "read_exclusive", True),
                                                     ("v5.18", "read", False)])
 def test_readonly_exclusive_page_uses_the_readable_exclusive_entry(preset, entry, exclusive):
-    k = _written(preset)
+    k = written(preset)
     step(k, "mprotect", mm=0, vpn=0, npages=1, write=False)
     step(k, "migrate", mm=0, vpn=0)
     assert ("migrate.entry", entry) in k.outcomes
@@ -37,7 +32,7 @@ def test_readonly_exclusive_page_uses_the_readable_exclusive_entry(preset, entry
 
 
 def test_shared_page_migrates_for_every_mapper_as_readable():
-    k = _written()
+    k = written()
     step(k, "fork", mm=0, child=1)
     step(k, "migrate", mm=1, vpn=0)
     assert pte(k, 0, 0).folio == pte(k, 1, 0).folio
@@ -47,7 +42,7 @@ def test_shared_page_migrates_for_every_mapper_as_readable():
 
 @pytest.mark.parametrize("preset", ["v5.9", "current"])
 def test_pinned_page_is_not_migrated(preset):
-    k = _written(preset)
+    k = written(preset)
     step(k, "pin", mm=0, vpn=0, write=True, longterm=True, id="p")
     before = k.state.key()
     assert step(k, "migrate", mm=0, vpn=0).status == "refused"
@@ -57,7 +52,7 @@ def test_pinned_page_is_not_migrated(preset):
 
 
 def test_foll_get_blocks_migration_and_exclusivity_is_restored_from_the_entry():
-    k = _written()
+    k = written()
     step(k, "get", mm=0, vpn=0, id="g")
     assert step(k, "migrate", mm=0, vpn=0).status == "refused"
     assert ("rmap.try_share", "share") in k.outcomes     # unmapped, then the freeze failed
@@ -66,7 +61,7 @@ def test_foll_get_blocks_migration_and_exclusivity_is_restored_from_the_entry():
 
 
 def test_pmd_mapped_thp_migrates_whole():
-    k = _written(thp=True)
+    k = written(thp=True)
     old = k.state.mms[0].pmds[0].folio
     assert step(k, "migrate", mm=0, vpn=2) == Result()
     pmd = k.state.mms[0].pmds[0]

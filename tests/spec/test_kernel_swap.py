@@ -6,19 +6,14 @@ import pytest
 from spec.result import Result
 from spec.state import PRESENT, SWAP
 
-from tests.spec.kernel_util import folio, kernel, pte, step, violations
+from tests.spec.kernel_util import folio, kernel, pte, step, violations, written
 
 
-def _written(preset="current", npages=1, thp=False):
-    k = kernel(preset)
-    step(k, "mmap", mm=0, vpn=0, npages=npages, thp=thp)
-    step(k, "write", mm=0, vpn=0, value=1)
-    return k
 
 
 @pytest.mark.parametrize("preset", ["v5.7", "v5.9", "v5.18", "v5.19", "current"])
 def test_swapout_frees_the_folio_and_swapin_restores_the_data(preset):
-    k = _written(preset)
+    k = written(preset, npages=1)
     assert step(k, "swapout", mm=0, vpn=0) == Result()
     p = pte(k, 0, 0)
     assert p.kind == SWAP and k.state.folios == {}
@@ -59,7 +54,7 @@ def test_swapout_frees_the_folio_and_swapin_restores_the_data(preset):
 
 
 def test_write_fault_on_a_swap_entry_maps_writable_at_once():
-    k = _written()
+    k = written(npages=1)
     step(k, "swapout", mm=0, vpn=0)
     step(k, "write", mm=0, vpn=0, value=5)
     assert ("swap.in_exclusive", "exclusive") in k.outcomes
@@ -70,7 +65,7 @@ def test_write_fault_on_a_swap_entry_maps_writable_at_once():
 @pytest.mark.parametrize("preset,reclaimed", [("v5.9", True), ("v5.18", False),
                                               ("v5.19", False), ("current", False)])
 def test_reclaim_skips_pinned_pages_since_v5_10(preset, reclaimed):
-    k = _written(preset)
+    k = written(preset, npages=1)
     step(k, "pin", mm=0, vpn=0, write=True, longterm=True, id="p")
     assert step(k, "swapout", mm=0, vpn=0).status == ("ok" if reclaimed else "refused")
     if reclaimed:   # unmapped into the swap cache, the pin keeps the folio there
@@ -83,7 +78,7 @@ def test_reclaim_skips_pinned_pages_since_v5_10(preset, reclaimed):
 
 
 def test_v5_9_swapped_pinned_page_goes_stale_on_the_next_write():
-    k = _written("v5.9")
+    k = written("v5.9", npages=1)
     step(k, "pin", mm=0, vpn=0, write=True, longterm=True, id="p")
     step(k, "swapout", mm=0, vpn=0)
     step(k, "read", mm=0, vpn=0)                     # swap-in: R/O, the cache holds a ref
@@ -93,7 +88,7 @@ def test_v5_9_swapped_pinned_page_goes_stale_on_the_next_write():
 
 
 def test_swapout_with_a_foll_get_reference_keeps_the_folio_in_the_swap_cache():
-    k = _written()
+    k = written(npages=1)
     step(k, "get", mm=0, vpn=0, id="g")
     fid = pte(k, 0, 0).folio
     assert step(k, "swapout", mm=0, vpn=0) == Result()
@@ -109,7 +104,7 @@ def test_swapout_with_a_foll_get_reference_keeps_the_folio_in_the_swap_cache():
 
 
 def test_swapout_of_a_shared_page_unmaps_every_process():
-    k = _written()
+    k = written(npages=1)
     step(k, "fork", mm=0, child=1)
     step(k, "swapout", mm=1, vpn=0)
     assert pte(k, 0, 0).kind == SWAP and pte(k, 1, 0).kind == SWAP
@@ -123,7 +118,7 @@ def test_swapout_of_a_shared_page_unmaps_every_process():
 
 
 def test_thp_is_split_before_swapout():
-    k = _written(npages=4, thp=True)
+    k = written(npages=4, thp=True)
     step(k, "write", mm=0, vpn=3, value=4)
     assert step(k, "swapout", mm=0, vpn=0) == Result()
     assert all(pte(k, 0, v).kind == SWAP for v in range(4))
@@ -132,7 +127,7 @@ def test_thp_is_split_before_swapout():
 
 
 def test_pageout_skips_folios_mapped_more_than_once():
-    k = _written(npages=2)
+    k = written(npages=2)
     step(k, "write", mm=0, vpn=1, value=2)
     step(k, "fork", mm=0, child=1)
     step(k, "write", mm=0, vpn=1, value=3)           # vpn 1 is now private again

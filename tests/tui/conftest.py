@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from review.inputs.load import load
-from review.report import PatchRef, PatchResult
+from review.report.types import PatchRef, PatchResult
 from review.reviewer.state import ReviewState
 from tui.app import MMReviewApp
 from tui.worker import runs
 from tui.worker.protocol import Progress
+from tests.conftest import PIN_STEPS, PIN_TRACE
 
 IDENTITY = "Rita Reviewer <rita@example.org>"
 
@@ -52,7 +53,7 @@ def screen_text(app) -> str:
 
 
 class FakeFinding:
-    """Shaped like review.report.Finding (what PatchChecker returns)."""
+    """Shaped like review.report.types.CheckFinding (what PatchChecker returns)."""
     def __init__(self, id: str, message: str, file: str, line: int, image: str = "post",
                  trace: dict | None = None, steps: list[str] | None = None, severity: str = "error"):
         self.id, self.message, self.file, self.line, self.image = id, message, file, line, image
@@ -63,19 +64,6 @@ class FakeFinding:
 
     def where(self) -> str:
         return f"{self.file}:{self.line}"
-
-
-PIN_TRACE = {"ruleset": "current+post", "steps": [
-    {"op": "mmap", "mm": 0, "vpn": 0, "npages": 1},
-    {"op": "write", "mm": 0, "vpn": 0, "value": 1},
-    {"op": "pin", "mm": 0, "vpn": 0, "write": True, "longterm": True, "id": "p0"},
-    {"op": "fork", "mm": 0, "child": 1},
-    {"op": "write", "mm": 0, "vpn": 0, "value": 2},
-    {"op": "dma_read", "id": "p0"},
-], "violation_step": 5}
-PIN_STEPS = ["mmap mm=0 vpn=0 npages=1", "write mm=0 vpn=0 value=1",
-             "pin mm=0 vpn=0 write=true longterm=true id=p0", "fork mm=0 child=1",
-             "write mm=0 vpn=0 value=2", "dma_read id=p0 -> 1"]
 
 
 def pin_finding() -> FakeFinding:

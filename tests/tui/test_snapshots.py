@@ -4,7 +4,7 @@ update them with `pytest tests/tui/test_snapshots.py --snapshot-update` after a
 deliberate change, and look at the diff before committing."""
 from __future__ import annotations
 
-from review.reviewer.state import patch_key
+from review.model import patch_key
 from tests.tui.conftest import pin_finding
 
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from review.report import Finding, PatchRef, PatchResult
+from review.report.types import CheckFinding, PatchRef, PatchResult
 from tui.worker import protocol
 
 WORKER = Path(__file__).resolve().parents[2] / "tui" / "worker"
 
 
-def _finding(**kw) -> Finding:
+def _finding(**kw) -> CheckFinding:
     base = dict(severity="error", id="pin-coherence", message="dma_read sees 1", file="mm/memory.c",
                 line=42, image="pre", trace={"ruleset": "current+post@abc", "steps": [{"op": "fork"}]},
                 steps=["fork mm=0 child=1"], related=[{"file": "mm/memory.c", "line": 43}])
     base.update(kw)
-    return Finding(**base)
+    return CheckFinding(**base)
 
 
 def test_progress_lines_carry_findings_only_when_given():

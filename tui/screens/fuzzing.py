@@ -9,9 +9,8 @@ from typing import Callable
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from review.model import Patch
-from review.report import PatchResult
-from review.reviewer.state import patch_key
+from review.model import Patch, patch_key
+from review.report.types import PatchResult
 from tui.session import ReviewSession
 from tui.widgets.status.fuzz_bar import FuzzBar
 from tui.worker.protocol import Progress
@@ -64,7 +63,7 @@ class BackgroundFuzzer:
 
     # -- in the worker thread
     def _check_all(self, patches: list[Patch]) -> int:
-        # review.check (tree-sitter, the spec) loads with the first run, not at start-up
+        # review.check (tree-sitter, the spec, hypothesis) loads with the first run, not at start-up
         from tui.worker import runs
         worker = get_current_worker()
         app = self.screen.app

@@ -21,10 +21,9 @@ from spec.errors import TraceError
 from spec.trace import parse_trace
 
 from review.errors import InputError
-from review.model import Message, Patch
-from review.report import Finding
+from review.model import Message, Patch, patch_key
+from review.report.types import CheckFinding
 from review.reviewer import export as rx
-from review.reviewer.state import patch_key
 from tui.dialogs.choice import ChoiceDialog, ExportDialog, SearchDialog
 from tui.dialogs.comment import CommentDialog
 from tui.dialogs.note import NoteDialog
@@ -271,7 +270,7 @@ class MainScreen(Screen):
             self._to_patch_message()
             self.message_pane.jump_to_line(f.file, "pre" if f.image == "pre" else "post", f.line)
 
-    def _replay(self, f: Finding) -> Replay | None:
+    def _replay(self, f: CheckFinding) -> Replay | None:
         """The finding's trace run again under the patch's rules, as `mmreview check
         --replay` does; None when it names rules this session does not have."""
         # review.check (tree-sitter, the spec) loads on first use, not at start-up

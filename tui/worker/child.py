@@ -21,7 +21,7 @@ import sys
 from review.check.run import extract_patches
 from review.errors import InputError
 from review.inputs.load import load
-from review.reviewer.state import patch_key
+from review.model import patch_key
 from tui.worker import protocol
 from tui.worker.runs import PatchRun
 

@@ -20,7 +20,7 @@ import sys
 from dataclasses import asdict, dataclass, fields
 
 from review.model import Patch
-from review.report import Finding, PatchRef, PatchResult
+from review.report.types import CheckFinding, PatchRef, PatchResult
 
 CHILD_MODULE = "tui.worker.child"
 
@@ -31,13 +31,13 @@ class Progress:
     patch: Patch
     done: float
     total: float
-    findings: list[Finding]
+    findings: list[CheckFinding]
 
 
 def command(source: str, patch_key: str, *, seed: int = 0, repo: str | None = None,
             tree: str | None = None, budget: float | None = None) -> list[str]:
-    """The child's command line: check the patch `patch_key` (review.reviewer.state.
-    patch_key) of `source`, read again as `mmreview tui` read it."""
+    """The child's command line: check the patch `patch_key` (review.model.patch_key)
+    of `source`, read again as `mmreview tui` read it."""
     cmd = [sys.executable, "-m", CHILD_MODULE, source, patch_key, "--seed", str(seed)]
     if repo:
         cmd += ["--repo", repo]
@@ -51,7 +51,7 @@ def command(source: str, patch_key: str, *, seed: int = 0, repo: str | None = No
 # --- child -> TUI -----------------------------------------------------------------
 
 
-def progress_line(done: float, total: float, findings: list[Finding] | None = None) -> str:
+def progress_line(done: float, total: float, findings: list[CheckFinding] | None = None) -> str:
     msg: dict = {"progress": {"done": done, "total": total}}
     if findings is not None:
         msg["findings"] = [f.to_json() for f in findings]
@@ -73,15 +73,14 @@ class Update:
     """One line from the child, read."""
     done: float | None = None               # progress
     total: float | None = None
-    findings: list[Finding] | None = None   # all so far, when they changed
+    findings: list[CheckFinding] | None = None   # all so far, when they changed
     result: PatchResult | None = None       # the final line
     stopped: bool = False
     error: str = ""
 
 
-def finding_from_json(obj: dict) -> Finding:
-    names = {f.name for f in fields(Finding)}
-    return Finding(**{k: v for k, v in obj.items() if k in names})
+def finding_from_json(obj: dict) -> CheckFinding:
+    return CheckFinding.from_json(obj)
 
 
 def result_from_json(obj: dict) -> PatchResult:

@@ -16,14 +16,13 @@ import tempfile
 import time
 from typing import Callable
 
-from review.check.composition import Options
+from review.check.options import Options
 from review.check.patch import PatchJob
 from review.check.run import check_patch, patch_ref
 from review.errors import InputError
 from review.extract.rules import PatchRules
-from review.model import Patch
-from review.report import PatchResult
-from review.reviewer.state import patch_key
+from review.model import Patch, patch_key
+from review.report.types import PatchResult
 from tui.worker import protocol
 from tui.worker.protocol import Progress
 

@@ -68,15 +68,23 @@ def failing(report):
     return [f for p in report["patches"] for f in p["findings"] if f["severity"] in ("error", "warning")]
 
 
-def test_dropped_pin_check_at_fork_breaks_pin_coherence(checked, fixtures_dir):
-    code, rep = checked("drop-pin-check")
+def the_finding(checked, fixtures_dir, name: str, fid: str, severity: str, file: str, point: str) -> dict:
+    """The first failing finding `fid` of patch `name`: of `severity`, in `file`, on a
+    line the patch changed, and implicating the rule of decision point `point`."""
+    code, rep = checked(name)
     assert code == 1
-    pc = [f for f in failing(rep) if f["id"] == "pin-coherence"]
-    assert pc, failing(rep)
-    f = pc[0]
-    assert f["severity"] == "error" and f["file"] == "include/linux/rmap.h"
-    assert on_changed_line(fixtures_dir, "drop-pin-check", f), f
-    assert "fork.anon_pte" in f["rule"]
+    found = [f for f in failing(rep) if f["id"] == fid]
+    assert found, failing(rep)
+    f = found[0]
+    assert f["severity"] == severity and f["file"] == file
+    assert on_changed_line(fixtures_dir, name, f), f
+    assert point in f["rule"]
+    return f
+
+
+def test_dropped_pin_check_at_fork_breaks_pin_coherence(checked, fixtures_dir):
+    f = the_finding(checked, fixtures_dir, "drop-pin-check", "pin-coherence", "error",
+                    "include/linux/rmap.h", "fork.anon_pte")
     assert any(s.startswith("fork") for s in f["steps"]) and any(s.startswith("pin") for s in f["steps"])
     assert f["replay"].endswith(f["trace_file"]) and "--patch 1 --replay" in f["replay"]
 
@@ -112,14 +120,7 @@ def test_true_nfc_refactor_is_clean(checked):
 
 
 def test_nfc_labelled_guard_change_is_a_finding(checked, fixtures_dir):
-    code, rep = checked("nfc-guard-change")
-    assert code == 1
-    nfc = [f for f in failing(rep) if f["id"] == "nfc-claim"]
-    assert nfc, failing(rep)
-    f = nfc[0]
-    assert f["severity"] == "warning" and f["file"] == "mm/memory.c"
-    assert on_changed_line(fixtures_dir, "nfc-guard-change", f), f
-    assert "wp.reuse" in f["rule"]
+    f = the_finding(checked, fixtures_dir, "nfc-guard-change", "nfc-claim", "warning", "mm/memory.c", "wp.reuse")
     assert f["detail"]  # where pre and post differ
 
 

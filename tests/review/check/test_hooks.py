@@ -9,7 +9,7 @@ import pytest
 
 from review.check import integrations as hooks
 from review.errors import InputError
-from review.report import CheckReport, Finding, PatchRef, PatchResult
+from review.report.types import CheckFinding, CheckReport, PatchRef, PatchResult
 
 DIFF = """\
 diff --git a/mm/memory.c b/mm/memory.c
@@ -84,13 +84,13 @@ def test_b4_reads_the_config_we_print(repo, monkeypatch, tmp_path):
     assert config["am-perpatch-check-cmd"] == config["prep-perpatch-check-cmd"]
 
 
-def _finding(**kw) -> Finding:
+def _finding(**kw) -> CheckFinding:
     base = dict(severity="error", id="pin-coherence", message="pin p0 reads 1, mm 0 reads 2",
                 file="mm/memory.c", line=43, image="post",
                 rule="fork.anon_pte: true -> share", steps=["fork mm=0 child=1", "dma_read id=p0 -> 1"],
                 replay="mmreview check X --patch 1 --replay t.json")
     base.update(kw)
-    return Finding(**base)
+    return CheckFinding(**base)
 
 
 def test_review_file_is_read_back_by_b4():

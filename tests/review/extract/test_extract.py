@@ -102,12 +102,16 @@ def test_untouched_decisions_are_not_extracted(fixtures_dir):
     assert {d.point for d in pr.pre.decisions + pr.post.decisions} == {"gup.unshare"}
 
 
-def test_hunk_only_mode_reports_partial_functions(fixtures_dir):
+def test_hunk_only_mode_reads_the_windows(fixtures_dir):
     pr = rules(fixtures_dir, "0001", tree=False)
-    assert {(fn, image.split(":")[0]) for fn, _, _, image in pr.partial} == {
+    assert {(fn, image) for fn, _, _, _, image in pr.windows} == {
         ("page_try_dup_anon_rmap", "pre"), ("page_try_dup_anon_rmap", "post")}
-    assert pr.pre.decisions == () and pr.post.decisions == ()  # partial decisions are kept apart
-    assert pr.partial_decisions
+    assert pr.partial == [] and pr.partial_decisions == []
+    # the window's rules are kept, entered under "reaching the window"
+    for image in (pr.pre, pr.post):
+        (d,) = image.decisions
+        assert all(any(a.startswith("reaching page_try_dup_anon_rmap at @@") for a in E.free_atoms(c.guard))
+                   for c in d.cases)
     # a function the hunk shows whole is read whole
     pr5 = rules(fixtures_dir, "0005", tree=False)
     assert pr5.partial == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from spec import expr as E
 from spec.decisions import CONTEXT_FIELDS, INT_FIELDS, DecisionContext, ExtractedDecision, GuardedOutcome
+from tests.conftest import FIXTURES
 from review.extract import cparse
 from review.extract.bindings import binding
 from review.extract.equivalence import outcome_guard, same_decision
@@ -269,63 +270,19 @@ static int copy_present_ptes(struct vm_area_struct *dst_vma, struct vm_area_stru
     assert "folio_try_dup_anon_rmap_pte" in next(f.inlined for f in pr.functions if f.function == "copy_present_ptes")
 
 
-V512_COPY = """
-static inline int
-copy_present_page(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
-		  pte_t *dst_pte, pte_t *src_pte, unsigned long addr, int *rss,
-		  struct page **prealloc, pte_t pte, struct page *page)
-{
-	struct page *new_page;
-
-	/* Not (possibly) pinned: the caller shares it as usual. */
-	if (likely(!page_needs_cow_for_dma(src_vma, page)))
-		return 1;
-
-	new_page = *prealloc;
-	if (!new_page)
-		return -EAGAIN;
-	*prealloc = NULL;
-	copy_user_highpage(new_page, page, addr, src_vma);
-	page_add_new_anon_rmap(new_page, dst_vma, addr, false);
-	return 0;
-}
-
-static inline int
-copy_present_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
-		 pte_t *dst_pte, pte_t *src_pte, unsigned long addr, int *rss,
-		 struct page **prealloc)
-{
-	pte_t pte = *src_pte;
-	struct page *page;
-
-	page = vm_normal_page(src_vma, addr, pte);
-	if (page) {
-		int retval;
-
-		retval = copy_present_page(dst_vma, src_vma, dst_pte, src_pte,
-					   addr, rss, prealloc, pte, page);
-		if (retval <= 0)
-			return retval;
-
-		get_page(page);
-		page_dup_rmap(page, false);
-	}
-	set_pte_at(dst_vma->vm_mm, addr, dst_pte, pte);
-	return 0;
-}
-"""
 
 
 def test_v512_copy_decided_by_the_helper_return_value():
     """v5.12..v5.18: copy_present_page() decides (1: share, 0: copied) and the caller
     returns its value: the call alone is not the copy."""
-    d = decision(V512_COPY, "copy_present_pte")
+    d = decision((FIXTURES / "ctree-v5.17" / "mm" / "memory.c").read_text(), "copy_present_pte")
     pinned = DecisionContext(anon=True, cow_mapping=True, mm_has_pinned=True, maybe_pinned=True)
     shared = DecisionContext(anon=True, cow_mapping=True, mm_has_pinned=True, maybe_pinned=False)
     zero = DecisionContext(zero_page=True, cow_mapping=True, mm_has_pinned=True, maybe_pinned=True)
 
     def pick(ctx):
-        return next((c.outcome for c in d.cases if E.evaluate(c.guard, ctx, {"*prealloc": True})), None)
+        return next((c.outcome for c in d.cases if E.evaluate(c.guard, ctx, {"*prealloc": True, "copy": True})),
+                    None)
     assert (pick(pinned), pick(shared), pick(zero)) == ("copy", "share", "share")
     copy_lines = {c.provenance.text for c in d.cases if c.outcome == "copy"}
-    assert "return retval;" in copy_lines
+    assert "return ret;" in copy_lines

@@ -21,12 +21,12 @@ def by_clause(findings):
     """clause -> its first finding (a clause may come with several variants)."""
     out = {}
     for f in findings:
-        out.setdefault(f.clause, f)
+        out.setdefault(f.id, f)
     return out
 
 
 def variants(findings):
-    return {(f.clause, f.variant): f for f in findings}
+    return {(f.id, f.variant): f for f in findings}
 
 
 def replays_to(f, clause):

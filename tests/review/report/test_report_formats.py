@@ -7,33 +7,25 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
-from review.report import CheckReport, Finding, PatchRef, PatchResult, render
+from review.report.formats import render
+from review.report.types import CheckFinding, CheckReport, PatchRef, PatchResult
 from review.report import sarif as sarif_mod
+from tests.conftest import PIN_STEPS, PIN_TRACE
 
 
 def _report() -> CheckReport:
-    trace = {"ruleset": "current", "steps": [
-        {"op": "mmap", "mm": 1, "vpn": 0, "npages": 1},
-        {"op": "write", "mm": 1, "vpn": 0, "value": 1},
-        {"op": "pin", "mm": 1, "vpn": 0, "write": True, "longterm": True, "id": "p"},
-        {"op": "fork", "mm": 1, "child": 2},
-        {"op": "write", "mm": 1, "vpn": 0, "value": 2},
-        {"op": "dma_read", "id": "p"},
-    ]}
-    bad = Finding(
+    bad = CheckFinding(
         severity="error", id="pin-coherence",
-        message="pin p reads 1, process 1 reads 2 at vpn 0",
+        message="pin p0 reads 1, process 0 reads 2 at vpn 0",
         file="mm/memory.c", line=42, mail_line=57, function="copy_present_pte",
         rule="fork.anon_pte: !anon_exclusive -> share", mode="invariants",
-        trace=trace, trace_file="out/0001-pin-coherence.json",
+        trace=PIN_TRACE, trace_file="out/0001-pin-coherence.json",
         replay="mmreview check --replay out/0001-pin-coherence.json",
-        steps=["mmap(mm=1, vpn=0, npages=1)", "write(mm=1, vpn=0, value=1)",
-               "pin(mm=1, vpn=0, write=true, longterm=true, id=p)", "fork(mm=1, child=2)",
-               "write(mm=1, vpn=0, value=2)", "dma_read(id=p) -> 1"],
+        steps=PIN_STEPS,
     )
-    note = Finding(severity="note", id="unmodelled", message="folio_test_foo unmodelled; explored both ways",
+    note = CheckFinding(severity="note", id="unmodelled", message="folio_test_foo unmodelled; explored both ways",
                    file="mm/memory.c", line=40, mode="extract")
-    evil = Finding(severity="warning", id="nfc-claim",
+    evil = CheckFinding(severity="warning", id="nfc-claim",
                    message="subject says \x1b[31mNFC\x1b[0m <b>&</b>", file="mm/gup.c", line=7,
                    mode="nfc", steps=["read(mm=1, vpn=0) -> 0 vs 1"])
     p1 = PatchResult(PatchRef(1, 3, "mm: fork: drop pin check", "a.patch"), [bad, note],
@@ -56,9 +48,9 @@ def test_exit_code_counts_errors_and_warnings_not_notes():
 
 def test_text_is_compact_and_inert():
     out = render(_report(), "text")
-    assert "mm/memory.c:42: ERROR: pin-coherence: pin p reads 1" in out
+    assert "mm/memory.c:42: ERROR: pin-coherence: pin p0 reads 1" in out
     assert "  replay: mmreview check --replay out/0001-pin-coherence.json" in out
-    assert "  4. fork(mm=1, child=2)" in out
+    assert "  4. fork mm=0 child=1" in out
     assert "\x1b" not in out and "\x07" not in out
     assert "\\x1b[31mNFC" in out
     assert out.rstrip().endswith("3 patches checked (seed 3, reference current)")
@@ -70,7 +62,7 @@ def test_json_round_trip():
     assert data["exit_code"] == 1
     f = data["patches"][0]["findings"][0]
     assert (f["id"], f["file"], f["line"], f["severity"]) == ("pin-coherence", "mm/memory.c", 42, "error")
-    assert f["trace"]["steps"][3] == {"op": "fork", "mm": 1, "child": 2}
+    assert f["trace"]["steps"][3] == {"op": "fork", "mm": 0, "child": 1}
 
 
 def test_sarif_valid_against_official_schema(fixtures_dir):
@@ -86,7 +78,7 @@ def test_sarif_valid_against_official_schema(fixtures_dir):
     region = first["locations"][0]["physicalLocation"]
     assert region["artifactLocation"]["uri"] == "mm/memory.c" and region["region"]["startLine"] == 42
     flow = first["codeFlows"][0]["threadFlows"][0]["locations"]
-    assert [loc["location"]["message"]["text"] for loc in flow][3] == "4. fork(mm=1, child=2)"
+    assert [loc["location"]["message"]["text"] for loc in flow][3] == "4. fork mm=0 child=1"
 
 
 def test_sarif_schema_rejects_a_broken_document(fixtures_dir):

@@ -10,7 +10,7 @@ import pytest
 from review.check.integrations import DEFAULT_IDENTITY, write_b4_review
 from review.errors import InputError
 from review.inputs.load import load
-from review.report import CheckReport, Finding, PatchRef, PatchResult
+from review.report.types import CheckFinding, CheckReport, PatchRef, PatchResult
 from review.reviewer import b4_review
 from review.reviewer.export import export_b4
 from review.reviewer.state import ReviewState
@@ -63,7 +63,7 @@ def test_export_and_check_share_the_directory(repo, fixtures_dir, tmp_path):
     export_b4(series, state, repo.path)
     assert {p.name for p in out.iterdir()} == {"identity.txt", "0001.txt"}
     # `mmreview check --b4-review-tip` for the same tip is another reviewer
-    report = CheckReport([PatchResult(PatchRef(1, 1, "x"), [Finding("error", "pin-coherence", "m")])])
+    report = CheckReport([PatchResult(PatchRef(1, 1, "x"), [CheckFinding(severity="error", id="pin-coherence", message="m")])])
     with pytest.raises(InputError, match="not mixing"):
         write_b4_review(repo.path, branch, report, [""], identity=DEFAULT_IDENTITY)
     assert (out / "identity.txt").read_text().strip() == RITA

@@ -20,9 +20,10 @@ NO_THP_ADVICE = tuple(a for a in ADVICES if a not in ("hugepage", "nohugepage"))
 
 
 def replayed_clauses(result, trace=None):
-    """The clauses `mmreview replay` finds broken by a result's trace (by default the
-    result's own)."""
-    return run_trace(parse_trace(result.replay_trace(trace)), PRESETS[result.rules]).clauses
+    """The clauses `mmreview replay` finds broken by a replay trace (by default the
+    result's own; a finding's trace is one already)."""
+    trace = result.replay_trace() if trace is None else trace
+    return run_trace(parse_trace(trace), PRESETS[result.rules]).clauses
 
 
 def session_after(*steps, rules="current"):

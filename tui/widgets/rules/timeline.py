@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import DataTable
 
-from review.report import Finding
+from review.report.types import CheckFinding
 from tui.literal import printable
 
 if TYPE_CHECKING:   # review.check is loaded with the first replay, not at start-up
@@ -185,7 +185,7 @@ def timeline_rows(steps: list[dict], results: list | None = None, violated: int 
     return model
 
 
-def replayed(finding: Finding, replay: Replay) -> tuple[list, int | None, list | None]:
+def replayed(finding: CheckFinding, replay: Replay) -> tuple[list, int | None, list | None]:
     """What the timeline shows of a finding's replay: the results of its own run, the
     step to mark (where the clause broke, or where a differential finding's two sides
     first differ) and the other side's results (differential findings only)."""
@@ -213,7 +213,7 @@ def _results_from_steps(steps: list[str], n: int) -> list | None:
     return out
 
 
-def finding_timeline(finding: Finding, replay: Replay | None) -> TimelineModel:
+def finding_timeline(finding: CheckFinding, replay: Replay | None) -> TimelineModel:
     """The timeline of a finding with a trace; without a replay (the trace names rules
     that are gone), the results its readable steps carry."""
     steps = finding.trace["steps"]

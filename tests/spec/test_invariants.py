@@ -96,7 +96,7 @@ def test_thp_exclusive_granularity():
 
 
 def test_writable_needs_vm_write():
-    k = _written()
+    k = written()
     step(k, "mprotect", mm=0, vpn=0, npages=1, prot="r")
     assert not violations(k)
     pte(k, 0, 0).writable = True           # dirty, in a R/O VMA: must stay R/O
@@ -114,7 +114,7 @@ def test_hugetlb_cow_readonly():
 
 
 def test_gup_fast_as_slow():
-    k = _written()
+    k = written()
     step(k, "pin", mm=0, vpn=0, write=False, longterm=False, id="p", fast=True)
     assert k.state.refs["p"].fast and not violations(k)
     r = k.state.refs["p"]
@@ -125,7 +125,7 @@ def test_gup_fast_as_slow():
 
 def test_zero_page():
     for which in (0, 1):
-        k = _written()
+        k = written()
         k.state.zero_data = (5, 0) if which == 0 else (0, 5)
         assert violations(k) == {"zero-page"}
 

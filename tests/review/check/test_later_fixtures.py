@@ -75,8 +75,11 @@ def test_each_reintroduced_bug_is_flagged_with_a_shrunk_trace(checked, name):
     code, out, _ = run_cli(["check", str(PATCHES / patch_name), "--tree", str(TREE),
                             "--patch", "1", "--replay", f["trace_file"]])
     runs = json.loads(out)["runs"]
-    assert clause in {v["id"] for v in runs["current+post"]["violations"]}
-    assert clause not in {v["id"] for v in runs["current+pre"]["violations"]}
+    # the tree is v6.5: its patches land in v6.6, the era of the v6.8 preset
+    (post,) = [r for name, r in runs.items() if name.endswith("+post")]
+    (pre,) = [r for name, r in runs.items() if name.endswith("+pre")]
+    assert clause in {v["id"] for v in post["violations"]}
+    assert clause not in {v["id"] for v in pre["violations"]}
 
 
 def test_the_unpatched_tree_breaks_nothing(checked):

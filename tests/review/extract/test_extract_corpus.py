@@ -79,14 +79,20 @@ def test_per_patch_bound_unbound_partial(thread):
     # GUP's lookup asks gup_must_unshare() and returns -EMLINK: it decides, at PTE and PMD level
     assert "mm/gup.c:follow_page_pte -> gup.unshare" in r14.bound
     assert "mm/huge_memory.c:follow_trans_huge_pmd -> gup.unshare" in r14.bound
-    (d,) = r14.post.decisions
+    # ... and GUP-fast backs off where it would have to unshare (gup.fast)
+    assert "mm/gup.c:gup_pte_range -> gup.fast" in r14.bound
+    assert "mm/gup.c:gup_huge_pmd -> gup.fast" in r14.bound
+    d, fast = r14.post.decisions
+    assert (d.point, fast.point) == ("gup.unshare", "gup.fast")
+    # (from the mail alone, only as far as its window shows: a back-off there)
+    assert [c.outcome for c in fast.cases] == ["fallback"]
     unshare = [str(c.guard) for c in d.cases if c.outcome == "unshare" and c.provenance.function == "follow_page_pte"]
     assert any(g.endswith("!pte_write && foll_pin && !foll_write && anon && !anon_exclusive") for g in unshare)
     assert all(str(c.guard).startswith("pmd_mapped && ") for c in d.cases
                if c.provenance.function == "follow_trans_huge_pmd")
     # gup_must_unshare is new in this patch: before it, the lookups never unshare by
     # themselves; what their unseen rest does is unmodelled
-    (pre,) = r14.pre.decisions
+    pre = next(x for x in r14.pre.decisions if x.point == "gup.unshare")
     assert all("the rest of" in str(c.guard) for c in pre.cases)
     r2 = by_label(thread, "v1 02/15")
     # a comment added above page_needs_cow_for_dma() does not touch is_cow_mapping(),
@@ -94,7 +100,7 @@ def test_per_patch_bound_unbound_partial(thread):
     assert r2.unbound == ["include/linux/mm.h:page_needs_cow_for_dma"]
     # copy_hugetlb_page_range decides hugetlb.fork (seen partially: a bare mail)
     assert r2.bound == ["mm/hugetlb.c:copy_hugetlb_page_range -> hugetlb.fork"]
-    assert {fn for fn, *_ in r2.partial} == {"copy_hugetlb_page_range"}
+    assert {fn for fn, *_ in r2.windows} == {"copy_hugetlb_page_range"}
     r10 = by_label(thread, "v1 10/15")
     assert ("PageTail(page)", "mm/page_alloc.c", 1302, "post") in r10.unmodelled
     assert "include/linux/page-flags.h:PageAnonExclusive" in r10.unbound  # no primitive tests the flag

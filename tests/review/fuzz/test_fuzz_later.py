@@ -76,7 +76,7 @@ def test_v5_19_soft_dirty_bug_found_and_fixed_in_v6_0(tmp_path, capsys):
     # the same trace on v6.0 (76aefad628aa): clean; and a run on v6.0 finds no soft-dirty bug
     assert main(["replay", "--ruleset", "v6.0", str(path)]) == 0
     found = search(PRESETS["v6.0"], seed=7, max_examples=1500, database=None)
-    assert "softdirty" not in {f.clause for f in found}
+    assert "softdirty" not in {f.id for f in found}
 
 
 def test_probe_asks_the_soft_dirty_bit_of_written_pages():

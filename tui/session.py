@@ -8,12 +8,13 @@ for display and caches it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from review.errors import InputError
 from review.inputs.quotes import anchor_quote
 from review.model import Collection, Message, Patch, Series, ThreadNode, patch_key
 from review.report.types import CheckFinding, PatchResult
+from review.reviewer.export import quote_body
 from review.reviewer.state import ReviewState
 
 if TYPE_CHECKING:   # the extractor is loaded with the first patch, not at start-up
@@ -26,6 +27,14 @@ class Group:
     label: str
     series: Series | None
     threads: list[ThreadNode] = field(default_factory=list)
+
+
+@dataclass
+class ReplyDraft:
+    """What `o` (or `E`) edits for a message: its title, text so far, and where it goes."""
+    title: str
+    text: str
+    save: Callable[[str], None]
 
 
 def _subtree_msgids(node: ThreadNode) -> set[str]:
@@ -117,6 +126,28 @@ class ReviewSession:
             label = f"{self.collection.source} ({len(nodes)} commit{'s' if len(nodes) != 1 else ''})"
             groups = [g for g in groups if g.threads] + [Group(label, None, nodes)]
         return [g for g in groups if g.threads] or groups[:1]
+
+    def reply_draft(self, msg: Message) -> ReplyDraft:
+        """A patch's reply note (above its quoted hunks); the reply to a cover letter;
+        else a free-text reply to `msg`, which starts as the quoted message."""
+        state = self.state
+        if msg.patch is not None:
+            patch = msg.patch
+            return ReplyDraft(f"Note for the reply to {patch.label} (above the quoted hunks)",
+                              state.review(patch).note, lambda text: state.set_note(patch, text))
+        series = self.series_of(msg)
+        if series is not None and series.cover is msg:
+            return ReplyDraft(f"Reply to the cover letter of v{series.version} (quotes you keep stay)",
+                              state.series_notes.get(msg.msgid) or quote_body(msg),
+                              lambda text: state.set_series_note(msg.msgid, text))
+        who = msg.author_name or msg.author_email
+        return ReplyDraft(f"Reply to {who} (quotes you keep stay)",
+                          state.replies.get(msg.msgid) or quote_body(msg),
+                          lambda text: state.set_reply(msg.msgid, text))
+
+    def has_draft_reply(self, msg: Message) -> bool:
+        state = self.state
+        return bool(state.replies.get(msg.msgid, "").strip() or state.series_notes.get(msg.msgid, "").strip())
 
     def message_for(self, patch: Patch) -> Message | None:
         """The mail that carries the patch, or the display message of a commit."""

@@ -22,11 +22,6 @@ IDENTITY = "Rita Reviewer <rita@example.org>"
 
 
 @pytest.fixture
-def demo_mbox(fixtures_dir: Path) -> Path:
-    return fixtures_dir / "demo" / "anon-excl-cleanups.mbox"
-
-
-@pytest.fixture
 def drafts(tmp_path: Path) -> Path:
     d = tmp_path / "drafts"
     d.mkdir()

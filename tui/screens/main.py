@@ -5,7 +5,6 @@ through ReviewState (saved on every change) and review.reviewer.export.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -23,12 +22,10 @@ from spec.trace import parse_trace
 from review.errors import InputError
 from review.model import Message, Patch, patch_key
 from review.report.types import CheckFinding
-from review.reviewer import export as rx
-from tui.dialogs.choice import ChoiceDialog, ExportDialog, SearchDialog
-from tui.dialogs.comment import CommentDialog
-from tui.dialogs.note import NoteDialog
+from tui.dialogs.choice import SearchDialog
 from tui.literal import printable
 from tui.screens.fuzzing import BackgroundFuzzer
+from tui.screens.review_actions import ReviewActions
 from tui.widgets.message.message_pane import MessagePane
 from tui.widgets.message.rows import message_rows
 from tui.widgets.rules.rule_rows import rules_rows
@@ -41,7 +38,7 @@ if TYPE_CHECKING:
     from review.check.replay import Replay
 
 
-class MainScreen(Screen):
+class MainScreen(ReviewActions, Screen):
     BINDINGS = [
         Binding("j", "step_message(1)", "Next"),
         Binding("k", "step_message(-1)", "Prev"),
@@ -53,7 +50,8 @@ class MainScreen(Screen):
         Binding("n", "search_again(1)", "Next match", show=False),
         Binding("N", "search_again(-1)", "Prev match", show=False),
         Binding("c", "comment", "Comment"),
-        Binding("o", "note", "Note", show=False),
+        Binding("o", "reply", "Reply", show=False),
+        Binding("E", "editor", "$EDITOR", show=False),
         Binding("r", "mark('reviewed')", "Reviewed"),
         Binding("s", "mark('skipped')", "Skip", show=False),
         Binding("t", "trailer", "Trailer"),
@@ -325,93 +323,6 @@ class MainScreen(Screen):
                 self.message_pane.scroll_to_highlight()
                 return
         self.notify(f"Not found: {needle}", timeout=3)
-
-    # ------------------------------------------------------------------ review actions
-    def _need_patch(self) -> Patch | None:
-        patch = self.patch
-        if patch is None:
-            self.notify("Select a patch (or a reply to one) first.", severity="warning", timeout=3)
-        return patch
-
-    def action_mark(self, mark: str) -> None:
-        patch = self._need_patch()
-        if patch is None:
-            return
-        new = self.session.state.toggle_mark(patch, mark)
-        self.notify(f"{patch.label}: {new or 'unmarked'}", timeout=2)
-        self.thread.refresh_labels()
-
-    def action_comment(self) -> None:
-        row = self.message_pane.current_row
-        msg = self.current
-        if msg is None or msg.patch is None or row is None or row.line is None:
-            self.notify("Put the cursor on a diff line of a patch (message pane) to comment on it.",
-                        severity="warning", timeout=4)
-            return
-        self.app.push_screen(CommentDialog(self.session.state, msg.patch, row.file, row.hunk, row.line),
-                             lambda _t: self.redraw())
-
-    def action_note(self) -> None:
-        patch = self._need_patch()
-        if patch is None:
-            return
-        state = self.session.state
-        self.app.push_screen(NoteDialog(f"Note for the reply to {patch.label}", state.review(patch).note,
-                                        lambda text: state.set_note(patch, text)),
-                             lambda _t: self.redraw())
-
-    def action_trailer(self) -> None:
-        msg = self.current
-        if msg is None:
-            return
-        series = self.session.series_of(msg)
-        on_cover = series is not None and series.cover is msg
-        patch = None if on_cover else self._need_patch()
-        if patch is None and not on_cover:
-            return
-        who = self.session.state.identity
-        choices = [(n, f"{n}: {who}") for n in ("Reviewed-by", "Acked-by", "Tested-by")]
-        title = f"Add a trailer to {'the whole series' if on_cover else patch.label}"
-
-        def done(name: str | None) -> None:
-            if not name:
-                return
-            state = self.session.state
-            if on_cover:
-                lst = state.series_trailers.setdefault(series.cover.msgid, [])
-                t = f"{name}: {who}"
-                if t not in lst:
-                    lst.append(t)
-                state.save()
-            else:
-                state.add_trailer(patch, name, who)
-            self.notify(f"{name} added.", timeout=2)
-            self.redraw()
-        self.app.push_screen(ChoiceDialog(title, choices), done)
-
-    def action_export(self) -> None:
-        state = self.session.state
-        msgs = rx.reply_messages(self.session.patches, self.session.collection.series, state)
-        summary = f"{len(msgs)} repl{'y' if len(msgs) == 1 else 'ies'} to write, as {state.identity}"
-        default = str(Path.cwd() / f"mmreview-review-{state.path.stem[:8]}.mbox")
-
-        def done(choice) -> None:
-            if not choice:
-                return
-            kind, where = choice
-            try:
-                if kind == "mbox":
-                    path = rx.write_mbox(Path(where).expanduser(), msgs)
-                    self.notify(f"Wrote {len(msgs)} message(s) to {path}", timeout=6)
-                else:
-                    series = self.session.series_of(self.current) if self.current else None
-                    if series is None:
-                        raise InputError("select a message of the series to export for b4")
-                    out = rx.export_b4(series, state, Path(where or ".").expanduser())
-                    self.notify(f"Wrote b4 external comments to {out}", timeout=6)
-            except (InputError, OSError) as exc:
-                self.notify(str(exc), severity="error", timeout=8)
-        self.app.push_screen(ExportDialog(default, self.app.repo or "", summary), done)
 
     # ------------------------------------------------------------------ fuzzing
     def action_fuzz(self, whole_series: bool) -> None:

@@ -60,6 +60,10 @@ class FakeFinding:
     def where(self) -> str:
         return f"{self.file}:{self.line}"
 
+    def to_json(self) -> dict:
+        return {k: getattr(self, k) for k in ("id", "message", "file", "line", "image", "trace",
+                                              "steps", "severity", "detail")}
+
 
 def pin_finding() -> FakeFinding:
     return FakeFinding("pin-coherence", "dma_read through p0 sees 1, the process holds 2",

@@ -1,10 +1,17 @@
 """The review screen: thread pane | message pane over spec pane, fuzz status line.
 
-Keys follow mutt/b4 habits (see tui/help.py). Everything the reviewer does goes
-through ReviewState (saved on every change) and review.reviewer.export.
+Keys follow mutt/b4 habits (see tui/help.py). The reading keys beyond moving are
+tui/screens/reading.py's, the writing keys tui/screens/review_actions.py's; all the
+reviewer writes goes through ReviewState (saved on every change).
+
+Nothing slow runs on the UI thread: extraction (the spec pane's rules) and the
+replay of a finding's trace run in worker threads, fuzzing in a child process
+(tui/screens/fuzzing.py). A message's rows are kept once built, so coming back to
+it costs nothing.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -22,12 +29,12 @@ from spec.trace import parse_trace
 from review.errors import InputError
 from review.model import Message, Patch, patch_key
 from review.report.types import CheckFinding
-from tui.dialogs.choice import SearchDialog
 from tui.literal import printable
 from tui.screens.fuzzing import BackgroundFuzzer
+from tui.screens.reading import ReadingActions
 from tui.screens.review_actions import ReviewActions
 from tui.widgets.message.message_pane import MessagePane
-from tui.widgets.message.rows import message_rows
+from tui.widgets.message.rows import Row, message_rows
 from tui.widgets.rules.rule_rows import rules_rows
 from tui.widgets.rules.rules_pane import FindingsView, RulesView, SpecPane, placeholder
 from tui.widgets.rules.timeline import finding_timeline
@@ -38,17 +45,21 @@ if TYPE_CHECKING:
     from review.check.replay import Replay
 
 
-class MainScreen(ReviewActions, Screen):
+class MainScreen(ReadingActions, ReviewActions, Screen):
     BINDINGS = [
         Binding("j", "step_message(1)", "Next"),
         Binding("k", "step_message(-1)", "Prev"),
         Binding("right_square_bracket", "step_patch(1)", "Patch→", key_display="]"),
         Binding("left_square_bracket", "step_patch(-1)", "←Patch", key_display="["),
+        Binding("u", "next_unreviewed", "Unreviewed", show=False),
+        Binding("exclamation_mark", "next_finding", "Next finding", key_display="!", show=False),
         Binding("tab", "cycle_pane(1)", "Pane", show=False),
         Binding("shift+tab", "cycle_pane(-1)", "Pane", show=False),
         Binding("slash", "search", "Search", key_display="/"),
         Binding("n", "search_again(1)", "Next match", show=False),
         Binding("N", "search_again(-1)", "Prev match", show=False),
+        Binding("v", "raw", "Raw", show=False),
+        Binding("D", "range_diff", "Range-diff", show=False),
         Binding("c", "comment", "Comment"),
         Binding("o", "reply", "Reply", show=False),
         Binding("E", "editor", "$EDITOR", show=False),
@@ -60,7 +71,7 @@ class MainScreen(ReviewActions, Screen):
         Binding("F", "fuzz(True)", "Fuzz series", show=False),
         Binding("x", "stop_fuzz", "Stop", show=False),
         Binding("z", "zoom", "Zoom", show=False),
-        Binding("v", "only_reviewer", "Only reviewer", show=False),
+        Binding("w", "only_reviewer", "Only reviewer", show=False),
         Binding("1", "spec_tab('tab-rules')", "Rules", show=False),
         Binding("2", "spec_tab('tab-findings')", "Findings", show=False),
         Binding("3", "spec_tab('tab-trace')", "Trace", show=False),
@@ -75,6 +86,7 @@ class MainScreen(ReviewActions, Screen):
         self.reviewers: set[str] | None = None
         self.fuzzer = BackgroundFuzzer(self, session, self._findings_changed)
         self._shown_rules_for: object = ()  # patch key of the rules on show
+        self._rows: dict[str, tuple[tuple, list[Row]]] = {}   # msgid -> (what they show, rows)
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◆")
@@ -122,13 +134,28 @@ class MainScreen(ReviewActions, Screen):
         """The worker fuzzing (or that fuzzed last) for this screen."""
         return self.fuzzer.worker
 
-    def show_message(self, msg: Message, keep_cursor: bool = False) -> None:
-        self.current = msg
+    # ------------------------------------------------------------------ showing
+    def rows_for(self, msg: Message, searched: bool = False) -> list[Row]:
+        """`msg`'s rows as the message pane shows them (`searched`: without colours,
+        for search), built once for what they show."""
         patch = self.session.patch_of(msg)
         findings = self.session.findings_for(patch) if patch is not None and msg.patch is patch else []
         extra = self.session.revision_comments(msg.patch) if msg.patch is not None else None
-        self.message_pane.show(msg, self.session.state, findings, self.app.current_theme.dark,
-                               keep_cursor=keep_cursor, reviewers=self.reviewers, extra=extra)
+        draft = self.session.reply_draft(msg).text if self.session.has_draft(msg) else ""
+        dark = None if searched else self.app.current_theme.dark
+        key = (dark, self.session.state.saves, tuple(map(id, findings)),
+               frozenset(self.reviewers) if self.reviewers is not None else None)
+        cache = f"{msg.msgid}/{'search' if searched else 'show'}"
+        if cache not in self._rows or self._rows[cache][0] != key:
+            self._rows[cache] = (key, message_rows(msg, self.session.state, findings, dark,
+                                                   self.reviewers, extra, draft))
+        return self._rows[cache][1]
+
+    def show_message(self, msg: Message, keep_cursor: bool = False) -> None:
+        self.current = msg
+        patch = self.session.patch_of(msg)
+        self.message_pane.show(msg, self.session.state, [], self.app.current_theme.dark,
+                               keep_cursor=keep_cursor, rows=self.rows_for(msg))
         self.show_spec(patch)
         self.sub_title = printable(msg.subject)
 
@@ -141,19 +168,35 @@ class MainScreen(ReviewActions, Screen):
         key = patch_key(patch) if patch is not None else None
         spec = self.spec
         findings = self.session.findings_for(patch) if patch is not None else []
-        spec.findings_view.show(findings, self._status_text(patch))
-        spec.set_findings_count(len(findings))
+        spec.findings_view.show(findings, self._status_text(patch), owner=patch)
+        spec.set_findings_count(findings)
         if key == self._shown_rules_for:
             return
         self._shown_rules_for = key
         if patch is None:
             spec.rules.show(placeholder("No patch here: a cover letter or a reply to one."))
-            return
+        elif self.session.extracted(patch):
+            self._show_rules(patch)
+        else:
+            spec.rules.show(placeholder("Extracting the rules of this patch…"))
+            self.run_worker(partial(self._extract, patch), thread=True, group="extract",
+                            exit_on_error=False)
+
+    def _extract(self, patch: Patch) -> None:
+        """In a worker thread: the rules of `patch`, then shown if it is still in view."""
+        self.session.rules(patch)
+        self.app.call_from_thread(self._extracted, patch)
+
+    def _extracted(self, patch: Patch) -> None:
+        if self.patch is patch:
+            self._show_rules(patch)
+
+    def _show_rules(self, patch: Patch) -> None:
         rules, error = self.session.rules(patch)
         if rules is None:
-            spec.rules.show(placeholder(f"extraction failed: {error}"))
+            self.spec.rules.show(placeholder(f"extraction failed: {error}"))
         else:
-            spec.rules.show(rules_rows(rules))
+            self.spec.rules.show(rules_rows(rules))
 
     def _status_text(self, patch: Patch | None) -> Text | None:
         if patch is None:
@@ -197,14 +240,16 @@ class MainScreen(ReviewActions, Screen):
     def _panes(self):
         return [self.thread, self.message_pane, self.spec]
 
+    def _focused_pane(self):
+        for p in self._panes():
+            if self.focused is not None and (self.focused is p or p in self.focused.ancestors):
+                return p
+        return None
+
     def action_cycle_pane(self, step: int) -> None:
         panes = self._panes()
-        focused = self.focused
-        idx = 0
-        for i, p in enumerate(panes):
-            if focused is not None and (focused is p or p in focused.ancestors):
-                idx = i
-                break
+        focused = self._focused_pane()
+        idx = panes.index(focused) if focused is not None else 0
         target = panes[(idx + step) % len(panes)]
         if isinstance(target, SpecPane):
             target.focus_active()
@@ -215,10 +260,9 @@ class MainScreen(ReviewActions, Screen):
         if self.maximized is not None:
             self.minimize()
             return
-        for p in self._panes():
-            if self.focused is not None and (self.focused is p or p in self.focused.ancestors):
-                self.maximize(p)
-                return
+        pane = self._focused_pane()
+        if pane is not None:
+            self.maximize(pane)
 
     def action_spec_tab(self, tab: str) -> None:
         self.spec.active = tab
@@ -227,29 +271,7 @@ class MainScreen(ReviewActions, Screen):
     def action_quit_hint(self) -> None:
         self.notify("Q quits (drafts are saved as you type); q closes dialogs.", timeout=3)
 
-    @on(MessagePane.Follow)
-    def _follow(self, event: MessagePane.Follow) -> None:
-        """Enter on a reply's quoted text opens the patch at the line it quotes."""
-        msg = self.current
-        if msg is None or msg.patch is not None:
-            return
-        row = event.row
-        body_line = self.message_pane.rows.index(row) if row in self.message_pane.rows else -1
-        anchored = [c for c in msg.comments if c.anchor is not None]
-        if not anchored:
-            return
-        # the comment whose quote ends nearest below the cursor, else the last one
-        header_rows = next((i for i, r in enumerate(self.message_pane.rows) if r.kind in ("body", "quote")), 0)
-        at = body_line - header_rows + 1
-        target = next((c for c in anchored if c.body_line >= at), anchored[-1])
-        a = target.anchor
-        where = self.session.message_for(a.patch)
-        if where is None:
-            return
-        self.go_to(where)
-        self.message_pane.jump_to_diff_line(a.last)
-        self.message_pane.focus()
-
+    # ------------------------------------------------------------------ rules and findings
     @on(RulesView.Jump)
     def _jump(self, event: RulesView.Jump) -> None:
         self._to_patch_message()
@@ -259,21 +281,31 @@ class MainScreen(ReviewActions, Screen):
     @on(FindingsView.Chosen)
     def _finding(self, event: FindingsView.Chosen) -> None:
         f = event.finding
-        if f.trace and f.trace.get("steps"):
-            self.spec.timeline.show(finding_timeline(f, self._replay(f)))
+        patch = self.patch
+        if f.trace and f.trace.get("steps") and (patch is None or self.session.extracted(patch)):
+            self.spec.timeline.show(finding_timeline(f, self._replay(f, patch)))   # a few ms
             self.spec.active = "tab-trace"
+        elif f.trace and f.trace.get("steps"):
+            # a finding kept from an earlier session: its patch's rules come first
+            self.spec.timeline.show_text("Extracting the rules, then replaying the trace…")
+            self.spec.active = "tab-trace"
+            self.run_worker(partial(self._replay_in_worker, f, patch), thread=True,
+                            group="replay", exclusive=True, exit_on_error=False)
         else:
             self.spec.timeline.show_text("This finding has no trace (an extraction note).")
         if f.file and f.line:
             self._to_patch_message()
             self.message_pane.jump_to_line(f.file, "pre" if f.image == "pre" else "post", f.line)
 
-    def _replay(self, f: CheckFinding) -> Replay | None:
+    def _replay_in_worker(self, f: CheckFinding, patch: Patch | None) -> None:
+        replay = self._replay(f, patch)
+        self.app.call_from_thread(self.spec.timeline.show, finding_timeline(f, replay))
+
+    def _replay(self, f: CheckFinding, patch: Patch | None) -> Replay | None:
         """The finding's trace run again under the patch's rules, as `mmreview check
         --replay` does; None when it names rules this session does not have."""
         # review.check (tree-sitter, the spec) loads on first use, not at start-up
         from review.check.replay import replay_trace
-        patch = self.patch
         rules = self.session.rules(patch)[0] if patch is not None else None
         if rules is None:
             return None
@@ -288,41 +320,6 @@ class MainScreen(ReviewActions, Screen):
         where = self.session.message_for(patch) if patch is not None else None
         if where is not None and self.current is not where:
             self.go_to(where)
-
-    # ------------------------------------------------------------------ search
-    def action_search(self) -> None:
-        def done(text: str | None) -> None:
-            if text:
-                self.last_search = text
-                self.action_search_again(1, first=True)
-        self.app.push_screen(SearchDialog(self.last_search), done)
-
-    def action_search_again(self, step: int, first: bool = False) -> None:
-        needle = self.last_search
-        if not needle:
-            return
-        pane = self.message_pane
-        start = (pane.highlighted or 0) + (0 if first else step)
-        i = pane.find(needle, start, step)
-        if i is not None:
-            pane.highlighted = i
-            pane.scroll_to_highlight()
-            return
-        # on through the thread, message by message
-        msg = self.current
-        for _ in range(len(self.session.messages)):
-            msg = self.session.next_message(msg, step)
-            if msg is None:
-                break
-            rows = message_rows(msg, self.session.state, [], True)
-            hits = [j for j, r in enumerate(rows) if needle.lower() in r.search_text.lower()]
-            if hits:
-                self.go_to(msg)
-                j = hits[0] if step > 0 else hits[-1]
-                self.message_pane.highlighted = j
-                self.message_pane.scroll_to_highlight()
-                return
-        self.notify(f"Not found: {needle}", timeout=3)
 
     # ------------------------------------------------------------------ fuzzing
     def action_fuzz(self, whole_series: bool) -> None:
@@ -350,16 +347,3 @@ class MainScreen(ReviewActions, Screen):
             self.show_spec(patch)
             if self.current is self.session.message_for(patch):
                 self.show_message(self.current, keep_cursor=True)
-
-    def action_only_reviewer(self) -> None:
-        row = self.message_pane.current_row
-        if self.reviewers is not None:
-            self.reviewers = None
-            self.notify("Showing every reviewer's comments.", timeout=2)
-        elif row is not None and row.comment is not None:
-            self.reviewers = {row.comment.author_email.lower()}
-            self.notify(f"Only {row.comment.author}'s comments (v again: everyone).", timeout=3)
-        else:
-            self.notify("Put the cursor on a reviewer's comment first.", timeout=3)
-            return
-        self.redraw()

@@ -27,9 +27,11 @@ from tui.literal import printable
 from tui.session import Group, ReviewSession
 from tui.widgets.wrap import Hanging
 
+_EXAMPLE = _dt.datetime(2000, 1, 1)
 MARKS = {"reviewed": ("✓", "green"), "skipped": ("–", "yellow")}
-WIDE = 64       # from this width on (of text): the full date
-DATED = 30      # from this width on: the date as month-day
+WIDE = 60       # from this width on (of text): the full date and time
+TIMED = 44      # from this width on: month, day and time
+DATED = 30      # from this width on: month and day
 
 
 @dataclass(eq=False)
@@ -49,10 +51,8 @@ def _date_column(msg: Message | None, width: int) -> Text:
     date = msg.date if msg is not None else None
     if date is not None and date.tzinfo is not None:
         date = date.astimezone(_dt.timezone.utc)
-    if width >= WIDE:
-        shown = date.strftime("%Y-%m-%d %H:%M") if date else " " * 16
-    else:
-        shown = date.strftime("%m-%d") if date else " " * 5
+    form = "%Y-%m-%d %H:%M" if width >= WIDE else "%m-%d %H:%M" if width >= TIMED else "%m-%d"
+    shown = date.strftime(form) if date else " " * len(_EXAMPLE.strftime(form))
     return Text(shown + " ", style="dim")
 
 

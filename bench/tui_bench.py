@@ -127,11 +127,19 @@ def pty_key_latency(keys: int, drafts: str, source: Path = DEMO,
         return idle, busy
     finally:
         os.write(master, b"xQ")
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        os.close(master)
+        _quit(proc, master)
+
+
+def _quit(proc, master: int) -> None:
+    """Wait for the app to exit, reading what it writes meanwhile (a full terminal
+    buffer would keep it from writing its last screen, and from exiting)."""
+    deadline = time.perf_counter() + 15
+    while proc.poll() is None and time.perf_counter() < deadline:
+        _drain(master, 0.05, 0.5)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    os.close(master)
 
 
 def _time_keys(master: int, keys: int) -> list[float]:

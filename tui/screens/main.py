@@ -11,6 +11,7 @@ it costs nothing.
 """
 from __future__ import annotations
 
+import gc
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer
 from textual.worker import Worker
 
 from spec.errors import TraceError
@@ -39,10 +40,19 @@ from tui.widgets.rules.rule_rows import rules_rows
 from tui.widgets.rules.rules_pane import FindingsView, RulesView, SpecPane, placeholder
 from tui.widgets.rules.timeline import finding_timeline
 from tui.widgets.status.fuzz_bar import FuzzBar
+from tui.widgets.status.header import ReviewHeader
 from tui.widgets.thread.thread_pane import ThreadPane
 
 if TYPE_CHECKING:
     from review.check.replay import Replay
+
+
+def _keep_out_of_gc() -> None:
+    """What exists now lives as long as the session (the input's messages, patches
+    and diff lines, the rows built for them): out of the garbage collector's sight.
+    Its full collections would otherwise walk all of it, 100 ms and more in the
+    middle of a key press every few keys."""
+    gc.freeze()
 
 
 class MainScreen(ReadingActions, ReviewActions, Screen):
@@ -89,7 +99,7 @@ class MainScreen(ReadingActions, ReviewActions, Screen):
         self._rows: dict[str, tuple[tuple, list[Row]]] = {}   # msgid -> (what they show, rows)
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False, icon="◆")
+        yield ReviewHeader(show_clock=False, icon="◆")
         with Horizontal(id="panes"):
             yield ThreadPane(self.session, id="thread")
             with Vertical(id="right"):
@@ -111,6 +121,7 @@ class MainScreen(ReadingActions, ReviewActions, Screen):
             thread.select_message(first)
         for w in self.session.state.warnings:
             self.notify(w, severity="warning", timeout=8)
+        _keep_out_of_gc()
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -157,7 +168,27 @@ class MainScreen(ReadingActions, ReviewActions, Screen):
         self.message_pane.show(msg, self.session.state, [], self.app.current_theme.dark,
                                keep_cursor=keep_cursor, rows=self.rows_for(msg))
         self.show_spec(patch)
-        self.sub_title = printable(msg.subject)
+        self.query_one(ReviewHeader).show(printable(msg.subject))
+        self._prepare_neighbours(msg)
+
+    def _prepare_neighbours(self, msg: Message) -> None:
+        """The rows of the messages j and k go to, built in a worker thread while the
+        reviewer reads this one (the first look at a patch costs its syntax
+        highlighting and wrapping: tens of milliseconds)."""
+        nearby = [m for m in (self.session.next_message(msg, 1), self.session.next_message(msg, -1))
+                  if m is not None and f"{m.msgid}/show" not in self._rows]
+        if nearby:
+            width = self.message_pane.scrollable_content_region.width
+            self.run_worker(partial(self._prepare, nearby, width), thread=True, group="prepare",
+                            exclusive=True, exit_on_error=False)
+
+    def _prepare(self, messages: list[Message], width: int) -> None:
+        """In a worker thread: rows and their wrapped lines at `width`."""
+        console = self.app.console
+        for m in messages:
+            for row in self.rows_for(m):
+                row.prompt(self.message_pane.needle).lines(console, width)
+        _keep_out_of_gc()
 
     def redraw(self) -> None:
         if self.current is not None:

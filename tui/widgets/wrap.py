@@ -40,6 +40,7 @@ class Hanging(Visual):
         self.gutter_for = gutter_for
         self.min_wrap = min_wrap
         self._cache: dict[int, list[Text]] = {}
+        self._strips: dict[tuple, list[Strip]] = {}
 
     @property
     def plain(self) -> str:
@@ -58,6 +59,11 @@ class Hanging(Visual):
             line.append_text(gutter)
             line.append_text(body)
             line.truncate(width, overflow="ellipsis")
+            return [line]
+        if gutter.cell_len + body.cell_len <= width and "\n" not in body.plain:
+            line = Text(no_wrap=True, overflow="crop", end="")     # fits: most lines
+            line.append_text(gutter)
+            line.append_text(body)
             return [line]
         cont = self._continuation(gutter)
         room = max(8, width - max(gutter.cell_len, cell_len(cont)))
@@ -85,13 +91,18 @@ class Hanging(Visual):
     # ------------------------------------------------------------------ Visual
     def render_strips(self, width: int, height: int | None, style: Style,
                       options: RenderOptions) -> list[Strip]:
-        console = active_app.get().console
-        base = style.rich_style
-        strips = []
-        for line in self.lines(console, width)[:height]:
-            segments = Segment.apply_style(line.render(console, end=""), base)
-            strips.append(Strip(list(segments)).crop(0, width))
-        return strips
+        key = (width, height, style)
+        if key not in self._strips:
+            console = active_app.get().console
+            base = style.rich_style
+            strips = []
+            for line in self.lines(console, width)[:height]:
+                segments = Segment.apply_style(line.render(console, end=""), base)
+                strips.append(Strip(list(segments)).crop(0, width))
+            if len(self._strips) > 8:       # a few widths and styles (cursor, plain)
+                self._strips.clear()
+            self._strips[key] = strips
+        return self._strips[key]
 
     def get_optimal_width(self, rules, container_width: int) -> int:
         return container_width

@@ -7,7 +7,8 @@ at an edge. The search in progress is highlighted in every row that holds it."""
 from __future__ import annotations
 
 from textual.binding import Binding
-from textual.geometry import Region
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.message import Message as TMessage
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -19,6 +20,10 @@ from tui.widgets.message.rows import Row, message_rows
 
 class MessagePane(OptionList):
     BORDER_TITLE = "Message"
+    # The pane's size is the layout's (1fr), whatever the length of the message: a new
+    # message needs its own lines repainted, not the whole screen laid out again
+    # (Widget's virtual_size asks for that, tens of milliseconds per key at 200x50).
+    virtual_size = Reactive(Size(0, 0), layout=False)
     BINDINGS = [
         Binding("space", "page_down", "Page", show=False),
         Binding("b", "page_up", "Page up", show=False),
@@ -87,7 +92,6 @@ class MessagePane(OptionList):
         height = self._heights.get(i, 1)
         view = self.scrollable_content_region.height
         top = max(0, y - max(0, (view - height) // 2))
-        self.scroll_to_region(Region(0, top, 1, view), animate=False, top=True, immediate=True, force=True)
         self.scroll_to(y=top, animate=False, immediate=True, force=True)
 
     def jump_to_line(self, file: str, side: str, number: int) -> bool:

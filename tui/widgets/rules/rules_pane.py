@@ -6,6 +6,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.message import Message as TMessage
 from textual.widgets import OptionList, TabbedContent, TabPane
 from textual.widgets.option_list import Option
@@ -19,6 +21,8 @@ SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "note": "blue"}
 
 class RulesView(OptionList):
     """One row per bound function, rule, unmodelled atom; Enter jumps to its line."""
+    # sized by the layout: new rules repaint the pane, not the whole screen (MessagePane)
+    virtual_size = Reactive(Size(0, 0), layout=False)
 
     class Jump(TMessage):
         def __init__(self, file: str, side: str, line: int) -> None:
@@ -174,7 +178,8 @@ class SpecPane(Vertical):
         label = "Findings"
         if findings:
             label += f" ({serious}" + (f" + {notes} note{'s' if notes != 1 else ''}" if notes else "") + ")"
-        tab.label = label
+        if str(tab.label) != label:     # a new label lays the whole screen out again
+            tab.label = label
 
     def focus_active(self) -> None:
         pane = self.tabs.get_pane(self.active) if self.active else None

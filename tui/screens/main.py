@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.timer import Timer
 from textual.worker import Worker
 
 from spec.errors import TraceError
@@ -45,6 +46,9 @@ from tui.widgets.thread.thread_pane import ThreadPane
 
 if TYPE_CHECKING:
     from review.check.replay import Replay
+
+
+PREPARE_AFTER = 0.15    # seconds after a message is shown, its neighbours' rows are built
 
 
 def _keep_out_of_gc() -> None:
@@ -97,6 +101,7 @@ class MainScreen(ReadingActions, ReviewActions, Screen):
         self.fuzzer = BackgroundFuzzer(self, session, self._findings_changed)
         self._shown_rules_for: object = ()  # patch key of the rules on show
         self._rows: dict[str, tuple[tuple, list[Row]]] = {}   # msgid -> (what they show, rows)
+        self._prepare_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield ReviewHeader(show_clock=False, icon="◆")
@@ -174,13 +179,17 @@ class MainScreen(ReadingActions, ReviewActions, Screen):
     def _prepare_neighbours(self, msg: Message) -> None:
         """The rows of the messages j and k go to, built in a worker thread while the
         reviewer reads this one (the first look at a patch costs its syntax
-        highlighting and wrapping: tens of milliseconds)."""
+        highlighting and wrapping: tens of milliseconds). A moment after the message
+        is on the screen, so as not to take the interpreter from drawing it."""
+        if self._prepare_timer is not None:
+            self._prepare_timer.stop()
         nearby = [m for m in (self.session.next_message(msg, 1), self.session.next_message(msg, -1))
                   if m is not None and f"{m.msgid}/show" not in self._rows]
-        if nearby:
-            width = self.message_pane.scrollable_content_region.width
-            self.run_worker(partial(self._prepare, nearby, width), thread=True, group="prepare",
-                            exclusive=True, exit_on_error=False)
+        width = self.message_pane.scrollable_content_region.width
+        if nearby and width:
+            self._prepare_timer = self.set_timer(PREPARE_AFTER, partial(
+                self.run_worker, partial(self._prepare, nearby, width), thread=True, group="prepare",
+                exclusive=True, exit_on_error=False))
 
     def _prepare(self, messages: list[Message], width: int) -> None:
         """In a worker thread: rows and their wrapped lines at `width`."""

@@ -103,7 +103,7 @@ async def test_hostile_subject_changes_no_title_and_no_colour(make_app, tmp_path
         assert app.title == "mmreview" and main.title is None
         assert main.thread.border_title == "Thread"
         assert str(main.message_pane.border_title).startswith("Message · ")
-        _no_raw(str(main.message_pane.border_title) + str(main.message_pane.border_subtitle))
+        _no_raw(str(main.sub_title) + str(main.message_pane.border_title) + str(main.message_pane.border_subtitle))
         series_row = main.thread.lines[0]
         assert series_row.entry is None and "␛]2;pwned-title␇" in main.thread._group_label(series_row.group).plain
 

@@ -173,7 +173,10 @@ class MainScreen(ReadingActions, ReviewActions, Screen):
         self.message_pane.show(msg, self.session.state, [], self.app.current_theme.dark,
                                keep_cursor=keep_cursor, rows=self.rows_for(msg))
         self.show_spec(patch)
-        self.query_one(ReviewHeader).show(printable(msg.subject))
+        # the screen's sub_title holds the subject, set without the repaint of every
+        # widget that setting it normally brings; the header shows it (ReviewHeader)
+        self.set_reactive(Screen.sub_title, printable(msg.subject))
+        self.query_one(ReviewHeader).show(self.sub_title)
         self._prepare_neighbours(msg)
 
     def _prepare_neighbours(self, msg: Message) -> None:

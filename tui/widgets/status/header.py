@@ -1,8 +1,8 @@
 """The title line: the app's name and the subject of the message in view.
 
-Set through `show()`, not through the screen's sub_title: Textual repaints the whole
-screen when a screen's sub_title changes, and its header lays the screen out again
-when its title does; both on every j and k here. A one-line title as wide as the
+Set through `show()`, not by watching the screen's sub_title: Textual repaints the
+whole screen when a screen's sub_title changes, and its header lays the screen out
+again when its title does; both on every j and k here. A one-line title as wide as the
 screen never changes size: it is only repainted."""
 from __future__ import annotations
 

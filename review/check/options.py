@@ -20,11 +20,13 @@ class Options:
     max_examples: int = DEFAULT_MAX_EXAMPLES
     seed: int = 0
     database: object = None        # a hypothesis ExampleDatabase, or None
-    reference: str = "current"
+    reference: str = "current"     # what the post-image rules are compared with (notes)
+    era: str | None = None         # --era: the preset to check against (None: the patch's era)
     exhaustive: int = 0            # --exhaustive DEPTH (0: off)
     out_dir: Path | None = None    # where replay traces are written
     replay_hint: str = ""          # "mmreview check INPUT" prefix of replay commands
     tree: str | None = None
+    repo: str | None = None        # --repo: where a base commit's version is read
 
 
 def derive_seed(seed: int, *parts: object) -> int:

@@ -58,6 +58,12 @@ def fixtures_dir() -> Path:
 
 
 @pytest.fixture
+def demo_mbox(fixtures_dir: Path) -> Path:
+    """The bundled synthetic thread: two versions of a three-patch series with replies."""
+    return fixtures_dir / "demo" / "anon-excl-cleanups.mbox"
+
+
+@pytest.fixture
 def corpus_dir() -> Path:
     """../shared/corpus, or skip cleanly when ../shared is absent."""
     if not (CORPUS / "cow-fixes-part2-v1.mbox").is_file():

@@ -153,10 +153,7 @@ class PatchChecker:
         res.coverage = rules.coverage.line()
         res.touched = [asdict(t) for t in rules.coverage.touched]
         self._extraction_notes(rules)
-        if rules.bound:
-            res.checked.append("bound functions: " + "; ".join(rules.bound))
-        if rules.unbound:
-            res.checked.append("touched, not bound (not checked): " + ", ".join(rules.unbound))
+        res.checked += _coverage_lines(rules)
         if rules.empty:
             res.skipped = _why_not_fuzzed(rules)
             if claim:
@@ -226,7 +223,9 @@ class PatchChecker:
         """The flag-alias audit (review/extract/flag_alias.py): what was searched, and
         each use of the other flag that can meet a page of the new meaning."""
         for alias in rules.flag_aliases:
-            self.result.checked.append(f"flag alias: {alias.summary()}")
+            meet = ", ".join(f"{u.file}:{u.line}" + (f" {u.function}()" if u.function else "")
+                             for u in alias.of("can meet"))
+            self.result.checked.append(f"flag alias: {alias.summary()}" + (f"; can meet: {meet}" if meet else ""))
             for use in alias.of("can meet"):
                 where = f"{use.function}()" if use.function else "a table or macro at file level"
                 self.result.findings.append(CheckFinding(
@@ -513,6 +512,20 @@ def _why_not_fuzzed(rules: PatchRules) -> str:
         return "the bound functions it touches yield no decision or assertion rule"
     return ("touches no function bound to a decision point or primitive"
             + (" (C outside the model)" if rules.unbound else ""))
+
+
+_CLASS_WORDS = {"bound": "bound (checked)", "equivalent": "equivalent (nothing to check)",
+                "outside": "outside the model (not checked)", "unmodelled": "unmodelled (not checked)"}
+
+
+def _coverage_lines(rules: PatchRules) -> list[str]:
+    """What became of each touched function, one line per class it has."""
+    out = []
+    for cls, words in _CLASS_WORDS.items():
+        items = rules.coverage.of(cls)
+        if items:
+            out.append(f"{words}: " + ", ".join(f"{t.function} ({t.reason})" for t in items))
+    return out
 
 
 def _input_warnings(patch, rules) -> list[str]:

@@ -56,7 +56,9 @@ Clauses, one line each (ids in spec/clauses.py):
     softdirty        after clear_softdirty, a page the process wrote (write, poke) reads
                      soft-dirty in the next softdirty query; not for hugetlb (which
                      does not track soft-dirty), nor after a KSM merge of the page
-                     (replace_page maps the KSM page with a fresh PTE), until the page
+                     (replace_page maps the KSM page with a fresh PTE), nor for a page
+                     the process had pinned when clear_softdirty ran (clear_refs leaves
+                     a maybe-pinned page's entry alone, pte_is_pinned), until the page
                      is unmapped or MADV_DONTNEEDed
 
 Binding window, precisely: the clause text says "held at or after the time the
@@ -112,7 +114,8 @@ class PinBinding:
     unbound_at: int | None = None
     held: set = field(default_factory=set)     # values of (mm, vpn) while bound
     device: set = field(default_factory=set)   # values the device wrote through it
-    file: tuple | None = None  # (file key, index) of the shared page it was taken on
+    file: tuple | None = None  # (file key, index) of the page-cache page it was taken on:
+                               # a shared page, or (R/O) a private one not yet copied
     foreign_ok: bool = False   # a FOLL_GET reference on hugetlb (see the module docstring)
     sharers: set | None = None  # R/W FOLL_GET on a private page: (mm, vpn) that may map it
 
@@ -134,12 +137,13 @@ class Proc:
     maybe: dict = field(default_factory=dict)      # vpn -> other values a read may show
     sd_tracking: bool = False                      # clear_softdirty ran
     sd_written: set = field(default_factory=set)   # vpns written since
+    sd_skip: set = field(default_factory=set)      # vpns clear_softdirty left alone (pinned)
 
     def copy(self) -> "Proc":
         return Proc(dict(self.mem), set(self.written), set(self.dontfork), set(self.wipeonfork),
                     dict(self.pages), set(self.readonly),
                     {v: set(m) for v, m in self.maybe.items()}, self.sd_tracking,
-                    set(self.sd_written))
+                    set(self.sd_written), set(self.sd_skip))
 
 
 class Contract:
@@ -386,6 +390,7 @@ class Contract:
                 p.pages.pop(vpn, None)
             p.readonly.discard(vpn)
             p.sd_written.discard(vpn)
+            p.sd_skip.discard(vpn)
             self._set(index, mm, vpn, None)
 
     # -- files
@@ -509,6 +514,7 @@ class Contract:
             if advice == "dontneed":
                 self._unbind(index, mm, vpn)
                 p.sd_written.discard(vpn)
+                p.sd_skip.discard(vpn)
                 kind = p.pages.get(vpn) if p.pages else None
                 if kind is not None and kind[0] is not None:
                     # the next fault maps the page cache again: the file's value
@@ -553,7 +559,8 @@ class Contract:
             return
         if value not in self.origin:
             self.origin[value] = (mm, vpn, index, how)
-        if p.sd_tracking and not (p.pages and vpn in p.pages and p.pages[vpn][2]):
+        if p.sd_tracking and vpn not in p.sd_skip \
+                and not (p.pages and vpn in p.pages and p.pages[vpn][2]):
             p.sd_written.add(vpn)
         shared = self._shared_at(p, vpn)
         if shared is not None:
@@ -627,11 +634,15 @@ class Contract:
         held = {p.mem[vpn]}
         if p.maybe and vpn in p.maybe:
             held.update(p.maybe[vpn])    # what the page may hold: the reference may see it
+        follows = page is not None and not page[1] and self._follows(mm, vpn, page)
         if write:
             p.written.add(vpn)   # FOLL_WRITE faults a real page in
-            if page is not None and not page[1]:
+            if follows:
                 # a private file page: COW, the process's own copy of what it showed
                 self._own(p, mm, vpn)
+        elif follows:
+            # a R/O reference on a private page not yet copied: the page cache's page
+            shared = (page[0], page[3])
         coherent = kind == "pin" and (write or longterm or vpn in p.written)
         r = PinBinding(id, kind, mm, vpn, write, longterm, index, coherent, fresh,
                        file=shared, foreign_ok=kind == "get" and page is not None and page[2])
@@ -682,6 +693,7 @@ class Contract:
         # took on the same address while this pin was bound may hold that very page,
         # so the value is theirs to see too (not foreign); so may references taken on
         # a page that shares it (a R/W FOLL_GET reference's sharers).
+        r.device.add(value)
         at = r.sharers if r.sharers else {(r.mm, r.vpn)}
         for other in self.refs.values():
             if (other.mm, other.vpn) in at and _overlap(r, other):
@@ -736,7 +748,8 @@ class Contract:
                 continue
             value = p.mem.pop(src)
             p.mem[dst] = value
-            for attr in ("written", "dontfork", "wipeonfork", "readonly", "sd_written"):
+            for attr in ("written", "dontfork", "wipeonfork", "readonly", "sd_written",
+                         "sd_skip"):
                 flags = getattr(p, attr)
                 if src in flags:
                     flags.discard(src)
@@ -763,10 +776,17 @@ class Contract:
             self._set(index, mm, dst, value)
 
     def _clear_softdirty(self, index, a, result, out):
-        p = self.procs.get(a["mm"])
+        mm = a["mm"]
+        p = self.procs.get(mm)
         if p is not None:
             p.sd_tracking = True
             p.sd_written.clear()
+            # clear_refs leaves a writable entry of a maybe-pinned page alone, soft-dirty
+            # bit and all (pte_is_pinned, 9348b73c2e1b, v5.11): the process's own pins
+            bound = self._bound
+            p.sd_skip = {vpn for vpn in p.mem
+                         if any(r.kind == "pin" for r in bound.get((mm, vpn), ()))} \
+                if bound else set()
 
     def _softdirty(self, index, a, result, out):
         mm, vpn = a["mm"], a["vpn"]

@@ -88,7 +88,7 @@ KNOWN_FIELDS = {
     "Contract": {"procs", "exited", "history", "origin", "refs", "_bound", "_snapshot",
                  "files", "mappers", "next_shared", "file_bad", "_sharing"},
     "Proc": {"mem", "written", "dontfork", "wipeonfork", "pages", "readonly", "maybe",
-             "sd_tracking", "sd_written"},
+             "sd_tracking", "sd_written", "sd_skip"},
     "CRef": {"id", "kind", "mm", "vpn", "write", "longterm", "taken", "coherent", "fresh",
              "bound", "unbound_at", "held", "device", "file", "foreign_ok", "sharers"},
     "Session": {"rules", "kernel", "contract", "check_invariants", "index"},
@@ -393,7 +393,7 @@ def _contract(out: list, c, ids: list, order: list[int], vmap: dict) -> None:
         for v, x in (mem.items() if len(mem) < 2 else sorted(mem.items())):
             ap(v)
             ap(vget(x, GONE))
-        for s in (p.written, p.dontfork, p.wipeonfork, p.readonly, p.sd_written):
+        for s in (p.written, p.dontfork, p.wipeonfork, p.readonly, p.sd_written, p.sd_skip):
             if s:
                 ap(len(s))
                 ext(s if len(s) < 2 else sorted(s))

@@ -296,6 +296,10 @@ def _contract_changes(fp, before, after, page):
             yield f"contract: mm {pid} soft-dirty tracking", frozenset({("m", pid)})
         for vpn in p.sd_written ^ q.sd_written:
             yield f"contract: mm {pid} vpn {vpn} written since clear", frozenset({page(pid, vpn)})
+        for vpn in p.sd_skip ^ q.sd_skip:
+            # clear_softdirty (the process's token) or the page's unmapping
+            yield (f"contract: mm {pid} vpn {vpn} pinned at clear",
+                   frozenset({page(pid, vpn), ("m", pid)}))
         for field, aspect in (("dontfork", "dontfork"), ("wipeonfork", "wipe")):
             for vpn in getattr(p, field) ^ getattr(q, field):
                 yield (f"contract: mm {pid} vpn {vpn} {field}",

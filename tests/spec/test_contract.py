@@ -417,3 +417,4 @@ def test_a_reference_on_a_shared_page_sees_the_file():
     assert run(shared, step("fork", mm=0, child=1), pin(0, 0, "p"),
                step("mmap", mm=0, vpn=0, npages=1), step("write", mm=1, vpn=0, value=1),
                dma_read("p", 1))[-1] == []
+

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from review.extract import cparse, hunks
 from review.extract.cparse import CFunction
+from review.extract.definitions import Definitions, NameIndex, Parses, directory_lines, read_file
 from review.model import FileDiff, Hunk
 
 C_SUFFIXES = (".c", ".h")
@@ -109,25 +110,21 @@ class FileImages:
     post: str | None     # whole post-image, if known
     source: str          # "git" | "tree" | "hunks"
     warnings: list[str] = field(default_factory=list)
-    _fns: dict = field(default_factory=dict)
+    parses: Parses = field(default_factory=Parses)
 
     def text(self, side: str) -> str | None:
         return self.pre if side == "pre" else self.post
 
     def functions(self, side: str) -> list[CFunction]:
-        if side not in self._fns:
-            text = self.text(side)
-            self._fns[side] = cparse.functions(text) if text is not None else []
-            for f in self._fns[side]:
-                f.file = self.path
-        return self._fns[side]
+        text = self.text(side)
+        return self.parses.functions(self.path, text) if text is not None else []
 
     def aliases(self, side: str) -> dict[str, str]:
         """Function-like macros that are one call (cparse.macro_aliases) in the whole
         image of `side`, or in its hunks when the image is not known."""
         whole = self.text(side)
         if whole:
-            return cparse.macro_aliases(whole)
+            return self.parses.aliases(self.path, whole)
         out: dict[str, str] = {}
         for h in self.diff.hunks:
             out.update(cparse.macro_aliases(fragment(h, side).text))
@@ -169,7 +166,7 @@ def file_images(fd: FileDiff, index: TreeIndex, state: dict[str, str]) -> FileIm
     tree's file (as earlier patches of the series left it: `state`, path -> text) and
     that with the hunks applied; else the hunks alone."""
     if fd.pre_image is not None or fd.post_image is not None:
-        return FileImages(fd.path, fd, fd.pre_image, fd.post_image, "git")
+        return FileImages(fd.path, fd, fd.pre_image, fd.post_image, "git", parses=index.parses)
     if index.root is None:
         return FileImages(fd.path, fd, None, None, "hunks")
     if fd.status == "added" or fd.old_path is None:
@@ -184,7 +181,7 @@ def file_images(fd: FileDiff, index: TreeIndex, state: dict[str, str]) -> FileIm
         return img
     post = apply_hunks(pre, fd.hunks) if fd.new_path is not None else None
     if post is not None or fd.new_path is None:
-        return FileImages(fd.path, fd, pre if fd.old_path else None, post, "tree")
+        return FileImages(fd.path, fd, pre if fd.old_path else None, post, "tree", parses=index.parses)
     img = FileImages(fd.path, fd, None, None, "hunks")
     img.warnings.append(f"{fd.path}: the hunks do not apply to the tree's file: read from the hunks")
     return img
@@ -262,80 +259,24 @@ def touched(functions: list[CFunction], lines: set[int]) -> list[CFunction]:
 
 
 class TreeIndex:
-    """Finds helper definitions in a kernel checkout (mm/ and include/linux only)."""
+    """Finds helper definitions in a kernel checkout (review/extract/definitions.py)."""
 
     def __init__(self, root: str | os.PathLike | None):
         self.root = Path(root) if root else None
-        self._texts: dict[str, str] = {}
-        self._defs: dict[str, CFunction | None] = {}
-        self._files: list[Path] | None = None
-        self._parsed: dict[str, list[CFunction]] = {}
-
-    def parsed(self, text: str) -> list[CFunction]:
-        fns = self._parsed.get(text)
-        if fns is None:
-            fns = self._parsed[text] = cparse.functions(text)
-        return fns
+        self.parses = Parses()
+        index = None
+        if self.root is not None:
+            root_path = self.root
+            index = NameIndex(lambda: directory_lines(root_path), lambda rel: read_file(root_path, rel))
+        self.definitions = Definitions(index, self.parses)
 
     def read(self, rel: str) -> str | None:
         if self.root is None:
             return None
-        if rel in self._texts:
-            return self._texts[rel]
-        p = (self.root / rel)
-        try:
-            if not p.resolve().is_relative_to(self.root.resolve()) or not p.is_file():
-                return None
-            if p.stat().st_size > MAX_FILE_BYTES:
-                return None
-            t = p.read_text("utf-8", "surrogateescape")
-        except OSError:
-            return None
-        self._texts[rel] = t
-        return t
-
-    def _candidates(self) -> list[Path]:
-        if self._files is None:
-            files: list[Path] = []
-            for g in HELPER_GLOBS:
-                files.extend(sorted(self.root.glob(g)))
-            self._files = files
-        return self._files
+        return self.definitions.text(rel, None)
 
     def alias(self, name: str, overrides: dict[str, str] | None = None) -> str | None:
-        """The function a one-call function-like macro `name` stands for, if any."""
-        if self.root is None:
-            return None
-        pat = re.compile(rf"#\s*define\s+{re.escape(name)}\(")
-        for p in self._candidates():
-            rel = p.relative_to(self.root).as_posix()
-            t = overrides.get(rel) if overrides and rel in overrides else self.read(rel)
-            if t is not None and pat.search(t):
-                target = cparse.macro_aliases(t).get(name)
-                if target:
-                    return target
-        return None
+        return self.definitions.alias(name, overrides)
 
     def find(self, name: str, overrides: dict[str, str] | None = None) -> CFunction | None:
-        """The definition of `name` in the tree (files in `overrides` read from there)."""
-        if self.root is None:
-            return None
-        if name in self._defs and not overrides:
-            return self._defs[name]
-        pat = re.compile(rf"\b{re.escape(name)}\s*\(")
-        found = None
-        for p in self._candidates():
-            rel = p.relative_to(self.root).as_posix()
-            t = overrides.get(rel) if overrides and rel in overrides else self.read(rel)
-            if t is None or not pat.search(t):
-                continue
-            for f in self.parsed(t):
-                if f.name == name:
-                    found = f
-                    f.file = rel
-                    break
-            if found:
-                break
-        if not overrides:
-            self._defs[name] = found
-        return found
+        return self.definitions.find(name, overrides)

@@ -139,6 +139,7 @@ class PatchChecker:
             return res
         rules = job.rules
         self._extraction_notes(rules)
+        res.checked += [src.describe() for src in rules.told_sources()]
         if rules.bound:
             res.checked.append("bound functions: " + "; ".join(rules.bound))
         if rules.unbound:
@@ -146,8 +147,7 @@ class PatchChecker:
         if rules.empty:
             partial = sorted({fn for fn, _, _, _ in rules.partial})
             if partial:
-                res.skipped = ("bound functions seen only in part, so no rule is trusted "
-                               f"(give --tree PATH or a git range): {', '.join(partial)}")
+                res.skipped = f"bound functions seen only in part, so no rule is trusted: {', '.join(partial)}"
             elif rules.bound:
                 res.skipped = "the bound functions it touches yield no decision or assertion rule"
             else:

@@ -17,6 +17,7 @@ def to_json(report: CheckReport) -> dict:
         "max_examples": report.max_examples,
         "reference": report.reference,
         "inputs": list(report.inputs),
+        "notes": list(report.notes),
         "exit_code": report.exit_code,
         "counts": report.counts(),
         "patches": [

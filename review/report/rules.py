@@ -52,6 +52,7 @@ def patch_json(pr: PatchRules) -> dict[str, Any]:
                      "touched": [{"file": t.file, "function": t.function, "class": t.cls, "reason": t.reason}
                                  for t in pr.coverage.touched]},
         "skipped_files": pr.skipped_files,
+        "sources": [src.to_json() for src in pr.sources],
         "warnings": pr.warnings,
     }
 
@@ -68,6 +69,8 @@ def patch_text(pr: PatchRules) -> list[str]:
         out.append("  touches no C function")
     if pr.coverage.touched:
         out.append(f"  coverage {pr.coverage.line()}")
+    for src in pr.told_sources():
+        out.append(f"  source   {src.describe()}")
     for b in pr.bound:
         out.append(f"  bound    {b}")
     if pr.unbound:

@@ -62,6 +62,8 @@ def render(report: CheckReport) -> str:
             out.extend(finding_lines(f))
         if not p.findings:
             out.append("  no findings")
+    for note in report.notes:
+        out.append(f"note: {one_line(note)}")
     c = report.counts()
     n = len(report.patches)
     out.append(

@@ -40,7 +40,9 @@ class Applied:
 
 def apply(text: str, hunks: list[Hunk]) -> Applied:
     """`text` with `hunks` applied where their context is found."""
-    lines = text.split("\n")
+    # the newline that ends the last line does not start another (empty) one
+    ends = text.endswith("\n") or not text
+    lines = (text[:-1] if text.endswith("\n") else text).split("\n") if text else []
     out: list[str] = []
     pos = 0            # next unconsumed line of `lines`
     offset = 0         # the offset of the last hunk found
@@ -61,7 +63,7 @@ def apply(text: str, hunks: list[Hunk]) -> Applied:
         post_stated = h.new_start - 1 if h.new_count else h.new_start
         placements.append(Placement(h, at + 1, post_at + 1, offset, post_at - post_stated))
     out.extend(lines[pos:])
-    return Applied("\n".join(out), placements)
+    return Applied("\n".join(out) + ("\n" if ends and out else ""), placements)
 
 
 def _boundary(h: Hunk) -> str:
@@ -90,7 +92,7 @@ def locate(lines: list[str], block: list[str], guess: int, lo: int, boundary: st
     if boundary == "start":
         return 0 if lo == 0 and lines[:n] == block else None
     if boundary == "end":
-        at = len(lines) - n - (1 if lines and lines[-1] == "" else 0)
+        at = len(lines) - n
         return at if at >= lo and lines[at:at + n] == block else None
     if not block:
         return min(max(guess, lo), len(lines))
@@ -124,7 +126,8 @@ class LineMap:
 
     def to_patch(self, line: int) -> int:
         """The patch's number for an image line: shifted by the offset of the hunk
-        that holds it, or of the last hunk before it (of the first, before them all)."""
+        that holds it, or of the last hunk before it (of the first, before them all;
+        never above line 1)."""
         if not self.spans or line <= 0:
             return line
         off = self.spans[0][2]
@@ -132,7 +135,7 @@ class LineMap:
             if start > line:
                 break
             off = o
-        return line - off
+        return max(line - off, 1)
 
     def hunk_of(self, line: int) -> str:
         """The header of the hunk whose lines hold this image line ("" if none)."""

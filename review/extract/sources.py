@@ -193,8 +193,9 @@ class Base:
                 if full:
                     found = (full, f"base-commit {trailer[:12]}")
                 else:
-                    self.notes.append(f"base-commit {trailer[:12]}: not in {self.repo.path}; "
-                                      f"files read at {self.rev} instead")
+                    note = f"base-commit {trailer[:12]}: not in {self.repo.path}; files read at {self.rev} instead"
+                    if note not in self.notes:
+                        self.notes.append(note)
             self._base_commits[key] = found
         return self._base_commits[key]
 

@@ -64,6 +64,9 @@ _REVIEW_IDS = (
               "explored both ways", _CHECK),
     FindingId("partial", "check", "note",
               "a function was extracted from hunks only, not whole", _CHECK),
+    FindingId("flag-alias-use", "check", "note",
+              "a page flag now shares its bit with another: this use of the other name "
+              "can meet a page of the new meaning", _CHECK),
 )
 
 FINDING_IDS: dict[str, FindingId] = {

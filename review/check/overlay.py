@@ -11,6 +11,7 @@ from spec.decisions import ExtractedDecision, RuleSet
 from spec.run import Session
 from spec.trace import parse_trace
 
+from review.extract.hunks import is_entry_atom
 from review.extract.rules import ImageRules, PatchRules
 
 MAX_FREE_ATOMS = 3      # 2**3 valuations explored exhaustively; more get sampled
@@ -25,7 +26,15 @@ SAMPLED_VALUATIONS = 4  # all-true, all-false and two seeded random ones
 
 def valuations(atoms: list[str], seed: int) -> list[dict[str, bool]]:
     """Both ways for each unmodelled atom: every combination when there are few,
-    else all-true, all-false and seeded random ones."""
+    else all-true, all-false and seeded random ones. The atom a hunk's window is
+    entered under is always true: where the window is not reached, the pre- and
+    post-image both leave the decision to the era, and nothing can differ."""
+    entries = {a: True for a in atoms if is_entry_atom(a)}
+    atoms = [a for a in atoms if a not in entries]
+    return [{**entries, **v} for v in _both_ways(atoms, seed)]
+
+
+def _both_ways(atoms: list[str], seed: int) -> list[dict[str, bool]]:
     if not atoms:
         return [{}]
     if len(atoms) <= MAX_FREE_ATOMS:

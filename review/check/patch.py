@@ -190,6 +190,19 @@ class PatchChecker:
                              file=file, line=line, function=function, mode="extract")
             self.placer.locate_in_mail(f)
             self.result.findings.append(f)
+        self._flag_alias_notes(rules)
+
+    def _flag_alias_notes(self, rules: PatchRules) -> None:
+        """The flag-alias audit (review/extract/flag_alias.py): what was searched, and
+        each use of the other flag that can meet a page of the new meaning."""
+        for alias in rules.flag_aliases:
+            self.result.checked.append(f"flag alias: {alias.summary()}")
+            for use in alias.of("can meet"):
+                where = f"{use.function}()" if use.function else "a table or macro at file level"
+                self.result.findings.append(CheckFinding(
+                    severity="note", id="flag-alias-use", file=use.file, line=use.line, function=use.function,
+                    mode="extract", message=f"{use.text} in {where} {use.access} {alias.old}, which now also "
+                                            f"means {alias.new} ({alias.meaning}): {use.why}"))
 
     def _run_searches(self, rules: PatchRules, claim) -> None:
         opts, res = self.opts, self.result

@@ -137,6 +137,18 @@ class LineMap:
             off = o
         return max(line - off, 1)
 
+    def changed_rows(self) -> list[tuple[int, str]]:
+        """(image line, text) of the lines the patch removes (pre) or adds (post), in
+        the hunks this image has."""
+        kind = "removed" if self.side == "pre" else "added"
+        out = []
+        for _, _, off, h in self.spans:
+            for ln in h.lines:
+                at = ln.old_lineno if self.side == "pre" else ln.new_lineno
+                if ln.kind == kind and at:
+                    out.append((at + off, ln.text))
+        return out
+
     def hunk_of(self, line: int) -> str:
         """The header of the hunk whose lines hold this image line ("" if none)."""
         for start, count, _, h in self.spans:

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Marker:
-    kind: str      # "call" | "goto" | "label" | "or_assign" | "returns" | "return_const"
-    name: str      # the call, label or flag ("" for returns)
+    kind: str      # "call" | "call_with" | "goto" | "label" | "or_assign" | "returns" | "return_const"
+    name: str      # the call, label or flag ("" for returns); "call_with": the whole call,
+                   # blanks removed (ERR_PTR(-EMLINK): this error and no other)
     outcome: str   # for "returns": the outcome when the return value is true
     # "call" only: False when the call decides nothing by itself if its value is kept
     # (v5.9..v5.18 `retval = copy_present_page(...)` copied only when it returned <= 0):
@@ -37,6 +38,9 @@ class DecisionBinding:
     default: str | None = None
     # For predicates ("returns" markers): the outcome of a false return value.
     false_outcome: str | None = None
+    # When the function decides for some pages only (the PMD-level variant of a
+    # PTE-level decision): its rules apply where this holds, the others elsewhere.
+    scope: str | None = None   # a DecisionContext field, e.g. "pmd_mapped"
 
 
 @dataclass(frozen=True)
@@ -116,10 +120,28 @@ _bind("write_protect_page", DecisionBinding("rmap.try_share", (
 # --- gup.unshare, gup.cow_break
 _bind("gup_must_unshare", _pred("gup.unshare", "unshare", "pin"),
       cite="include/linux/mm.h gup_must_unshare() (v5.19..v6.1: (flags, page); v6.2+: (vma, flags, page), mm/internal.h)")
+# GUP's lookups ask gup_must_unshare() and return -EMLINK, which makes __get_user_pages()
+# trigger an unshare fault (v5.19, "mm/gup: trigger FAULT_FLAG_UNSHARE when R/O-pinning a
+# possibly shared anonymous page"); otherwise the page is pinned as mapped
+_GUP_LOOKUP = (Marker("call_with", "ERR_PTR(-EMLINK)", "unshare"),)
+_bind("follow_page_pte", DecisionBinding("gup.unshare", _GUP_LOOKUP, default="pin"),
+      cite="mm/gup.c follow_page_pte() (v5.19)")
+_bind("follow_trans_huge_pmd", DecisionBinding("gup.unshare", _GUP_LOOKUP, default="pin", scope="pmd_mapped"),
+      cite="mm/huge_memory.c follow_trans_huge_pmd() (v5.19)")
 _bind("should_force_cow_break", _pred("gup.cow_break", "break", "no_break"),
       cite="mm/gup.c should_force_cow_break() (v5.8, 17839856fd58)")
 # --- wp.reuse
 _bind("do_wp_page", _WP, cite="mm/memory.c do_wp_page()")
+_bind("do_huge_pmd_wp_page", DecisionBinding("wp.reuse", (
+    Marker("goto", "reuse", "reuse"), Marker("label", "reuse", "reuse"),
+    Marker("return_const", "VM_FAULT_WRITE", "reuse"),
+    Marker("call", "page_move_anon_rmap", "reuse"), Marker("call", "folio_move_anon_rmap", "reuse"),
+    # the fallback splits the PMD and lets the PTE-level fault copy
+    Marker("call", "__split_huge_pmd", "copy"), Marker("goto", "fallback", "copy"),
+    Marker("label", "fallback", "copy"),
+), scope="pmd_mapped"),
+      cite="mm/huge_memory.c do_huge_pmd_wp_page(): reuse_swap_page() (<= v5.17), page_count (v5.18, "
+           "3bff7e3f1f16), PageAnonExclusive (v5.19); otherwise __split_huge_pmd() and the PTE-level COW")
 _bind("wp_can_reuse_anon_folio", _pred("wp.reuse", "reuse", "copy"),
       cite="mm/memory.c wp_can_reuse_anon_folio() (v6.7)")
 # --- mprotect.writable

@@ -54,7 +54,10 @@ _SECTION_NAME = re.compile(r"([A-Za-z_]\w*)\s*\(")
 
 
 def section_function(section: str) -> str | None:
-    """The function named in a hunk's @@ section text (git's funcname line)."""
+    """The function named in a hunk's @@ section text (git's funcname line); None
+    when that line is a prototype (`...;`): the hunk then starts in no function."""
+    if (section or "").rstrip().endswith(";"):
+        return None
     names = _SECTION_NAME.findall(section or "")
     for n in names:
         if n.isupper():  # PAGEFLAG(...), DEFINE_...(...): a macro line, not a function

@@ -73,6 +73,7 @@ class WalkResult:
     assertions: list[FoundAssertion] = field(default_factory=list)
     returns: list[Returned] = field(default_factory=list)
     fallthrough: E.Expr = E.FALSE  # condition of reaching the end of the body
+    at_lines: dict[int, E.Expr] = field(default_factory=dict)  # watched: statement line -> reaching it
     unmodelled: list[Unmodelled] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     truncated: bool = False  # a size limit stopped the walk: the rules are partial
@@ -82,8 +83,10 @@ class Walker:
     def __init__(self, fn: CFunction, binding: DecisionBinding | None = None,
                  helpers: Callable[[str], CFunction | None] | None = None,
                  inline_ok: Callable[[str], bool] | None = None,
-                 inline_stack: tuple[str, ...] = (), arguments: dict | None = None):
+                 inline_stack: tuple[str, ...] = (), arguments: dict | None = None,
+                 watch_lines: bool = False):
         self.fn = fn
+        self.watch_lines = watch_lines  # record the condition of reaching each statement
         self.arguments = arguments or {}  # parameter -> the caller's argument (Lazy)
         self.binding = binding
         self.helpers = helpers
@@ -152,6 +155,8 @@ class Walker:
                 name = callee(n)
                 for m in self.markers:
                     if m.kind == "call" and m.name == name and (m.value_ok or _value_unused(n)):
+                        return m, n
+                    if m.kind == "call_with" and m.name == re.sub(r"\s+", "", text(n)):
                         return m, n
             elif n.type == "assignment_expression":
                 op = n.child_by_field_name("operator")
@@ -223,6 +228,10 @@ class Walker:
 
     def _statement(self, node: Node, states: list[PathState], depth: int) -> list[PathState]:
         t = node.type
+        if self.watch_lines and states:
+            line = self.fn.file_line(node)
+            seen = self.result.at_lines.get(line, E.FALSE)
+            self.result.at_lines[line] = mk_or(seen, *(s.pc for s in states))
         if depth > MAX_NESTING:
             self.result.warnings.append(f"{self.fn.name}: line {self.fn.file_line(node)}: statements nested "
                                         f"deeper than {MAX_NESTING}: not read")

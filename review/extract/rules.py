@@ -28,11 +28,14 @@ from spec.decisions import (
     DECISION_POINTS, AssertionRule, ExtractedDecision, GuardedOutcome, Provenance, RuleSet,
 )
 from review.extract.bindings import Binding, binding
-from review.extract.coverage import Coverage, Touched
+from review.extract import cparse, flag_alias, plumbing
+from review.extract.classify import Candidate, Evidence, classify
+from review.extract.coverage import Coverage
 from review.extract.cparse import CFunction
 from review.extract.equivalence import Comparison, compare
 from review.extract.apply import LineMap
-from review.extract.patchfiles import Found, read_patch_files
+from review.extract.flag_alias import FlagAlias
+from review.extract.patchfiles import Found, PatchFiles, read_patch_files
 from review.extract.sources import NO_BASE, Base, FileSource, SeriesFiles
 from review.extract.paths import Walker
 from review.extract.simplify import mk_and, mk_not
@@ -96,6 +99,7 @@ class PatchRules:
     warnings: list[str] = field(default_factory=list)
     patch: Patch | None = None
     coverage: Coverage = field(default_factory=Coverage)
+    flag_aliases: list[FlagAlias] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -181,6 +185,10 @@ def extract_function(fn: CFunction, file: str, image: str, source: str, bind: Bi
                 used |= E.free_atoms(c.guard)
             # a window's paths that leave it are decided above: no default of its own
             default = None if fr.window else db.default
+            if db.scope:   # it decides for these pages only; others decide elsewhere
+                cases = [GuardedOutcome(mk_and(E.Atom(db.scope), c.guard), c.outcome, c.provenance)
+                         for c in cases]
+                default = None
             if cases or default:
                 fr.decisions.append(ExtractedDecision(db.point, tuple(cases), default))
         if i == 0:
@@ -267,22 +275,62 @@ def extract_patch(patch: Patch, tree: str | None = None, *, base: Base | None = 
                                                      fr.end_line, False, fr.binding, [], fr.assertions))
     pr.pre = _image_rules(per_image["pre"])
     pr.post = _image_rules(per_image["post"])
-    pr.coverage = _coverage(pr)
+    pr.coverage = _coverage(pr, full, files, finders)
+    # the tree as this patch leaves it: the series so far, then this patch's images
+    after = {**series.texts, **{p: img.post for p, img in files.images.items() if img.post is not None}}
+    pr.flag_aliases = flag_alias.audit(
+        patch.files, _alias_tree(base, after),
+        {(t.file, t.function) for t in pr.coverage.touched}, _post_texts(files))
     files.advance()
     return pr
 
 
-def _coverage(pr: PatchRules) -> Coverage:
-    """Each touched function in one class (review/extract/coverage.py)."""
-    out = []
+def _alias_tree(base: Base, after: dict[str, str]) -> flag_alias.Tree:
+    """Where the flag-alias audit looks for uses: the tree, else the repository."""
+    if base.tree is not None:
+        return flag_alias.Tree(base.tree, overrides=after)
+    if base.repo is not None:
+        return flag_alias.Tree(base.repo.path, repo=True, overrides=after)
+    return flag_alias.Tree(None, overrides=after)
+
+
+def _coverage(pr: PatchRules, found: list[Found], files: PatchFiles, finders: dict) -> Coverage:
+    """Each touched function in one class (review/extract/classify.py)."""
+    candidates: dict[tuple[str, str], Candidate] = {}
+    for f in found:
+        c = candidates.setdefault((f.file, f.fn.name), Candidate(f.file, f.fn.name))
+        setattr(c, f.image, f.fn)
+        c.changed += _changed_code(f.lines, f.fn)
+    bound = {}
     for entry in pr.bound:
         key, roles = entry.split(" -> ", 1)
-        file, function = key.rsplit(":", 1)
-        out.append(Touched(file, function, "bound", roles))
-    for key in pr.unbound:
-        file, function = key.rsplit(":", 1)
-        out.append(Touched(file, function, "unmodelled", "no binding to the spec"))
-    return Coverage(out)
+        bound[key] = roles
+    inlined_by: dict[str, tuple[str, str]] = {}
+    for fr in pr.functions:
+        if fr.binding is not None:
+            roles = bound.get(f"{fr.file}:{fr.function}", "")
+            for name in fr.inlined - {fr.function}:
+                inlined_by.setdefault(name, (fr.function, roles))
+    called_by = {name: f.fn.name for f in found if binding(f.fn.name) is not None
+                 for name in cparse.called_names(f.fn.body)}
+    images = {side: {**files.helpers[side], **{f.fn.name: f.fn for f in found if f.image == side}}
+              for side in ("pre", "post")}
+    ev = Evidence(bound, inlined_by, finders["pre"], finders["post"],
+                  plumbing.renames(images["pre"], images["post"]), called_by)
+    return classify(list(candidates.values()), ev)
+
+
+def _post_texts(files: PatchFiles) -> dict[str, str]:
+    """Each C file as the patch leaves it: the whole post-image, else its hunks' rows."""
+    return {path: img.post if img.post is not None else
+            "\n".join(ln.text for h in img.diff.hunks for ln in h.lines if ln.kind != "removed")
+            for path, img in files.images.items()}
+
+
+def _changed_code(lines: LineMap, fn: CFunction) -> list[str]:
+    """The lines of `fn` that the patch removes (pre) or adds (post), in the lines of
+    the image `fn` was read from."""
+    return [text for at, text in lines.changed_rows() if fn.start_line <= at <= fn.end_line]
 
 
 def _function_rules(f: Found, pr: PatchRules, helpers, inline_ok) -> FunctionRules | None:
@@ -334,11 +382,27 @@ def _image_rules(frs: list[FunctionRules]) -> ImageRules:
             by_point.setdefault(d.point, []).append((fr, d))
     decisions = []
     for point, cands in by_point.items():
-        names = {fr.function for fr, _ in cands}
-        best = max(cands, key=lambda c: len(c[0].inlined & names))
-        decisions.append(best[1])
+        scoped = [d for fr, d in cands if _scope(fr, point)]
+        broad = [(fr, d) for fr, d in cands if not _scope(fr, point)]
+        best = None
+        if broad:
+            names = {fr.function for fr, _ in broad}
+            best = max(broad, key=lambda c: len(c[0].inlined & names))[1]
+        if not scoped:
+            decisions.append(best)
+            continue
+        # functions that decide for some pages only (PMD level) first, each under its
+        # scope; the broad rule, if the patch has one, for the rest
+        cases = tuple(c for d in scoped for c in d.cases) + (best.cases if best else ())
+        decisions.append(ExtractedDecision(point, cases, best.default if best else None))
     assertions = tuple(a for fr in frs for a in fr.assertions)
     return ImageRules(tuple(decisions), assertions)
+
+
+def _scope(fr: FunctionRules, point: str) -> str | None:
+    if fr.binding is None:
+        return None
+    return next((d.scope for d in fr.binding.decisions if d.point == point), None)
 
 
 def _join_windows(frs: list[FunctionRules]) -> list[FunctionRules]:

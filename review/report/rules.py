@@ -51,6 +51,11 @@ def patch_json(pr: PatchRules) -> dict[str, Any]:
         "coverage": {"line": pr.coverage.line(),
                      "touched": [{"file": t.file, "function": t.function, "class": t.cls, "reason": t.reason}
                                  for t in pr.coverage.touched]},
+        "flag_aliases": [{"new": a.new, "old": a.old, "file": a.file, "line": a.line, "meaning": a.meaning,
+                          "searched": a.searched, "summary": a.summary(),
+                          "uses": [{"file": u.file, "line": u.line, "function": u.function, "text": u.text,
+                                    "access": u.access, "verdict": u.verdict, "why": u.why} for u in a.uses]}
+                         for a in pr.flag_aliases],
         "skipped_files": pr.skipped_files,
         "sources": [src.to_json() for src in pr.sources],
         "warnings": pr.warnings,
@@ -91,6 +96,10 @@ def patch_text(pr: PatchRules) -> list[str]:
         out.append(f"  compare  {point}: pre vs post {comparison.describe()}")
     for atom, f, ln, im in pr.unmodelled:
         out.append(f"  unmodelled {atom}   [{f}:{ln} {im}]")
+    for alias in pr.flag_aliases:
+        out.append(f"  alias    {alias.summary()}")
+        for use in alias.of("can meet"):
+            out.append(f"           can meet: {use.file}:{use.line} {use.function or '(file level)'}: {use.text}")
     for fn, f, first, last, im in pr.windows:
         out.append(f"  window   {fn} [{f}:{first}-{last}] {im}: read from the hunk; what it does not "
                    f"show is unmodelled")

@@ -115,5 +115,15 @@ def test_every_touched_function_is_counted_once_in_the_coverage_line():
     (rules,) = _rules("nfc-move/0001-mm-memory-move-the-pin-check-of-copy_present_page-in.patch")
     counts = rules.coverage.counts()
     assert sum(counts.values()) == len(rules.coverage.touched) == 2
-    assert counts["bound"] == 1
-    assert rules.coverage.line().startswith("2 touched: 1 bound, ")
+    # the callee is checked where the bound caller inlines it
+    assert {(t.function, t.reason) for t in rules.coverage.touched} == {
+        ("copy_present_pte", "fork.anon_pte"), ("copy_present_page", "through copy_present_pte() (fork.anon_pte)")}
+    assert rules.coverage.line() == "2 touched: 2 bound, 0 equivalent, 0 outside, 0 unmodelled"
+
+
+def test_plumbing_normal_form_reads_gnu_c_elvis_and_folds_constant_conditions():
+    from review.extract import plumbing
+    (pre,) = functions("int f(struct page *p)\n{\n\treturn g(p, true ? 2 : 0, p ?: q);\n}\n")
+    (post,) = functions("int f(struct page *p)\n{\n\treturn g(p, 2, p ?: q);\n}\n")
+    nothing = {}.get
+    assert plumbing.same_code(pre, post, nothing, nothing, {})

@@ -85,3 +85,11 @@ def test_a_window_compared_with_itself_is_equivalent():
     (post,) = rules.post.decisions
     assert compare(pre, post).verdict == "equivalent"
     assert E.free_atoms(post.cases[0].guard)  # entered under "reaching the window"
+
+
+def test_valuations_always_enter_the_window():
+    from review.check.overlay import valuations
+    atoms = ["reaching f at @@ -1,2 +1,3 @@", "the rest of f after @@ -1,2 +1,3 @@ decides copy", "x"]
+    vals = valuations(atoms, 0)
+    assert len(vals) == 4 and all(v[atoms[0]] for v in vals)
+    assert {(v[atoms[1]], v["x"]) for v in vals} == {(False, False), (False, True), (True, False), (True, True)}

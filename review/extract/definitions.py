@@ -20,6 +20,7 @@ helpers are read as the earlier patches, and for the post-image this patch, left
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -39,6 +40,7 @@ _MACRO = re.compile(r"#\s*define\s+([A-Za-z_]\w*)\(")
 GREP_PATTERNS = [r"^[A-Za-z_].*\(", r"#[[:space:]]*define[[:space:]]+[A-Za-z_][A-Za-z0-9_]*\("]
 
 
+@functools.lru_cache(maxsize=65536)
 def search_rank(path: str) -> int | None:
     """The position of `path`'s place in SEARCH, None when outside it (a glob's `*`
     stays within one directory)."""

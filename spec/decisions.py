@@ -205,6 +205,8 @@ class RuleSet:
     assertions: Mapping[str, tuple[AssertionRule, ...]] = field(default_factory=dict)
     free: Mapping[str, bool] = field(default_factory=dict)
     cites: str = ""
+    # the first kernel release this rule set models, "v5.10" (presets; spec/presets.py)
+    first_release: str = ""
 
     def ask(self, point: str, ctx: DecisionContext) -> str:
         return self.decide[point](ctx)

@@ -1,6 +1,13 @@
 """Rule sets modelling kernel eras: PRESETS[name] for v5.7, v5.8, v5.9, v5.18, v5.19 and
 current. `current` (v6.x) is the reference.
 
+A preset is its release: the preset named v5.18 is the kernel as v5.18 released it, and
+it also stands for the releases since the preset before it (v5.10..v5.18: v5.9 has its
+own). Each preset declares the first release it models (`first_release`); the check
+picks, for a patch, the newest preset whose first release is not after the release
+the patch lands in (review/check/era.py). Presets are listed oldest first, and each
+one's first release follows the release of the one before it.
+
 Each decision implementation below is a small function over a DecisionContext, named
 after the era and the kernel function it paraphrases; the table at the end wires them
 into presets. Era-level behaviour that is not a decision point is a feature:
@@ -281,13 +288,14 @@ def mprotect_exclusive_anon_v6_2(c: C) -> str:
 _COMMON = {"pinned.maybe": maybe_pinned_any, "thp.split": thp_split_propagate}
 
 
-def _preset(name: str, cites: str, features: dict, **decide) -> RuleSet:
+def _preset(name: str, first_release: str, cites: str, features: dict, **decide) -> RuleSet:
     table = dict(_COMMON)
     table.update({k.replace("__", "."): v for k, v in decide.items()})
     missing = set(DECISION_POINTS) - set(table)
     if missing:
         raise AssertionError(f"preset {name} lacks {sorted(missing)}")
-    return RuleSet(name=name, decide=table, features=features, cites=cites)
+    return RuleSet(name=name, decide=table, features=features, cites=cites,
+                   first_release=first_release)
 
 
 _OLD = dict(fork__anon_pte=fork_share_always, wp__reuse=wp_reuse_mapcount,
@@ -298,17 +306,17 @@ _OLD = dict(fork__anon_pte=fork_share_always, wp__reuse=wp_reuse_mapcount,
 
 PRESETS: dict[str, RuleSet] = {
     "v5.7": _preset(
-        "v5.7",
+        "v5.7", "v5.7",
         "mapcount era: copy_one_pte shares; do_wp_page reuse_swap_page (mapcount); R/O GUP "
         "pins what is mapped (CVE-2020-29374)",
         {}, **_OLD),
     "v5.8": _preset(
-        "v5.8",
+        "v5.8", "v5.8",
         "17839856fd58 'gup: document and work around \"COW can break either way\" issue': "
         "should_force_cow_break",
         {}, **{**_OLD, "gup__cow_break": cow_break_v5_8}),
     "v5.9": _preset(
-        "v5.9",
+        "v5.9", "v5.9",
         "09854ba94c6a 'mm: do_wp_page() simplification'; a308c71bf1e6 'mm/gup: Remove "
         "enfornced COW mechanism'; 70e806e4e645 'mm: Do early cow for pinned pages during "
         "fork() for ptes'; d042035eaf5f; 008cfe4418b3 'mm: Introduce mm_struct.has_pinned'. "
@@ -316,7 +324,7 @@ PRESETS: dict[str, RuleSet] = {
         {"mm_has_pinned": True},
         **{**_OLD, "fork__anon_pte": fork_copy_pinned_v5_9, "wp__reuse": wp_reuse_refcount_v5_9}),
     "v5.18": _preset(
-        "v5.18",
+        "v5.18", "v5.10",
         "COW fixes part 1: 53a05ad9f21d 'mm: optimize do_wp_page() for exclusive pages in "
         "the swapcache'; c145e0b47c77 'mm: streamline COW logic in do_swap_page()'; "
         "3bff7e3f1f16 'mm/huge_memory: streamline COW logic in do_huge_pmd_wp_page()'; "
@@ -325,7 +333,7 @@ PRESETS: dict[str, RuleSet] = {
         **{**_OLD, "fork__anon_pte": fork_copy_pinned_v5_9, "wp__reuse": wp_reuse_refcount_v5_18,
            "swap__in_exclusive": swapin_refcount_v5_18}),
     "v5.19": _preset(
-        "v5.19",
+        "v5.19", "v5.19",
         "COW fixes part 2/3: 78fbe906cc90, 6c287605fd56 'mm: remember exclusively mapped "
         "anonymous pages with PG_anon_exclusive'; page_try_dup_anon_rmap, "
         "page_try_share_anon_rmap; 'mm/gup: trigger FAULT_FLAG_UNSHARE when R/O-pinning a "
@@ -338,7 +346,7 @@ PRESETS: dict[str, RuleSet] = {
         swap__in_exclusive=swapin_exclusive_v5_19, migrate__entry=migrate_entry_v5_19,
         mprotect__writable=mprotect_leave_readonly),
     "current": _preset(
-        "current",
+        "current", "v6.0",
         "v6.x: 'mm/gup: reliable R/O long-term pinning in COW mappings' and 'mm: extend "
         "FAULT_FLAG_UNSHARE support to anything in a COW mapping' (v6.2); 64fe24a3e05e and "
         "'mm/mprotect: allow clean exclusive anon pages to be writable' (v6.0/v6.2); "

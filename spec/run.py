@@ -85,18 +85,20 @@ class Session:
         return result, (found if len(found) < 2 else _first_per_clause(found))
 
 
-def _assertion_violations(failed: Iterable[Any], index: int) -> list[Violation]:
+def _assertion_violations(failed: Iterable[tuple[Any, str]], index: int) -> list[Violation]:
+    """Kernel.assertion_failures ((AssertionRule, message) pairs) as patch-assertion
+    violations, worded from the rule's C text where it has one: `VM_BUG_ON_PAGE(
+    PageTail(page)) at free_folio (mm/page_alloc.c:1302 free_pages_prepare)`."""
     out = []
-    for a in failed:
-        if isinstance(a, Violation):
-            out.append(a)
+    for rule, message in failed:
+        prov = rule.provenance
+        if prov is None:
+            out.append(Violation("patch-assertion", index, message))
             continue
-        prov = getattr(a, "provenance", None)
-        where = f" ({prov.file}:{prov.line} {prov.function})" if prov else ""
-        text = getattr(prov, "text", "") or str(getattr(a, "condition", a))
+        text = " ".join(prov.text.split()) if prov.text else str(rule.condition)
         out.append(Violation("patch-assertion", index,
-                             f"{getattr(a, 'macro', 'assertion')}({text}) at "
-                             f"{getattr(a, 'primitive', '?')}{where}"))
+                             f"{rule.macro}({text}) at {rule.primitive} "
+                             f"({prov.file}:{prov.line} {prov.function})"))
     return out
 
 

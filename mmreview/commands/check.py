@@ -56,8 +56,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="check patches in N processes")
     p.add_argument("--exhaustive", type=_positive_int, default=0, metavar="DEPTH",
                    help="also explore every trace up to DEPTH steps (bounded, definite)")
+    p.add_argument("--era", "--ruleset", dest="era", metavar="NAME",
+                   help="check against this era's preset, whatever the patch's base says "
+                        "(default: the era of the patch's base, docs/check.md)")
     p.add_argument("--reference", default="current", metavar="RULESET",
-                   help="the reference rule set (default current)")
+                   help="the rule set the post-image rules are compared with, as notes "
+                        "(default current)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="list every note (by default, one line per kind per patch)")
     p.add_argument("--out", metavar="DIR",
                    help="where replay traces are written (default $XDG_CACHE_HOME/mmreview/check)")
     p.add_argument("--no-patch-ok", action="store_true",
@@ -109,10 +115,9 @@ def run(args) -> int:
         raise InputError("no INPUT given (a patch file, an mbox, '-' for stdin, or --repo PATH A..B)")
     if args.b4_review_tip and not args.repo:
         raise InputError("--b4-review-tip needs --repo (b4 review works on a git branch)")
-    if args.reference:
-        if args.reference not in PRESETS:
-            raise InputError(f"--reference {args.reference}: unknown rule set "
-                             f"(known: {', '.join(PRESETS)})")
+    for option, name in (("--reference", args.reference), ("--era", args.era)):
+        if name and name not in PRESETS:
+            raise InputError(f"{option} {name}: unknown rule set (known: {', '.join(PRESETS)})")
     out_dir = Path(args.out) if args.out else C.default_out_dir()
     repo = source_repo(args)
     hint_inputs = " ".join(shlex.quote(i) for i in args.inputs)
@@ -126,7 +131,7 @@ def run(args) -> int:
         hint_inputs = "PATCH"  # stdin is gone by then: name the mail file instead
     opts = Options(budget=args.budget, max_examples=args.max_examples, seed=args.seed,
                    database=C.open_database(args.database), reference=args.reference,
-                   exhaustive=args.exhaustive, out_dir=out_dir,
+                   era=args.era, exhaustive=args.exhaustive, out_dir=out_dir,
                    replay_hint=f"mmreview check {hint_inputs}", tree=args.tree, repo=repo,
                    base=args.base)
     if args.replay:
@@ -146,7 +151,7 @@ def run(args) -> int:
     report, loaded = C.check(args.inputs, opts, repo=repo, workers=args.workers,
                              no_patch_ok=args.no_patch_ok,
                              on_patch=_progress if sys.stderr.isatty() else None)
-    text = render(report, args.format)
+    text = render(report, args.format, verbose=args.verbose)
     if args.output:
         Path(args.output).write_text(text)
     else:

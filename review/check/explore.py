@@ -9,7 +9,9 @@ model carries the pre-image session beside the post-image one and applies each s
 to both, so that
   - "introduced": a violation counts only when the pre-image rules do not show the
     same clause at the same step (a clause the patch did not break is not its fault,
-    and would otherwise hide the one it did break);
+    and would otherwise hide the one it did break), unless one of the patch's own
+    cases (review/check/overlay.py owned_cases) decided a step of the trace so far:
+    then the patch's rule still breaks a case it decides, whatever the pre-image did;
   - "differential": a violation is a step whose result (status or value) differs
     between pre- and post-image rules.
 Findings come back as review.findings.Finding, like the fuzzer's.
@@ -70,10 +72,13 @@ def alphabet(points: list[str]) -> tuple[str, ...]:
 
 
 class JointModel:
-    """Post- and pre-image sessions side by side, as one state of the search."""
+    """Post- and pre-image sessions side by side, as one state of the search, with one
+    bit: did one of the patch's own cases decide a step so far (`watch`:
+    review/check/overlay.py OwnedWatch, whose rules are the post-image's)."""
 
-    def __init__(self, post: RuleSet, pre: RuleSet, bounds: Bounds, mode: str):
-        self.post = SpecModel(post, bounds)
+    def __init__(self, post: RuleSet, pre: RuleSet, bounds: Bounds, mode: str, watch=None):
+        self.watch = watch
+        self.post = SpecModel(watch.rules if watch is not None else post, bounds)
         self.pre = SpecModel(pre, bounds)
         self.mode = mode  # "introduced" | "differential"
 
@@ -82,19 +87,33 @@ class JointModel:
         proot, _, _ = self.pre.initial()
         if root is None or proot is None:
             return None, setup, bad if self.mode == "introduced" else []
-        return (root, proot[0]), setup, []
+        return (root, proot[0], False), setup, []
+
+    def _step_owned(self, session, step) -> tuple:
+        """session.step(step), and whether one of the patch's own cases decided in it."""
+        if self.watch is None:
+            return session.step(step), False
+        self.watch.reset()
+        out = session.step(step)
+        return out, self.watch.hit()
+
+    def _excused(self, violations, pre_violations, owned: bool) -> list:
+        if owned:
+            return list(violations)
+        seen = {v.id for v in pre_violations}
+        return [v for v in violations if v.id not in seen]
 
     def successors(self, state, sleep: int = 0):
         """(step as JSON, child or None, violations) for every step of the alphabet but
         those in the sleep set `sleep` (a bit set: SpecModel.bits)."""
-        (session, driver), pre_session = state
+        (session, driver), pre_session, owned = state
         entries = self.post.alphabet(driver)
         if sleep:
             entries = [e for e, b in zip(entries, self.post.bits(driver)) if not b & sleep]
         for step, obj, driver_ok in entries:
             child = session.clone()
             try:
-                result, violations = child.step(step)
+                (result, violations), hit = self._step_owned(child, step)
             except (StepError, TraceError):
                 yield obj, None, ()
                 continue
@@ -103,10 +122,9 @@ class JointModel:
                 pre_result, pre_violations = pre_child.step(step)
             except (StepError, TraceError):
                 pre_result, pre_violations = None, []
-            nxt = ((child, driver_after(obj, result.status, driver, driver_ok)), pre_child)
+            nxt = ((child, driver_after(obj, result.status, driver, driver_ok)), pre_child, owned or hit)
             if self.mode == "introduced":
-                seen = {v.id for v in pre_violations}
-                yield obj, nxt, [v for v in violations if v.id not in seen]
+                yield obj, nxt, self._excused(violations, pre_violations, owned or hit)
             else:
                 yield obj, nxt, _differs(obj, child.index - 1, pre_result, result)
 
@@ -119,7 +137,7 @@ class JointModel:
             for obj, child, violations in self.successors(state, sleep):
                 yield obj, child, violations, None
             return
-        (session, driver), pre_session = state
+        (session, driver), pre_session, _ = state
         objs = [obj for _s, obj, _a in self.post.alphabet(driver)]
         masks = footprint_masks(self.post.footprints, session, objs, pre_session)
         bits = self.post.bits(driver)
@@ -136,16 +154,15 @@ class JointModel:
     def state_violations(self, state):
         if self.mode != "introduced":
             return []
-        post_state, pre_session = state
+        post_state, pre_session, owned = state
         found = self.post.state_violations(post_state)
         if not found:
             return []
-        seen = {v.id for v in self.pre.state_violations((pre_session, post_state[1]))}
-        return [v for v in found if v.id not in seen]
+        return self._excused(found, self.pre.state_violations((pre_session, post_state[1])), owned)
 
     def key(self, state):
-        post_state, pre_session = state
-        return (self.post.key(post_state), self.pre.keyer.key(pre_session, post_state[1]))
+        post_state, pre_session, owned = state
+        return (self.post.key(post_state), self.pre.keyer.key(pre_session, post_state[1]), owned)
 
 
 def _text(r) -> str:
@@ -173,10 +190,12 @@ def _result_json(r) -> dict:
 
 def quick(post: RuleSet, pre: RuleSet, points: list[str], *, depth: int, clauses,
           mode: str, deadline: float | None, max_findings: int = 3,
-          full_alphabet: bool = False, max_states: int = 200_000) -> tuple[list[Finding], str]:
+          full_alphabet: bool = False, max_states: int = 200_000,
+          watch=None) -> tuple[list[Finding], str]:
     """Shortest traces, one per clause, up to `max_findings`, until `deadline` (None:
-    no time limit, the definite verdict of --exhaustive). Returns (findings, one line
-    on what was explored)."""
+    no time limit, the definite verdict of --exhaustive). `watch` (OwnedWatch) marks the
+    traces the patch's own cases decide, whose violations the pre-image cannot excuse.
+    Returns (findings, one line on what was explored)."""
     ops = Bounds(depth=0).ops if full_alphabet else alphabet(points)
     bounds = Bounds(depth=depth, ops=ops, thp=bool(THP_POINTS & set(points)),
                     max_states=max_states if deadline is not None else 2_000_000)
@@ -185,7 +204,7 @@ def quick(post: RuleSet, pre: RuleSet, points: list[str], *, depth: int, clauses
     found: list[Finding] = []
     parts: list[str] = []
     while wanted and len(found) < max_findings:
-        model = JointModel(post, pre, bounds, mode)
+        model = JointModel(post, pre, bounds, mode, watch)
         res = explore(model, post.name, bounds, clauses=wanted, should_stop=stop)
         parts.append(res.summary() if not found else f"then, for the other clauses: {res.summary()}")
         if res.status != "violation" or not res.trace:

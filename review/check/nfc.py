@@ -63,3 +63,80 @@ def find_claim(commit_message: str, subject: str = "") -> NfcClaim | None:
             line = joined.count("\n", 0, m.start()) + 1
             return NfcClaim(" ".join(m.group().split()), line)
     return None
+
+
+# --- the verdict on a claim ---------------------------------------------------------
+#
+# A claim is VERIFIED when the truth tables prove every decision point the patch
+# touches equivalent (review/extract/equivalence.py) and no assertion changed;
+# CONTRADICTED when a point differs (a context where the two images decide apart,
+# whatever the unmodelled C computes) and a trace shows the difference; otherwise NOT
+# VERIFIED, saying what it depends on. A difference the fuzzer finds only by choosing
+# values for unmodelled atoms, on a point whose tables are undecided, contradicts
+# nothing: those atoms stand for C the model does not see.
+
+VERIFIED, CONTRADICTED, NOT_VERIFIED = "verified", "contradicted", "not verified"
+
+_CALL = re.compile(r"^(\w+)\(", re.DOTALL)
+SHORT_ATOM = 30         # longer atoms are named by their function: `copy_present_page(...)`
+_REST = re.compile(r"^the rest of (\w+) after ")
+
+
+@dataclass(frozen=True)
+class NfcVerdict:
+    verdict: str     # VERIFIED | CONTRADICTED | NOT_VERIFIED
+    why: str         # one line: how it was verified, or what it depends on
+
+    def line(self) -> str:
+        return f"{self.verdict}: {self.why}" if self.why else self.verdict
+
+
+def atom_name(atom: str) -> str:
+    """How a note names an unmodelled atom: the rest of `f()` for what a hunk's window
+    does not show, `copy_present_page(...)` for a long call, else the atom itself."""
+    m = _REST.match(atom)
+    if m:
+        return f"the rest of `{m.group(1)}()`"
+    m = _CALL.match(atom)
+    if m and len(atom) > SHORT_ATOM:
+        return f"`{m.group(1)}(...)`"
+    return f"`{atom}`"
+
+
+def _depends(atoms: list[str], whole: bool) -> str:
+    names = []
+    for a in atoms:
+        if not a.startswith("reaching ") and atom_name(a) not in names:
+            names.append(atom_name(a))
+    if not names:
+        return ""
+    where = ", which the model does not read" if whole else ", not in the mail: give --tree or --repo"
+    return "depends on " + ", ".join(names) + where
+
+
+def judge(comparisons: dict, assertions_changed: bool, *, empty: bool, contradicted: bool,
+          whole: bool) -> NfcVerdict:
+    """The verdict on a claim, from PatchRules.comparisons() (point -> Comparison),
+    whether an assertion changed, whether the patch has rules at all, whether an
+    nfc-claim finding showed a difference, and whether the C was read whole (a tree
+    or a repository) or from the mail's hunks."""
+    differs = [p for p, c in comparisons.items() if c.verdict == "differs"]
+    if contradicted:
+        return NfcVerdict(CONTRADICTED, f"{', '.join(differs)} differ{'s' if len(differs) == 1 else ''}, "
+                                        "and a trace shows it")
+    if empty:
+        return NfcVerdict(NOT_VERIFIED, "nothing bound to check it against")
+    if differs:
+        first = comparisons[differs[0]]
+        return NfcVerdict(NOT_VERIFIED, f"{differs[0]} {first.describe()}, but no trace showed it "
+                                        "observable")
+    undecided = [c for c in comparisons.values() if c.verdict == "undecided"]
+    if undecided:
+        atoms = sorted({a for c in undecided for a in c.depends_on})
+        return NfcVerdict(NOT_VERIFIED, _depends(atoms, whole) or undecided[0].why)
+    if assertions_changed:
+        return NfcVerdict(NOT_VERIFIED, "an assertion changed")
+    contexts = sum(c.contexts for c in comparisons.values())
+    if not comparisons:
+        return NfcVerdict(VERIFIED, "the same assertions before and after, no decision")
+    return NfcVerdict(VERIFIED, f"by truth tables over {contexts} contexts")

@@ -20,12 +20,14 @@ class Options:
     max_examples: int = DEFAULT_MAX_EXAMPLES
     seed: int = 0
     database: object = None        # a hypothesis ExampleDatabase, or None
-    reference: str = "current"
+    reference: str = "current"     # what the post-image rules are compared with (notes)
+    era: str | None = None         # --era: the preset to check against (None: the patch's era)
     exhaustive: int = 0            # --exhaustive DEPTH (0: off)
     out_dir: Path | None = None    # where replay traces are written
     replay_hint: str = ""          # "mmreview check INPUT" prefix of replay commands
     tree: str | None = None        # --tree: a kernel tree to read whole files from
-    repo: str | None = None        # --repo (or the kernel checkout the command runs in)
+    repo: str | None = None        # --repo (or the kernel checkout the command runs in): whole
+                                   # files, and where a base commit's version is read
     base: str | None = None        # --base REV of that repository (default: HEAD)
 
 

@@ -7,7 +7,7 @@ import random
 from dataclasses import replace
 
 from spec import expr as E
-from spec.decisions import ExtractedDecision, RuleSet
+from spec.decisions import ExtractedDecision, GuardedOutcome, RuleSet
 from spec.run import Session
 from spec.trace import parse_trace
 
@@ -87,13 +87,32 @@ def changed_cases(pre: ImageRules, post: ImageRules) -> tuple[list, list]:
     return added, removed
 
 
+def owned_cases(rules: PatchRules, added: list) -> list:
+    """What the patch decides anew, at every decision point whose pre- and post-image
+    rules are not proved equal: the post-image guarded outcomes it added (not in the
+    pre-image, by meaning), and its rule's default (an ExtractedDecision stands for its
+    default), which now takes every context the new cases leave. A violation on a trace
+    one of them decided is the patch's own, even when the pre-image breaks the same
+    clause: the patch wrote the rule for that case, and its rule still breaks it
+    (docs/check.md, "Whose violation is it?")."""
+    changed = set(rules.changed_points())
+    fresh = {id(c) for c in added}
+    out: list = []
+    for d in rules.post.decisions:
+        if d.point in changed:
+            out += [c for c in d.cases if id(c) in fresh]
+            out += [d] if d.default is not None else []
+    return out
+
+
 # --- which rule a trace implicates --------------------------------------------------
 
 class _Recorder:
-    """Wraps a rule set's decisions to record which extracted case decided each ask."""
+    """Wraps a rule set's decisions to record which extracted case decided each ask:
+    the GuardedOutcome, or the ExtractedDecision itself when its default did."""
 
     def __init__(self, rules: RuleSet, image: ImageRules):
-        self.fired: list[tuple[int, object]] = []   # (step index, GuardedOutcome)
+        self.fired: list[tuple[int, object]] = []   # (step index, case or decision)
         self.step = 0
         decide = dict(rules.decide)
         valuation = dict(rules.free)
@@ -107,14 +126,32 @@ class _Recorder:
                 if E.evaluate(c.guard, ctx, valuation):
                     self.fired.append((self.step, c))
                     break
+            else:
+                if d.default is not None:
+                    self.fired.append((self.step, d))
             return inner(ctx)
         return decide
 
 
-def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
-               upto: int | None = None) -> object | None:
-    """The extracted rule a trace implicates: the last changed rule that decided a
-    step up to `upto`, else the last extracted rule that did; None if none fired."""
+class OwnedWatch:
+    """A rule set whose extracted decisions say whether one of the patch's own cases
+    (owned_cases) decided since the last reset(): the quick pass asks after each step."""
+
+    def __init__(self, rules: RuleSet, image: ImageRules, owned: list):
+        self._recorder = _Recorder(rules, image)
+        self.rules = self._recorder.rules
+        self._owned = {id(c) for c in owned}
+
+    def reset(self) -> None:
+        self._recorder.fired.clear()
+
+    def hit(self) -> bool:
+        return any(id(c) in self._owned for _, c in self._recorder.fired)
+
+
+def fired_cases(trace: dict, rules: RuleSet, image: ImageRules, upto: int | None = None) -> list:
+    """The extracted cases of `image` that decided the steps of `trace` up to `upto`,
+    in order (an ExtractedDecision where its default decided)."""
     rec = _Recorder(rules, image)
     session = Session(rec.rules)
     try:
@@ -124,12 +161,20 @@ def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
                 break
             rec.step = i
             session.step(s)
-    except Exception:  # a trace the rules cannot replay: fall back to no rule
+    except Exception:  # a trace the rules cannot replay: what fired until then
         pass
-    if not rec.fired:
+    return [c for _, c in rec.fired]
+
+
+def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
+               upto: int | None = None) -> object | None:
+    """The extracted rule a trace implicates: the last changed rule that decided a
+    step up to `upto`, else the last extracted rule that did; None if none fired."""
+    fired = [c for c in fired_cases(trace, rules, image, upto) if isinstance(c, GuardedOutcome)]
+    if not fired:
         return None
     changed_ids = {id(c) for c in changed}
-    for _, c in reversed(rec.fired):
+    for c in reversed(fired):
         if id(c) in changed_ids:
             return c
-    return rec.fired[-1][1]
+    return fired[-1]

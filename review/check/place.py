@@ -3,7 +3,7 @@ reviewer reads it, that rule's file and line (or the patch's first changed line 
 no rule decided the trace), and that line in the mail as given (checkpatch's -:N:)."""
 from __future__ import annotations
 
-from spec.decisions import AssertionRule, GuardedOutcome
+from spec.decisions import AssertionRule, ExtractedDecision, GuardedOutcome
 
 from review.extract.rules import PatchRules
 from review.report import locate
@@ -19,13 +19,15 @@ def rule_text(rule, point: str = "") -> str:
         return f"{point + ': ' if point else ''}{rule.guard} -> {rule.outcome}{at}"
     if isinstance(rule, AssertionRule):
         return f"{rule.primitive}: {rule.macro}({rule.condition}){at}"
+    if isinstance(rule, ExtractedDecision):   # its default decided
+        return f"{rule.point}: no case of the patch's rule holds -> {rule.default}"
     return str(rule)
 
 
 def rule_place(rule) -> str:
-    """`mm/memory.c:42 (post-image)`."""
+    """` at mm/memory.c:42 (post-image)`; "" for a rule without a place (a default)."""
     prov = getattr(rule, "provenance", None)
-    return f"{prov.file}:{prov.line} ({prov.image}-image)" if prov is not None else "?"
+    return f" at {prov.file}:{prov.line} ({prov.image}-image)" if prov is not None else ""
 
 
 def point_of(rule, rules: PatchRules) -> str:
@@ -49,6 +51,31 @@ def changed_lines(patch) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
                 elif ln.kind == "removed":
                     removed.setdefault(fd.old_path or fd.path, set()).add(ln.old_lineno)
     return added, removed
+
+
+def diff_line(patch, file: str, line: int, image: str, expect: str = "") -> tuple[str, int]:
+    """The hunk line showing `file`:`line` of `image`, with its +/-/space marker, and
+    its line as the hunk numbers it; ("", 0) when no hunk shows it (a guard in context the hunks leave out). With `expect` (the
+    rule's C text), a line that does not hold it is not the one: the nearest hunk line
+    that does is, since a tree the hunks applied to with an offset numbers lines
+    differently from the hunks."""
+    want = " ".join(expect.split())
+    best, best_at, best_dist = "", 0, None
+    for fd in getattr(patch, "files", []):
+        if file not in (fd.path, fd.old_path):
+            continue
+        for h in fd.hunks:
+            for ln in h.lines:
+                n = ln.new_lineno if image == "post" else ln.old_lineno
+                if n is None or want and want not in " ".join(ln.text.split()):
+                    continue
+                dist = abs(n - line)
+                if best_dist is None or dist < best_dist:
+                    mark = {"added": "+", "removed": "-"}.get(ln.kind, " ")
+                    best, best_at, best_dist = mark + ln.text, n, dist
+    if best_dist == 0 or (want and best_dist is not None and best_dist <= 300):
+        return best, best_at
+    return "", 0
 
 
 def first_changed_line(patch) -> tuple[str, int, str] | None:
@@ -88,7 +115,11 @@ class Placer:
             return decided, None  # the assertion that fired is the one to show
         if decided is not None and self.on_changed_line(decided):
             return decided, None
-        point = point_of(decided, self.rules) if decided is not None else None
+        point = None
+        if isinstance(decided, ExtractedDecision):
+            point = decided.point
+        elif decided is not None:
+            point = point_of(decided, self.rules)
         for pool in (removed, added):
             for r in pool:
                 if not self.on_changed_line(r):
@@ -107,7 +138,7 @@ class Placer:
             if prov is not None and prov.image == "pre":
                 text = f"removed by the patch: {text}"
             if also is not None:
-                text += f"; decided instead: {rule_text(also)} at {rule_place(also)}"
+                text += f"; decided instead: {rule_text(also)}{rule_place(also)}"
                 ap = getattr(also, "provenance", None)
                 if ap is not None:
                     f.related.append({"file": ap.file, "line": ap.line, "image": ap.image,
@@ -120,11 +151,14 @@ class Placer:
             first = first_changed_line(self.patch)
             if first:
                 f.file, f.line, f.image = first
-        self.locate_in_mail(f)
+        self.locate_in_mail(f, prov.text if prov is not None else "")
 
-    def locate_in_mail(self, f: CheckFinding) -> None:
-        """f.mail_line: the line of the mail showing f's file and line."""
+    def locate_in_mail(self, f: CheckFinding, expect: str = "") -> None:
+        """f.patch_line: the diff line showing f's file and line (holding `expect`, the
+        rule's C text), when a hunk shows it; f.mail_line: that line in the mail as
+        given."""
+        f.patch_line, shown_at = diff_line(self.patch, f.file, f.line, f.image, expect)
         if self.mail_lines and f.file and f.line:
-            pos = locate.find(self.mail_lines, f.file, f.line, f.image)
+            pos = locate.find(self.mail_lines, f.file, shown_at or f.line, f.image)
             if pos is not None:
                 f.mail_line = pos.index + 1

@@ -24,7 +24,6 @@ as the fallback files: the repository at the base revision, or the tree.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,11 +32,11 @@ from review.extract.apply import Placement
 from review.extract.definitions import (
     GREP_PATTERNS, SEARCH, Definitions, NameIndex, Parses, directory_lines, read_file,
 )
+from review.inputs.base import base_commit
 from review.inputs.repository import Repository
 from review.model import FileDiff, Patch
 
 NO_BASE = "no repository or tree"
-_BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-fA-F]{7,64})\s*$", re.M)
 
 
 @dataclass
@@ -186,7 +185,7 @@ class Base:
         series = patch.series
         key = id(series) if series is not None else id(patch)
         if key not in self._base_commits:
-            trailer = _base_commit_trailer(patch)
+            trailer = base_commit(patch)
             found = None
             if trailer:
                 full = self.repo.commit(trailer)
@@ -254,13 +253,3 @@ class Base:
                 return text, FileSource(path, "revision", f"{revision[1]}:{old}")
             return None, FileSource(path, "mail", why=f"{old} is not at {revision[1]}")
         return None, FileSource(path, "mail", why=NO_BASE if not self.whole else "no revision to read")
-
-
-def _base_commit_trailer(patch: Patch) -> str | None:
-    """The `base-commit:` trailer of the series' cover letter, else of the patch's mail."""
-    for msg in (getattr(patch.series, "cover", None), patch.message):
-        if msg is not None:
-            m = _BASE_COMMIT.search(msg.body or "")
-            if m:
-                return m.group(1).lower()
-    return None

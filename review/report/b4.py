@@ -12,13 +12,42 @@ import json
 
 from review import terminal
 from review.report import one_line
+from review.report.text import claim_line
 from review.report.types import CheckReport, PatchResult
 
 TOOL = "mmreview"
 _STATUS = {"error": "fail", "warning": "warn", "note": "pass"}
 
 
-def entry(p: PatchResult) -> dict:
+def _details(p: PatchResult, verbose: bool) -> list[dict]:
+    """One {status, description} per error and warning (and note, when verbose), then
+    the summary of the notes, the era, the claim's verdict, the coverage and what was
+    checked."""
+    details = []
+    for f in p.findings:
+        if not (verbose or f.fails):
+            continue
+        where = f"{f.where()}: " if f.where() else ""
+        desc = f"{where}{f.id}: {one_line(f.message)}"
+        if f.rule:
+            desc += f" [{one_line(f.rule)}]"
+        if f.replay:
+            desc += f" replay: {one_line(f.replay)}"
+        details.append({"status": _STATUS[f.severity], "description": desc})
+    lines = []
+    if p.note_kinds() and not verbose:
+        lines.append(f"notes: {p.notes_summary()} (-v lists them)")
+    if p.era:
+        lines.append(f"era {p.era} ({p.era_why})")
+    if p.nfc_claim:
+        lines.append(claim_line(p))
+    if p.coverage:
+        lines.append(f"coverage: {p.coverage}")
+    lines += [f"checked: {c}" for c in p.checked]
+    return details + [{"status": "pass", "description": one_line(line)} for line in lines]
+
+
+def entry(p: PatchResult, verbose: bool = False) -> dict:
     counts = p.counts()
     if counts["error"]:
         status = "fail"
@@ -33,20 +62,10 @@ def entry(p: PatchResult) -> dict:
         status, summary = "fail", f"check failed: {one_line(p.error)}"
     elif p.skipped and not p.findings:
         summary = f"not fuzzed: {one_line(p.skipped)}"
-    details = []
-    for f in p.findings:
-        where = f"{f.where()}: " if f.where() else ""
-        desc = f"{where}{f.id}: {one_line(f.message)}"
-        if f.rule:
-            desc += f" [{one_line(f.rule)}]"
-        if f.replay:
-            desc += f" replay: {one_line(f.replay)}"
-        details.append({"status": _STATUS[f.severity], "description": desc})
-    for c in p.checked:
-        details.append({"status": "pass", "description": f"checked: {one_line(c)}"})
     return {"tool": TOOL, "status": status, "summary": summary, "url": "",
-            "details": json.dumps(details)}
+            "details": json.dumps(_details(p, verbose))}
 
 
-def render(report: CheckReport) -> str:
-    return terminal.json_dumps([entry(p) for p in report.patches], indent=1, ensure_ascii=True) + "\n"
+def render(report: CheckReport, verbose: bool = False) -> str:
+    return terminal.json_dumps([entry(p, verbose) for p in report.patches], indent=1,
+                               ensure_ascii=True) + "\n"

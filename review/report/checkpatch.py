@@ -29,7 +29,8 @@ def line_for(f: CheckFinding) -> str:
     return f"-:1: {text}"
 
 
-def render(report: CheckReport) -> str:
+def render(report: CheckReport, verbose: bool = False) -> str:
+    """Errors and warnings only, whatever `verbose` (b4 counts every line)."""
     lines = [line_for(f) for f in report.findings if f.fails]
     lines += [f"-:1: ERROR: mmreview: check failed on [{p.patch.index}/{p.patch.total}]: "
               f"{one_line(p.error)}" for p in report.patches if p.error]

@@ -6,7 +6,9 @@ from typing import Callable
 from review.report import b4, checkpatch, json_report, junit, sarif, text
 from review.report.types import CheckReport
 
-FORMATS: dict[str, Callable[[CheckReport], str]] = {
+# every format takes `verbose`: list every note rather than one line per kind per
+# patch (the machine formats, JSON and SARIF, always keep every note)
+FORMATS: dict[str, Callable[..., str]] = {
     "text": text.render,
     "json": json_report.render,
     "sarif": sarif.render,
@@ -17,5 +19,5 @@ FORMATS: dict[str, Callable[[CheckReport], str]] = {
 FORMAT_NAMES = tuple(FORMATS)
 
 
-def render(report: CheckReport, fmt: str) -> str:
-    return FORMATS[fmt](report)
+def render(report: CheckReport, fmt: str, verbose: bool = False) -> str:
+    return FORMATS[fmt](report, verbose=verbose)

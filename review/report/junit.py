@@ -4,14 +4,15 @@ One <testsuite> per patch; inside it one <testcase> per kind of check that ran
 (contract and invariants, against the reference, pre vs post, the no-functional-
 change claim); a testcase fails when an error or warning finding of its kind exists,
 with every such finding (and its replay trace) in the failure text. Notes go to
-<system-out>: informational, like checkpatch's CHECK lines, they do not fail.
+<system-out>, one line per kind unless verbose: informational, like checkpatch's
+CHECK lines, they do not fail.
 """
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
 from review.report import safe
-from review.report.text import finding_lines
+from review.report.text import claim_line, finding_lines
 from review.report.types import CheckReport, PatchResult
 
 # mode -> testcase name; findings of other modes (extract) are notes.
@@ -28,7 +29,7 @@ def _xml_text(text: str) -> str:
     return safe(text)
 
 
-def _suite(p: PatchResult, parent: ET.Element) -> tuple[int, int]:
+def _suite(p: PatchResult, parent: ET.Element, verbose: bool) -> tuple[int, int]:
     name = f"[{p.patch.index}/{p.patch.total}] {p.patch.subject}"
     suite = ET.SubElement(parent, "testsuite", name=_xml_text(" ".join(name.split())))
     ran = {f.mode for f in p.findings} | set(p.modes)
@@ -50,10 +51,16 @@ def _suite(p: PatchResult, parent: ET.Element) -> tuple[int, int]:
                                  message=_xml_text(f"{first.where()}: {first.id}: {first.message}"))
             fail.text = _xml_text("\n".join(line for f in failing for line in finding_lines(f)))
     notes = [f for f in p.findings if not f.fails]
-    extra = [f"checked: {c}" for c in p.checked]
+    extra = [f"era {p.era} ({p.era_why})"] if p.era else []
+    extra += [claim_line(p)] if p.nfc_claim else []
+    extra += [f"coverage: {p.coverage}"] if p.coverage else []
+    extra += [f"checked: {c}" for c in p.checked]
     if p.skipped:
         extra.append(f"not fuzzed: {p.skipped}")
-    extra += [line for f in notes for line in finding_lines(f)]
+    if verbose:
+        extra += [line for f in notes for line in finding_lines(f)]
+    elif notes:
+        extra.append(f"notes: {p.notes_summary()} (-v lists them)")
     if p.error:
         tests += 1
         case = ET.SubElement(suite, "testcase", classname=classname, name="check ran to the end")
@@ -74,11 +81,11 @@ def _suite(p: PatchResult, parent: ET.Element) -> tuple[int, int]:
     return tests, failures
 
 
-def render(report: CheckReport) -> str:
+def render(report: CheckReport, verbose: bool = False) -> str:
     root = ET.Element("testsuites", name="mmreview check")
     tests = failures = 0
     for p in report.patches:
-        t, f = _suite(p, root)
+        t, f = _suite(p, root, verbose)
         tests += t
         failures += f
     root.set("tests", str(tests))

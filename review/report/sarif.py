@@ -108,7 +108,8 @@ def _result(f: CheckFinding, rule_index: int, patch_label: str, patch_subject: s
         "locations": [_location(f)],
         "relatedLocations": _related(f),
         "partialFingerprints": {"mmreviewFinding/v1": _fingerprint(f, patch_subject)},
-        "properties": {"mode": f.mode, "patch": patch_label, "image": f.image},
+        "properties": {"mode": f.mode, "patch": patch_label, "image": f.image,
+                       "patch_line": f.patch_line},
     }
     if f.steps:
         steps = f.steps[:MAX_FLOW_STEPS]
@@ -157,5 +158,6 @@ def to_sarif(report: CheckReport) -> dict:
     }
 
 
-def render(report: CheckReport) -> str:
+def render(report: CheckReport, verbose: bool = False) -> str:
+    """Every note is a result, whatever `verbose`: code scanning filters by level."""
     return terminal.json_dumps(to_sarif(report), indent=2, ensure_ascii=True) + "\n"

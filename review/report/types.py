@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from review.extract.coverage import Coverage, Touched
 from review.finding_ids import SEVERITIES
 from review.findings import Finding
 
@@ -40,6 +41,7 @@ class CheckFinding(Finding):
     line: int = 0              # line in that file's image (post, or pre for removed code)
     image: str = "post"
     mail_line: int = 0         # line in the patch mail as given (checkpatch's -:N:)
+    patch_line: str = ""       # the diff line at file:line as the patch shows it ("+\tif (...)")
     function: str = ""
     rule: str = ""             # the implicated rule: point/primitive, guard -> outcome
     trace_file: str = ""       # where the trace was written
@@ -70,7 +72,7 @@ class CheckFinding(Finding):
         return cls(**{k: obj[k] for k in _JSON_KEYS if k in obj})
 
 
-_JSON_KEYS = ("severity", "id", "message", "file", "line", "image", "mail_line", "function",
+_JSON_KEYS = ("severity", "id", "message", "file", "line", "image", "mail_line", "patch_line", "function",
               "rule", "mode", "trace", "trace_file", "replay", "steps", "detail", "related")
 
 
@@ -81,6 +83,12 @@ class PatchResult:
     checked: list[str] = field(default_factory=list)  # what was checked, one line each
     modes: list[str] = field(default_factory=list)    # fuzz modes that ran (invariants, reference, differential, nfc)
     nfc_claim: str = ""        # the sentence claiming no functional change, if any
+    nfc_verdict: str = ""      # verified | contradicted | not verified (review/check/nfc.py)
+    nfc_why: str = ""          # how it was verified, or what it depends on
+    era: str = ""              # the preset the patch's rules were laid over
+    era_why: str = ""          # how it was chosen (review/check/era.py)
+    coverage: str = ""         # the patch's coverage line (review/extract/coverage.py)
+    touched: list[dict] = field(default_factory=list)  # Touched as dicts: file, function, cls, reason
     examples: int = 0          # traces run for this patch (all modes)
     seconds: float = 0.0
     skipped: str = ""          # why nothing could be checked (no bound function...)
@@ -93,6 +101,18 @@ class PatchResult:
 
     def counts(self) -> dict[str, int]:
         return {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
+
+    def note_kinds(self) -> dict[str, int]:
+        """How many notes of each id, in the order they first appear."""
+        out: dict[str, int] = {}
+        for f in self.findings:
+            if f.severity == "note":
+                out[f.id] = out.get(f.id, 0) + 1
+        return out
+
+    def notes_summary(self) -> str:
+        """"12 unmodelled, 3 behaviour-change": one phrase for all of the patch's notes."""
+        return ", ".join(f"{n} {kind}" for kind, n in self.note_kinds().items())
 
 
 @dataclass
@@ -119,3 +139,10 @@ class CheckReport:
 
     def counts(self) -> dict[str, int]:
         return {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
+
+    def coverage(self) -> Coverage:
+        """The series' coverage: every patch's touched functions (Coverage.merged)."""
+        total = Coverage()
+        for p in self.patches:
+            total = total.merged(Coverage([Touched(**t) for t in p.touched]))
+        return total

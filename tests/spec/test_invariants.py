@@ -11,11 +11,13 @@ from hypothesis import given, strategies as st
 from spec import expr as E
 from spec import invariants
 from spec.clauses import CLAUSES
-from spec.decisions import AssertionRule
+from spec.decisions import AssertionRule, Provenance
 from spec.errors import StepError
 from spec.invariant_table import INVARIANTS, applicable
 from spec.kernel import Kernel
 from spec.presets import PRESETS
+from spec.run import Session
+from spec.trace import parse_trace
 from spec.state import MIGRATION, PRESENT, Pte
 
 from tests.spec.kernel_util import folio, kernel, pte, step, violations, written
@@ -142,6 +144,20 @@ def test_extracted_assertions_run_at_their_primitive():
     assert failed is rule and "pin_page" in message
     step(old, "read", mm=0, vpn=0)
     assert old.assertion_failures == []           # per apply
+
+
+def test_an_extracted_assertion_is_reported_in_the_words_of_its_c():
+    """A patch-assertion violation names the macro, the C condition and where it is,
+    never a Python repr of the rule."""
+    prov = Provenance("mm/gup.c", "try_grab_page", 42, "post", "", "!PageAnonExclusive(page)")
+    rule = AssertionRule("pin_page", E.Not(E.Free("PageAnonExclusive(page)")), "VM_BUG_ON_PAGE", prov)
+    session = Session(PRESETS["v5.9"].with_overlay(assertions=(rule,), free={"PageAnonExclusive(page)": False}))
+    for s in ({"op": "mmap", "mm": 0, "vpn": 0, "npages": 1}, {"op": "write", "mm": 0, "vpn": 0, "value": 1}):
+        session.step(parse_trace({"steps": [s]}).steps[0])
+    _, found = session.step(parse_trace({"steps": [
+        {"op": "pin", "mm": 0, "vpn": 0, "write": True, "longterm": False, "id": "p"}]}).steps[0])
+    (v,) = [v for v in found if v.id == "patch-assertion"]
+    assert v.message == "VM_BUG_ON_PAGE(!PageAnonExclusive(page)) at pin_page (mm/gup.c:42 try_grab_page)"
 
 
 # ---------------------------------------------------------------- every preset, random traces

@@ -81,3 +81,19 @@ def test_the_real_pg_slab_alias_lists_every_reader_with_file_and_line():
     assert not any(f.startswith(("mm/slab", "mm/slub", "mm/slob")) for f, _ in can_meet)
     assert ("fs/proc/page.c", "stable_page_flags") in {(u.file, u.function) for u in alias.of("adapted")}
     assert all(u.line > 0 for u in alias.uses)
+
+
+def test_the_check_reports_the_audit_and_each_function_class(capsys):
+    import json
+    from mmreview.cli import main
+    patch = FIXTURES / "patches-v5.17" / "alias-slab.patch"
+    main(["check", str(patch), "--tree", str(FIXTURES / "ctree-v5.17"), "--format", "json",
+          "--budget", "1", "--max-examples", "10"])
+    (p,) = json.loads(capsys.readouterr().out)["patches"]
+    alias = next(c for c in p["checked"] if c.startswith("flag alias: "))
+    assert alias.endswith("can meet: fs/proc/page.c:24 stable_page_flags(), mm/compaction.c:19 isolate_candidates()")
+    assert "bound (checked): PageAnonExclusive (vocabulary: anon_exclusive), SetPageAnonExclusive" in \
+        " ".join(p["checked"])
+    uses = [f for f in p["findings"] if f["id"] == "flag-alias-use"]
+    assert {(f["file"], f["line"]) for f in uses} == {("fs/proc/page.c", 24), ("mm/compaction.c", 19)}
+    assert all(f["severity"] == "note" for f in uses)

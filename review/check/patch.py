@@ -26,6 +26,7 @@ from review.check.overlay import (
 from review.check.place import Placer, point_of
 from review.errors import InputError
 from review.extract.rules import PatchRules
+from review.extract.sources import pre_images_line
 from review.finding_ids import CONTRACT_IDS, FINDING_IDS, INVARIANT_IDS
 from review.findings import Finding
 from review.model import diff_digest
@@ -153,7 +154,8 @@ class PatchChecker:
         res.coverage = rules.coverage.line()
         res.touched = [asdict(t) for t in rules.coverage.touched]
         self._extraction_notes(rules)
-        res.checked += [src.describe() for src in rules.told_sources()]
+        if rules.told_sources():
+            res.checked.append(pre_images_line(rules.told_sources()))
         res.checked += _coverage_lines(rules)
         if rules.empty:
             res.skipped = _why_not_fuzzed(rules)

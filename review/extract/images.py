@@ -174,7 +174,7 @@ def file_images(fd: FileDiff, patch: Patch, base: Base, series: SeriesFiles) -> 
     applied where they are found; else the hunks alone."""
     if fd.pre_image is not None or fd.post_image is not None:
         return FileImages(fd.path, fd, fd.pre_image, fd.post_image, "git",
-                          FileSource(fd.path, "git", "the commit's parent (a revision range)"), parses=base.parses)
+                          FileSource(fd.path, "git", "the commit's parent (a revision range)", "commit's parent"), parses=base.parses)
     pre, origin = base.pre_image(fd, patch, series)
     kind = "tree" if origin.origin == "tree" or series.kinds.get(fd.old_path or "") == "tree" else "repo"
     if pre is None:

@@ -47,11 +47,13 @@ class FileSource:
              "base-commit", "revision", "tree", "new" (the patch creates the file),
              "mail" (no whole file)
     where    the blob, revision:path or file it was read from
+    short    the same in a word or two, for the one line a check gives all files
     placements  per hunk: where it landed, or None when its context was not found
     """
     path: str
     origin: str
     where: str = ""
+    short: str = ""
     placements: list[Placement | None] = field(default_factory=list)
     why: str = ""           # "mail": why there is no whole file
 
@@ -61,6 +63,21 @@ class FileSource:
         if self.origin == "mail":
             return head + f"the hunks of the mail ({self.why})" if self.why else head + "the hunks of the mail"
         return head + self.where + self._hunks()
+
+    def brief(self) -> str:
+        """A few words: `mm/swapfile.c HEAD +104`, `mm/rmap.c blob 6a1e8c7f6213, hunk 2
+        of 2 from the mail`."""
+        if self.origin == "mail":
+            return f"{self.path} the mail"
+        offsets = sorted({p.pre_offset for p in self.placements if p is not None})
+        text = f"{self.path} {self.short}" + "".join(f" {o:+d}" for o in offsets if o)
+        n = len(self.placements)
+        missing = [str(i + 1) for i, p in enumerate(self.placements) if p is None]
+        if missing:
+            which = "hunk" if len(missing) == 1 else "hunks"
+            text += f", {which} {_and(missing)} of {n} from the mail" if len(missing) < n else \
+                ", its hunks from the mail"
+        return text
 
     def _hunks(self) -> str:
         """Where the hunks landed: `, hunks at +12 and +40`, `, hunks in place, hunk 2 of
@@ -90,6 +107,12 @@ class FileSource:
                 "text": self.describe()}
 
 
+def pre_images_line(sources: list[FileSource]) -> str:
+    """All files of a patch in one line: `pre-images: mm/ksm.c blob c20bd4d9a0d9;
+    mm/swapfile.c HEAD +104`."""
+    return "pre-images: " + "; ".join(s.brief() for s in sources)
+
+
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -105,13 +128,13 @@ class SeriesFiles:
     """The files as the series' earlier patches left them: path -> text, where each
     was first read from, and whether from a tree or a repository."""
     texts: dict[str, str] = field(default_factory=dict)
-    first: dict[str, str] = field(default_factory=dict)
+    first: dict[str, FileSource] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)   # "tree" | "repo"
 
     def advance(self, fd: FileDiff, post: str | None, source: FileSource, kind: str) -> None:
         """Record what a patch left of one file: its post-image (nothing once deleted)."""
         old = fd.old_path or ""
-        where, kind = self.first.get(old, source.where), self.kinds.get(old, kind)
+        where, kind = self.first.get(old, source), self.kinds.get(old, kind)
         if (fd.new_path is None or fd.status == "renamed") and old in self.texts:
             for d in (self.texts, self.first, self.kinds):
                 d.pop(old)
@@ -227,29 +250,31 @@ class Base:
         (whose placements the caller fills in)."""
         path = fd.path
         if fd.status == "added" or fd.old_path is None:
-            return "", FileSource(path, "new", "a new file")
+            return "", FileSource(path, "new", "a new file", "new file")
         old = fd.old_path
         if self.repo is not None and fd.old_blob:
             text = self.repo.blob(fd.old_blob)
             if text is not None:
-                return text, FileSource(path, "blob", f"blob {fd.old_blob} (index line)")
+                return text, FileSource(path, "blob", f"blob {fd.old_blob} (index line)", f"blob {fd.old_blob}")
         if old in series.texts:
             text = series.texts[old]
             exact = " (its blob matches the index line)" if fd.old_blob and blob_id(text).startswith(fd.old_blob) else ""
-            return text, FileSource(path, "series", f"{series.first[old]} with the series' earlier patches{exact}")
+            first = series.first[old]
+            return text, FileSource(path, "series", f"{first.where} with the series' earlier patches{exact}",
+                                    f"{first.short} + series")
         revision = self._revision(patch)
         if revision is not None and revision[1].startswith("base-commit"):
             text = self.repo.file(revision[0], old)
             if text is not None:
-                return text, FileSource(path, "base-commit", f"{revision[1]}:{old}")
+                return text, FileSource(path, "base-commit", f"{revision[1]}:{old}", revision[1])
         if self.tree is not None:
             text = read_file(self.tree, old)
             if text is not None:
-                return text, FileSource(path, "tree", f"the tree's {old}")
+                return text, FileSource(path, "tree", f"the tree's {old}", "tree")
             return None, FileSource(path, "mail", why=f"{old} is not in the tree")
         if revision is not None:
             text = self.repo.file(revision[0], old)
             if text is not None:
-                return text, FileSource(path, "revision", f"{revision[1]}:{old}")
+                return text, FileSource(path, "revision", f"{revision[1]}:{old}", revision[1])
             return None, FileSource(path, "mail", why=f"{old} is not at {revision[1]}")
         return None, FileSource(path, "mail", why=NO_BASE if not self.whole else "no revision to read")

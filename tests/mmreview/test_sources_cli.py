@@ -61,15 +61,14 @@ def test_mail_only_says_once_what_would_give_whole_functions(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["patches"]) == 2
     assert len(doc["notes"]) == 1 and "--repo PATH" in doc["notes"][0]
-    assert not any(c.startswith("pre-image of") for p in doc["patches"] for c in p["checked"])
+    assert not any(c.startswith("pre-images") for p in doc["patches"] for c in p["checked"])
 
 
 def test_check_a_mail_with_a_repository(checkout, tmp_path, capsys):
     assert main(["check", str(PREREQ[1]), "--repo", str(checkout.path), "--budget", "0.3",
                  "--max-examples", "10", "--out", str(tmp_path), "--format", "text"]) in (0, 1)
     out = capsys.readouterr().out.splitlines()
-    assert ("  checked: pre-image of mm/memory.c: HEAD:mm/memory.c, hunk in place, "
-            "hunk 2 of 2 not found: from the mail") in out
+    assert "  checked: pre-images: mm/memory.c HEAD, hunk 2 of 2 from the mail" in out
     assert not any(line.startswith("note:") for line in out)
 
 

@@ -85,10 +85,13 @@ def test_0615_touches_the_functions_its_hunks_land_in(runs, where):
 
 def test_check_says_per_file_where_the_pre_image_came_from(runs):
     six = runs["repo"].checked[6]
-    assert "pre-image of mm/ksm.c: blob c20bd4d9a0d9 (index line), hunk in place" in six.checked
-    assert "pre-image of mm/swapfile.c: HEAD:mm/swapfile.c, hunk at +104" in six.checked
-    assert any("mm/swapfile.c:unuse_pte" in c and "mm/huge_memory.c:remove_migration_pmd" in c
-               for c in six.checked)
+    (line,) = [c for c in six.checked if c.startswith("pre-images: ")]
+    files = dict(part.split(" ", 1) for part in line[len("pre-images: "):].split("; "))
+    assert files["mm/ksm.c"] == "blob c20bd4d9a0d9"
+    assert files["mm/swapfile.c"] == "HEAD +104" and files["mm/huge_memory.c"] == "HEAD +84"
+    assert files["mm/rmap.c"] == "blob 6a1e8c7f6213 + series, hunk 2 of 2 from the mail"
+    assert files["include/linux/rmap.h"] == "HEAD, its hunks from the mail"
+    assert {t["function"] for t in six.touched} >= {"unuse_pte", "remove_migration_pmd"}
 
 
 @pytest.mark.parametrize("where", ["repo", "tree"])
@@ -111,7 +114,7 @@ def test_1415s_pin_coherence_is_found(runs, where):
 
 def test_mail_only_names_no_pre_image_per_file(runs, capsys, corpus_dir):
     assert all(r.told_sources() == [] for r in runs["mail"].rules.values())
-    assert not any(c.startswith("pre-image of") for c in runs["mail"].checked[14].checked)
+    assert not any(c.startswith("pre-images") for c in runs["mail"].checked[14].checked)
     assert main(["extract", str(corpus_dir / THREAD)]) == 0
     out = capsys.readouterr().out
     assert out.count("for whole functions") == 1 and "  source " not in out

@@ -97,6 +97,7 @@ class Message:
     source: str = ""  # where it was read: "path.mbox#3", "maildir/cur/x", "lore:<id>"
     index: int = 0  # position in the input, 0-based
     warnings: list[str] = field(default_factory=list)  # damage confined to this message
+    raw: bytes = b""  # the message as read (line ends LF), for showing it as sent
     # Filled in by threading / series building / quote anchoring:
     parent: Message | None = None  # the message it answers, when present in the input
     thread: ThreadNode | None = None

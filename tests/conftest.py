@@ -58,6 +58,12 @@ def fixtures_dir() -> Path:
     return FIXTURES
 
 
+@pytest.fixture
+def demo_mbox(fixtures_dir: Path) -> Path:
+    """The bundled synthetic thread: two versions of a three-patch series with replies."""
+    return fixtures_dir / "demo" / "anon-excl-cleanups.mbox"
+
+
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     """../shared/corpus, or skip cleanly when ../shared is absent."""

@@ -76,7 +76,8 @@ class MMReviewApp(App):
         raise LookupError("no review screen")
 
     def on_resize(self, event) -> None:
-        # 28 columns of thread leave a 72-column mail its width at 100 columns
+        # 28 columns of thread leave a 72-column mail its width at 100 columns; from
+        # 150 on, the thread pane has room for lore's overview with dates (mmreview.tcss)
         self.set_class(event.size.width >= 150, "-wide")
         self.set_class(event.size.width < 100, "-narrow")
 

@@ -7,13 +7,16 @@ for display and caches it.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from review.errors import InputError
 from review.inputs.quotes import anchor_quote
 from review.model import Collection, Message, Patch, Series, ThreadNode, patch_key
 from review.report.types import CheckFinding, PatchResult
+from review.reviewer.export import quote_body
+from review.reviewer.results import FindingsStore, results_path
 from review.reviewer.state import ReviewState
 
 if TYPE_CHECKING:   # the extractor is loaded with the first patch, not at start-up
@@ -26,6 +29,14 @@ class Group:
     label: str
     series: Series | None
     threads: list[ThreadNode] = field(default_factory=list)
+
+
+@dataclass
+class ReplyDraft:
+    """What `o` (or `E`) edits for a message: its title, text so far, and where it goes."""
+    title: str
+    text: str
+    save: Callable[[str], None]
 
 
 def _subtree_msgids(node: ThreadNode) -> set[str]:
@@ -80,11 +91,16 @@ class ReviewSession:
             (p for p in collection.patches if self.message_for(p) is not None
              and self.message_for(p).msgid in order),
             key=lambda p: order[self.message_for(p).msgid])
-        self.findings: dict[str, list[CheckFinding]] = {}    # patch key -> findings so far
-        self.results: dict[str, PatchResult] = {}       # patch key -> its completed check
+        # findings so far and completed checks by patch key, as a previous session left them
+        self.store = FindingsStore(results_path(state.path))
+        self.findings: dict[str, list[CheckFinding]]
+        self.results: dict[str, PatchResult]
+        self.findings, self.results = self.store.restore(self.patches)
         # patch key -> (rules, "") or (None, why extraction failed)
         self.extractions: dict[str, tuple[PatchRules | None, str]] = {}
         self._revision_cache: dict = {}
+        # extraction runs in worker threads (the spec pane's, the fuzzer's): one at a time
+        self._extracting = threading.Lock()
 
     # ---------------------------------------------------------------- thread layout
     def _build_groups(self) -> list[Group]:
@@ -118,6 +134,31 @@ class ReviewSession:
             groups = [g for g in groups if g.threads] + [Group(label, None, nodes)]
         return [g for g in groups if g.threads] or groups[:1]
 
+    def reply_draft(self, msg: Message) -> ReplyDraft:
+        """A patch's reply note (above its quoted hunks); the reply to a cover letter;
+        else a free-text reply to `msg`, which starts as the quoted message."""
+        state = self.state
+        if msg.patch is not None:
+            patch = msg.patch
+            return ReplyDraft(f"Note for the reply to {patch.label} (above the quoted hunks)",
+                              state.review(patch).note, lambda text: state.set_note(patch, text))
+        series = self.series_of(msg)
+        if series is not None and series.cover is msg:
+            return ReplyDraft(f"Reply to the cover letter of v{series.version} (quotes you keep stay)",
+                              state.series_notes.get(msg.msgid) or quote_body(msg),
+                              lambda text: state.set_series_note(msg.msgid, text))
+        who = msg.author_name or msg.author_email
+        return ReplyDraft(f"Reply to {who} (quotes you keep stay)",
+                          state.replies.get(msg.msgid) or quote_body(msg),
+                          lambda text: state.set_reply(msg.msgid, text))
+
+    def has_draft(self, msg: Message) -> bool:
+        """Whether the reviewer wrote a reply to `msg` (for a patch: its note)."""
+        state = self.state
+        if msg.patch is not None:
+            return bool(state.review(msg.patch).note.strip())
+        return bool(state.replies.get(msg.msgid, "").strip() or state.series_notes.get(msg.msgid, "").strip())
+
     def message_for(self, patch: Patch) -> Message | None:
         """The mail that carries the patch, or the display message of a commit."""
         return patch.message if patch.message is not None else self._commit_msgs.get(id(patch))
@@ -146,21 +187,41 @@ class ReviewSession:
     # ---------------------------------------------------------------- analysis
     def rules(self, patch: Patch) -> tuple[PatchRules | None, str]:
         """The patch's extracted rules, or None and why not, extracted once per session
-        the way `mmreview check` extracts them."""
+        the way `mmreview check` extracts them. Slow the first time: call it from a
+        worker thread, never from the UI's."""
         key = patch_key(patch)
-        if key not in self.extractions:
-            # start-up: review.check brings the extractor (tree-sitter), the spec and
-            # hypothesis, 0.1-0.2 s that the first screen (often a cover letter) need not wait for
-            from review.check.run import extract_patches
-            try:
-                self.extractions[key] = extract_patches([patch], self.tree)[0]
-            except InputError as exc:   # e.g. an unreadable --tree
-                self.extractions[key] = (None, str(exc))
-        return self.extractions[key]
+        with self._extracting:
+            if key not in self.extractions:
+                # start-up: review.check brings the extractor (tree-sitter), the spec and
+                # hypothesis, 0.1-0.2 s that the first screen (often a cover letter) need not wait for
+                from review.check.run import extract_patches
+                try:
+                    self.extractions[key] = extract_patches([patch], self.tree)[0]
+                except InputError as exc:   # e.g. an unreadable --tree
+                    self.extractions[key] = (None, str(exc))
+            return self.extractions[key]
+
+    def extracted(self, patch: Patch) -> bool:
+        return patch_key(patch) in self.extractions
 
     # ---------------------------------------------------------------- lookups
     def findings_for(self, patch: Patch) -> list[CheckFinding]:
         return self.findings.get(patch_key(patch), [])
+
+    def record(self, patch: Patch, findings: list[CheckFinding], result: PatchResult | None) -> None:
+        """A check of `patch` ended (`result`) or stopped (None): kept for this session
+        and the next one on the same input."""
+        self.findings[patch_key(patch)] = list(findings)
+        if result is not None:
+            self.results[patch_key(patch)] = result
+        try:
+            self.store.put(patch, findings, result)
+        except OSError as exc:      # the findings stay on screen; only the next session loses them
+            self.state.warnings.append(f"{self.store.path}: findings not kept ({exc.strerror or exc})")
+
+    def serious_findings(self, patch: Patch) -> list[CheckFinding]:
+        """The errors and warnings of `patch`: what marks it and what `!` visits."""
+        return [f for f in self.findings_for(patch) if getattr(f, "severity", "warning") != "note"]
 
     def series_of(self, msg: Message) -> Series | None:
         if msg.patch is not None and msg.patch.series is not None:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from review.errors import InputError
 from review.inputs.load import load
-from review.reviewer.state import ReviewState, default_identity
+from review.reviewer import identity as ident
+from review.reviewer.state import ReviewState
 
 HELP = "review a thread, series or git range in the terminal (thread, patch and spec side by side)"
 
@@ -27,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="kernel source tree: whole functions for mail input (extraction)")
     parser.add_argument("--drafts", metavar="DIR", help="where review drafts are kept")
     parser.add_argument("--identity", metavar="'NAME <MAIL>'",
-                        help="who you are in trailers and replies (default: git config)")
+                        help="who you are in trailers and replies (default: $MMREVIEW_IDENTITY, else git's "
+                             "sendemail.from, else user.name and user.email)")
     parser.add_argument("--budget", type=float, metavar="SECONDS",
                         help="fuzzing budget per patch (default: as mmreview check)")
     parser.add_argument("--theme", choices=("dark", "light"), help="colour theme")
@@ -44,10 +46,10 @@ def open_app(source: str, *, repo: str | None = None, tree: str | None = None,
     collection = load(source, repo=repo)
     if not collection.messages and not collection.patches:
         raise InputError(f"{source}: no message or patch found")
+    # no identity is allowed here: reading needs none, and export and trailers say
+    # how to set one (review/reviewer/identity.py)
     state = ReviewState.open(source, repo=repo, directory=Path(drafts) if drafts else None,
-                             identity=identity or "")
-    if not state.identity:
-        state.identity = default_identity(collection)
+                             identity=ident.resolve(identity, repo))
     textual_theme = {"dark": "textual-dark", "light": "textual-light"}.get(theme or "")
     return MMReviewApp(collection, state, tree=tree, repo=repo, budget=budget, theme=textual_theme)
 

@@ -140,7 +140,7 @@ def parse_bytes(raw: bytes, source: str, index: int) -> tuple[Message, EmailMess
     msg = Message(
         msgid=msgid, subject=subject, author_name=name or "", author_email=addr or "",
         date=date, body=body, in_reply_to=in_reply_to, references=references, to=to, cc=cc,
-        subject_info=info, source=source, index=index, warnings=warnings,
+        subject_info=info, source=source, index=index, warnings=warnings, raw=raw,
     )
     return msg, em
 
@@ -289,7 +289,9 @@ def decode_body(em: EmailMessage) -> tuple[str, list[str]]:
     texts = []
     for p in [part, *_patch_attachments(em, part)]:
         text, w = _decode_part(p)
-        texts.append(text)
+        # a transfer encoding (base64, quoted-printable) keeps the sender's CRLF line
+        # ends inside the decoded text; the raw message's were undone before parsing
+        texts.append(text.replace("\r\n", "\n"))
         warnings += w
     return "\n".join(texts), warnings
 

@@ -70,6 +70,29 @@ def find_inline_patch(body: str) -> str | None:
     it ends where quoting resumes or at the signature.
     """
     lines = body.split("\n")
+    span = _inline_span(lines)
+    if span is None:
+        return None
+    text = "\n".join(lines[span[0]:span[1]]).strip("\n")
+    return text + "\n" if text else None
+
+
+def reply_around_inline_patch(body: str) -> tuple[str, str]:
+    """A reply's own text before and after the patch it carries (its prose, quotes,
+    signature); (body, "") when it carries none."""
+    lines = body.split("\n")
+    span = _inline_span(lines)
+    if span is None:
+        return body, ""
+    start, end = span
+    before = lines[:start]
+    while before and (_SCISSORS.match(before[-1]) or _FORMAT_PATCH_FROM.match(before[-1])):
+        before.pop()
+    return "\n".join(before).rstrip("\n"), "\n".join(lines[end:]).strip("\n")
+
+
+def _inline_span(lines: list[str]) -> tuple[int, int] | None:
+    """(first line, line after the last) of the inline patch in a reply's lines."""
     start_diff = None
     for i, line in enumerate(lines):
         if line.startswith("diff --git ") or (
@@ -97,8 +120,7 @@ def find_inline_patch(body: str) -> str | None:
         if lines[k].startswith(">") or lines[k] == "-- ":
             end = k
             break
-    text = "\n".join(lines[start:end]).strip("\n")
-    return text + "\n" if text else None
+    return start, end
 
 
 # --- diff parsing ---------------------------------------------------------------------

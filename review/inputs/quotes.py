@@ -324,3 +324,43 @@ def anchor_all(messages: list[Message]) -> None:
                 target = target or replied_target(m)
                 if isinstance(target, Series):
                     target.comments.append(c)
+
+
+def _prose_key(line: str) -> str:
+    return " ".join(line.split())
+
+
+def commit_message_line(comment: ReviewComment, patch: Patch) -> int | None:
+    """The line of `patch.commit_message` (0-based) that `comment`'s quote ends on,
+    when the reviewer answered the commit message rather than the diff; None when
+    the quote is not of the commit message. The last quoted line long enough to
+    identify decides; the line quoted before it settles a repeated one."""
+    lines = [_prose_key(ln) for ln in patch.commit_message.split("\n")]
+    quoted = [_prose_key(q) for q in comment.quoted]
+    for k in range(len(quoted) - 1, -1, -1):
+        if len(quoted[k]) < _MIN_KEY:
+            continue
+        hits = [i for i, ln in enumerate(lines) if ln == quoted[k]]
+        if len(hits) > 1 and k > 0:
+            hits = [i for i in hits if i > 0 and lines[i - 1] == quoted[k - 1]] or hits
+        return min(hits[-1] + (len(quoted) - 1 - k), len(lines) - 1) if hits else None
+    return None
+
+
+def follow_quote(msg: Message, body_line: int) -> Anchor | None:
+    """Where the quoted line at `body_line` (1-based) of `msg`'s body sits in the
+    patch it quotes: the quote from the start of its block down to that line,
+    anchored; `last` is that line. None on an unquoted line, or when the quote is
+    not of a patch line of this input."""
+    lines = msg.body.split("\n")
+    if not 1 <= body_line <= len(lines) or not unquote(lines[body_line - 1])[0]:
+        return None
+    start = body_line - 1
+    while start > 0 and unquote(lines[start - 1])[0]:
+        start -= 1
+    quoted = [unquote(ln)[1] for ln in lines[start:body_line]]
+    for patch in candidate_patches(msg):
+        anchor = anchor_quote(quoted, patch)
+        if anchor is not None:
+            return anchor
+    return None

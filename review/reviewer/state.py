@@ -1,4 +1,4 @@
-"""A reviewer's own work on a thread: marks, line comments, trailers, notes.
+"""A reviewer's own work on a thread: marks, line comments, trailers, notes, replies.
 
 Nothing the reviewer typed may be lost, so the state is written to disk on every
 change (atomically, review/reviewer/files.py) and read back when the same input is opened again. A draft file that
@@ -19,13 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from review.model import Collection, DiffLine, FileDiff, Hunk, Patch, patch_key
+from review.model import DiffLine, FileDiff, Hunk, Patch, patch_key
+from review.reviewer import identity as ident
 from review.reviewer.files import atomic_write
 
 FORMAT_VERSION = 1
@@ -99,6 +99,7 @@ class ReviewState:
         self.patches: dict[str, PatchReview] = {}
         self.series_notes: dict[str, str] = {}           # cover msgid -> note
         self.series_trailers: dict[str, list[str]] = {}  # cover msgid -> trailers
+        self.replies: dict[str, str] = {}                # msgid -> a free-text reply to it
         self.warnings: list[str] = []
         self.saves = 0
 
@@ -126,8 +127,10 @@ class ReviewState:
                     note=p.get("note", ""), comments=comments)
             self.series_notes = dict(data.get("series_notes") or {})
             self.series_trailers = {k: list(v) for k, v in (data.get("series_trailers") or {}).items()}
-            if not self.identity:
-                self.identity = data.get("identity", "")
+            self.replies = {k: str(v) for k, v in (data.get("replies") or {}).items()}
+            stored = data.get("identity", "")
+            if not self.identity and ident.usable(stored):
+                self.identity = stored
         except (OSError, ValueError, TypeError, AttributeError) as exc:
             aside = self.path.with_name(f"{self.path.stem}.unreadable-{int(time.time())}.json")
             os.replace(self.path, aside)
@@ -142,6 +145,7 @@ class ReviewState:
             "patches": {k: asdict(v) for k, v in self.patches.items() if not v.empty},
             "series_notes": {k: v for k, v in self.series_notes.items() if v.strip()},
             "series_trailers": {k: v for k, v in self.series_trailers.items() if v},
+            "replies": {k: v for k, v in self.replies.items() if v.strip()},
         }
 
     def save(self) -> None:
@@ -213,6 +217,16 @@ class ReviewState:
         self._edit(patch).note = text
         self.save()
 
+    def set_series_note(self, cover_msgid: str, text: str) -> None:
+        self.series_notes[cover_msgid] = text
+        self.save()
+
+    def set_reply(self, msgid: str, text: str) -> None:
+        """The reviewer's free-text reply to one message (any message but a patch,
+        whose reply is its note and comments)."""
+        self.replies[msgid] = text
+        self.save()
+
     def add_trailer(self, patch: Patch, name: str, who: str) -> str:
         if name not in APPROVAL_TRAILERS:
             raise ValueError(f"unknown trailer {name!r}")
@@ -227,20 +241,3 @@ class ReviewState:
         marks = [self.review(p).mark for p in patches]
         return {"reviewed": marks.count("reviewed"), "skipped": marks.count("skipped"),
                 "commented": sum(1 for p in patches if self.review(p).comments)}
-
-
-def default_identity(collection: Collection | None = None) -> str:
-    """Who the reviewer is: $MMREVIEW_IDENTITY, else git's user.name/user.email."""
-    env = os.environ.get("MMREVIEW_IDENTITY")
-    if env:
-        return env.strip()
-    try:
-        name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
-                              timeout=2).stdout.strip()
-        mail = subprocess.run(["git", "config", "user.email"], capture_output=True, text=True,
-                              timeout=2).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        name = mail = ""
-    if mail:
-        return f"{name} <{mail}>" if name else mail
-    return "Reviewer <reviewer@localhost>"

@@ -22,11 +22,6 @@ IDENTITY = "Rita Reviewer <rita@example.org>"
 
 
 @pytest.fixture
-def demo_mbox(fixtures_dir: Path) -> Path:
-    return fixtures_dir / "demo" / "anon-excl-cleanups.mbox"
-
-
-@pytest.fixture
 def drafts(tmp_path: Path) -> Path:
     d = tmp_path / "drafts"
     d.mkdir()
@@ -64,6 +59,10 @@ class FakeFinding:
 
     def where(self) -> str:
         return f"{self.file}:{self.line}"
+
+    def to_json(self) -> dict:
+        return {k: getattr(self, k) for k in ("id", "message", "file", "line", "image", "trace",
+                                              "steps", "severity", "detail")}
 
 
 def pin_finding() -> FakeFinding:

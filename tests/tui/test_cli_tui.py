@@ -33,3 +33,9 @@ def test_demo_without_terminal_prints_the_text_demo(tmp_path):
     assert p.returncode == 0, p.stderr[-500:]
     assert p.stdout.startswith("mmreview demo: no terminal, so no TUI")
     assert "no-foreign-data" in p.stdout
+
+
+def test_tui_bad_identity_is_one_line_exit_2(demo_mbox, tmp_path):
+    p = _run("tui", str(demo_mbox), "--drafts", str(tmp_path), "--identity", "bo")
+    assert p.returncode == 2
+    assert p.stderr.count("\n") == 1 and "--identity 'bo'" in p.stderr and "Traceback" not in p.stderr

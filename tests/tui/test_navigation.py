@@ -64,7 +64,8 @@ async def test_reply_comments_show_inline_at_the_quoted_line(make_app, demo_mbox
         for _ in range(2):
             await pilot.press("right_square_bracket")
         rows = app.main.message_pane.rows
-        comments = [i for i, r in enumerate(rows) if r.kind == "comment"]
+        # in the diff (comments on the commit message sit under its lines, above)
+        comments = [i for i, r in enumerate(rows) if r.kind == "comment" and r.line is not None]
         assert comments, "Ivo's review of v1 2/3 is shown inside the diff"
         first = rows[comments[0]]
         assert first.comment.message.author_name == "Ivo Maintainer"
@@ -81,15 +82,24 @@ async def test_enter_on_a_quote_opens_the_patch_at_that_line(make_app, demo_mbox
         main = app.main
         ivo = next(m for m in main.session.messages if m.author_name == "Ivo Maintainer" and m.patch is None
                    and "v1 2/3" in m.subject)
-        main.go_to(ivo)
-        await pilot.press("tab")
         pane = main.message_pane
-        quoted = next(i for i, r in enumerate(pane.rows) if "page_needs_cow_for_dma" in r.search_text)
-        pane.highlighted = quoted
-        await pilot.press("enter")
-        await pilot.pause()
-        assert main.current is ivo.replied_patch.message
-        row = pane.current_row
+
+        async def enter_on(text: str):
+            main.go_to(ivo)
+            pane.focus()
+            pane.highlighted = next(i for i, r in enumerate(pane.rows) if text in r.search_text)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert main.current is ivo.replied_patch.message
+            return pane.current_row
+
+        # on a quoted line: that very line of the patch, in the middle of the pane
+        row = await enter_on("page_needs_cow_for_dma")
+        assert row.kind == "diff" and row.line.text.strip() == "if (page_needs_cow_for_dma(vma, page))"
+        y = pane._index_to_line[pane.highlighted] - int(pane.scroll_y)
+        assert abs(y - pane.scrollable_content_region.height // 2) <= 2
+        # on the reviewer's own words: the line they answer
+        row = await enter_on("This is the only thing that keeps a pinned page")
         assert row.kind == "diff" and row.line.text.strip() == "return -EBUSY;"
 
 
@@ -162,13 +172,13 @@ async def test_mouse_click_on_a_thread_entry_shows_it(make_app, demo_mbox):
         thread = app.main.thread
         for index in (4, 5):                        # Ivo's reply to v1 2/3, Nora's answer
             target = app.main.session.messages[index]
-            line = thread._by_msgid[target.msgid].line
+            line = thread.y_of(target)
             await pilot.click(thread, offset=(12, line - int(thread.scroll_y) + 1))
             await pilot.pause()
             assert app.main.current is target
 
 
-async def test_v_shows_one_reviewer_only(make_app, demo_mbox):
+async def test_w_shows_one_reviewer_only(make_app, demo_mbox):
     app = make_app(demo_mbox)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -178,7 +188,7 @@ async def test_v_shows_one_reviewer_only(make_app, demo_mbox):
         assert authors == {"Ivo Maintainer", "Nora Kernel"}
         pane.highlighted = next(i for i, r in enumerate(pane.rows)
                                 if r.kind == "comment" and r.comment.message.author_name == "Nora Kernel")
-        await pilot.press("v")
+        await pilot.press("w")
         assert {r.comment.message.author_name for r in pane.rows if r.kind == "comment"} == {"Nora Kernel"}
-        await pilot.press("v")
+        await pilot.press("w")
         assert {r.comment.message.author_name for r in pane.rows if r.kind == "comment"} == authors

@@ -11,6 +11,7 @@ import pytest
 
 from review.inputs.load import load
 from review.reviewer import export as rx
+from review.reviewer import identity
 from review.reviewer.state import ReviewState
 from tests.tui.conftest import IDENTITY, notices
 from tui.app import MMReviewApp
@@ -133,6 +134,23 @@ async def test_export_without_review_says_so(make_app, demo_mbox, tmp_path):
         await pilot.pause()
         assert "nothing to export" in notices(app)
     assert not (tmp_path / "x.mbox").exists()
+
+
+async def test_export_without_identity_is_refused_with_a_hint(demo_mbox, drafts, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    state = ReviewState.open(str(demo_mbox), directory=drafts, identity="")
+    app = MMReviewApp(load(str(demo_mbox)), state)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("right_square_bracket", "o", *"Fine.", "escape", "e")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog)
+        assert notices(app).strip().endswith(identity.HINT)
+        await pilot.press("t")                       # no trailer without a name either
+        await pilot.pause()
+        assert not isinstance(app.screen, ChoiceDialog)
+        assert state.review(app.main.patch).trailers == []
+    assert not list(tmp_path.glob("*.mbox"))
 
 
 async def test_series_trailer_on_cover_letter(make_app, demo_mbox, tmp_path):

@@ -5,7 +5,7 @@ deliberate change, and look at the diff before committing."""
 from __future__ import annotations
 
 from review.model import patch_key
-from tests.tui.conftest import pin_finding
+from tests.tui.conftest import FakeFinding, pin_finding
 
 
 def _to_row(app, kind: str, author: str | None = None):
@@ -76,3 +76,48 @@ def test_light_theme_with_draft_and_marks_at_80x24(snap_compare, make_app, demo_
         _to_row(pilot.app, "draft")
         await pilot.pause()
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+# The views of a review session: lore's overview with dates, the raw message, the
+# range-diff between versions, notes folded under the findings, a patch at 80x24.
+
+def test_thread_overview_with_dates(snap_compare, make_app, demo_mbox):
+    async def before(pilot):
+        await pilot.press("j", "j", "j")
+        await pilot.pause()
+    assert snap_compare(make_app(demo_mbox), terminal_size=(160, 36), run_before=before)
+
+
+def test_raw_view(snap_compare, make_app, demo_mbox):
+    assert snap_compare(make_app(demo_mbox), press=["right_square_bracket", "v"], terminal_size=(100, 30))
+
+
+def test_range_diff_between_versions(snap_compare, make_app, demo_mbox):
+    async def before(pilot):
+        main = pilot.app.main
+        main.go_to(main.session.collection.series[1].patches[1].message)
+        await pilot.press("D")
+        await pilot.pause()
+    assert snap_compare(make_app(demo_mbox), terminal_size=(100, 30), run_before=before)
+
+
+def test_folded_notes_under_the_findings(snap_compare, make_app, demo_mbox):
+    async def before(pilot):
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        main = pilot.app.main
+        notes = [FakeFinding(i, "not modelled here", "", 0, severity="note")
+                 for i in ["partial-extraction"] * 6 + ["unmodelled-atom"] * 4]
+        main.session.findings[patch_key(main.patch)] = notes + [pin_finding()]
+        main.redraw()
+        await pilot.press("2")
+        await pilot.pause()
+    assert snap_compare(make_app(demo_mbox), terminal_size=(110, 34), run_before=before)
+
+
+def test_patch_wrapped_with_continuation_marks_at_80x24(snap_compare, make_app, demo_mbox):
+    async def before(pilot):
+        await pilot.press("right_square_bracket", "right_square_bracket", "tab", "z")
+        pane = pilot.app.main.message_pane
+        pane.centre(next(i for i, r in enumerate(pane.rows) if r.kind == "comment"))
+        await pilot.pause()
+    assert snap_compare(make_app(demo_mbox), terminal_size=(80, 24), run_before=before)

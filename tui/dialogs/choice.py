@@ -55,7 +55,8 @@ class ExportDialog(ModalScreen[tuple[str, str] | None]):
         with Vertical(id="dialog", classes="export-dialog"):
             yield Label(Text("Export the review", style="bold"))
             yield Label(Text(printable(self.summary), style="dim"))
-            yield Label("Reply drafts (mbox, for git send-email or a mail client):")
+            yield Label("Replies: an mbox for a mail client, and beside it a directory of one "
+                        ".eml per reply for git send-email:")
             yield Input(self.mbox_path, id="mbox-path")
             yield Label("b4 review repository (writes .git/b4-review/<tip>/):")
             yield Input(self.repo, id="b4-repo", placeholder="path of a repository enrolled in b4 review")

@@ -1,4 +1,4 @@
-"""A general note for a patch reply (above the quoted hunks), saved as typed."""
+"""A reply to a message, or the note of a patch's reply (above its quoted hunks), saved as typed."""
 from __future__ import annotations
 
 from rich.text import Text

@@ -46,6 +46,9 @@ class BackgroundFuzzer:
             self.screen.notify("Nothing is being fuzzed.", timeout=2)
             return
         self.worker.cancel()
+        # the bar says so now: the child may take a moment to stop, and what it
+        # reports meanwhile must not bring "fuzzing … x stops" back
+        self.screen.query_one(FuzzBar).idle("fuzzing stopped · findings so far are kept · f starts again")
         self.screen.notify("Stopping: findings so far are kept.", timeout=2)
 
     def state_changed(self, event: Worker.StateChanged) -> None:
@@ -55,7 +58,8 @@ class BackgroundFuzzer:
         bar = self.screen.query_one(FuzzBar)
         if event.state == WorkerState.SUCCESS:
             n = event.worker.result or 0
-            bar.idle(f"fuzzing done: {n} finding{'s' if n != 1 else ''} · 2 shows them")
+            # n: errors and warnings (notes are counted in the Findings tab)
+            bar.idle(f"fuzzing done: {n} finding{'s' if n != 1 else ''} · 2 shows them, ! the next")
         elif event.state == WorkerState.CANCELLED:
             bar.idle("fuzzing stopped · findings so far are kept · f starts again")
         elif event.state == WorkerState.ERROR:
@@ -83,7 +87,7 @@ class BackgroundFuzzer:
                                  on_progress=partial(self._progress_from_thread, patch, label),
                                  should_stop=lambda: worker.is_cancelled)
             result = run.run()
-            found += len(result.findings)
+            found += sum(1 for f in result.findings if getattr(f, "severity", "warning") != "note")
             app.call_from_thread(self._result, patch, result, run.stopped)
         return found
 
@@ -92,13 +96,14 @@ class BackgroundFuzzer:
 
     # -- on the UI thread
     def _progress(self, patch: Patch, label: str, p: Progress) -> None:
-        self.screen.query_one(FuzzBar).running(label, p.done, p.total, len(p.findings))
+        if self.busy:       # not after x: the bar already says it stopped
+            serious = sum(1 for f in p.findings if getattr(f, "severity", "warning") != "note")
+            self.screen.query_one(FuzzBar).running(label, p.done, p.total, serious,
+                                                   len(p.findings) - serious)
         if len(p.findings) > len(self.session.findings_for(patch)):
             self.session.findings[patch_key(patch)] = list(p.findings)
             self.on_findings(patch)
 
     def _result(self, patch: Patch, result: PatchResult, stopped: bool) -> None:
-        self.session.findings[patch_key(patch)] = list(result.findings)
-        if not stopped:
-            self.session.results[patch_key(patch)] = result
+        self.session.record(patch, result.findings, None if stopped else result)
         self.on_findings(patch)

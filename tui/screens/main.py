@@ -1,11 +1,18 @@
 """The review screen: thread pane | message pane over spec pane, fuzz status line.
 
-Keys follow mutt/b4 habits (see tui/help.py). Everything the reviewer does goes
-through ReviewState (saved on every change) and review.reviewer.export.
+Keys follow mutt/b4 habits (see tui/help.py). The reading keys beyond moving are
+tui/screens/reading.py's, the writing keys tui/screens/review_actions.py's; all the
+reviewer writes goes through ReviewState (saved on every change).
+
+Nothing slow runs on the UI thread: extraction (the spec pane's rules) and the
+replay of a finding's trace run in worker threads, fuzzing in a child process
+(tui/screens/fuzzing.py). A message's rows are kept once built, so coming back to
+it costs nothing.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import gc
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -14,7 +21,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer
+from textual.timer import Timer
 from textual.worker import Worker
 
 from spec.errors import TraceError
@@ -23,37 +31,52 @@ from spec.trace import parse_trace
 from review.errors import InputError
 from review.model import Message, Patch, patch_key
 from review.report.types import CheckFinding
-from review.reviewer import export as rx
-from tui.dialogs.choice import ChoiceDialog, ExportDialog, SearchDialog
-from tui.dialogs.comment import CommentDialog
-from tui.dialogs.note import NoteDialog
 from tui.literal import printable
 from tui.screens.fuzzing import BackgroundFuzzer
+from tui.screens.reading import ReadingActions
+from tui.screens.review_actions import ReviewActions
 from tui.widgets.message.message_pane import MessagePane
-from tui.widgets.message.rows import message_rows
+from tui.widgets.message.rows import Row, message_rows
 from tui.widgets.rules.rule_rows import rules_rows
 from tui.widgets.rules.rules_pane import FindingsView, RulesView, SpecPane, placeholder
 from tui.widgets.rules.timeline import finding_timeline
 from tui.widgets.status.fuzz_bar import FuzzBar
+from tui.widgets.status.header import ReviewHeader
 from tui.widgets.thread.thread_pane import ThreadPane
 
 if TYPE_CHECKING:
     from review.check.replay import Replay
 
 
-class MainScreen(Screen):
+PREPARE_AFTER = 0.15    # seconds after a message is shown, its neighbours' rows are built
+
+
+def _keep_out_of_gc() -> None:
+    """What exists now lives as long as the session (the input's messages, patches
+    and diff lines, the rows built for them): out of the garbage collector's sight.
+    Its full collections would otherwise walk all of it, 100 ms and more in the
+    middle of a key press every few keys."""
+    gc.freeze()
+
+
+class MainScreen(ReadingActions, ReviewActions, Screen):
     BINDINGS = [
         Binding("j", "step_message(1)", "Next"),
         Binding("k", "step_message(-1)", "Prev"),
         Binding("right_square_bracket", "step_patch(1)", "Patch→", key_display="]"),
         Binding("left_square_bracket", "step_patch(-1)", "←Patch", key_display="["),
+        Binding("u", "next_unreviewed", "Unreviewed", show=False),
+        Binding("exclamation_mark", "next_finding", "Next finding", key_display="!", show=False),
         Binding("tab", "cycle_pane(1)", "Pane", show=False),
         Binding("shift+tab", "cycle_pane(-1)", "Pane", show=False),
         Binding("slash", "search", "Search", key_display="/"),
         Binding("n", "search_again(1)", "Next match", show=False),
         Binding("N", "search_again(-1)", "Prev match", show=False),
+        Binding("v", "raw", "Raw", show=False),
+        Binding("D", "range_diff", "Range-diff", show=False),
         Binding("c", "comment", "Comment"),
-        Binding("o", "note", "Note", show=False),
+        Binding("o", "reply", "Reply", show=False),
+        Binding("E", "editor", "$EDITOR", show=False),
         Binding("r", "mark('reviewed')", "Reviewed"),
         Binding("s", "mark('skipped')", "Skip", show=False),
         Binding("t", "trailer", "Trailer"),
@@ -62,7 +85,7 @@ class MainScreen(Screen):
         Binding("F", "fuzz(True)", "Fuzz series", show=False),
         Binding("x", "stop_fuzz", "Stop", show=False),
         Binding("z", "zoom", "Zoom", show=False),
-        Binding("v", "only_reviewer", "Only reviewer", show=False),
+        Binding("w", "only_reviewer", "Only reviewer", show=False),
         Binding("1", "spec_tab('tab-rules')", "Rules", show=False),
         Binding("2", "spec_tab('tab-findings')", "Findings", show=False),
         Binding("3", "spec_tab('tab-trace')", "Trace", show=False),
@@ -77,9 +100,11 @@ class MainScreen(Screen):
         self.reviewers: set[str] | None = None
         self.fuzzer = BackgroundFuzzer(self, session, self._findings_changed)
         self._shown_rules_for: object = ()  # patch key of the rules on show
+        self._rows: dict[str, tuple[tuple, list[Row]]] = {}   # msgid -> (what they show, rows)
+        self._prepare_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=False, icon="◆")
+        yield ReviewHeader(show_clock=False, icon="◆")
         with Horizontal(id="panes"):
             yield ThreadPane(self.session, id="thread")
             with Vertical(id="right"):
@@ -101,6 +126,7 @@ class MainScreen(Screen):
             thread.select_message(first)
         for w in self.session.state.warnings:
             self.notify(w, severity="warning", timeout=8)
+        _keep_out_of_gc()
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -124,15 +150,57 @@ class MainScreen(Screen):
         """The worker fuzzing (or that fuzzed last) for this screen."""
         return self.fuzzer.worker
 
-    def show_message(self, msg: Message, keep_cursor: bool = False) -> None:
-        self.current = msg
+    # ------------------------------------------------------------------ showing
+    def rows_for(self, msg: Message, searched: bool = False) -> list[Row]:
+        """`msg`'s rows as the message pane shows them (`searched`: without colours,
+        for search), built once for what they show."""
         patch = self.session.patch_of(msg)
         findings = self.session.findings_for(patch) if patch is not None and msg.patch is patch else []
         extra = self.session.revision_comments(msg.patch) if msg.patch is not None else None
-        self.message_pane.show(msg, self.session.state, findings, self.app.current_theme.dark,
-                               keep_cursor=keep_cursor, reviewers=self.reviewers, extra=extra)
+        draft = self.session.reply_draft(msg).text if self.session.has_draft(msg) else ""
+        dark = None if searched else self.app.current_theme.dark
+        key = (dark, self.session.state.saves, tuple(map(id, findings)),
+               frozenset(self.reviewers) if self.reviewers is not None else None)
+        cache = f"{msg.msgid}/{'search' if searched else 'show'}"
+        if cache not in self._rows or self._rows[cache][0] != key:
+            self._rows[cache] = (key, message_rows(msg, self.session.state, findings, dark,
+                                                   self.reviewers, extra, draft))
+        return self._rows[cache][1]
+
+    def show_message(self, msg: Message, keep_cursor: bool = False) -> None:
+        self.current = msg
+        patch = self.session.patch_of(msg)
+        self.message_pane.show(msg, self.session.state, [], self.app.current_theme.dark,
+                               keep_cursor=keep_cursor, rows=self.rows_for(msg))
         self.show_spec(patch)
-        self.sub_title = printable(msg.subject)
+        # the screen's sub_title holds the subject, set without the repaint of every
+        # widget that setting it normally brings; the header shows it (ReviewHeader)
+        self.set_reactive(Screen.sub_title, printable(msg.subject))
+        self.query_one(ReviewHeader).show(self.sub_title)
+        self._prepare_neighbours(msg)
+
+    def _prepare_neighbours(self, msg: Message) -> None:
+        """The rows of the messages j and k go to, built in a worker thread while the
+        reviewer reads this one (the first look at a patch costs its syntax
+        highlighting and wrapping: tens of milliseconds). A moment after the message
+        is on the screen, so as not to take the interpreter from drawing it."""
+        if self._prepare_timer is not None:
+            self._prepare_timer.stop()
+        nearby = [m for m in (self.session.next_message(msg, 1), self.session.next_message(msg, -1))
+                  if m is not None and f"{m.msgid}/show" not in self._rows]
+        width = self.message_pane.scrollable_content_region.width
+        if nearby and width:
+            self._prepare_timer = self.set_timer(PREPARE_AFTER, partial(
+                self.run_worker, partial(self._prepare, nearby, width), thread=True, group="prepare",
+                exclusive=True, exit_on_error=False))
+
+    def _prepare(self, messages: list[Message], width: int) -> None:
+        """In a worker thread: rows and their wrapped lines at `width`."""
+        console = self.app.console
+        for m in messages:
+            for row in self.rows_for(m):
+                row.prompt(self.message_pane.needle).lines(console, width)
+        _keep_out_of_gc()
 
     def redraw(self) -> None:
         if self.current is not None:
@@ -143,19 +211,35 @@ class MainScreen(Screen):
         key = patch_key(patch) if patch is not None else None
         spec = self.spec
         findings = self.session.findings_for(patch) if patch is not None else []
-        spec.findings_view.show(findings, self._status_text(patch))
-        spec.set_findings_count(len(findings))
+        spec.findings_view.show(findings, self._status_text(patch), owner=patch)
+        spec.set_findings_count(findings)
         if key == self._shown_rules_for:
             return
         self._shown_rules_for = key
         if patch is None:
             spec.rules.show(placeholder("No patch here: a cover letter or a reply to one."))
-            return
+        elif self.session.extracted(patch):
+            self._show_rules(patch)
+        else:
+            spec.rules.show(placeholder("Extracting the rules of this patch…"))
+            self.run_worker(partial(self._extract, patch), thread=True, group="extract",
+                            exit_on_error=False)
+
+    def _extract(self, patch: Patch) -> None:
+        """In a worker thread: the rules of `patch`, then shown if it is still in view."""
+        self.session.rules(patch)
+        self.app.call_from_thread(self._extracted, patch)
+
+    def _extracted(self, patch: Patch) -> None:
+        if self.patch is patch:
+            self._show_rules(patch)
+
+    def _show_rules(self, patch: Patch) -> None:
         rules, error = self.session.rules(patch)
         if rules is None:
-            spec.rules.show(placeholder(f"extraction failed: {error}"))
+            self.spec.rules.show(placeholder(f"extraction failed: {error}"))
         else:
-            spec.rules.show(rules_rows(rules))
+            self.spec.rules.show(rules_rows(rules))
 
     def _status_text(self, patch: Patch | None) -> Text | None:
         if patch is None:
@@ -199,14 +283,16 @@ class MainScreen(Screen):
     def _panes(self):
         return [self.thread, self.message_pane, self.spec]
 
+    def _focused_pane(self):
+        for p in self._panes():
+            if self.focused is not None and (self.focused is p or p in self.focused.ancestors):
+                return p
+        return None
+
     def action_cycle_pane(self, step: int) -> None:
         panes = self._panes()
-        focused = self.focused
-        idx = 0
-        for i, p in enumerate(panes):
-            if focused is not None and (focused is p or p in focused.ancestors):
-                idx = i
-                break
+        focused = self._focused_pane()
+        idx = panes.index(focused) if focused is not None else 0
         target = panes[(idx + step) % len(panes)]
         if isinstance(target, SpecPane):
             target.focus_active()
@@ -217,10 +303,9 @@ class MainScreen(Screen):
         if self.maximized is not None:
             self.minimize()
             return
-        for p in self._panes():
-            if self.focused is not None and (self.focused is p or p in self.focused.ancestors):
-                self.maximize(p)
-                return
+        pane = self._focused_pane()
+        if pane is not None:
+            self.maximize(pane)
 
     def action_spec_tab(self, tab: str) -> None:
         self.spec.active = tab
@@ -229,29 +314,7 @@ class MainScreen(Screen):
     def action_quit_hint(self) -> None:
         self.notify("Q quits (drafts are saved as you type); q closes dialogs.", timeout=3)
 
-    @on(MessagePane.Follow)
-    def _follow(self, event: MessagePane.Follow) -> None:
-        """Enter on a reply's quoted text opens the patch at the line it quotes."""
-        msg = self.current
-        if msg is None or msg.patch is not None:
-            return
-        row = event.row
-        body_line = self.message_pane.rows.index(row) if row in self.message_pane.rows else -1
-        anchored = [c for c in msg.comments if c.anchor is not None]
-        if not anchored:
-            return
-        # the comment whose quote ends nearest below the cursor, else the last one
-        header_rows = next((i for i, r in enumerate(self.message_pane.rows) if r.kind in ("body", "quote")), 0)
-        at = body_line - header_rows + 1
-        target = next((c for c in anchored if c.body_line >= at), anchored[-1])
-        a = target.anchor
-        where = self.session.message_for(a.patch)
-        if where is None:
-            return
-        self.go_to(where)
-        self.message_pane.jump_to_diff_line(a.last)
-        self.message_pane.focus()
-
+    # ------------------------------------------------------------------ rules and findings
     @on(RulesView.Jump)
     def _jump(self, event: RulesView.Jump) -> None:
         self._to_patch_message()
@@ -261,21 +324,31 @@ class MainScreen(Screen):
     @on(FindingsView.Chosen)
     def _finding(self, event: FindingsView.Chosen) -> None:
         f = event.finding
-        if f.trace and f.trace.get("steps"):
-            self.spec.timeline.show(finding_timeline(f, self._replay(f)))
+        patch = self.patch
+        if f.trace and f.trace.get("steps") and (patch is None or self.session.extracted(patch)):
+            self.spec.timeline.show(finding_timeline(f, self._replay(f, patch)))   # a few ms
             self.spec.active = "tab-trace"
+        elif f.trace and f.trace.get("steps"):
+            # a finding kept from an earlier session: its patch's rules come first
+            self.spec.timeline.show_text("Extracting the rules, then replaying the trace…")
+            self.spec.active = "tab-trace"
+            self.run_worker(partial(self._replay_in_worker, f, patch), thread=True,
+                            group="replay", exclusive=True, exit_on_error=False)
         else:
             self.spec.timeline.show_text("This finding has no trace (an extraction note).")
         if f.file and f.line:
             self._to_patch_message()
             self.message_pane.jump_to_line(f.file, "pre" if f.image == "pre" else "post", f.line)
 
-    def _replay(self, f: CheckFinding) -> Replay | None:
+    def _replay_in_worker(self, f: CheckFinding, patch: Patch | None) -> None:
+        replay = self._replay(f, patch)
+        self.app.call_from_thread(self.spec.timeline.show, finding_timeline(f, replay))
+
+    def _replay(self, f: CheckFinding, patch: Patch | None) -> Replay | None:
         """The finding's trace run again under the patch's rules, as `mmreview check
         --replay` does; None when it names rules this session does not have."""
         # review.check (tree-sitter, the spec) loads on first use, not at start-up
         from review.check.replay import replay_trace
-        patch = self.patch
         rules = self.session.rules(patch)[0] if patch is not None else None
         if rules is None:
             return None
@@ -290,128 +363,6 @@ class MainScreen(Screen):
         where = self.session.message_for(patch) if patch is not None else None
         if where is not None and self.current is not where:
             self.go_to(where)
-
-    # ------------------------------------------------------------------ search
-    def action_search(self) -> None:
-        def done(text: str | None) -> None:
-            if text:
-                self.last_search = text
-                self.action_search_again(1, first=True)
-        self.app.push_screen(SearchDialog(self.last_search), done)
-
-    def action_search_again(self, step: int, first: bool = False) -> None:
-        needle = self.last_search
-        if not needle:
-            return
-        pane = self.message_pane
-        start = (pane.highlighted or 0) + (0 if first else step)
-        i = pane.find(needle, start, step)
-        if i is not None:
-            pane.highlighted = i
-            pane.scroll_to_highlight()
-            return
-        # on through the thread, message by message
-        msg = self.current
-        for _ in range(len(self.session.messages)):
-            msg = self.session.next_message(msg, step)
-            if msg is None:
-                break
-            rows = message_rows(msg, self.session.state, [], True)
-            hits = [j for j, r in enumerate(rows) if needle.lower() in r.search_text.lower()]
-            if hits:
-                self.go_to(msg)
-                j = hits[0] if step > 0 else hits[-1]
-                self.message_pane.highlighted = j
-                self.message_pane.scroll_to_highlight()
-                return
-        self.notify(f"Not found: {needle}", timeout=3)
-
-    # ------------------------------------------------------------------ review actions
-    def _need_patch(self) -> Patch | None:
-        patch = self.patch
-        if patch is None:
-            self.notify("Select a patch (or a reply to one) first.", severity="warning", timeout=3)
-        return patch
-
-    def action_mark(self, mark: str) -> None:
-        patch = self._need_patch()
-        if patch is None:
-            return
-        new = self.session.state.toggle_mark(patch, mark)
-        self.notify(f"{patch.label}: {new or 'unmarked'}", timeout=2)
-        self.thread.refresh_labels()
-
-    def action_comment(self) -> None:
-        row = self.message_pane.current_row
-        msg = self.current
-        if msg is None or msg.patch is None or row is None or row.line is None:
-            self.notify("Put the cursor on a diff line of a patch (message pane) to comment on it.",
-                        severity="warning", timeout=4)
-            return
-        self.app.push_screen(CommentDialog(self.session.state, msg.patch, row.file, row.hunk, row.line),
-                             lambda _t: self.redraw())
-
-    def action_note(self) -> None:
-        patch = self._need_patch()
-        if patch is None:
-            return
-        state = self.session.state
-        self.app.push_screen(NoteDialog(f"Note for the reply to {patch.label}", state.review(patch).note,
-                                        lambda text: state.set_note(patch, text)),
-                             lambda _t: self.redraw())
-
-    def action_trailer(self) -> None:
-        msg = self.current
-        if msg is None:
-            return
-        series = self.session.series_of(msg)
-        on_cover = series is not None and series.cover is msg
-        patch = None if on_cover else self._need_patch()
-        if patch is None and not on_cover:
-            return
-        who = self.session.state.identity
-        choices = [(n, f"{n}: {who}") for n in ("Reviewed-by", "Acked-by", "Tested-by")]
-        title = f"Add a trailer to {'the whole series' if on_cover else patch.label}"
-
-        def done(name: str | None) -> None:
-            if not name:
-                return
-            state = self.session.state
-            if on_cover:
-                lst = state.series_trailers.setdefault(series.cover.msgid, [])
-                t = f"{name}: {who}"
-                if t not in lst:
-                    lst.append(t)
-                state.save()
-            else:
-                state.add_trailer(patch, name, who)
-            self.notify(f"{name} added.", timeout=2)
-            self.redraw()
-        self.app.push_screen(ChoiceDialog(title, choices), done)
-
-    def action_export(self) -> None:
-        state = self.session.state
-        msgs = rx.reply_messages(self.session.patches, self.session.collection.series, state)
-        summary = f"{len(msgs)} repl{'y' if len(msgs) == 1 else 'ies'} to write, as {state.identity}"
-        default = str(Path.cwd() / f"mmreview-review-{state.path.stem[:8]}.mbox")
-
-        def done(choice) -> None:
-            if not choice:
-                return
-            kind, where = choice
-            try:
-                if kind == "mbox":
-                    path = rx.write_mbox(Path(where).expanduser(), msgs)
-                    self.notify(f"Wrote {len(msgs)} message(s) to {path}", timeout=6)
-                else:
-                    series = self.session.series_of(self.current) if self.current else None
-                    if series is None:
-                        raise InputError("select a message of the series to export for b4")
-                    out = rx.export_b4(series, state, Path(where or ".").expanduser())
-                    self.notify(f"Wrote b4 external comments to {out}", timeout=6)
-            except (InputError, OSError) as exc:
-                self.notify(str(exc), severity="error", timeout=8)
-        self.app.push_screen(ExportDialog(default, self.app.repo or "", summary), done)
 
     # ------------------------------------------------------------------ fuzzing
     def action_fuzz(self, whole_series: bool) -> None:
@@ -439,16 +390,3 @@ class MainScreen(Screen):
             self.show_spec(patch)
             if self.current is self.session.message_for(patch):
                 self.show_message(self.current, keep_cursor=True)
-
-    def action_only_reviewer(self) -> None:
-        row = self.message_pane.current_row
-        if self.reviewers is not None:
-            self.reviewers = None
-            self.notify("Showing every reviewer's comments.", timeout=2)
-        elif row is not None and row.comment is not None:
-            self.reviewers = {row.comment.author_email.lower()}
-            self.notify(f"Only {row.comment.author}'s comments (v again: everyone).", timeout=3)
-        else:
-            self.notify("Put the cursor on a reviewer's comment first.", timeout=3)
-            return
-        self.redraw()

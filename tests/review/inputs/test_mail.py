@@ -201,3 +201,24 @@ def test_mboxrd_removes_exactly_one_level(tmp_path):
                  "Message-Id: <rd@example.org>\n\n>From the top\n>>From a quote\n")
     (m,) = load(str(p)).messages
     assert m.body.rstrip("\n").splitlines() == ["From the top", ">From a quote"]
+
+
+def test_crlf_inside_base64_and_quoted_printable_bodies_is_decoded(tmp_path):
+    """Transfer encodings keep the sender's CRLF line ends inside the decoded text;
+    the body has none left (they showed as ␍), and the raw message is kept."""
+    import base64
+    text = "Line one.\r\nLine two.\r\n\r\n-- \r\nSig\r\n"
+    b64 = base64.b64encode(text.encode()).decode()
+    mails = (f"From a@example.org Mon Nov 16 10:00:00 2026\nFrom: A <a@example.org>\n"
+             "Subject: base64\nMessage-ID: <b64@example.org>\nContent-Type: text/plain; charset=utf-8\n"
+             f"Content-Transfer-Encoding: base64\n\n{b64}\n\n"
+             "From a@example.org Mon Nov 16 10:00:01 2026\nFrom: A <a@example.org>\n"
+             "Subject: qp\nMessage-ID: <qp@example.org>\nContent-Type: text/plain; charset=utf-8\n"
+             "Content-Transfer-Encoding: quoted-printable\n\nLine one.=0D=0ALine two.=0D=0A\n")
+    path = tmp_path / "crlf.mbox"
+    path.write_text(mails)
+    c = load(str(path))
+    b64_msg, qp_msg = c.message("b64@example.org"), c.message("qp@example.org")
+    assert b64_msg.body == "Line one.\nLine two.\n\n-- \nSig\n"
+    assert "\r" not in qp_msg.body and qp_msg.body.startswith("Line one.\nLine two.")
+    assert b64_msg.raw.startswith(b"From: A <a@example.org>") and b64.encode()[:20] in b64_msg.raw

@@ -129,3 +129,19 @@ def test_dots_elision_in_unthreaded_reply(fixtures_dir):
 def test_tabs_turned_into_spaces_still_match():
     a = anchor(["+    ret = frob_new(folio);", "+    if (ret)", "+        return ret;"])
     assert a is not None and (a.first.new_lineno, a.line) == (13, 15)
+
+
+def test_follow_quote_and_commit_message_comments(demo_mbox):
+    from review.inputs.quotes import commit_message_line, follow_quote
+    c = load(str(demo_mbox))
+    ivo = next(m for m in c.messages if m.author_name == "Ivo Maintainer" and m.patch is None
+               and "v1 2/3" in m.subject)
+    lines = ivo.body.split("\n")
+    n = next(i for i, ln in enumerate(lines, 1) if "page_needs_cow_for_dma" in ln)
+    anchor = follow_quote(ivo, n)
+    assert anchor.patch is ivo.replied_patch and "page_needs_cow_for_dma" in anchor.last.text
+    assert follow_quote(ivo, n + 1).last.text.strip() == "return -EBUSY;"
+    assert follow_quote(ivo, 1) is None                            # the attribution line
+    (prose,) = [cm for cm in ivo.replied_patch.comments if cm.anchor is None and cm.message is ivo]
+    at = commit_message_line(prose, ivo.replied_patch)
+    assert ivo.replied_patch.commit_message.split("\n")[at] == "No functional change intended."

@@ -23,13 +23,16 @@ class FuzzBar(Horizontal):
         self.set_class(True, "idle")
         self.query_one("#fuzz-label", Static).update(Text(printable(text), style="dim"))
 
-    def running(self, label: str, done: float, total: float, findings: int) -> None:
+    def running(self, label: str, done: float, total: float, findings: int, notes: int = 0) -> None:
+        """`findings`: errors and warnings so far; `notes` apart."""
         self.set_class(False, "idle")
         t = Text(end="")
         t.append("fuzzing ", style="bold")
         t.append(printable(label))
         t.append(f"  {findings} finding{'s' if findings != 1 else ''}",
                  style="bold red" if findings else "dim")
+        if notes:
+            t.append(f" + {notes} note{'s' if notes != 1 else ''}", style="dim")
         t.append("  x stops", style="dim")
         self.query_one("#fuzz-label", Static).update(t)
         bar = self.query_one("#fuzz-progress", ProgressBar)

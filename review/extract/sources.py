@@ -65,7 +65,7 @@ class FileSource:
         return head + self.where + self._hunks()
 
     def brief(self) -> str:
-        """A few words: `mm/swapfile.c HEAD +104`, `mm/rmap.c blob 6a1e8c7f6213, hunk 2
+        """A few words: `mm/swapfile.c HEAD +12`, `mm/rmap.c blob 1a2b3c4d5e6f, hunk 2
         of 2 from the mail`."""
         if self.origin == "mail":
             return f"{self.path} the mail"
@@ -108,8 +108,8 @@ class FileSource:
 
 
 def pre_images_line(sources: list[FileSource]) -> str:
-    """All files of a patch in one line: `pre-images: mm/ksm.c blob c20bd4d9a0d9;
-    mm/swapfile.c HEAD +104`."""
+    """All files of a patch in one line: `pre-images: mm/ksm.c blob 1a2b3c4d5e6f;
+    mm/swapfile.c HEAD +12`."""
     return "pre-images: " + "; ".join(s.brief() for s in sources)
 
 

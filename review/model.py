@@ -210,6 +210,10 @@ class FileDiff:
     similarity: int | None = None  # rename/copy similarity index, percent
     old_mode: str | None = None
     new_mode: str | None = None
+    # The abbreviated blob ids of git's `index <old>..<new>` line (None without one;
+    # all zeros for a side the file does not exist on).
+    old_blob: str | None = None
+    new_blob: str | None = None
     hunks: list[Hunk] = field(default_factory=list)
     # Whole-file text before/after the patch; only from git (None from mail).
     pre_image: str | None = None

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
+KERNEL = SHARED / "kernel" / "linux-5.17-rc5"
 
 settings.register_profile(
     "ci",
@@ -63,9 +64,18 @@ def demo_mbox(fixtures_dir: Path) -> Path:
     return fixtures_dir / "demo" / "anon-excl-cleanups.mbox"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     """../shared/corpus, or skip cleanly when ../shared is absent."""
     if not (CORPUS / "cow-fixes-part2-v1.mbox").is_file():
         pytest.skip("../shared/corpus is not present")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def kernel_tree() -> Path:
+    """../shared/kernel/linux-5.17-rc5 (a subset of a kernel tree, read where it lies),
+    or skip cleanly when ../shared is absent."""
+    if not (KERNEL / "mm" / "memory.c").is_file():
+        pytest.skip("../shared/kernel is not present")
+    return KERNEL

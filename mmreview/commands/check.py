@@ -16,6 +16,8 @@ from review.errors import InputError
 from review.report import one_line
 from review.report.formats import FORMAT_NAMES, render
 
+from mmreview.commands.sources import add_source_arguments, source_repo
+
 HELP = "check patches: extract their rules and fuzz them against the spec (exit 1 on findings)"
 
 
@@ -39,10 +41,8 @@ _positive_int = _positive(int, "an integer")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="*", metavar="INPUT",
                    help="mbox, maildir, .patch/.eml file, '-' for one mail on stdin, a lore "
-                        "message-id or URL; with --repo, a revision range (A..B, -N, one commit)")
-    p.add_argument("--repo", metavar="PATH", help="git repository: INPUT is a revision range")
-    p.add_argument("--tree", metavar="PATH",
-                   help="kernel tree to take whole functions from (mail input)")
+                        "message-id or URL; with --repo, also a revision range (A..B, -N, one commit)")
+    add_source_arguments(p)
     p.add_argument("--format", choices=FORMAT_NAMES, default="text")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report here (default stdout)")
     p.add_argument("--budget", type=_positive_float, default=DEFAULT_BUDGET, metavar="SECONDS",
@@ -119,9 +119,12 @@ def run(args) -> int:
         if name and name not in PRESETS:
             raise InputError(f"{option} {name}: unknown rule set (known: {', '.join(PRESETS)})")
     out_dir = Path(args.out) if args.out else C.default_out_dir()
+    repo = source_repo(args)
     hint_inputs = " ".join(shlex.quote(i) for i in args.inputs)
-    if args.repo:
-        hint_inputs = f"--repo {shlex.quote(args.repo)} {hint_inputs}"
+    if repo:
+        hint_inputs = f"--repo {shlex.quote(repo)} {hint_inputs}"
+    if args.base:
+        hint_inputs += f" --base {shlex.quote(args.base)}"
     if args.tree:
         hint_inputs += f" --tree {shlex.quote(args.tree)}"
     if args.inputs == ["-"]:
@@ -129,7 +132,8 @@ def run(args) -> int:
     opts = Options(budget=args.budget, max_examples=args.max_examples, seed=args.seed,
                    database=C.open_database(args.database), reference=args.reference,
                    era=args.era, exhaustive=args.exhaustive, out_dir=out_dir,
-                   replay_hint=f"mmreview check {hint_inputs}", tree=args.tree, repo=args.repo)
+                   replay_hint=f"mmreview check {hint_inputs}", tree=args.tree, repo=repo,
+                   base=args.base)
     if args.replay:
         try:
             trace = json.loads(Path(args.replay).read_text())
@@ -138,13 +142,13 @@ def run(args) -> int:
         except json.JSONDecodeError as exc:
             raise InputError(f"{args.replay}: not JSON ({exc.msg} at line {exc.lineno})") from None
         try:
-            out = C.replay(args.inputs, trace, args.patch, opts, repo=args.repo)
+            out = C.replay(args.inputs, trace, args.patch, opts, repo=repo)
         except TraceError as exc:
             raise InputError(f"{args.replay}: {exc}") from None
         sys.stdout.write(json.dumps(out, indent=1) + "\n")
         return 1 if out["violated"] else 0
 
-    report, loaded = C.check(args.inputs, opts, repo=args.repo, workers=args.workers,
+    report, loaded = C.check(args.inputs, opts, repo=repo, workers=args.workers,
                              no_patch_ok=args.no_patch_ok,
                              on_patch=_progress if sys.stderr.isatty() else None)
     text = render(report, args.format, verbose=args.verbose)

@@ -52,9 +52,10 @@ def _git(repo: Path, *args: str) -> str:
 # --- git send-email ------------------------------------------------------------
 
 def sendemail_hook_text(check_args: list[str] | None = None) -> str:
-    # git runs the hook in the top directory of the work tree: with `--tree .` whole
-    # functions come from it when the patch applies there (else from the hunks)
-    args = ["check", "--no-patch-ok", "--tree", ".", "--format", "text"] + list(check_args or [])
+    # git runs the hook in the top directory of the work tree: with `--repo .` whole
+    # files come from the repository (the blobs the patch's index lines name, which
+    # the commits being sent hold), else from the hunks
+    args = ["check", "--no-patch-ok", "--repo", ".", "--format", "text"] + list(check_args or [])
     cmd = " ".join(shlex.quote(a) for a in mmreview_argv() + args)
     return (
         "#!/bin/sh\n"
@@ -86,9 +87,9 @@ def install_sendemail_hook(repo: str | Path, check_args: list[str] | None = None
 
 def b4_config(check_args: list[str] | None = None, argv: list[str] | None = None) -> dict[str, str]:
     """The git-config values that make b4 run mmreview on every patch."""
-    # b4 runs the command in the repository's top directory: `--tree .` gives whole
-    # functions when the patch applies to the checked-out tree (else the hunks)
-    base = (argv or ["mmreview"]) + ["check", "-", "--no-patch-ok", "--tree", "."] + list(check_args or [])
+    # b4 runs the command in the repository's top directory: `--repo .` gives whole
+    # files from the repository (index-line blobs, base-commit, HEAD), else the hunks
+    base = (argv or ["mmreview"]) + ["check", "-", "--no-patch-ok", "--repo", "."] + list(check_args or [])
     terse = " ".join(shlex.quote(a) for a in base + ["--format", "checkpatch"])
     review = " ".join(shlex.quote(a) for a in base + ["--format", "b4"])
     return {

@@ -25,8 +25,10 @@ class Options:
     exhaustive: int = 0            # --exhaustive DEPTH (0: off)
     out_dir: Path | None = None    # where replay traces are written
     replay_hint: str = ""          # "mmreview check INPUT" prefix of replay commands
-    tree: str | None = None
-    repo: str | None = None        # --repo: where a base commit's version is read
+    tree: str | None = None        # --tree: a kernel tree to read whole files from
+    repo: str | None = None        # --repo (or the kernel checkout the command runs in): whole
+                                   # files, and where a base commit's version is read
+    base: str | None = None        # --base REV of that repository (default: HEAD)
 
 
 def derive_seed(seed: int, *parts: object) -> int:

@@ -26,6 +26,7 @@ from review.check.overlay import (
 from review.check.place import Placer, point_of
 from review.errors import InputError
 from review.extract.rules import PatchRules
+from review.extract.sources import pre_images_line
 from review.finding_ids import CONTRACT_IDS, FINDING_IDS, INVARIANT_IDS
 from review.findings import Finding
 from review.model import diff_digest
@@ -153,6 +154,8 @@ class PatchChecker:
         res.coverage = rules.coverage.line()
         res.touched = [asdict(t) for t in rules.coverage.touched]
         self._extraction_notes(rules)
+        if rules.told_sources():
+            res.checked.append(pre_images_line(rules.told_sources()))
         res.checked += _coverage_lines(rules)
         if rules.empty:
             res.skipped = _why_not_fuzzed(rules)
@@ -506,8 +509,7 @@ def _why_not_fuzzed(rules: PatchRules) -> str:
     """Why a patch without rules is not fuzzed."""
     partial = sorted({fn for fn, _, _, _ in rules.partial})
     if partial:
-        return ("bound functions seen only in part, so no rule is trusted "
-                f"(give --tree PATH or a git range): {', '.join(partial)}")
+        return f"bound functions seen only in part, so no rule is trusted: {', '.join(partial)}"
     if rules.bound:
         return "the bound functions it touches yield no decision or assertion rule"
     return ("touches no function bound to a decision point or primitive"

@@ -55,7 +55,8 @@ from review.check.options import Options
 from review.check.patch import PatchChecker, PatchJob
 from review.check.replay import replay_trace, ruleset_parts
 from review.errors import InputError
-from review.extract.rules import PatchRules, extract_patch, extract_series
+from review.extract.rules import PatchRules, extract_patch, extract_with
+from review.extract.sources import Base, whole_functions_hint
 from review.fuzz import search as fuzzer
 from review.inputs.load import load
 from review.model import diff_digest
@@ -65,12 +66,17 @@ from review.verify import search as exhaustive
 
 # --- the whole run --------------------------------------------------------------------
 
-def extract_patches(patches: list, tree: str | None) -> list[tuple[PatchRules | None, str]]:
-    """review.extract.rules over one input's patches as a series (with a tree, each patch's
-    pre-image is the tree as the earlier patches left it). A patch whose extraction
-    fails is reported as such; the others are still checked."""
+def extract_patches(patches: list, tree: str | None = None, *,
+                    base: Base | None = None) -> list[tuple[PatchRules | None, str]]:
+    """review.extract.rules over one input's patches as a series, whole files from
+    `base` (else `tree`): each patch's pre-image is, failing better, the file as the
+    earlier patches left it. A patch whose extraction fails is reported as such; the
+    others are still checked."""
+    if base is None:
+        with Base(tree=tree) as own:
+            return extract_patches(patches, base=own)
     try:
-        return [(r, "") for r in extract_series(patches, tree)]
+        return [(r, "") for r in extract_with(patches, base)]
     except InputError:
         raise
     except Exception:
@@ -78,7 +84,7 @@ def extract_patches(patches: list, tree: str | None) -> list[tuple[PatchRules | 
     out = []
     for p in patches:
         try:
-            out.append((extract_patch(p, tree), ""))
+            out.append((extract_patch(p, base=base), ""))
         except InputError:
             raise
         except Exception as exc:  # extraction must not take the whole run down
@@ -99,7 +105,7 @@ def load_inputs(inputs: list[str], *, repo: str | None = None, stdin=None) -> Lo
     for source in inputs:
         raw = None
         stream = None
-        if source == "-" and repo is None:
+        if source == "-":
             raw = (stdin or sys.stdin.buffer).read()
             stream = io.BytesIO(raw)
         coll = load(source, repo=repo, stdin=stream)
@@ -134,7 +140,11 @@ def _label(p) -> str:
     return "" if label.startswith("v") and label[1:].isdigit() else label
 
 
-def make_jobs(loaded: Loaded, tree: str | None) -> list[PatchJob]:
+def make_jobs(loaded: Loaded, tree: str | None = None, *, base: Base | None = None) -> list[PatchJob]:
+    """One job per patch, its rules extracted with the other patches of its input."""
+    if base is None:
+        with Base(tree=tree) as own:
+            return make_jobs(loaded, base=own)
     n = len(loaded.patches)
     extracted: list[tuple[PatchRules | None, str]] = []
     i = 0
@@ -142,13 +152,19 @@ def make_jobs(loaded: Loaded, tree: str | None) -> list[PatchJob]:
         j = i
         while j < n and loaded.sources[j] == loaded.sources[i]:
             j += 1
-        extracted += extract_patches(loaded.patches[i:j], tree)
+        extracted += extract_patches(loaded.patches[i:j], base=base)
         i = j
     jobs = []
     for k, (p, src, mail) in enumerate(zip(loaded.patches, loaded.sources, loaded.mail_lines), 1):
         rules, err = extracted[k - 1]
         jobs.append(PatchJob(patch_ref(p, k, n, src), p, rules, mail, err))
     return jobs
+
+
+def open_base(opts: Options) -> Base:
+    """Where the run reads whole files from (--repo, --base, --tree); bad ones are an
+    InputError naming them."""
+    return Base(repo=opts.repo, tree=opts.tree, rev=opts.base)
 
 
 # The jobs of the current run, inherited by forked workers (--workers N).
@@ -244,10 +260,14 @@ def default_out_dir() -> Path:
 def check(inputs: list[str], opts: Options, *, repo: str | None = None, stdin=None,
           workers: int = 1, no_patch_ok: bool = False,
           on_patch: Callable[[PatchResult], None] | None = None) -> tuple[CheckReport, Loaded]:
-    loaded = load_inputs(inputs, repo=repo, stdin=stdin)
-    if not loaded.patches and not no_patch_ok:
-        raise InputError(f"{' '.join(inputs)}: no patch found")
-    jobs = make_jobs(loaded, opts.tree)
+    with open_base(opts) as base:
+        loaded = load_inputs(inputs, repo=repo, stdin=stdin)
+        if not loaded.patches and not no_patch_ok:
+            raise InputError(f"{' '.join(inputs)}: no patch found")
+        jobs = make_jobs(loaded, base=base)   # before the workers fork: they inherit the rules
+        notes = list(base.notes)
+        if loaded.patches and not base.whole:
+            notes.append(whole_functions_hint("mmreview check INPUT"))
     results = run_jobs(jobs, opts, workers, on_patch)
     try:
         v = version("mmreview")
@@ -255,7 +275,7 @@ def check(inputs: list[str], opts: Options, *, repo: str | None = None, stdin=No
         v = ""
     report = CheckReport(results, seed=opts.seed, budget=opts.budget,
                          max_examples=opts.max_examples, reference=opts.reference,
-                         inputs=list(inputs), tool_version=v)
+                         inputs=list(inputs), tool_version=v, notes=notes)
     return report, loaded
 
 
@@ -269,7 +289,8 @@ def replay(inputs: list[str], trace_obj: dict, patch_index: int, opts: Options, 
         raise InputError(f"--patch {patch_index}: the input has {len(loaded.patches)} patch(es)")
     same = [p for p, src in zip(loaded.patches, loaded.sources)
             if src == loaded.sources[patch_index - 1]]
-    rules, err = extract_patches(same, opts.tree)[same.index(loaded.patches[patch_index - 1])]
+    with open_base(opts) as base:
+        rules, err = extract_patches(same, base=base)[same.index(loaded.patches[patch_index - 1])]
     if rules is None:
         raise InputError(f"patch {patch_index}: extraction failed ({err})")
     trace = parse_trace(trace_obj)

@@ -67,7 +67,7 @@ def _one(c: Candidate, ev: Evidence) -> Touched:
         return Touched(c.file, c.name, "outside", kind)
     if c.name in ev.called_by:
         return Touched(c.file, c.name, "unmodelled",
-                       f"a callee of {ev.called_by[c.name]}() not seen whole (give --tree or --repo)")
+                       f"a callee of {ev.called_by[c.name]}() not seen whole")
     return Touched(c.file, c.name, "unmodelled", "no binding to the spec")
 
 

@@ -122,10 +122,11 @@ def _body_complete(body: Node) -> bool:
     return last is not None and last.type == "}" and not last.is_missing
 
 
-def functions(source: str, line_map: dict[int, int] | None = None) -> list[CFunction]:
+def functions(source: str, line_map: dict[int, int] | None = None, tree=None) -> list[CFunction]:
     """Every function definition in `source`, in order, including `static inline`
-    helpers in headers. Definitions nested in ERROR nodes (recovered parses) count."""
-    tree = parse(source)
+    helpers in headers. Definitions nested in ERROR nodes (recovered parses) count.
+    `tree`: `parse(source)`, when the caller has it already."""
+    tree = tree or parse(source)
     out: list[CFunction] = []
     stack = [tree.root_node]
     while stack:
@@ -197,14 +198,15 @@ def called_names(node: Node) -> set[str]:
 _ALIAS_BODY = re.compile(r"^\s*\(?\s*([A-Za-z_]\w*)\s*\(.*\)\s*\)?\s*;?\s*$", re.S)
 
 
-def macro_aliases(source: str) -> dict[str, str]:
+def macro_aliases(source: str, tree=None) -> dict[str, str]:
     """Function-like macros whose body is one call: `#define folio_try_dup_anon_rmap_pte(
     folio, page, vma) folio_try_dup_anon_rmap_ptes(folio, page, 1, vma)` -> the name of
-    the function they call (so that a caller's condition can inline it)."""
+    the function they call (so that a caller's condition can inline it). `tree`:
+    `parse(source)`, when the caller has it already."""
     out: dict[str, str] = {}
     if "#define" not in source:
         return out
-    stack = [parse(source).root_node]
+    stack = [(tree or parse(source)).root_node]
     while stack:
         node = stack.pop()
         if node.type == "preproc_function_def":

@@ -4,64 +4,37 @@ The layer between the patch and the C parser (review/extract/cparse.py): it read
 side of a file (from the best source there is), parses it, and says which functions
 the patch changes and which definitions inlining may use.
 
-Three sources, best first:
+Sources, best first:
   git    FileDiff.pre_image / post_image (whole files, from review.inputs.git);
-  tree   a kernel checkout (`--tree`): the pre-image is the tree's file as the
-         series has changed it so far, the post-image is that with the hunks applied;
+  tree, repo  a whole pre-image from the run's base (review/extract/sources.py: a
+         blob, the series so far, a base commit, a revision, a tree's file), and the
+         post-image built from it by applying the hunks where their context is found
+         (review/extract/apply.py); a hunk not found is read from the mail, and so
+         is every function it changes;
   hunks  only what the hunks show: each hunk's context+removed lines (pre) and
          context+added lines (post) as fragments; functions they do not show whole
          are partial.
+
+Changed lines are the image's own lines (where the hunks really landed), so that a
+hunk applied at an offset is attributed to the function that holds it there.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from review.extract import cparse, hunks
+from review.extract.apply import LineMap, Placement, apply
 from review.extract.cparse import CFunction
-from review.model import FileDiff, Hunk
+from review.extract.definitions import Parses
+from review.extract.sources import Base, FileSource, SeriesFiles
+from review.model import FileDiff, Hunk, Patch
 
 C_SUFFIXES = (".c", ".h")
-MAX_FILE_BYTES = 8 * 1024 * 1024
-# Where a kernel tree keeps the helpers that mm functions inline.
-HELPER_GLOBS = ("include/linux/*.h", "mm/*.h", "mm/*.c", "include/linux/sched/*.h", "include/asm-generic/*.h")
 
 
 def is_c_file(path: str) -> bool:
     return path.endswith(C_SUFFIXES)
-
-
-def apply_hunks(text: str, hunks: list[Hunk]) -> str | None:
-    """`text` with `hunks` applied (exact context, at the stated line or within
-    +-300 lines of it); None when a hunk does not apply."""
-    lines = text.split("\n")
-    out: list[str] = []
-    pos = 0  # next unconsumed line of `lines`
-    for h in hunks:
-        old = [ln.text for ln in h.lines if ln.kind != "added"]
-        new = [ln.text for ln in h.lines if ln.kind != "removed"]
-        want = max(h.old_start - 1, 0) if h.old_count else h.old_start
-        at = _find(lines, old, want, pos)
-        if at is None:
-            return None
-        out.extend(lines[pos:at])
-        out.extend(new)
-        pos = at + len(old)
-    out.extend(lines[pos:])
-    return "\n".join(out)
-
-
-def _find(lines: list[str], block: list[str], want: int, lo: int) -> int | None:
-    if not block:
-        return max(want, lo)
-    n = len(block)
-    for delta in range(0, 301):
-        for at in ((want + delta, want - delta) if delta else (want,)):
-            if at >= lo and at + n <= len(lines) and lines[at:at + n] == block:
-                return at
-    return None
 
 
 @dataclass
@@ -110,27 +83,35 @@ class FileImages:
     diff: FileDiff
     pre: str | None      # whole pre-image, if known
     post: str | None     # whole post-image, if known
-    source: str          # "git" | "tree" | "hunks"
+    source: str          # "git" | "tree" | "repo" | "hunks"
+    origin: FileSource | None = None   # where the pre-image came from (not for git)
+    placements: list[Placement | None] | None = None  # per hunk (None: the patch's own lines)
     warnings: list[str] = field(default_factory=list)
-    _fns: dict = field(default_factory=dict)
+    parses: Parses = field(default_factory=Parses)
 
     def text(self, side: str) -> str | None:
         return self.pre if side == "pre" else self.post
 
     def functions(self, side: str) -> list[CFunction]:
-        if side not in self._fns:
-            text = self.text(side)
-            self._fns[side] = cparse.functions(text) if text is not None else []
-            for f in self._fns[side]:
-                f.file = self.path
-        return self._fns[side]
+        text = self.text(side)
+        return self.parses.functions(self.path, text) if text is not None else []
+
+    def lines(self, side: str) -> LineMap:
+        """The image's lines against the patch's, for functions read from this image."""
+        return LineMap(side, self.placements, self.diff.hunks)
+
+    def mail_hunks(self) -> list[Hunk]:
+        """The hunks whose context the image does not have: read from the mail."""
+        if self.placements is None:
+            return []
+        return [h for h, p in zip(self.diff.hunks, self.placements) if p is None]
 
     def aliases(self, side: str) -> dict[str, str]:
         """Function-like macros that are one call (cparse.macro_aliases) in the whole
         image of `side`, or in its hunks when the image is not known."""
         whole = self.text(side)
         if whole:
-            return cparse.macro_aliases(whole)
+            return self.parses.aliases(self.path, whole)
         out: dict[str, str] = {}
         for h in self.diff.hunks:
             out.update(cparse.macro_aliases(fragment(h, side).text))
@@ -140,10 +121,29 @@ class FileImages:
         if self.source == "hunks":
             fns, complete = hunk_functions(self.diff, side)
             return ChangedFunctions(fns, [], complete, [])
-        lines = changed_lines(self.diff, side)
+        lines = changed_lines(self.diff, side, self.placements)
         fns = self.functions(side)
+        whole = touched(fns, lines)
         lost, warnings = self._lost_functions(side, lines)
-        return ChangedFunctions(touched(fns, lines), lost, fns, warnings)
+        mail, complete = self._from_the_mail(side, fns)
+        if not mail:
+            return ChangedFunctions(whole, lost, fns, warnings)
+        names = {f.name for f in mail}
+        helpers = [f for f in fns if f.name not in names] + complete
+        return ChangedFunctions([f for f in whole if f.name not in names], lost + mail, helpers, warnings)
+
+    def _from_the_mail(self, side: str, fns: list[CFunction]) -> tuple[list[CFunction], list[CFunction]]:
+        """The functions the hunks not found change, read from the mail, with every
+        other hunk that changes them (the image has none of their changes on the post
+        side); and the whole definitions those hunks show."""
+        missing = self.mail_hunks()
+        if not missing:
+            return [], []
+        names = {f.name for f in hunk_functions(self.diff, side, missing)[0]}
+        also = [h for h, p in zip(self.diff.hunks, self.placements) if p is not None
+                and any(f.name in names for f in touched(fns, _placed_lines(h, p, side)))]
+        chosen = set(map(id, missing + also))
+        return hunk_functions(self.diff, side, [h for h in self.diff.hunks if id(h) in chosen])
 
     def _lost_functions(self, side: str, lines: set[int]) -> tuple[list[CFunction], list[str]]:
         """Changed lines that no parsed function covers, inside a function the image does
@@ -156,7 +156,8 @@ class FileImages:
             return [], []
         have = {f.name for f in fns}
         out, warnings = [], []
-        for f in hunk_functions(self.diff, side)[0]:
+        placed = [h for i, h in enumerate(self.diff.hunks) if self.placements is None or self.placements[i]]
+        for f in hunk_functions(self.diff, side, placed)[0]:
             if f.name in have or not _defined_in(self.text(side), f.name):
                 continue
             warnings.append(f"{self.diff.path} ({side}): {f.name}: tree-sitter could not read its "
@@ -167,41 +168,41 @@ class FileImages:
         return out, warnings
 
 
-def file_images(fd: FileDiff, index: TreeIndex, state: dict[str, str]) -> FileImages:
-    """The images of one file from the best source there is: git's whole images; the
-    tree's file (as earlier patches of the series left it: `state`, path -> text) and
-    that with the hunks applied; else the hunks alone."""
+def file_images(fd: FileDiff, patch: Patch, base: Base, series: SeriesFiles) -> FileImages:
+    """The images of one file from the best source there is: git's whole images; a
+    whole pre-image from the base (review/extract/sources.py) and that with the hunks
+    applied where they are found; else the hunks alone."""
     if fd.pre_image is not None or fd.post_image is not None:
-        return FileImages(fd.path, fd, fd.pre_image, fd.post_image, "git")
-    if index.root is None:
-        return FileImages(fd.path, fd, None, None, "hunks")
-    if fd.status == "added" or fd.old_path is None:
-        pre = ""
-    else:
-        pre = state.get(fd.old_path)
-        if pre is None:
-            pre = index.read(fd.old_path)
+        return FileImages(fd.path, fd, fd.pre_image, fd.post_image, "git",
+                          FileSource(fd.path, "git", "the commit's parent (a revision range)", "commit's parent"), parses=base.parses)
+    pre, origin = base.pre_image(fd, patch, series)
+    kind = "tree" if origin.origin == "tree" or series.kinds.get(fd.old_path or "") == "tree" else "repo"
     if pre is None:
-        img = FileImages(fd.path, fd, None, None, "hunks")
-        img.warnings.append(f"{fd.path}: not in the tree: read from the hunks")
+        img = FileImages(fd.path, fd, None, None, "hunks", origin)
+        if base.tree is not None:
+            img.warnings.append(f"{fd.path}: not in the tree: read from the hunks")
         return img
-    post = apply_hunks(pre, fd.hunks) if fd.new_path is not None else None
-    if post is not None or fd.new_path is None:
-        return FileImages(fd.path, fd, pre if fd.old_path else None, post, "tree")
-    img = FileImages(fd.path, fd, None, None, "hunks")
-    img.warnings.append(f"{fd.path}: the hunks do not apply to the tree's file: read from the hunks")
-    return img
+    applied = apply(pre, fd.hunks)
+    origin.placements = applied.placements
+    if fd.hunks and not any(applied.placements) and fd.new_path is not None:
+        img = FileImages(fd.path, fd, None, None, "hunks", origin)
+        img.warnings.append(f"{fd.path}: the hunks do not apply to the {kind}'s file: read from the hunks")
+        return img
+    post = applied.text if fd.new_path is not None else None
+    return FileImages(fd.path, fd, pre if fd.old_path else None, post, kind, origin, applied.placements,
+                      parses=base.parses)
 
 
-def hunk_functions(fd: FileDiff, side: str) -> tuple[list[CFunction], list[CFunction]]:
+def hunk_functions(fd: FileDiff, side: str, only: list[Hunk] | None = None) -> tuple[list[CFunction], list[CFunction]]:
     """(touched functions, complete functions) seen in the hunks of one side: whole
     and cut definitions, and the window of the function each hunk starts in
-    (review/extract/hunks.py), when the patch changes code there."""
+    (review/extract/hunks.py), when the patch changes code there. `only`: these hunks
+    of the file, not all of them."""
     touched_out: list[CFunction] = []
     complete: list[CFunction] = []
     lines = changed_lines(fd, side)
     other = "post" if side == "pre" else "pre"
-    for h in fd.hunks:
+    for h in fd.hunks if only is None else only:
         name = section_function(h.section)
         part = hunks.read_hunk(h, side, name)
         for f in part.definitions:
@@ -222,28 +223,45 @@ def _defined_in(text: str | None, name: str) -> bool:
     return bool(text) and re.search(rf"^\w[\w \t\*]*\b{re.escape(name)}\s*\([^;]*$", text, re.M) is not None
 
 
-def changed_lines(fd: FileDiff, side: str) -> set[int]:
+def changed_lines(fd: FileDiff, side: str, placements: list[Placement | None] | None = None) -> set[int]:
     """File lines of `side` that the patch changes: removed (pre) / added (post)
-    lines, plus, for a pure insertion (deletion), the lines on both sides of it."""
+    lines, plus, for a pure insertion (deletion), the lines on both sides of it.
+    With `placements` (where each hunk landed in a whole image, review/extract/apply.py)
+    they are the image's lines, and a hunk not found has none; else the patch's."""
     out: set[int] = set()
-    for h in fd.hunks:
-        prev_ctx: int | None = None
-        pending_other = False
-        for ln in h.lines:
-            mine = ln.old_lineno if side == "pre" else ln.new_lineno
-            changed_here = ln.kind == ("removed" if side == "pre" else "added")
-            other = ln.kind == ("added" if side == "pre" else "removed")
-            if changed_here:
-                out.add(int(mine or 0))
-            elif other:
-                pending_other = True
-                if prev_ctx is not None:
-                    out.add(-prev_ctx)  # marks an insertion point after prev_ctx
-            else:
-                if pending_other and prev_ctx is not None:
-                    out.add(-prev_ctx)
-                pending_other = False
-                prev_ctx = mine
+    for i, h in enumerate(fd.hunks):
+        if placements is None:
+            out |= _hunk_lines(h, side, 0)
+        elif placements[i] is not None:
+            out |= _placed_lines(h, placements[i], side)
+    return out
+
+
+def _placed_lines(h: Hunk, p: Placement, side: str) -> set[int]:
+    return _hunk_lines(h, side, p.pre_offset if side == "pre" else p.post_offset)
+
+
+def _hunk_lines(h: Hunk, side: str, offset: int) -> set[int]:
+    """One hunk's changed lines (see changed_lines), shifted by `offset`; an insertion
+    point after line n is marked -n."""
+    out: set[int] = set()
+    prev_ctx: int | None = None
+    pending_other = False
+    for ln in h.lines:
+        mine = ln.old_lineno if side == "pre" else ln.new_lineno
+        changed_here = ln.kind == ("removed" if side == "pre" else "added")
+        other = ln.kind == ("added" if side == "pre" else "removed")
+        if changed_here:
+            out.add(int(mine or 0) + offset)
+        elif other:
+            pending_other = True
+            if prev_ctx is not None:
+                out.add(-(prev_ctx + offset))  # marks an insertion point after prev_ctx
+        else:
+            if pending_other and prev_ctx is not None:
+                out.add(-(prev_ctx + offset))
+            pending_other = False
+            prev_ctx = mine
     return out
 
 
@@ -262,83 +280,3 @@ def touched(functions: list[CFunction], lines: set[int]) -> list[CFunction]:
         if hit:
             out.append(f)
     return out
-
-
-class TreeIndex:
-    """Finds helper definitions in a kernel checkout (mm/ and include/linux only)."""
-
-    def __init__(self, root: str | os.PathLike | None):
-        self.root = Path(root) if root else None
-        self._texts: dict[str, str] = {}
-        self._defs: dict[str, CFunction | None] = {}
-        self._files: list[Path] | None = None
-        self._parsed: dict[str, list[CFunction]] = {}
-
-    def parsed(self, text: str) -> list[CFunction]:
-        fns = self._parsed.get(text)
-        if fns is None:
-            fns = self._parsed[text] = cparse.functions(text)
-        return fns
-
-    def read(self, rel: str) -> str | None:
-        if self.root is None:
-            return None
-        if rel in self._texts:
-            return self._texts[rel]
-        p = (self.root / rel)
-        try:
-            if not p.resolve().is_relative_to(self.root.resolve()) or not p.is_file():
-                return None
-            if p.stat().st_size > MAX_FILE_BYTES:
-                return None
-            t = p.read_text("utf-8", "surrogateescape")
-        except OSError:
-            return None
-        self._texts[rel] = t
-        return t
-
-    def _candidates(self) -> list[Path]:
-        if self._files is None:
-            files: list[Path] = []
-            for g in HELPER_GLOBS:
-                files.extend(sorted(self.root.glob(g)))
-            self._files = files
-        return self._files
-
-    def alias(self, name: str, overrides: dict[str, str] | None = None) -> str | None:
-        """The function a one-call function-like macro `name` stands for, if any."""
-        if self.root is None:
-            return None
-        pat = re.compile(rf"#\s*define\s+{re.escape(name)}\(")
-        for p in self._candidates():
-            rel = p.relative_to(self.root).as_posix()
-            t = overrides.get(rel) if overrides and rel in overrides else self.read(rel)
-            if t is not None and pat.search(t):
-                target = cparse.macro_aliases(t).get(name)
-                if target:
-                    return target
-        return None
-
-    def find(self, name: str, overrides: dict[str, str] | None = None) -> CFunction | None:
-        """The definition of `name` in the tree (files in `overrides` read from there)."""
-        if self.root is None:
-            return None
-        if name in self._defs and not overrides:
-            return self._defs[name]
-        pat = re.compile(rf"\b{re.escape(name)}\s*\(")
-        found = None
-        for p in self._candidates():
-            rel = p.relative_to(self.root).as_posix()
-            t = overrides.get(rel) if overrides and rel in overrides else self.read(rel)
-            if t is None or not pat.search(t):
-                continue
-            for f in self.parsed(t):
-                if f.name == name:
-                    found = f
-                    f.file = rel
-                    break
-            if found:
-                break
-        if not overrides:
-            self._defs[name] = found
-        return found

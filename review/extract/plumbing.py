@@ -27,6 +27,8 @@ from review.extract.cparse import CFunction
 Lookup = Callable[[str], CFunction | None]
 MAX_EXPANSIONS = 8   # wrappers followed per call, at most (wrappers of wrappers...)
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0", "NULL"})
+_BODY_FORMS: dict[bytes, str] = {}   # body source -> body_text(); a form depends on nothing else
+_MAX_BODY_FORMS = 20_000
 
 
 def one_call_wrapper(fn: CFunction) -> tuple[str, list[Node]] | None:
@@ -44,8 +46,16 @@ def one_call_wrapper(fn: CFunction) -> tuple[str, list[Node]] | None:
 
 
 def body_text(fn: CFunction) -> str:
-    """The body in normal form, without following anything: the basis of renames."""
-    return _Normaliser(lambda name: None, {}).form(fn.body)
+    """The body in normal form, without following anything: the basis of renames.
+    Kept by the body's source: a series' patches read the same files, whose
+    functions mostly stay as they were."""
+    key = fn.body.text
+    form = _BODY_FORMS.get(key)
+    if form is None:
+        if len(_BODY_FORMS) >= _MAX_BODY_FORMS:
+            _BODY_FORMS.clear()
+        form = _BODY_FORMS[key] = _Normaliser(lambda name: None, {}).form(fn.body)
+    return form
 
 
 class _Normaliser:

@@ -1,8 +1,8 @@
 """Rule extraction: the rules a patch implements, from its C, before and after.
 
 For every C function a patch touches and review/extract/bindings.py binds to a decision point
-or a primitive, the pre- and post-image are read (review/extract/images.py: git images,
-a kernel tree, or the hunks alone) and walked (review/extract/paths.py):
+or a primitive, the pre- and post-image are read (review/extract/images.py: git images, whole
+files from a repository or a tree (review/extract/sources.py), or the hunks alone) and walked (review/extract/paths.py):
   - assertion rules: VM_BUG_ON*/VM_WARN_ON*/WARN_ON*/BUG_ON conditions (under the path
     condition that reaches them) -> spec.decisions.AssertionRule at the primitive;
   - decision rules: the path conditions leading to each outcome marker ->
@@ -13,8 +13,9 @@ patch is evaluated as Python.
 
 Library interface (used by `mmreview check`, the TUI and `mmreview extract`):
 
-    extract_series(patches, tree=None) -> list[PatchRules]
-    extract_patch(patch, tree=None, *, state=None, index=None) -> PatchRules
+    extract_series(patches, tree=None, *, repo=None, base=None) -> list[PatchRules]
+    extract_with(patches, base) -> list[PatchRules]          (a Base the caller holds)
+    extract_patch(patch, tree=None, *, base=None, series=None) -> PatchRules
     PatchRules.overlay(base_ruleset, image="post", free=None) -> RuleSet
 """
 from __future__ import annotations
@@ -32,12 +33,14 @@ from review.extract.classify import Candidate, Evidence, classify
 from review.extract.coverage import Coverage
 from review.extract.cparse import CFunction
 from review.extract.equivalence import Comparison, compare
+from review.extract.apply import LineMap
 from review.extract.flag_alias import FlagAlias
-from review.extract.images import FileImages, TreeIndex, file_images, is_c_file
+from review.extract.patchfiles import Found, PatchFiles, read_patch_files
+from review.extract.sources import NO_BASE, Base, FileSource, SeriesFiles
 from review.extract.paths import Walker
 from review.extract.simplify import mk_and, mk_not
 from review.extract.vocab import CALLS
-from review.model import FileDiff, Patch
+from review.model import Patch
 
 
 @dataclass
@@ -46,7 +49,7 @@ class FunctionRules:
     file: str
     function: str
     image: str                 # "pre" | "post"
-    source: str                # "git" | "tree" | "hunks"
+    source: str                # "git" | "tree" | "repo" | "hunks"
     start_line: int
     end_line: int
     complete: bool
@@ -92,6 +95,7 @@ class PatchRules:
     windows: list[tuple[str, str, int, int, str]] = field(default_factory=list)
     partial_decisions: list[ExtractedDecision] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
+    sources: list[FileSource] = field(default_factory=list)  # where each C file's pre-image came from
     warnings: list[str] = field(default_factory=list)
     patch: Patch | None = None
     coverage: Coverage = field(default_factory=Coverage)
@@ -100,6 +104,11 @@ class PatchRules:
     @property
     def empty(self) -> bool:
         return not (self.pre.decisions or self.pre.assertions or self.post.decisions or self.post.assertions)
+
+    def told_sources(self) -> list[FileSource]:
+        """The pre-image sources worth a line of their own: all but "the mail, since
+        there is no repository or tree", which a run says once, not per file."""
+        return [s for s in self.sources if not (s.origin == "mail" and s.why == NO_BASE)]
 
     def image(self, which: str) -> ImageRules:
         if which not in ("pre", "post"):
@@ -145,11 +154,18 @@ class PatchRules:
 # ---------------------------------------------------------------- one function
 
 def extract_function(fn: CFunction, file: str, image: str, source: str, bind: Binding | None,
-                     helpers=None, inline_ok=None, hunk_of=None) -> FunctionRules:
-    """Walk one function once per decision it is bound to (once if none)."""
-    fr = FunctionRules(file, fn.name, image, source, fn.start_line, fn.end_line, fn.complete, bind)
+                     helpers=None, inline_ok=None, lines: LineMap | None = None) -> FunctionRules:
+    """Walk one function once per decision it is bound to (once if none). `lines`: the
+    lines of the image `fn` was read from against the patch's (review/extract/apply.py):
+    rules give the patch's line numbers, the ones every reader of the mail shares."""
+    to_patch = lines.to_patch if lines is not None else (lambda n: n)
+
+    def prov(line: int, text: str, function: str = fn.name) -> Provenance:
+        return Provenance(file, function, to_patch(line), image, lines.hunk_of(line) if lines else "", text)
+
+    fr = FunctionRules(file, fn.name, image, source, to_patch(fn.start_line), to_patch(fn.end_line),
+                       fn.complete, bind)
     fr.window = source == "hunks" and not fn.complete
-    hunk_of = hunk_of or (lambda line: "")
     decisions = bind.decisions if bind else ()
     for i, db in enumerate(decisions or (None,)):
         w = Walker(fn, db, helpers, inline_ok)
@@ -160,16 +176,11 @@ def extract_function(fn: CFunction, file: str, image: str, source: str, bind: Bi
         fr.warnings += [x for x in res.warnings if x not in fr.warnings]
         used: set[str] = set()
         if db is not None:
-            cases = []
-            for r in res.reached:
-                if r.guard == E.FALSE:
-                    continue
-                prov = Provenance(file, fn.name, r.line, image, hunk_of(r.line), r.text)
-                cases.append(GuardedOutcome(r.guard, r.outcome, prov))
+            cases = [GuardedOutcome(r.guard, r.outcome, prov(r.line, r.text))
+                     for r in res.reached if r.guard != E.FALSE]
             if fr.window:
                 cases += _unseen_rest(db.point, fn, res.fallthrough,
-                                      Provenance(file, fn.name, fn.end_line, image, hunk_of(fn.end_line),
-                                                 f"(the rest of {fn.name} is not in the hunk)"))
+                                      prov(fn.end_line, f"(the rest of {fn.name} is not in the hunk)"))
             for c in cases:
                 used |= E.free_atoms(c.guard)
             # a window's paths that leave it are decided above: no default of its own
@@ -181,31 +192,31 @@ def extract_function(fn: CFunction, file: str, image: str, source: str, bind: Bi
             if cases or default:
                 fr.decisions.append(ExtractedDecision(db.point, tuple(cases), default))
         if i == 0:
-            _assertion_rules(fr, res, bind, file, image, hunk_of, used)
+            _assertion_rules(fr, res, bind, prov, used)
         seen = {n for n, _, _ in fr.unmodelled}
         for u in res.unmodelled:
             if u.name in used and u.name not in seen:
-                fr.unmodelled.append((u.name, u.line, u.file if u.file != file else ""))
+                here = u.file in (file, "")
+                fr.unmodelled.append((u.name, to_patch(u.line) if here else u.line, "" if here else u.file))
                 seen.add(u.name)
         if fr.window:
             for name in sorted(used - seen):
                 if name not in {n for n, _, _ in fr.unmodelled}:   # the window's own atoms
-                    fr.unmodelled.append((name, fn.start_line, ""))
+                    fr.unmodelled.append((name, fr.start_line, ""))
     return fr
 
 
-def _assertion_rules(fr: FunctionRules, res, bind: Binding | None, file: str, image: str, hunk_of,
-                     used: set[str]) -> None:
+def _assertion_rules(fr: FunctionRules, res, bind: Binding | None, prov, used: set[str]) -> None:
     for a in res.assertions:
+        p = prov(a.line, a.text, fr.function)
         if a.condition == E.FALSE:
-            fr.warnings.append(f"{fr.function}: line {a.line}: {a.macro}({a.text}) can never fire in "
+            fr.warnings.append(f"{fr.function}: line {p.line}: {a.macro}({a.text}) can never fire in "
                                f"the model (it reads only things the model fixes)")
         used |= E.free_atoms(a.condition)
         if bind is not None and bind.primitive:
-            prov = Provenance(file, fr.function, a.line, image, hunk_of(a.line), a.text)
-            fr.assertions.append(AssertionRule(bind.primitive, a.condition, a.macro, prov))
+            fr.assertions.append(AssertionRule(bind.primitive, a.condition, a.macro, p))
         else:
-            fr.unbound_assertions.append((a.macro, str(a.condition), a.line, a.text))
+            fr.unbound_assertions.append((a.macro, str(a.condition), p.line, a.text))
 
 
 def _unseen_rest(point: str, fn: CFunction, left: E.Expr, prov: Provenance) -> list[GuardedOutcome]:
@@ -227,55 +238,29 @@ def _unseen_rest(point: str, fn: CFunction, left: E.Expr, prov: Provenance) -> l
 
 # ---------------------------------------------------------------- one patch
 
-def _hunk_lookup(fd: FileDiff, image: str):
-    def hunk_of(line: int) -> str:
-        for h in fd.hunks:
-            start, count = (h.old_start, h.old_count) if image == "pre" else (h.new_start, h.new_count)
-            if start <= line < start + max(count, 1):
-                return h.header
-        return ""
-    return hunk_of
-
-
-@dataclass
-class _Found:
-    fn: CFunction
-    file: str
-    image: str
-    source: str
-    fd: FileDiff
-
-
-@dataclass
-class _Sources:
-    """What a patch's C files give the extraction: their images, the functions it
-    touches, and per image the definitions and one-call macros inlining may use."""
-    images: dict[str, FileImages] = field(default_factory=dict)
-    found: list[_Found] = field(default_factory=list)
-    helpers: dict[str, dict[str, CFunction]] = field(default_factory=lambda: {"pre": {}, "post": {}})
-    aliases: dict[str, dict[str, str]] = field(default_factory=lambda: {"pre": {}, "post": {}})
-
-
-def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str] | None = None,
-                  index: TreeIndex | None = None) -> PatchRules:
-    """The rules of one patch. `state` (path -> text) carries the files as earlier
-    patches of the same series left them; it is updated with this patch's
-    post-images (tree mode)."""
-    index = index or TreeIndex(tree)
-    state = {} if state is None else state
+def extract_patch(patch: Patch, tree: str | None = None, *, base: Base | None = None,
+                  series: SeriesFiles | None = None) -> PatchRules:
+    """The rules of one patch. `base`: where whole files come from (default: `tree`,
+    or nothing); `series` carries the files as earlier patches of the same series left
+    them, and is updated with this patch's post-images."""
+    if base is None:
+        with Base(tree=tree) as own:
+            return extract_patch(patch, base=own, series=series)
+    series = SeriesFiles() if series is None else series
     pr = PatchRules(label=getattr(patch, "label", ""), title=getattr(patch, "title", ""), patch=patch)
-    sources = _read_sources(patch, index, state, pr)
-    # every touched function in both images: a change on one side is a change of both
-    full = _in_both_images(sources)
-    changed_names = {f.fn.name for f in sources.found}
-    finders = {side: _helper_finder(sources, side, index, state) for side in ("pre", "post")}
+    files = read_patch_files(patch, base, series)
+    pr.skipped_files, pr.sources = files.skipped, files.sources
+    pr.warnings += files.warnings
+    full = files.in_both_images()
+    changed_names = {f.fn.name for f in files.found}
+    finders = {side: files.helper_finder(side) for side in ("pre", "post")}
 
     def inline_ok(name: str) -> bool:
         """Vocabulary helpers keep their cited meaning unless this patch changes them
         (directly or behind a one-call macro)."""
         if name not in CALLS or name in changed_names:
             return True
-        target = sources.aliases["pre"].get(name) or sources.aliases["post"].get(name)
+        target = files.aliases["pre"].get(name) or files.aliases["post"].get(name)
         return bool(target) and target in changed_names
 
     per_image: dict[str, list[FunctionRules]] = {"pre": [], "post": []}
@@ -290,23 +275,32 @@ def extract_patch(patch: Patch, tree: str | None = None, *, state: dict[str, str
                                                      fr.end_line, False, fr.binding, [], fr.assertions))
     pr.pre = _image_rules(per_image["pre"])
     pr.post = _image_rules(per_image["post"])
-    pr.coverage = _coverage(pr, full, sources, finders)
+    pr.coverage = _coverage(pr, full, files, finders)
     # the tree as this patch leaves it: the series so far, then this patch's images
-    after = {**state, **{p: img.post for p, img in sources.images.items() if img.post is not None}}
+    after = {**series.texts, **{p: img.post for p, img in files.images.items() if img.post is not None}}
     pr.flag_aliases = flag_alias.audit(
-        patch.files, flag_alias.Tree(index.root, overrides=after),
-        {(t.file, t.function) for t in pr.coverage.touched}, _post_texts(sources))
-    _advance(state, sources.images)
+        patch.files, _alias_tree(base, after),
+        {(t.file, t.function) for t in pr.coverage.touched}, _post_texts(files))
+    files.advance()
     return pr
 
 
-def _coverage(pr: PatchRules, found: list[_Found], sources: _Sources, finders: dict) -> Coverage:
+def _alias_tree(base: Base, after: dict[str, str]) -> flag_alias.Tree:
+    """Where the flag-alias audit looks for uses: the tree, else the repository."""
+    if base.tree is not None:
+        return flag_alias.Tree(base.tree, overrides=after)
+    if base.repo is not None:
+        return flag_alias.Tree(base.repo.path, repo=True, overrides=after)
+    return flag_alias.Tree(None, overrides=after)
+
+
+def _coverage(pr: PatchRules, found: list[Found], files: PatchFiles, finders: dict) -> Coverage:
     """Each touched function in one class (review/extract/classify.py)."""
     candidates: dict[tuple[str, str], Candidate] = {}
     for f in found:
         c = candidates.setdefault((f.file, f.fn.name), Candidate(f.file, f.fn.name))
         setattr(c, f.image, f.fn)
-        c.changed += _changed_code(f.fd, f.image, f.fn)
+        c.changed += _changed_code(f.lines, f.fn)
     bound = {}
     for entry in pr.bound:
         key, roles = entry.split(" -> ", 1)
@@ -319,101 +313,27 @@ def _coverage(pr: PatchRules, found: list[_Found], sources: _Sources, finders: d
                 inlined_by.setdefault(name, (fr.function, roles))
     called_by = {name: f.fn.name for f in found if binding(f.fn.name) is not None
                  for name in cparse.called_names(f.fn.body)}
-    images = {side: {**sources.helpers[side], **{f.fn.name: f.fn for f in found if f.image == side}}
+    images = {side: {**files.helpers[side], **{f.fn.name: f.fn for f in found if f.image == side}}
               for side in ("pre", "post")}
     ev = Evidence(bound, inlined_by, finders["pre"], finders["post"],
                   plumbing.renames(images["pre"], images["post"]), called_by)
     return classify(list(candidates.values()), ev)
 
 
-def _post_texts(sources: _Sources) -> dict[str, str]:
+def _post_texts(files: PatchFiles) -> dict[str, str]:
     """Each C file as the patch leaves it: the whole post-image, else its hunks' rows."""
     return {path: img.post if img.post is not None else
             "\n".join(ln.text for h in img.diff.hunks for ln in h.lines if ln.kind != "removed")
-            for path, img in sources.images.items()}
+            for path, img in files.images.items()}
 
 
-def _changed_code(fd: FileDiff, image: str, fn: CFunction) -> list[str]:
-    """The lines of `fn` that the patch removes (pre) or adds (post)."""
-    kind = "removed" if image == "pre" else "added"
-    out = []
-    for h in fd.hunks:
-        for ln in h.lines:
-            at = ln.old_lineno if image == "pre" else ln.new_lineno
-            if ln.kind == kind and at and fn.start_line <= at <= fn.end_line:
-                out.append(ln.text)
-    return out
+def _changed_code(lines: LineMap, fn: CFunction) -> list[str]:
+    """The lines of `fn` that the patch removes (pre) or adds (post), in the lines of
+    the image `fn` was read from."""
+    return [text for at, text in lines.changed_rows() if fn.start_line <= at <= fn.end_line]
 
 
-def _read_sources(patch: Patch, index: TreeIndex, state: dict[str, str], pr: PatchRules) -> _Sources:
-    """The images of every C file of the patch and what each side gives; the files
-    that are not C (or are binary) are listed as skipped, unreadable images warned of."""
-    sources = _Sources()
-    for fd in patch.files:
-        if fd.is_binary or not is_c_file(fd.path):
-            pr.skipped_files.append(fd.path)
-            continue
-        try:
-            img = file_images(fd, index, state)
-        except Exception as exc:  # a damaged image must not hide the other files
-            pr.warnings.append(f"{fd.path}: could not read its images: {type(exc).__name__}: {exc}")
-            continue
-        sources.images[fd.path] = img
-        pr.warnings += img.warnings
-        for side in ("pre", "post"):
-            sources.aliases[side].update(img.aliases(side))
-            changed = img.changed_functions(side)
-            for f in changed.helpers:
-                sources.helpers[side].setdefault(f.name, f)
-            pr.warnings += changed.warnings
-            sources.found += [_Found(f, fd.path, side, "hunks", fd) for f in changed.from_hunks]
-            sources.found += [_Found(f, fd.path, side, img.source, fd) for f in changed.touched]
-    return sources
-
-
-def _in_both_images(sources: _Sources) -> list[_Found]:
-    """The touched functions, and each one's definition in the other image where a
-    whole image shows it."""
-    names = []
-    for f in sources.found:
-        if (f.file, f.fn.name) not in names:
-            names.append((f.file, f.fn.name))
-    full = list(sources.found)
-    for file, name in names:
-        img = sources.images[file]
-        if img.source == "hunks":
-            continue
-        for side in ("pre", "post"):
-            if not any(x.file == file and x.fn.name == name and x.image == side for x in full):
-                fn = next((g for g in img.functions(side) if g.name == name), None)
-                if fn is not None:
-                    full.append(_Found(fn, file, side, img.source, img.diff))
-    return full
-
-
-def _helper_finder(sources: _Sources, side: str, index: TreeIndex, state: dict[str, str]):
-    """name -> the definition inlining uses in `side`: the patch's own files first, then
-    the tree (its files as the series left them, and for the post image as this patch
-    leaves them), through up to three one-call macros."""
-    local = sources.helpers[side]
-    aliases = sources.aliases[side]
-    overrides = dict(state)
-    if side == "post":
-        for path, img in sources.images.items():
-            if img.post is not None:
-                overrides[path] = img.post
-
-    def find(name: str, hops: int = 0) -> CFunction | None:
-        fn = local.get(name) or index.find(name, overrides)
-        if fn is None and hops < 3:
-            target = aliases.get(name) or index.alias(name, overrides)
-            if target and target != name:
-                return find(target, hops + 1)
-        return fn
-    return find
-
-
-def _function_rules(f: _Found, pr: PatchRules, helpers, inline_ok) -> FunctionRules | None:
+def _function_rules(f: Found, pr: PatchRules, helpers, inline_ok) -> FunctionRules | None:
     """One touched function's rules, recorded in `pr` (bound or unbound, partial,
     unmodelled atoms, warnings); None when it is unbound or could not be read."""
     bind = binding(f.fn.name)
@@ -431,8 +351,7 @@ def _function_rules(f: _Found, pr: PatchRules, helpers, inline_ok) -> FunctionRu
     if entry not in pr.bound:
         pr.bound.append(entry)
     try:
-        fr = extract_function(f.fn, f.file, f.image, f.source, bind, helpers, inline_ok,
-                              _hunk_lookup(f.fd, f.image))
+        fr = extract_function(f.fn, f.file, f.image, f.source, bind, helpers, inline_ok, f.lines)
     except RecursionError:
         pr.warnings.append(f"{key} ({f.image}): too deeply nested to read: no rules")
         return None
@@ -442,24 +361,15 @@ def _function_rules(f: _Found, pr: PatchRules, helpers, inline_ok) -> FunctionRu
     pr.functions.append(fr)
     pr.warnings += [f"{f.image}: {w}" for w in fr.warnings]
     if fr.window:
-        pr.windows.append((f.fn.name, f.file, f.fn.start_line, f.fn.end_line, f.image))
+        pr.windows.append((f.fn.name, f.file, fr.start_line, fr.end_line, f.image))
     elif not fr.complete:
         why = "only the hunks show it, and not whole" if f.source == "hunks" else "tree-sitter could not read it whole"
-        pr.partial.append((f.fn.name, f.file, f.fn.start_line, f"{f.image}: {why}"))
+        pr.partial.append((f.fn.name, f.file, fr.start_line, f"{f.image}: {why}"))
         pr.partial_decisions += fr.decisions
     if fr.assertions or fr.complete or fr.window:
         for name, line, where in fr.unmodelled:
             pr.unmodelled.append((name, where or f.file, line, f.image))
     return fr
-
-
-def _advance(state: dict[str, str], images: dict[str, FileImages]) -> None:
-    """`state` as this patch leaves the tree's files (tree mode only)."""
-    for path, img in images.items():
-        if img.source == "tree" and img.post is not None:
-            state[img.diff.new_path or path] = img.post
-        if img.source == "tree" and img.diff.new_path is None and img.diff.old_path:
-            state.pop(img.diff.old_path, None)
 
 
 def _image_rules(frs: list[FunctionRules]) -> ImageRules:
@@ -518,9 +428,16 @@ def _join_windows(frs: list[FunctionRules]) -> list[FunctionRules]:
     return out
 
 
-def extract_series(patches: Iterable[Patch], tree: str | None = None) -> list[PatchRules]:
-    """Every patch of a series in order; with a tree, each patch's pre-image is the
-    tree as the earlier patches left it."""
-    index = TreeIndex(tree)
-    state: dict[str, str] = {}
-    return [extract_patch(p, tree, state=state, index=index) for p in patches]
+def extract_series(patches: Iterable[Patch], tree: str | None = None, *, repo: str | None = None,
+                   base: str | None = None) -> list[PatchRules]:
+    """Every patch of a series in order, whole files from `repo` (at `base`, default
+    HEAD) and/or `tree` (review/extract/sources.py); each patch's pre-image is the file
+    as the earlier patches left it when nothing better is known."""
+    with Base(repo=repo, tree=tree, rev=base) as where:
+        return extract_with(patches, where)
+
+
+def extract_with(patches: Iterable[Patch], base: Base) -> list[PatchRules]:
+    """extract_series over a Base the caller holds (and closes)."""
+    series = SeriesFiles()
+    return [extract_patch(p, base=base, series=series) for p in patches]

@@ -3,11 +3,13 @@
     load(source, *, repo=None, stdin=None, lore_base=None, cache_dir=None) -> Collection
 
 INPUT is, in this order of trial:
-  - with `repo`: a revision range of that repository ("A..B", "-N", one commit);
   - "-": a mailbox or a single message on stdin;
   - an existing path: an mbox, a maildir (cur/ new/), a directory of .patch/.eml
     files (git format-patch output), or one .eml/.patch file;
-  - a lore URL or message-id: the thread's t.mbox.gz (review.inputs.lore).
+  - a lore URL or message-id: the thread's t.mbox.gz (review.inputs.lore);
+  - with `repo`: a revision range of that repository ("A..B", "-N", one commit).
+(With `repo` and a mail, the repository gives the mail's patches their whole files:
+review/extract/sources.py.)
 Anything else is an InputError naming the input.
 """
 from __future__ import annotations
@@ -29,11 +31,6 @@ _RANGE_LIKE = re.compile(r"(\.\.)|(^-\d+$)|(^[0-9a-f]{7,40}$)|(^HEAD)")
 def load(source: str, *, repo: str | None = None, stdin: BinaryIO | None = None,
          lore_base: str | None = None, cache_dir: str | None = None) -> Collection:
     source = os.fspath(source)
-    if repo is not None:
-        # start-up: gitpython takes about 0.1 s to import, and only --repo needs it
-        from review.inputs.git import load_range
-
-        return load_range(os.fspath(repo), source)
     if source == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
         try:
@@ -44,6 +41,15 @@ def load(source: str, *, repo: str | None = None, stdin: BinaryIO | None = None,
     path = Path(source)
     if path.exists():
         return from_path(path, source)
+    if repo is not None and not source.startswith(("http://", "https://")):
+        # start-up: gitpython takes about 0.1 s to import, and only a range needs it
+        from review.inputs.git import load_range
+
+        try:
+            return load_range(os.fspath(repo), source)
+        except InputError:
+            if not is_lore_source(source):   # not a revision, but maybe a message-id
+                raise
     if is_lore_source(source):
         data, msgid, base = fetch_thread(source, lore_base=lore_base, cache_dir=cache_dir)
         coll = from_mbox_bytes(data, source, label=f"lore:{msgid}")

@@ -154,6 +154,9 @@ def _strip_prefix(path: str | None) -> str | None:
     return path
 
 
+_INDEX = re.compile(r"^index ([0-9a-fA-F]{4,64})\.\.([0-9a-fA-F]{4,64})(?: \d+)?$")
+
+
 def _extended_header(chunk: str, fd: FileDiff) -> None:
     """git's extended header lines: rename/copy, similarity, modes, new/deleted file."""
     for line in chunk.split("\n"):
@@ -180,6 +183,8 @@ def _extended_header(chunk: str, fd: FileDiff) -> None:
             fd.old_mode = line[9:]
         elif line.startswith("new mode "):
             fd.new_mode = line[9:]
+        elif m := _INDEX.match(line):
+            fd.old_blob, fd.new_blob = m.group(1).lower(), m.group(2).lower()
         elif line.startswith("Binary files ") or line == "GIT binary patch":
             fd.is_binary = True
 

@@ -19,6 +19,7 @@ def to_json(report: CheckReport) -> dict:
         "max_examples": report.max_examples,
         "reference": report.reference,
         "inputs": list(report.inputs),
+        "notes": list(report.notes),
         "exit_code": report.exit_code,
         "counts": report.counts(),
         "coverage": report.coverage().line() if any(p.touched for p in report.patches) else "",

@@ -57,6 +57,7 @@ def patch_json(pr: PatchRules) -> dict[str, Any]:
                                     "access": u.access, "verdict": u.verdict, "why": u.why} for u in a.uses]}
                          for a in pr.flag_aliases],
         "skipped_files": pr.skipped_files,
+        "sources": [src.to_json() for src in pr.sources],
         "warnings": pr.warnings,
     }
 
@@ -73,6 +74,8 @@ def patch_text(pr: PatchRules) -> list[str]:
         out.append("  touches no C function")
     if pr.coverage.touched:
         out.append(f"  coverage {pr.coverage.line()}")
+    for src in pr.told_sources():
+        out.append(f"  source   {src.describe()}")
     for b in pr.bound:
         out.append(f"  bound    {b}")
     if pr.unbound:

@@ -101,6 +101,8 @@ def render(report: CheckReport, verbose: bool = False) -> str:
     n = len(report.patches)
     if any(p.touched for p in report.patches):
         out.append(f"coverage: {report.coverage().line()}")
+    for note in report.notes:
+        out.append(f"note: {one_line(note)}")
     out.append(
         f"total: {_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}, "
         f"{_plural(c['note'], 'note')}; {n} patch{'' if n == 1 else 'es'} checked"

@@ -124,6 +124,7 @@ class CheckReport:
     reference: str = "current"
     inputs: list[str] = field(default_factory=list)
     tool_version: str = ""
+    notes: list[str] = field(default_factory=list)   # said once for the run, not per patch
 
     @property
     def findings(self) -> list[CheckFinding]:

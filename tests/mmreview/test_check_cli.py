@@ -54,7 +54,7 @@ def test_b4_config_printout(capsys):
     assert len(lines) == 3
     keys = [shlex.split(l)[3] for l in lines]
     assert keys == ["b4.prep-perpatch-check-cmd", "b4.am-perpatch-check-cmd", "b4.review-perpatch-check-cmd"]
-    assert shlex.split(lines[2])[4] == "mmreview check - --no-patch-ok --tree . --budget 5 --format b4"
+    assert shlex.split(lines[2])[4] == "mmreview check - --no-patch-ok --repo . --budget 5 --format b4"
 
 
 def test_ci_examples_use_valid_check_options():

@@ -49,13 +49,13 @@ class GitRepo:
         self._tick = 0
         self.git("init", "-q", "-b", "main")
 
-    def git(self, *args: str) -> str:
+    def git(self, *args: str, input: str | None = None) -> str:
         self._tick += 1
         env = dict(os.environ, **_ENV)
         stamp = f"{1767600000 + self._tick * 60} +0000"
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = stamp
         out = subprocess.run(["git", *args], cwd=self.path, env=env, check=True,
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, input=input)
         return out.stdout.strip()
 
     def write(self, rel: str, text: str | bytes) -> None:

@@ -55,8 +55,8 @@ def _msg(fixtures_dir, name):
 
 def _cmd(fmt: str, fixtures_dir) -> str:
     """The command exactly as `mmreview check --b4-config` configures it (with this
-    interpreter): b4 runs it in the repository's top directory, so `--tree .` is the
-    fixture tree the repository holds."""
+    interpreter): b4 runs it in the repository's top directory, so `--repo .` is the
+    repository holding the fixture tree."""
     key = {"b4": "b4.review-perpatch-check-cmd", "checkpatch": "b4.am-perpatch-check-cmd"}[fmt]
     return hooks.b4_config(BUDGET, argv=[sys.executable, "-m", "mmreview.cli"])[key]
 
@@ -86,7 +86,7 @@ def test_b4_am_and_prep_check_cmd(b4_env, fixtures_dir):
 
 def test_git_runs_the_sendemail_validate_hook(repo, fixtures_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # replay traces go there
-    hooks.install_sendemail_hook(repo, BUDGET)  # its `--tree .` is the repository
+    hooks.install_sendemail_hook(repo, BUDGET)  # its `--repo .` is the repository
     bad = subprocess.run(["git", "hook", "run", "sendemail-validate", "--",
                           str(fixtures_dir / "patches" / BAD)], cwd=repo, capture_output=True, text=True)
     assert bad.returncode == 1, bad.stderr

@@ -79,8 +79,8 @@ def test_b4_reads_the_config_we_print(repo, monkeypatch, tmp_path):
     b4._setup_main_config(topdir=str(repo))
     config = b4.get_main_config()
     perpatch, _ = checks.load_check_cmds()
-    assert perpatch == ["mmreview check - --no-patch-ok --tree . --budget 2 --format b4"]
-    assert config["prep-perpatch-check-cmd"] == ["mmreview check - --no-patch-ok --tree . --budget 2 --format checkpatch"]
+    assert perpatch == ["mmreview check - --no-patch-ok --repo . --budget 2 --format b4"]
+    assert config["prep-perpatch-check-cmd"] == ["mmreview check - --no-patch-ok --repo . --budget 2 --format checkpatch"]
     assert config["am-perpatch-check-cmd"] == config["prep-perpatch-check-cmd"]
 
 

@@ -97,7 +97,7 @@ def test_classes_in_order():
         ("restore_pmd", "equivalent", "the same code once wrappers, renames and constant arguments are followed"),
         ("copy_hugetlb_page_range", "outside", "hugetlb"),
         ("zap_locked", "outside", "locking only"),
-        ("unseen", "unmodelled", "a callee of caller() not seen whole (give --tree or --repo)"),
+        ("unseen", "unmodelled", "a callee of caller() not seen whole"),
         ("new_helper", "unmodelled", "no binding to the spec"),
     ]
 

@@ -218,6 +218,14 @@ def _result_json(r) -> dict:
     return out
 
 
+def _bounds(points: list[str], depth: int, deadline: float | None, max_states: int,
+            full_alphabet: bool = False) -> Bounds:
+    ops = Bounds(depth=0).ops if full_alphabet else alphabet(points)
+    return Bounds(depth=depth, ops=ops, thp=bool(THP_POINTS & set(points)),
+                  max_states=max_states if deadline is not None else 2_000_000,
+                  **later_bounds(points))
+
+
 def quick(post: RuleSet, pre: RuleSet, points: list[str], *, depth: int, clauses,
           mode: str, deadline: float | None, max_findings: int = 3,
           full_alphabet: bool = False, max_states: int = 200_000,
@@ -226,10 +234,7 @@ def quick(post: RuleSet, pre: RuleSet, points: list[str], *, depth: int, clauses
     no time limit, the definite verdict of --exhaustive). `watch` (OwnedWatch) marks the
     traces the patch's own cases decide, whose violations the pre-image cannot excuse.
     Returns (findings, one line on what was explored)."""
-    ops = Bounds(depth=0).ops if full_alphabet else alphabet(points)
-    bounds = Bounds(depth=depth, ops=ops, thp=bool(THP_POINTS & set(points)),
-                    max_states=max_states if deadline is not None else 2_000_000,
-                    **later_bounds(points))
+    bounds = _bounds(points, depth, deadline, max_states, full_alphabet)
     stop = None if deadline is None else (lambda: time.monotonic() >= deadline)
     wanted = set(clauses)
     found: list[Finding] = []
@@ -267,3 +272,36 @@ def _pre_post(post: RuleSet, pre: RuleSet, steps: list[dict]) -> dict:
                 r = None
         out[name] = _result_json(r)
     return out
+
+
+def quick_groups(post: RuleSet, pre: RuleSet, points: list[str], *, depth: int,
+                 groups: dict[str, tuple[str, ...]], deadline: float | None, max_states: int,
+                 watch=None) -> tuple[list[Finding], dict[str, str], str]:
+    """One "introduced" pass for several groups of clauses (the contract's, the
+    invariants'): the shortest trace of each group, as separate passes with `quick`
+    would give them, from one breadth-first search that goes on past violations
+    (an invariant that breaks first does not hide a contract clause), so that the
+    states are expanded once, not once per group. Returns (at most one finding per
+    group, each group's verdict, the alphabet's description)."""
+    bounds = _bounds(points, depth, deadline, max_states)
+    stop = None if deadline is None else (lambda: time.monotonic() >= deadline)
+    wanted = frozenset(c for clauses in groups.values() for c in clauses)
+    res = explore(JointModel(post, pre, bounds, "introduced", watch), post.name, bounds,
+                  clauses=wanted, all_clauses=True, should_stop=stop)
+    # with all_clauses, a search that reached its depth bound (or ran out of states)
+    # says "violation" when it found something, "verified"/"exhausted" when not
+    complete = res.status in ("verified", "exhausted", "violation")
+    found: list[Finding] = []
+    verdicts: dict[str, str] = {}
+    for name, clauses in groups.items():
+        # findings come in the order the search met them: shortest first
+        first = next((f for f in res.findings if f.id in clauses), None)
+        if first is not None:
+            trace = {"ruleset": post.name, "steps": first.trace["steps"]}
+            found.append(Finding(first.id, first.message, trace, first.step, (post.name,)))
+            verdicts[name] = f"violation of {first.id} by a shortest trace of {first.length} steps"
+        elif res.status == "exhausted" or not complete:
+            verdicts[name] = res.summary().split(" (", 1)[0]
+        else:
+            verdicts[name] = f"verified up to depth {depth}"
+    return found, verdicts, f"{len(bounds.ops)} operations ({', '.join(bounds.ops)})"

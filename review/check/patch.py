@@ -15,7 +15,7 @@ from spec.trace import format_step, parse_trace
 
 from review.check import era as eras
 from review.check import nfc
-from review.check.explore import quick
+from review.check.explore import quick, quick_groups
 from review.check.options import (
     QUICK_DEPTH, QUICK_MAX_STATES, QUICK_MIN_SECONDS, QUICK_SHARE, Options, derive_seed,
 )
@@ -343,49 +343,58 @@ class PatchChecker:
     def _run_quick(self, rules, vals, identical, claim, added, removed) -> list[CheckFinding]:
         """Shortest traces first (review/check/explore.py): every trace of up to
         QUICK_DEPTH steps over the operations that reach what the patch touches,
-        within a share of the budget; the fuzzer then searches deeper."""
-        res = self.result
+        within a share of the budget; the fuzzer then searches deeper. Contract and
+        invariants share one pass (one search, a shortest trace for each); pre/post
+        differences need a model of their own."""
         points = self._points(rules)
         out: list[CheckFinding] = []
-        passes = [("invariants", "introduced", CONTRACT_IDS), ("invariants", "introduced", INVARIANT_IDS)]
-        if not identical:
-            diff = ("differential", "differential", ("observable-difference",))
-            # a claim of no functional change is what the reviewer asked about
-            passes.insert(0 if claim else 2, diff)
+        passes = ["introduced"] + ([] if identical else ["differential"])
         # every valuation gets the fuzzer; the bounded passes take the first two
         # (all atoms false, all true when there are several)
-        jobs = [(valuation, p) for valuation in vals[:2] for p in passes]
+        jobs = [(valuation, mode) for valuation in vals[:2] for mode in passes]
         share = self.opts.budget * QUICK_SHARE / max(1, len(jobs))
-        summaries = []
-        names = {CONTRACT_IDS: "contract", INVARIANT_IDS: "invariants",
-                 ("observable-difference",): "pre/post"}
-        for valuation, (kind, mode, clauses) in jobs:
+        verdicts: dict[str, list[str]] = {"contract": [], "invariants": [], "pre/post": []}
+        alphabet = ""
+        for valuation, mode in jobs:
             _, pre, post = self._rulesets(rules, valuation)
-            # the patch's own cases: their violations are its own, whatever the pre-image did
-            watch = OwnedWatch(post, rules.post, self.owned) if self.owned and mode == "introduced" else None
             # States bound each pass (the same result on any machine); the clock
             # only stops a pass on a machine too slow for its share.
             deadline = time.monotonic() + max(share, min(QUICK_MIN_SECONDS, self.opts.budget / 2))
-            # one shortest trace per pass: the fuzzer goes on for the other clauses
             try:
-                got, summary = quick(post, pre, points, depth=QUICK_DEPTH, clauses=clauses,
-                                     mode=mode, deadline=deadline, max_findings=1,
-                                     max_states=QUICK_MAX_STATES, watch=watch)
+                got, said, alphabet = self._quick_pass(rules, points, pre, post, mode, deadline)
             except Exception as exc:  # the engine refusing a model it cannot key soundly
-                res.checked.append(f"shortest-trace pass not run: {type(exc).__name__}: {exc}")
+                self.result.checked.append(f"shortest-trace pass not run: {type(exc).__name__}: {exc}")
                 break
-            summaries.append(f"{names[clauses]}: {summary.split(', ', 1)[0] if got else summary.split(' (', 1)[0]}")
-            alphabet = summary.rsplit("), ", 1)[-1] if "), " in summary else ""
+            for name, verdict in said.items():
+                verdicts[name].append(verdict)
             for ff in got:
-                f = self._convert(ff, kind, valuation, pre, post, added, removed, claim)
+                f = self._convert(ff, "invariants" if mode == "introduced" else mode,
+                                  valuation, pre, post, added, removed, claim)
                 if f is not None and not any(_keys(x) & _keys(f) for x in out):
                     out.append(f)
-        if summaries:
-            # the same verdict under both valuations is said once
-            res.checked.append(f"shortest traces to depth {QUICK_DEPTH}, post-image beside pre-image "
-                               f"rules, over {alphabet}: " + "; ".join(dict.fromkeys(summaries)))
-        res.findings.extend(out)
+        # a claim of no functional change is what the reviewer asked about: its verdict first
+        order = ["pre/post", "contract", "invariants"] if claim else ["contract", "invariants", "pre/post"]
+        # the same verdict under both valuations is said once
+        said_once = [f"{name}: {v}" for name in order for v in dict.fromkeys(verdicts[name])]
+        if said_once:
+            self.result.checked.append(f"shortest traces to depth {QUICK_DEPTH}, post-image beside "
+                                       f"pre-image rules, over {alphabet}: " + "; ".join(said_once))
+        self.result.findings.extend(out)
         return out
+
+    def _quick_pass(self, rules, points, pre, post, mode, deadline):
+        """One shortest-trace pass: (findings, verdict per group, the alphabet)."""
+        if mode == "differential":
+            got, summary = quick(post, pre, points, depth=QUICK_DEPTH,
+                                 clauses=("observable-difference",), mode=mode, deadline=deadline,
+                                 max_findings=1, max_states=QUICK_MAX_STATES)
+            verdict = summary.split(", ", 1)[0] if got else summary.split(" (", 1)[0]
+            return got, {"pre/post": verdict}, summary.rsplit("), ", 1)[-1]
+        # the patch's own cases: their violations are its own, whatever the pre-image did
+        watch = OwnedWatch(post, rules.post, self.owned) if self.owned else None
+        return quick_groups(post, pre, points, depth=QUICK_DEPTH,
+                            groups={"contract": CONTRACT_IDS, "invariants": INVARIANT_IDS},
+                            deadline=deadline, max_states=QUICK_MAX_STATES, watch=watch)
 
     def _convert(self, ff: Finding, mode, valuation, pre, post, added,
                  removed, claim) -> CheckFinding | None:

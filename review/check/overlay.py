@@ -7,7 +7,7 @@ import random
 from dataclasses import replace
 
 from spec import expr as E
-from spec.decisions import ExtractedDecision, GuardedOutcome, RuleSet
+from spec.decisions import AssertionRule, ExtractedDecision, GuardedOutcome, RuleSet
 from spec.run import Session
 from spec.trace import parse_trace
 
@@ -85,6 +85,17 @@ def changed_cases(pre: ImageRules, post: ImageRules) -> tuple[list, list]:
     added = [post_d[k] for k in post_d if k not in pre_d] + [post_a[k] for k in post_a if k not in pre_a]
     removed = [pre_d[k] for k in pre_d if k not in post_d] + [pre_a[k] for k in pre_a if k not in post_a]
     return added, removed
+
+
+def changed_atoms(added: list, removed: list) -> set[str]:
+    """The unmodelled atoms the patch's change depends on: those in the guards and
+    conditions of the cases it adds or removes. An atom only in cases both images
+    share is context the patch left as it was."""
+    names: set[str] = set()
+    for case in added + removed:
+        cond = case.condition if isinstance(case, AssertionRule) else case.guard
+        names |= E.free_atoms(cond)
+    return names
 
 
 def owned_cases(rules: PatchRules, added: list) -> list:

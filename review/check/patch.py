@@ -20,7 +20,7 @@ from review.check.options import (
     QUICK_DEPTH, QUICK_MAX_STATES, QUICK_MIN_SECONDS, QUICK_SHARE, Options, derive_seed,
 )
 from review.check.overlay import (
-    MAX_FREE_ATOMS, OwnedWatch, changed_cases, fired_cases, implicated, overlays, owned_cases,
+    MAX_FREE_ATOMS, OwnedWatch, changed_atoms, changed_cases, fired_cases, implicated, overlays, owned_cases,
     valuations,
 )
 from review.check.place import Placer, point_of
@@ -195,16 +195,29 @@ class PatchChecker:
         res.nfc_verdict, res.nfc_why = verdict.verdict, verdict.why
 
     def _extraction_notes(self, rules: PatchRules) -> None:
+        # an unmodelled atom matters to the reviewer where the change depends on it;
+        # the others (conditions of unchanged code the inlined callees brought in)
+        # are explored all the same, and said once
+        relevant = changed_atoms(*changed_cases(rules.pre, rules.post))
         seen = set()
+        context: dict[str, str] = {}
         for atom, file, line, image in rules.unmodelled:
             if (atom, file, line) in seen:
                 continue
             seen.add((atom, file, line))
+            if atom not in relevant:
+                context.setdefault(atom, f"{file}:{line}")
+                continue
             f = CheckFinding(severity="note", id="unmodelled",
                              message=f"`{atom}` is not in the vocabulary: explored both ways",
                              file=file, line=line, image=image, mode="extract")
             self.placer.locate_in_mail(f)
             self.result.findings.append(f)
+        if context:
+            shown = ", ".join(f"`{a}` ({w})" for a, w in list(context.items())[:3])
+            self.result.checked.append(
+                f"unmodelled conditions of code the patch does not change ({len(context)}: {shown}"
+                f"{', ...' if len(context) > 3 else ''}): explored as context, not reported one by one")
         # one note per function, however many images and hunks showed it in part
         partial: dict[tuple[str, str], list] = {}
         for function, file, line, why in rules.partial:

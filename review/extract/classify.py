@@ -8,14 +8,16 @@ In this order, the first that holds:
                arguments are followed (review/extract/plumbing.py);
   outside      it lies in a part of the kernel the model leaves out, or the patch only
                changes its locking, statistics or debugging (review/extract/areas.py);
-  unmodelled   the rest, with what the spec lacks when the area says it, else "no
-               binding to the spec".
+  unmodelled   the rest, with what the spec lacks when the area says it; "not
+               compared" when a function it calls is read from the mail because its
+               hunk did not apply (the equivalence could not be tried: a patch it
+               needs is missing from the input); else "no binding to the spec".
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from review.extract import plumbing
+from review.extract import cparse, plumbing
 from review.extract.areas import area_of, change_kind
 from review.extract.coverage import Coverage, Touched
 from review.extract.cparse import CFunction
@@ -41,6 +43,9 @@ class Evidence:
     post_lookup: Lookup
     renames: dict[str, str]               # post name -> pre name
     called_by: dict[str, str] = field(default_factory=dict)  # callee -> a bound caller
+    # function -> its file, for functions a hunk changes that did not apply to the
+    # image (a patch it needs is not in the input): read from the mail, in part
+    from_mail: dict[str, str] = field(default_factory=dict)
 
 
 def classify(candidates: list[Candidate], ev: Evidence) -> Coverage:
@@ -65,10 +70,26 @@ def _one(c: Candidate, ev: Evidence) -> Touched:
     kind = change_kind(c.changed)
     if kind is not None:
         return Touched(c.file, c.name, "outside", kind)
+    missing = _callee_from_mail(c, ev)
+    if missing:
+        return Touched(c.file, c.name, "unmodelled", missing)
     if c.name in ev.called_by:
         return Touched(c.file, c.name, "unmodelled",
                        f"a callee of {ev.called_by[c.name]}() not seen whole")
     return Touched(c.file, c.name, "unmodelled", "no binding to the spec")
+
+
+def _callee_from_mail(c: Candidate, ev: Evidence) -> str:
+    """Why plumbing equivalence could not be tried: a function it calls is read from
+    the mail because a hunk of it did not apply (a prerequisite patch is missing)."""
+    calls: set[str] = set()
+    for fn in (c.pre, c.post):
+        if fn is not None:
+            calls |= cparse.called_names(fn.body)
+    hidden = sorted(n for n in calls if n in ev.from_mail and n != c.name)
+    if not hidden:
+        return ""
+    return f"not compared: {hidden[0]}() is read from the mail, a patch it needs is missing"
 
 
 def _equivalent(c: Candidate, ev: Evidence) -> str:

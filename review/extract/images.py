@@ -106,6 +106,14 @@ class FileImages:
             return []
         return [h for h, p in zip(self.diff.hunks, self.placements) if p is None]
 
+    def mail_function_names(self) -> set[str]:
+        """The functions changed by hunks whose context the image does not have (a
+        patch they need is not in the input): read from the mail, in part."""
+        missing = self.mail_hunks()
+        if not missing:
+            return set()
+        return {f.name for side in ("pre", "post") for f in hunk_functions(self.diff, side, missing)[0]}
+
     def aliases(self, side: str) -> dict[str, str]:
         """Function-like macros that are one call (cparse.macro_aliases) in the whole
         image of `side`, or in its hunks when the image is not known."""

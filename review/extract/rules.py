@@ -315,8 +315,9 @@ def _coverage(pr: PatchRules, found: list[Found], files: PatchFiles, finders: di
                  for name in cparse.called_names(f.fn.body)}
     images = {side: {**files.helpers[side], **{f.fn.name: f.fn for f in found if f.image == side}}
               for side in ("pre", "post")}
+    from_mail = {name: path for path, img in files.images.items() for name in img.mail_function_names()}
     ev = Evidence(bound, inlined_by, finders["pre"], finders["post"],
-                  plumbing.renames(images["pre"], images["post"]), called_by)
+                  plumbing.renames(images["pre"], images["post"]), called_by, from_mail)
     return classify(list(candidates.values()), ev)
 
 

@@ -34,10 +34,10 @@ def test_real_thread_checked_to_completion(corpus_report):
     ten = by["v1 10/15"]
     assert any("SetPageAnonExclusive" in c for c in ten.checked)
     assert any("contract and invariants" in c for c in ten.checked)
-    unmodelled = [f for f in ten.findings if f.id == "unmodelled"]
-    assert unmodelled and all(f.file in ("include/linux/page-flags.h", "mm/page_alloc.c")
-                              and f.line > 0 and "explored both ways" in f.message
-                              for f in unmodelled)
+    # its unmodelled atoms guard code it leaves as it was: said once, with file and line
+    assert not [f for f in ten.findings if f.id == "unmodelled"]
+    context = [c for c in ten.checked if c.startswith("unmodelled conditions of code the patch does not change")]
+    assert context and "mm/page_alloc.c:" in context[0]
     assert any("unmodelled atoms" in c and "valuations" in c for c in ten.checked)
     fourteen = by["v1 14/15"]
     assert any("gup.unshare" in c for c in fourteen.checked)

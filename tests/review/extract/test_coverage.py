@@ -131,3 +131,18 @@ def test_areas_leave_modelled_code_alone():
 ])
 def test_change_kinds(lines, kind):
     assert change_kind(lines) == kind
+
+
+def test_a_caller_of_a_function_read_from_the_mail_says_why_it_was_not_compared():
+    # the hunk changing add_rmap did not apply (a patch it needs is missing): its post
+    # image is the mail's cut, so its callers' plumbing cannot be followed
+    pre, post = _fns(PRE), _fns(POST)
+    post.pop("add_rmap")
+    ev = Evidence(bound={}, inlined_by={}, pre_lookup=pre.get, post_lookup=post.get,
+                  renames={}, from_mail={"add_rmap": "mm/rmap.c"})
+    got = classify([Candidate("mm/huge_memory.c", "restore_pmd", pre["restore_pmd"], post["restore_pmd"]),
+                    Candidate("mm/memory.c", "new_helper")], ev).touched
+    assert [(t.cls, t.reason) for t in got] == [
+        ("unmodelled", "not compared: add_rmap() is read from the mail, a patch it needs is missing"),
+        ("unmodelled", "no binding to the spec"),
+    ]

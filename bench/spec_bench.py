@@ -166,9 +166,9 @@ def main() -> None:
     examples = 300 if a.quick else 1000
     seeds = range(1, 3 if a.quick else 6)
 
-    traces, total, steps, spec_time, cpu = fuzz_share(examples)
+    traces, total, steps, spec_time, fuzz_cpu = fuzz_share(examples)
     print(f"fuzz (current, {examples} examples): {steps} steps in {total:.2f} s = "
-          f"{steps / total:,.0f} hypothesis-driven steps/s ({steps / cpu:,.0f} steps/s of "
+          f"{steps / total:,.0f} hypothesis-driven steps/s ({steps / fuzz_cpu:,.0f} steps/s of "
           f"CPU time)")
     print(f"spec share of fuzzing time: {spec_time:.2f} s of {total:.2f} s = "
           f"{spec_time / total:.0%} (target < 33%)")
@@ -182,7 +182,7 @@ def main() -> None:
               + (" (target >= 100,000)" if what == "session" else ""))
     floor = hypothesis_floor(examples)
     print(f"hypothesis floor (the same data-driven loop, no spec; {examples} examples): "
-          f"{floor:,.0f} steps/s of CPU time; the fuzzer runs at 1/{floor / (steps / cpu):.1f} "
+          f"{floor:,.0f} steps/s of CPU time; the fuzzer runs at 1/{floor / (steps / fuzz_cpu):.1f} "
           f"of it")
     for preset, clause, variant, known in BUGS:
         times, cpus, lens, missed = [], [], [], 0

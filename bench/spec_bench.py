@@ -7,11 +7,15 @@ Prints:
      invariants) over the traces a fuzz run on `current` drew (target >= 100,000),
      best of 5 passes after a warm-up pass, by CPU time (what the spec costs) and by
      wall time (which other jobs on a shared machine inflate);
-  2. hypothesis-driven steps/s: the same fuzz run end to end;
+  2. hypothesis-driven steps/s: the same fuzz run end to end (wall and CPU time);
   3. the spec's share of fuzzing time: time inside Session.step and the probes' peeks
      over the whole search (target < 1/3);
-  4. median time to first finding over 5 seeds for each preset bug (and the trace
-     length after shrinking).
+  4. hypothesis's floor: the same data-driven loop (given(st.data()), a swarm menu,
+     then per step the continue flag, the kind and two arguments) with no spec behind
+     it, in steps/s of CPU time, and the fuzzer's fraction of it;
+  5. median time to first finding over 5 seeds for each preset bug, wall and CPU
+     (target < 1 s), and the trace lengths after shrinking next to the known length
+     (the shortest trace known to show it: the scenarios' and earlier shrinks').
 """
 from __future__ import annotations
 
@@ -23,23 +27,29 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
 from review.fuzz import search as fuzz  # noqa: E402
+from review.fuzz.strategies import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu  # noqa: E402
 from spec.kernel import Kernel  # noqa: E402
 from spec.presets import PRESETS  # noqa: E402
 from spec.run import Session  # noqa: E402
 from spec.trace import parse_trace  # noqa: E402
 
-# (preset, clause, variant): the must-show bugs first
-BUGS = [("v5.7", "no-foreign-data", "FOLL_GET sees process write"),   # CVE-2020-29374
-        ("v5.9", "pin-coherence", "R/O pin"),                          # COW fixes part 2
-        ("v5.8", "pin-coherence", "R/W pin"),                          # early COW at fork
-        ("v5.9", "pin-coherence", "R/W pin"),                          # pinned page in swap cache
-        ("v5.18", "pin-coherence", "R/O pin"),
-        ("v5.19", "pin-coherence", "R/O longterm pin of never-written memory"),  # fixed v6.2
+# (preset, clause, variant, known length): the must-show bugs first. The known length
+# is the shortest trace known to show the bug (a scenario's, or the shrinks of earlier
+# runs): a longer shrunk trace is a detour the shrink could not remove.
+BUGS = [("v5.7", "no-foreign-data", "FOLL_GET sees process write", 7),   # CVE-2020-29374
+        ("v5.9", "pin-coherence", "R/O pin", 6),                         # COW fixes part 2
+        ("v5.8", "pin-coherence", "R/W pin", 5),                         # early COW at fork
+        ("v5.9", "pin-coherence", "R/W pin", 5),                         # pinned page in swap cache
+        ("v5.18", "pin-coherence", "R/O pin", 6),
+        ("v5.19", "pin-coherence", "R/O longterm pin of never-written memory", 4),  # fixed v6.2
         # the later vocabulary (files, hugetlb, soft-dirty, swapoff)
-        ("v5.19", "softdirty", "shared mapping"),         # mprotect upgrade, fixed v6.0 (76aefad628aa)
-        ("v5.18", "softdirty", "private mapping"),        # swapoff drops the bit, fixed v5.19 (14a762dd1977)
-        ("v5.9", "pin-coherence", "R/W pin of hugetlb")]  # fork shares a pinned hugetlb page, fixed v5.12 (4eae4efa2c29)
+        ("v5.19", "softdirty", "shared mapping", 7),      # mprotect upgrade, fixed v6.0 (76aefad628aa)
+        ("v5.18", "softdirty", "private mapping", 6),     # swapoff drops the bit, fixed v5.19 (14a762dd1977)
+        ("v5.9", "pin-coherence", "R/W pin of hugetlb", 5)]  # fork shares a pinned hugetlb page, fixed v5.12 (4eae4efa2c29)
 
 
 def replay_throughput(traces, rules, repeat: int, what: str = "session",
@@ -72,9 +82,9 @@ def replay_throughput(traces, rules, repeat: int, what: str = "session",
     return n / best
 
 
-def fuzz_share(examples: int) -> tuple[list, float, int, float]:
+def fuzz_share(examples: int) -> tuple[list, float, int, float, float]:
     """Run a search on current with timers around the spec; return the traces drawn,
-    total seconds, steps, and seconds spent inside the spec."""
+    total seconds, steps, seconds spent inside the spec, and CPU seconds."""
     spent = [0.0]
     real_step, real_probe = Session.step, fuzz._Runner.probe
 
@@ -96,29 +106,57 @@ def fuzz_share(examples: int) -> tuple[list, float, int, float]:
     progress: dict = {}
     Session.step, fuzz._Runner.probe = timed_step, timed_probe
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fuzz.search(PRESETS["current"], seed=7, max_examples=examples, database=None,
                     on_progress=progress.update, _record=traces)
-        total = time.perf_counter() - t0
+        total, cpu = time.perf_counter() - t0, time.process_time() - c0
     finally:
         Session.step, fuzz._Runner.probe = real_step, real_probe
-    return traces, total, progress.get("steps", 0), spent[0]
+    return traces, total, progress.get("steps", 0), spent[0], cpu
+
+
+def hypothesis_floor(examples: int) -> float:
+    """Steps/s of CPU time of the fuzzer's data-driven loop with nothing behind it:
+    given(st.data()), the swarm menu, then per step the continue flag, the kind and two
+    arguments (an mm and a page), as many steps as the fuzzer would draw. What
+    hypothesis alone costs: the fuzzer cannot go faster."""
+    steps = [0]
+
+    def loop(hypothesis_data):
+        data = Choices(hypothesis_data)
+        menu = draw_menu(data, World())
+        for _ in range(MAX_STEPS):
+            if not data.flag(P_CONTINUE):
+                break
+            data.index(len(menu))
+            data.index(4)
+            data.index(8)
+            steps[0] += 1
+
+    test = settings(max_examples=examples, database=None, deadline=None,
+                    verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
+                    phases=(Phase.generate,))(given(st.data())(loop))
+    c0 = time.process_time()
+    test()
+    return steps[0] / (time.process_time() - c0)
 
 
 def time_to_first(preset: str, clause: str, variant: str, seed: int,
-                  cap: float) -> tuple[float | None, int]:
-    t0 = time.perf_counter()
+                  cap: float) -> tuple[float | None, int, float | None]:
+    """Wall seconds to the first report of the bug (shrunk), its length, CPU seconds."""
+    t0, c0 = time.perf_counter(), time.process_time()
     state: dict = {}
 
     def progress(info):
         for f in info["findings"]:
             if (f.id, f.variant) == (clause, variant) and "at" not in state:
                 state["at"] = time.perf_counter() - t0
+                state["cpu"] = time.process_time() - c0
                 state["len"] = len(f.trace["steps"])
 
     fuzz.search(PRESETS[preset], seed=seed, budget=cap, database=None,
                 on_progress=progress, should_stop=lambda: "at" in state)
-    return state.get("at"), state.get("len", 0)
+    return state.get("at"), state.get("len", 0), state.get("cpu")
 
 
 def main() -> None:
@@ -128,9 +166,10 @@ def main() -> None:
     examples = 300 if a.quick else 1000
     seeds = range(1, 3 if a.quick else 6)
 
-    traces, total, steps, spec_time = fuzz_share(examples)
+    traces, total, steps, spec_time, fuzz_cpu = fuzz_share(examples)
     print(f"fuzz (current, {examples} examples): {steps} steps in {total:.2f} s = "
-          f"{steps / total:,.0f} hypothesis-driven steps/s")
+          f"{steps / total:,.0f} hypothesis-driven steps/s ({steps / fuzz_cpu:,.0f} steps/s of "
+          f"CPU time)")
     print(f"spec share of fuzzing time: {spec_time:.2f} s of {total:.2f} s = "
           f"{spec_time / total:.0%} (target < 33%)")
     for what in ("session", "no-invariants", "kernel"):
@@ -141,18 +180,25 @@ def main() -> None:
         print(f"replay throughput, {label} (current, {len(traces)} fuzz traces, best of 5): "
               f"{cpu:,.0f} steps/s of CPU time, {wall:,.0f} steps/s of wall time"
               + (" (target >= 100,000)" if what == "session" else ""))
-    for preset, clause, variant in BUGS:
-        times, lens, missed = [], [], 0
+    floor = hypothesis_floor(examples)
+    print(f"hypothesis floor (the same data-driven loop, no spec; {examples} examples): "
+          f"{floor:,.0f} steps/s of CPU time; the fuzzer runs at 1/{floor / (steps / fuzz_cpu):.1f} "
+          f"of it")
+    for preset, clause, variant, known in BUGS:
+        times, cpus, lens, missed = [], [], [], 0
         for s in seeds:
-            at, n = time_to_first(preset, clause, variant, s, cap=30.0)
+            at, n, c = time_to_first(preset, clause, variant, s, cap=30.0)
             if at is None:
                 missed += 1
             else:
                 times.append(at)
+                cpus.append(c)
                 lens.append(n)
         med = f"{statistics.median(times):.2f} s" if times else "-"
+        cpu_med = f"{statistics.median(cpus):.2f} s" if cpus else "-"
         print(f"time to first {clause} [{variant}] on {preset}: median {med} over {len(times)} seeds"
-              f"{f' ({missed} not found in 30 s)' if missed else ''}; shrunk lengths {lens}")
+              f"{f' ({missed} not found in 30 s)' if missed else ''} (CPU {cpu_med}); "
+              f"shrunk lengths {lens}, known {known}")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ invariant (mode "invariants"), or that two rule sets answer differently (mode
 
 How a trace is drawn (review/fuzz/strategies.py): swarm testing (each example disables a
 random quarter of the operation kinds), a small world (up to 4 processes, 8 pages, THP
-mappings, pins and FOLL_GET references), arguments drawn from what exists now, and a
-fresh value for every write; in half the examples, the later vocabulary too (files,
+mappings, pins and FOLL_GET references), kinds and arguments drawn from what exists
+now (review/fuzz/strategies.py: enabled, hot_pages), and a fresh value for every write; in half the examples, the later vocabulary too (files,
 hugetlb, protections, GUP-fast, FOLL_FORCE, soft-dirty, mremap, swapoff, writeback).
 Probes: after each step the fuzzer peeks (without side effects) what each read and
 each dma_read would return, and the soft-dirty bit of each page a process wrote since
@@ -19,11 +19,12 @@ that shows it. file-integrity needs no probe: the contract reads the files after
 every step. The trace stays an ordinary replayable
 trace; the probe only saves hypothesis from guessing when to look.
 
-Every clause found is reported, each shrunk on its own: each (clause, variant) raises
-its own exception type (hypothesis tells failures apart by type and origin; the
-variant, spec.contract.Contract.variant, tells apart different bugs behind one
-clause), and after a round of examples that found something, the search goes on with
-what was found excluded until the budget is spent. Findings are stored in
+Every clause found is reported, each shrunk on its own (review/fuzz/shrink.py, on the
+trace; hypothesis's shrink phase is off, so a round ends at its first failure): each
+(clause, variant) raises its own exception type (the variant,
+spec.contract.Contract.variant, tells apart different bugs behind one clause), and
+after a round that found something, the search goes on with what was found excluded
+until the budget is spent. Findings are stored in
 hypothesis's example database under a key per (mode, rule sets, excluded clauses), so
 a later run replays them first.
 """
@@ -45,7 +46,7 @@ from review.finding_ids import DIFFERENCE_IDS
 from review.findings import Finding
 from review.fuzz.shrink import shrink_steps
 from review.fuzz.strategies import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu, draw_step, \
-    first_mmap
+    enabled, first_mmap
 from spec.decisions import RuleSet
 from spec.errors import StepError, TraceError
 from spec.run import Session
@@ -266,7 +267,10 @@ def _example(hypothesis_data: Any, rules: RuleSet, reference: RuleSet | None, mo
     for _ in range(MAX_STEPS):
         if not contract.procs or not data.flag(P_CONTINUE):
             break
-        drawn = draw_step(data, menu[data.index(len(menu))], contract, w)
+        kinds = enabled(menu, contract, w)
+        if not kinds:
+            break
+        drawn = draw_step(data, kinds[data.index(len(kinds))], contract, w)
         if drawn is None:
             continue
         for s in (drawn if isinstance(drawn, list) else (drawn,)):
@@ -282,7 +286,7 @@ def _example(hypothesis_data: Any, rules: RuleSet, reference: RuleSet | None, mo
 
 
 def _polish(f: Finding, rules: RuleSet, reference: RuleSet | None, mode: str) -> Finding:
-    """The trace-level shrink of review/fuzz/shrink.py on top of hypothesis's: the same
+    """The trace-level shrink of review/fuzz/shrink.py (hypothesis's is off): the same
     (clause, variant), from the fewest steps, with names and values renumbered."""
     target = (f.id, f.variant)
     free = dict(f.trace.get("free", {}))
@@ -363,8 +367,11 @@ def search(
     known = {tuple(e.split(":", 1)) for e in exclude if ":" in e}
     found: set[tuple[str, str]] = set(known)
     findings: list[Finding] = []
-    # examples: hypothesis calls (generation and shrinking); budgeted: examples handed
-    # to hypothesis as max_examples, which is what --max-examples bounds.
+    # examples: hypothesis calls; budgeted: what --max-examples bounds: the examples
+    # handed to hypothesis as max_examples, less those a round that ended at a failure
+    # did not run (a round stops at its first failure), and nothing for a round that
+    # found what the example database held for it (each round stores its finding under
+    # its own key: a later run replays them all, one round each, before it draws).
     counters: dict[str, Any] = {"examples": 0, "steps": 0, "budgeted": 0}
     if _record is not None:   # bench/spec_bench.py: every trace the search ran
         counters["record"] = _record
@@ -381,9 +388,15 @@ def search(
 
     while not out_of_budget():
         n = ROUND if max_examples is None else max(1, min(ROUND, max_examples - counters["budgeted"]))
-        counters["budgeted"] += n
+        before = counters["examples"]
+        stored = database is not None and any(
+            True for _ in database.fetch(_db_key(mode, rules, reference, excluded, found)))
         found_now = _round(rules, reference, mode, excluded, frozenset(found), seed, round_no,
                            n, database, counters, deadline, should_stop)
+        if not found_now:
+            counters["budgeted"] += n
+        elif not stored:
+            counters["budgeted"] += min(n, max(1, counters["examples"] - before))
         round_no += 1
         for f in found_now:
             key = (f.id, f.variant)
@@ -404,8 +417,8 @@ def _round(rules, reference, mode, exclude, found, seed, round_no, n, database, 
     state = {"failed": False}
 
     def test(data):
-        # Once this round has failed, let hypothesis shrink whatever the clock says;
-        # before that, a spent budget or a stop request turns examples away.
+        # Once this round has failed, let hypothesis replay the failure whatever the
+        # clock says; before that, a spent budget or a stop request turns examples away.
         if not state["failed"]:
             if (should_stop is not None and should_stop()) or \
                     (deadline is not None and time.monotonic() >= deadline):
@@ -427,7 +440,11 @@ def _round(rules, reference, mode, exclude, found, seed, round_no, n, database, 
         report_multiple_bugs=True,
         print_blob=False,
         suppress_health_check=list(HealthCheck),
-        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+        # no Phase.shrink: _polish shrinks the trace itself, in a few hundred replays of
+        # the spec instead of thousands of runs of the generator (most of the time to
+        # a first finding went there); without it hypothesis also ends the round at
+        # the first failure instead of generating on
+        phases=(Phase.explicit, Phase.reuse, Phase.generate),
     )(given(st.data())(test))
     # The seed of this round. Not through @hypothesis.seed, which also turns the example
     # database off: the same attribute, set directly, keeps it.

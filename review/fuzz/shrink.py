@@ -1,12 +1,15 @@
-"""A last shrink, on the trace itself, after hypothesis's.
+"""The shrink of a found trace, on the trace itself.
 
-hypothesis shrinks the choice sequence a trace was drawn from; a simplification that
-needs two choices to change at once (a THP mapping that becomes a small page *and*
-the MADV_DONTNEED that split it disappears) can be out of its reach. This pass works
-on the replay steps: it deletes steps one at a time, simplifies arguments, and
-renames processes, references and values in order of appearance, keeping each change
-only if the trace still shows the same (clause, variant). The result is 1-minimal:
-no single step can be removed.
+The search (review/fuzz/search.py) runs hypothesis without its shrink phase: shrinking
+the choice sequence replayed the whole generator thousands of times per finding and
+took most of the time to a first finding, while a simplification that needs two
+choices to change at once (a THP mapping that becomes a small page *and* the
+MADV_DONTNEED that split it disappears) was out of its reach anyway. This pass works
+on the replay steps: it deletes steps one at a time, folds a forked process into its
+parent (the fork goes, the child's later steps act on the parent), simplifies
+arguments, and renames processes, references and values in order of appearance,
+keeping each change only if the trace still shows the same (clause, variant). The
+result is 1-minimal: no single step can be removed, no fork folded.
 
     shrink_steps(steps, reproduces) -> steps
 
@@ -20,7 +23,7 @@ from typing import Callable, Sequence
 from spec.trace import Step
 
 Check = Callable[[Sequence[Step]], "Sequence[Step] | None"]
-MAX_TRIES = 400   # replays per finding: a trace is at most a few dozen steps
+MAX_TRIES = 1000  # replays per finding: a trace is at most a few dozen steps
 
 
 def shrink_steps(steps: Sequence[Step], reproduces: Check) -> list[Step]:
@@ -46,6 +49,11 @@ def shrink_steps(steps: Sequence[Step], reproduces: Check) -> list[Step]:
             if attempt(best[:i] + best[i + 1:]):
                 changed = True
             i = min(i, len(best)) - 1
+        i = 0
+        while i < len(best):
+            if best[i].op == "fork" and attempt(fold_fork(best, i)):
+                changed = True
+            i += 1
         for i in range(len(best)):
             for simpler in _simpler(best[i]):
                 if attempt(best[:i] + [simpler] + best[i + 1:]):
@@ -85,6 +93,22 @@ def _simpler(s: Step) -> list[Step]:
             out.append(Step("pin", {**a, "longterm": False}))
         if a["write"]:
             out.append(Step("pin", {**a, "write": False}))
+    return out
+
+
+def fold_fork(steps: Sequence[Step], i: int) -> list[Step]:
+    """`steps` without the fork at `i`, the child's later steps done by its parent: a
+    bug a grandchild shows often shows in the child, and one a child shows in the
+    parent (a pin and a write in one process where the drawn trace forked first)."""
+    parent, child = steps[i].args["mm"], steps[i].args["child"]
+    out = list(steps[:i])
+    for s in steps[i + 1:]:
+        a = s.args
+        if any(a.get(key) == child for key in ("mm", "child", "mm2")):
+            a = {k: (parent if k in ("mm", "child", "mm2") and v == child else v)
+                 for k, v in a.items()}
+            s = Step(s.op, a)
+        out.append(s)
     return out
 
 

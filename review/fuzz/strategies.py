@@ -11,16 +11,21 @@ migration, KSM, THP, madvise) and the later one (LATER_KINDS: file, shmem and hu
 mappings, protections, mTHP, GUP-fast and FOLL_FORCE pins, /proc/pid/mem pokes,
 soft-dirty, mremap, swapoff, writeback, the pte/pfn queries). One flag per example
 (P_LATER) turns the later one on; off, an example draws exactly what the first
-vocabulary's fuzzer drew, so its bugs are still found (in about 1.5 to 2 times the
-examples: bench/spec_bench.py), and a finding that needs none of the later ops
+vocabulary's fuzzer drew, so its bugs are still found, and a finding that needs none of the later ops
 shrinks to a trace without them.
 
-Arguments are drawn from the contract's view of the current state (live processes,
-their mapped pages, live pins and references), so almost every step is meaningful;
+Kinds and arguments are drawn from the contract's view of the current state (live
+processes, their mapped pages, live pins and references), so almost every step is
+meaningful: `enabled` keeps the menu's kinds the state gives something to act on
+(weighting forks and writes up while pins or references exist), and a page is drawn
+among the mapped ones with the hot ones (`hot_pages`: held, or mapped by more than
+one process) counted twice;
 `World` hands out fresh process ids, reference ids and write values (1, 2, 3, ...:
 every write is distinct, so foreign data is recognisable, and values need no
 shrinking). Everything shrinks toward index 0 / False: fewer kinds disabled, earlier
-kinds in KINDS, the first process and page, shorter traces.
+kinds in KINDS, the first process and page, shorter traces (the search no longer
+runs hypothesis's shrink, review/fuzz/shrink.py shrinks the trace; the order still
+makes the database's examples small).
 """
 from __future__ import annotations
 
@@ -35,8 +40,8 @@ from spec.trace import Step
 
 MAX_PROCS = 4          # processes ever created in one trace (mm ids 0..3)
 NPAGES = 8             # vpns 0..7: two THP blocks
-MAX_STEPS = 20         # drawn steps per trace (probes come on top)
-P_CONTINUE = 0.92      # ~12 drawn steps on average; shrinking stops traces early
+MAX_STEPS = 30         # drawn steps per trace (probes come on top)
+P_CONTINUE = 0.94      # ~16 drawn steps on average
 
 # Swarm kinds: an op, or a group of madvise advices that belong together.
 KINDS = ("fork", "get", "exit", "dma_read", "read", "pin", "munmap", "dontneed", "put",
@@ -49,6 +54,12 @@ P_LATER = 0.5
 ALWAYS = ("write",)
 # Extra weight: how many times a kind appears in the menu an example draws from.
 WEIGHT = {"write": 4, "fork": 2, "pin": 2, "get": 2, "clearsd": 3, "prot": 2}
+# Kinds that act on a pin or reference, and kinds that act on a mapped page.
+_NEEDS_REF = frozenset({"unpin", "put", "dma_read", "dma_write"})
+_NEEDS_PAGE = frozenset({"get", "read", "pin", "munmap", "dontneed", "write", "mprotect",
+                         "swapout", "swapin", "migrate", "ksm_merge", "split_pmd",
+                         "split_folio", "forkadvice", "pageout", "ksmadvice", "thpadvice",
+                         "prot", "poke", "mremap", "writeback", "query"})
 ADVICE_OF = {"dontneed": ("dontneed",), "forkadvice": ("dontfork", "dofork", "wipeonfork"),
              "pageout": ("pageout",), "ksmadvice": ("mergeable", "unmergeable"),
              "thpadvice": ("hugepage", "nohugepage", "collapse")}
@@ -88,6 +99,67 @@ class Choices:
         return self._bool(p)
 
 
+def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
+    """The entries of `menu` the current state gives something to act on (a kind with
+    nothing to act on would draw a choice and no step), weighted toward what the
+    state makes interesting: a fork while pins or references exist (the page they
+    hold gets shared), and writes while pages are shared or held (what COW and
+    page reuse must get right)."""
+    refs = c.refs
+    off: set[str] = set()
+    if w.next_mm >= MAX_PROCS:
+        off.add("fork")
+    if not refs:
+        off.update(_NEEDS_REF)
+    else:
+        kinds = {r.kind for r in refs.values()}
+        if "pin" not in kinds:
+            off.add("unpin")
+            if not w.later:
+                off.add("dma_write")
+        if "get" not in kinds:
+            off.add("put")
+        if not any(r.write for r in refs.values()):
+            off.add("dma_write")
+    if not any(p.mem for p in c.procs.values()):
+        off.update(_NEEDS_PAGE)
+    out = [k for k in menu if k not in off] if off else list(menu)
+    if refs:
+        if "fork" in out:
+            out.extend(("fork",) * WEIGHT["fork"])
+        if "write" in out:
+            out.extend(("write",) * WEIGHT["write"])
+    return out
+
+
+def hot_pages(c: Contract) -> list[tuple[int, int]]:
+    """Mapped pages where bugs live: held by a pin or reference, or mapped at the same
+    address by more than one process (shared since fork)."""
+    hot = {(r.mm, r.vpn) for r in c.refs.values() if r.bound}
+    procs = c.procs
+    if len(procs) > 1:
+        seen: dict[int, int] = {}
+        for mm, p in procs.items():
+            for vpn in p.mem:
+                if vpn in seen:
+                    hot.add((mm, vpn))
+                    hot.add((seen[vpn], vpn))
+                else:
+                    seen[vpn] = mm
+    return sorted(x for x in hot if x[1] in procs[x[0]].mem) if hot else []
+
+
+def _pick_page(data: Choices, c: Contract) -> tuple[int, int] | None:
+    """A mapped page: any, or (as likely) one of the hot pages (hot_pages)."""
+    pages = [(mm, vpn) for mm, p in sorted(c.procs.items()) for vpn in sorted(p.mem)]
+    if not pages:
+        return None
+    hot = hot_pages(c)
+    if hot:
+        pages = hot + pages
+    return pages[data.index(len(pages))]
+
+
 def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[Step] | None:
     """Draw the arguments of one step of `kind` from the current state; None when the
     kind has nothing to act on now; a list for a kind that draws a pair of steps (an
@@ -112,7 +184,7 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
         return Step("exit", {"mm": alive[data.index(len(alive))]})
     if kind in LATER_DRAW:
         return LATER_DRAW[kind](data, c, w, alive)
-    if kind in ("unpin", "put", "dma_read", "dma_write"):
+    if kind in _NEEDS_REF:
         want = "get" if kind == "put" else "pin"
         # a R/W FOLL_GET reference takes device writes too (an O_DIRECT read into the page)
         ids = [i for i, ref in c.refs.items()
@@ -127,13 +199,10 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
             return Step("dma_write", {"id": id, "value": value})
         return Step(kind, {"id": id})
     # everything else acts on a mapped page
-    # a process that has something mapped, then one of its pages
-    with_pages = [mm for mm in alive if c.procs[mm].mem]
-    if not with_pages:
+    at = _pick_page(data, c)
+    if at is None:
         return None
-    mm = with_pages[data.index(len(with_pages))]
-    vpns = sorted(c.procs[mm].mem)
-    vpn = vpns[data.index(len(vpns))]
+    mm, vpn = at
     if kind == "write":
         value = w.next_value
         w.next_value += 1
@@ -157,9 +226,7 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
     if kind in ("read", "swapout", "swapin", "migrate", "split_pmd", "split_folio"):
         return Step(kind, {"mm": mm, "vpn": vpn})
     if kind == "ksm_merge":
-        mm2 = with_pages[data.index(len(with_pages))]
-        vpns2 = sorted(c.procs[mm2].mem)
-        vpn2 = vpns2[data.index(len(vpns2))]
+        mm2, vpn2 = _pick_page(data, c)
         if (mm2, vpn2) == (mm, vpn):
             return None
         return Step("ksm_merge", {"mm": mm, "vpn": vpn, "mm2": mm2, "vpn2": vpn2})
@@ -180,16 +247,6 @@ def _gup_flags(data: Choices, args: dict) -> None:
         args["fast"] = True
     if data.flag(0.2):
         args["force"] = True
-
-
-def _page(data: Choices, c: Contract) -> tuple[int, int] | None:
-    """A mapped page of a process that has one."""
-    with_pages = [mm for mm in sorted(c.procs) if c.procs[mm].mem]
-    if not with_pages:
-        return None
-    mm = with_pages[data.index(len(with_pages))]
-    vpns = sorted(c.procs[mm].mem)
-    return mm, vpns[data.index(len(vpns))]
 
 
 def _mmap_file(data: Choices, c: Contract, w: World, alive: list) -> Step:
@@ -223,7 +280,7 @@ def _mmap_huge(data: Choices, c: Contract, w: World, alive: list, kind: str) -> 
 
 def _on_page(data: Choices, c: Contract, w: World, alive: list,
              kind: str) -> Step | list[Step] | None:
-    at = _page(data, c)
+    at = _pick_page(data, c)
     if at is None:
         return None
     mm, vpn = at
@@ -278,10 +335,11 @@ def draw_menu(data: Choices, w: World | None = None) -> list[str]:
                 menu.extend([k] * WEIGHT.get(k, 1))
         return menu
     # The later vocabulary: its kinds off with probability 1/4, the first vocabulary's
-    # with probability 5/8 (a bit set in either mask): the later bugs need a few kinds
-    # of each, in a short trace.
+    # with probability 1/2 (one mask): the later bugs need a few kinds of each, in a
+    # short trace (5/8 left the pins and forks a hugetlb bug needs on together in one
+    # example in seven).
     w.later = True
-    mask |= data.index(1 << len(KINDS))
+    mask = data.index(1 << len(KINDS))
     for bit, k in enumerate(KINDS):
         if not mask >> bit & 1:
             menu.extend([k] * WEIGHT.get(k, 1))

@@ -265,6 +265,16 @@ class PatchChecker:
         res.modes = modes
         self.deadline = time.monotonic() + opts.budget
         added, removed = changed_cases(rules.pre, rules.post)
+        if identical and not any(isinstance(c, AssertionRule) for c in added + removed):
+            # Every decision has the same truth table before and after, and no
+            # assertion changed: the two overlays make the same choice in every
+            # state, so no trace can tell them apart and anything a search found
+            # would be the era's own, not this patch's.
+            res.modes = ["nfc"] if claim else []
+            res.checked.append("pre- and post-image rules are equal for every context (truth tables) "
+                               "and no assertion changed: every trace runs the same under both, so "
+                               "nothing is searched")
+            return
         # a patch claiming no functional change leaves every case as it was: the
         # pre-image's violations stay the pre-image's (its claim gets its own verdict)
         self.owned = [] if claim else owned_cases(rules, added)

@@ -70,12 +70,24 @@ def test_the_same_patch_on_the_reference_is_checked_against_later_invariants(che
 
 
 def test_a_violation_the_pre_image_shares_is_a_note_when_the_patch_leaves_the_case_alone(checked):
-    """move-anon-rmap leaves do_wp_page()'s decision as it was (its truth tables are
-    equal): a pin broken on its era by the pre-image too is not the patch's."""
-    _, rep = checked("move-anon-rmap.patch", "--tree", TREE)
+    """wp-mapcount changes do_wp_page()'s reuse test, not the R/O pin: a pin broken on
+    its era by the pre-image too, on a trace none of the patch's cases decides, is
+    not the patch's."""
+    _, rep = checked("wp-mapcount.patch", "--tree", TREE)
     notes = [f for f in _patch(rep)["findings"] if f["id"] == "pin-coherence"]
     assert notes and all(f["severity"] == "note" and "not introduced by this patch" in f["message"]
                          for f in notes)
+
+
+def test_rules_equal_before_and_after_are_not_searched(checked):
+    """move-anon-rmap leaves do_wp_page()'s decision as it was (equal truth tables) and
+    changes no assertion: no trace can tell the two images apart, so nothing is
+    searched, and what the era itself breaks is not reported against the patch."""
+    code, rep = checked("move-anon-rmap.patch", "--tree", TREE)
+    p = _patch(rep)
+    assert any(c.startswith("pre- and post-image rules are equal for every context") for c in p["checked"])
+    assert p["examples"] == 0 and not [f for f in p["findings"] if f["id"] == "pin-coherence"]
+    assert code == 0
 
 
 @pytest.mark.parametrize("options", [(), ("--tree", TREE)])

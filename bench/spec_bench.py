@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_util import time_to_first as first_finding  # noqa: E402
 from review.fuzz import search as fuzz  # noqa: E402
 from spec.kernel import Kernel  # noqa: E402
 from spec.presets import PRESETS  # noqa: E402
@@ -107,18 +108,10 @@ def fuzz_share(examples: int) -> tuple[list, float, int, float]:
 
 def time_to_first(preset: str, clause: str, variant: str, seed: int,
                   cap: float) -> tuple[float | None, int]:
-    t0 = time.perf_counter()
-    state: dict = {}
-
-    def progress(info):
-        for f in info["findings"]:
-            if (f.id, f.variant) == (clause, variant) and "at" not in state:
-                state["at"] = time.perf_counter() - t0
-                state["len"] = len(f.trace["steps"])
-
-    fuzz.search(PRESETS[preset], seed=seed, budget=cap, database=None,
-                on_progress=progress, should_stop=lambda: "at" in state)
-    return state.get("at"), state.get("len", 0)
+    """Seconds to the first finding of (clause, variant) on `preset`, and its shrunk length."""
+    at, f = first_finding(PRESETS[preset], lambda f: (f.id, f.variant) == (clause, variant),
+                          seed=seed, cap=cap)
+    return at, len(f.trace["steps"]) if f is not None else 0
 
 
 def main() -> None:

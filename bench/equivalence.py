@@ -42,6 +42,14 @@ STARTS: dict[str, object] = {
     "shared-file": ({"op": "mmap", "mm": 0, "vpn": 0, "npages": 1, "backing": "file",
                      "shared": True},),
     "shmem": ({"op": "mmap", "mm": 0, "vpn": 0, "npages": 1, "shared": True},),
+    # a KSM page mapped by two processes: mergeable memory, equal contents, one ksmd
+    # pass (a merged page is five steps deep, too deep for the bound to reach alone)
+    "ksm": ({"op": "mmap", "mm": 0, "vpn": 0, "npages": 1},
+            {"op": "madvise", "mm": 0, "vpn": 0, "npages": 1, "advice": "mergeable"},
+            {"op": "write", "mm": 0, "vpn": 0, "value": 1},
+            {"op": "fork", "mm": 0, "child": 1},
+            {"op": "write", "mm": 1, "vpn": 0, "value": 1},
+            {"op": "ksm_merge", "mm": 0, "vpn": 0, "mm2": 1, "vpn2": 0}),
 }
 # context field -> the operations that make it vary
 FIELD_OPS = {
@@ -59,6 +67,7 @@ FIELD_STARTS = {
     "folio_mapcount": ("thp",), "pincount": ("thp",), "hugetlb": ("hugetlb",),
     "anon": ("ro-file", "shared-file"), "cow_mapping": ("shared-file", "shmem"),
     "writenotify": ("shared-file",), "shmem": ("shmem",), "foll_force": ("ro-file",),
+    "ksm": ("ksm",),
 }
 # the points whose operations reach them from one start only (review/check/explore.py START)
 ONLY_FROM = {"hugetlb.fork": "hugetlb", "hugetlb.reuse": "hugetlb",

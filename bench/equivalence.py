@@ -1,11 +1,14 @@
 """Is a mutant of a decision point observably the same as the original, within bounds?
-For bench/mutants.py. Not a benchmark itself.
+And, for a mutant the fuzzer let live, is there a short trace that kills it? For
+bench/mutants.py. Not a benchmark itself.
 
 Breadth-first over every trace up to a depth, the original rule set and the mutant run
 side by side (review/check/explore.py's differential JointModel): a step whose result
 differs between them is an observable difference, and the shortest trace showing one
 proves the mutant different. No difference up to the depth: equivalent within it. The
-state budget hit first: undecided.
+state budget hit first: undecided. The same exploration in the "introduced" mode (a
+clause the mutant breaks at a step where the original does not) gives the shortest
+trace that kills a mutant, if one exists within a depth.
 
 One exploration per start, each over the point's alphabet (review/check/explore.py
 alphabet: the operations that reach the point and those that observe it) plus the
@@ -28,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from review.check.explore import JointModel, alphabet, later_bounds  # noqa: E402
 from review.verify.model import DEFAULT_PIN_KINDS, Bounds  # noqa: E402
 from review.verify.search import explore  # noqa: E402
+from spec.clauses import CLAUSES  # noqa: E402
 from spec.decisions import CONTEXT_FIELDS, RuleSet  # noqa: E402
 
 DIFFERENCE = "observable-difference"
@@ -133,3 +137,19 @@ def equivalence(mutant: RuleSet, original: RuleSet, point: str, fields: set[str]
                            len(res.trace) - len(bounds.setup()), start, states)
         undecided = undecided or not res.complete
     return Verdict("undecided" if undecided else "equivalent", depth, states=states)
+
+
+def shortest_kill(mutant: RuleSet, original: RuleSet, point: str, fields: set[str], *,
+                  depth: int, max_states: int = 300_000) -> tuple[str, list | None, str]:
+    """(clause, the shortest trace on which `mutant` breaks it and `original` does not,
+    the start) over the starts, or ("", None, why not: none within the depth, or the
+    state budget spent)."""
+    incomplete = False
+    for start in starts_for(point, fields):
+        bounds = bounds_for(point, fields, start, depth, max_states)
+        model = JointModel(mutant, original, bounds, "introduced")
+        res = explore(model, mutant.name, bounds, clauses=set(CLAUSES))
+        if res.status == "violation" and res.trace:
+            return res.violations[0].id, res.trace, start
+        incomplete = incomplete or not res.complete
+    return "", None, ("state budget spent" if incomplete else f"none within depth {depth}")

@@ -1,7 +1,7 @@
 """Mutation benchmark: does the fuzzer find bugs nobody wrote down?
 
     .venv/bin/python bench/mutants.py [--preset v5.9] [--preset current] [--budget 10]
-        [--seed 0] [--limit N] [--jobs 1] [--depth D] [--quick]
+        [--seed 0] [--limit N] [--jobs 1] [--depth D] [--explain DEPTH] [--quick]
 
 For each preset (default: v5.9 and current): every mutant of every decision point
 (bench/mutation.py: a conjunct or disjunct dropped, an atom negated, a mapcount test
@@ -18,7 +18,9 @@ swapped for a refcount test, a boundary shifted, a returned outcome replaced), t
 
 One line per mutant (killed by which clause and variant, time to the kill, shrunk
 trace length, and the length of the shortest observable difference the equivalence
-pass found: what a differential search could have shown), then per preset:
+pass found: what a differential search could have shown; with --explain, for each
+survivor the shortest trace within that depth on which it breaks a clause the preset
+does not), then per preset:
     mutants: killed K of N non-equivalent, median time to kill T s
 and a line with what was generated, equivalent and undecided, and the targets.
 """
@@ -36,7 +38,7 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_util import time_to_first  # noqa: E402
-from equivalence import equivalence, fields_read  # noqa: E402
+from equivalence import equivalence, fields_read, shortest_kill  # noqa: E402
 from mutation import Mutant, mutants, reached  # noqa: E402
 from review.findings import Finding  # noqa: E402
 from review.fuzz.search import search  # noqa: E402
@@ -63,6 +65,7 @@ class Outcome:
     seconds: float | None = None
     steps: int = 0             # the shrunk trace's length
     difference: int = 0        # the shortest observable difference's length (0: none found)
+    hint: str = ""             # a survivor: the shortest killing trace (--explain), or why none
 
     def line(self, depth: int) -> str:
         status = f"{self.status}{' (undecided)' if self.undecided else ''}"
@@ -74,7 +77,8 @@ class Outcome:
             by = self.clause + (f" [{self.variant}]" if self.variant else "")
             return (f"{status:<22} {self.label}  by {by} in {self.seconds:.2f} s, "
                     f"{self.steps} steps{diff}")
-        return f"{status:<22} {self.label}  nothing new found{diff}"
+        hint = f"\n{'':<24}{self.hint}" if self.hint else ""
+        return f"{status:<22} {self.label}  nothing new found{diff}{hint}"
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,9 @@ def counts_against(original: RuleSet) -> Callable[[Finding], bool]:
 
 
 def judge(m: Mutant, original: RuleSet, exclude: tuple[str, ...], *, budget: float,
-          seed: int, depth: int) -> Outcome:
+          seed: int, depth: int, explain: int = 0) -> Outcome:
+    """Equivalence, then the fuzzer; for a survivor, with `explain`, the shortest trace
+    that kills it within that depth."""
     fields = fields_read(reached(original.decide[m.point]))
     verdict = equivalence(m.rules, original, m.point, fields, depth=depth)
     if verdict.status == "equivalent":
@@ -125,9 +131,19 @@ def judge(m: Mutant, original: RuleSet, exclude: tuple[str, ...], *, budget: flo
                           exclude=exclude)
     undecided = verdict.status == "undecided"
     if f is None:
-        return Outcome(m.label, "survived", undecided, difference=verdict.steps)
+        hint = explained(m, original, fields, explain) if explain else ""
+        return Outcome(m.label, "survived", undecided, difference=verdict.steps, hint=hint)
     return Outcome(m.label, "killed", undecided, f.id, f.variant, at,
                    len(f.trace["steps"]), verdict.steps)
+
+
+def explained(m: Mutant, original: RuleSet, fields: set[str], depth: int) -> str:
+    clause, trace, why = shortest_kill(m.rules, original, m.point, fields, depth=depth)
+    if trace is None:
+        return f"no trace kills it within depth {depth} ({why})"
+    steps = "; ".join(" ".join([s["op"]] + [f"{k}={v}" for k, v in s.items() if k != "op"])
+                      for s in trace)
+    return f"killed by {clause} within depth {depth}: {steps}"
 
 
 # Worker processes (--jobs) are forked with the mutants of the preset at hand: compiled
@@ -155,14 +171,14 @@ def sample(items: list, limit: int | None) -> list:
 
 
 def run_preset(name: str, *, budget: float, seed: int, depth: int = DEPTH,
-               limit: int | None = None, jobs: int = 1,
+               limit: int | None = None, jobs: int = 1, explain: int = 0,
                out: Callable[[str], None] | None = print) -> Summary:
     """Mutate, filter and fuzz one preset; `out` gets one line per mutant (None: quiet)."""
     original = PRESETS[name]
     all_mutants = mutants(original)
     chosen = sample(all_mutants, limit)
     exclude = known_findings(original, budget=budget, seed=seed)
-    args = {"budget": budget, "seed": seed, "depth": depth}
+    args = {"budget": budget, "seed": seed, "depth": depth, "explain": explain}
     _JOB.update(mutants=chosen, original=original, exclude=exclude, args=args)
     if jobs > 1:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
@@ -196,6 +212,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--limit", type=int, help="at most N mutants per preset, evenly spread")
     ap.add_argument("--jobs", type=int, default=1, help="mutants judged in parallel")
     ap.add_argument("--depth", type=int, default=DEPTH, help="equivalence bound (steps)")
+    ap.add_argument("--explain", type=int, default=0, metavar="DEPTH",
+                    help="for each survivor, the shortest killing trace within DEPTH steps")
     ap.add_argument("--quick", action="store_true", help="--limit 12 --budget 3")
     a = ap.parse_args(argv)
     if a.quick:
@@ -207,8 +225,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         print(f"mutants: unknown preset {unknown[0]!r} (known: {', '.join(PRESETS)})",
               file=sys.stderr)
         sys.exit(2)
-    if a.budget <= 0 or a.jobs < 1 or a.depth < 1 or (a.limit is not None and a.limit < 1):
-        print("mutants: --budget, --jobs, --depth and --limit must be positive", file=sys.stderr)
+    if a.budget <= 0 or a.jobs < 1 or a.depth < 1 or a.explain < 0 or \
+            (a.limit is not None and a.limit < 1):
+        print("mutants: --budget, --jobs, --depth, --explain and --limit must be positive",
+              file=sys.stderr)
         sys.exit(2)
     return a
 
@@ -220,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name}: mutants of every decision point (equivalence within depth {a.depth}, "
               f"fuzz budget {a.budget:g} s, seed {a.seed})", flush=True)
         summary = run_preset(name, budget=a.budget, seed=a.seed, depth=a.depth,
-                             limit=a.limit, jobs=a.jobs,
+                             limit=a.limit, jobs=a.jobs, explain=a.explain,
                              out=lambda line: print(f"  {line}", flush=True))
         for line in summary.lines():
             print(line)

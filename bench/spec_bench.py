@@ -11,7 +11,10 @@ Prints:
   3. the spec's share of fuzzing time: time inside Session.step and the probes' peeks
      over the whole search (target < 1/3);
   4. median time to first finding over 5 seeds for each preset bug (and the trace
-     length after shrinking).
+     length after shrinking);
+  5. the mutation summary of bench/mutants.py (bugs nobody wrote down: how many
+     mutants of the decision points the fuzzer kills, how fast) on a spread sample of
+     each preset's mutants (--no-mutants leaves it out).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import mutants  # noqa: E402
 from bench_util import time_to_first as first_finding  # noqa: E402
 from review.fuzz import search as fuzz  # noqa: E402
 from spec.kernel import Kernel  # noqa: E402
@@ -117,6 +121,8 @@ def time_to_first(preset: str, clause: str, variant: str, seed: int,
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer examples and seeds")
+    ap.add_argument("--no-mutants", dest="mutants", action="store_false",
+                    help="leave out the mutation summary")
     a = ap.parse_args()
     examples = 300 if a.quick else 1000
     seeds = range(1, 3 if a.quick else 6)
@@ -146,6 +152,18 @@ def main() -> None:
         med = f"{statistics.median(times):.2f} s" if times else "-"
         print(f"time to first {clause} [{variant}] on {preset}: median {med} over {len(times)} seeds"
               f"{f' ({missed} not found in 30 s)' if missed else ''}; shrunk lengths {lens}")
+    if a.mutants:
+        mutation_summary(limit=8 if a.quick else 30, budget=3.0 if a.quick else 10.0)
+
+
+def mutation_summary(limit: int, budget: float) -> None:
+    """bench/mutants.py's summary lines per preset, on `limit` mutants spread over the
+    decision points (the whole run is bench/mutants.py)."""
+    for name in mutants.DEFAULT_PRESETS:
+        summary = mutants.run_preset(name, budget=budget, seed=0, limit=limit, out=None)
+        print(f"mutation sample of {name} ({limit} of its mutants):")
+        for line in summary.lines():
+            print(line)
 
 
 if __name__ == "__main__":

@@ -120,10 +120,13 @@ def _conditions(func: ast.FunctionDef) -> Iterator[ast.AST]:
     for node in ast.walk(func):
         if isinstance(node, (ast.If, ast.IfExp, ast.While)):
             yield node.test
-        elif isinstance(node, ast.Return) and isinstance(node.value, (ast.BoolOp, ast.Compare)) \
-                or isinstance(node, ast.Return) and isinstance(node.value, ast.UnaryOp) \
-                and isinstance(node.value.op, ast.Not):
+        elif isinstance(node, ast.Return) and _is_boolean(node.value):
             yield node.value
+
+
+def _is_boolean(value: ast.AST | None) -> bool:
+    return isinstance(value, (ast.BoolOp, ast.Compare)) or \
+        isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not)
 
 
 def _is_atom(node: ast.AST) -> bool:

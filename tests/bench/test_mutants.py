@@ -14,7 +14,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
 
-from equivalence import equivalence, fields_read  # noqa: E402
+from equivalence import equivalence, fields_read, shortest_kill  # noqa: E402
 from mutants import counts_against, judge, parse_args, sample  # noqa: E402
 from mutation import mutants, mutate, reached  # noqa: E402
 from review.findings import Finding  # noqa: E402
@@ -96,6 +96,8 @@ def test_a_mutant_of_an_unreachable_case_is_equivalent_within_the_bound():
     fields = fields_read(reached(original))
     verdict = equivalence(mutant, current, "wp.reuse", fields, depth=3)
     assert verdict.status == "equivalent" and verdict.states > 0
+    assert shortest_kill(mutant, current, "wp.reuse", fields, depth=2) == \
+        ("", None, "none within depth 2")
 
 
 def test_a_killable_mutant_differs_and_the_fuzzer_kills_it():
@@ -105,6 +107,8 @@ def test_a_killable_mutant_differs_and_the_fuzzer_kills_it():
     fields = fields_read(reached(current.decide["wp.reuse"]))
     verdict = equivalence(m.rules, current, "wp.reuse", fields, depth=4)
     assert verdict.status == "different" and 0 < verdict.steps <= 4
+    clause, trace, _ = shortest_kill(m.rules, current, "wp.reuse", fields, depth=3)
+    assert clause == "pin-coherence" and [s["op"] for s in trace[1:]] == ["pin", "write", "dma_read"]
     outcome = judge(m, current, (), budget=15.0, seed=0, depth=4)
     assert outcome.status == "killed" and outcome.clause == "pin-coherence"
     assert outcome.steps > 0 and outcome.seconds < 15.0

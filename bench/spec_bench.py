@@ -153,7 +153,7 @@ def main() -> None:
         print(f"time to first {clause} [{variant}] on {preset}: median {med} over {len(times)} seeds"
               f"{f' ({missed} not found in 30 s)' if missed else ''}; shrunk lengths {lens}")
     if a.mutants:
-        mutation_summary(limit=8 if a.quick else 30, budget=3.0 if a.quick else 10.0)
+        mutation_summary(limit=8 if a.quick else 20, budget=3.0 if a.quick else 10.0)
 
 
 def mutation_summary(limit: int, budget: float) -> None:

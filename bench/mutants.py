@@ -66,6 +66,7 @@ class Outcome:
     steps: int = 0             # the shrunk trace's length
     difference: int = 0        # the shortest observable difference's length (0: none found)
     hint: str = ""             # a survivor: the shortest killing trace (--explain), or why none
+    killable: bool = False     # a survivor that --explain found a killing trace for
 
     def line(self, depth: int) -> str:
         status = f"{self.status}{' (undecided)' if self.undecided else ''}"
@@ -93,17 +94,25 @@ class Summary:
     budget: float
     depth: int
     excluded: tuple[str, ...]
+    explain: int = 0        # the --explain depth (0: survivors not explained)
+    killable: int = 0       # survivors with a killing trace within that depth
 
     def lines(self) -> list[str]:
         med = f"{self.median:.2f}" if self.median is not None else "-"
         share = self.killed / self.counted if self.counted else 0.0
-        return [f"mutants: killed {self.killed} of {self.counted} non-equivalent, "
-                f"median time to kill {med} s",
-                f"  {self.preset}: {self.generated} generated, {self.equivalent} equivalent "
-                f"within depth {self.depth}, {self.undecided} undecided (fuzzed and counted); "
-                f"killed {share:.0%}; budget {self.budget:g} s per mutant; the preset's own "
-                f"findings excluded: {', '.join(self.excluded) or 'none'}; targets: killed "
-                f">= {TARGET_KILLED:.0%} with a 10 s budget, median under {TARGET_SECONDS:g} s"]
+        out = [f"mutants: killed {self.killed} of {self.counted} non-equivalent, "
+               f"median time to kill {med} s",
+               f"  {self.preset}: {self.generated} generated, {self.equivalent} equivalent "
+               f"within depth {self.depth}, {self.undecided} undecided (fuzzed and counted); "
+               f"killed {share:.0%}; budget {self.budget:g} s per mutant; the preset's own "
+               f"findings excluded: {', '.join(self.excluded) or 'none'}; targets: killed "
+               f">= {TARGET_KILLED:.0%} with a 10 s budget, median under {TARGET_SECONDS:g} s"]
+        if self.explain:
+            safe = self.counted - self.killed - self.killable
+            out.append(f"  survivors: {self.killable} with a killing trace within depth "
+                       f"{self.explain} (the fuzzer's misses), {safe} without (only a "
+                       f"differential search tells them apart)")
+        return out
 
 
 # ---------------------------------------------------------------- one mutant
@@ -132,7 +141,8 @@ def judge(m: Mutant, original: RuleSet, exclude: tuple[str, ...], *, budget: flo
     undecided = verdict.status == "undecided"
     if f is None:
         hint = explained(m, original, fields, explain) if explain else ""
-        return Outcome(m.label, "survived", undecided, difference=verdict.steps, hint=hint)
+        return Outcome(m.label, "survived", undecided, difference=verdict.steps, hint=hint,
+                       killable=hint.startswith("killed"))
     return Outcome(m.label, "killed", undecided, f.id, f.variant, at,
                    len(f.trace["steps"]), verdict.steps)
 
@@ -191,7 +201,8 @@ def run_preset(name: str, *, budget: float, seed: int, depth: int = DEPTH,
     counted = [o for o in outcomes if o.status != "equivalent"]
     return Summary(name, len(chosen), len(outcomes) - len(counted),
                    sum(o.undecided for o in outcomes), len(kills), len(counted),
-                   statistics.median(kills) if kills else None, budget, depth, exclude)
+                   statistics.median(kills) if kills else None, budget, depth, exclude,
+                   explain, sum(o.killable for o in outcomes))
 
 
 def _report(outcomes, depth: int, out) -> list[Outcome]:

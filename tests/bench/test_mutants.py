@@ -15,7 +15,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
 
 from equivalence import equivalence, fields_read, shortest_kill  # noqa: E402
-from mutants import counts_against, judge, parse_args, sample  # noqa: E402
+from mutants import Summary, counts_against, judge, parse_args, sample  # noqa: E402
 from mutation import mutants, mutate, reached  # noqa: E402
 from review.findings import Finding  # noqa: E402
 from spec.decisions import DecisionContext  # noqa: E402
@@ -128,3 +128,15 @@ def test_sample_spreads_and_bad_arguments_exit_2(capsys):
         parse_args(["--preset", "v9.99"])
     assert exc.value.code == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_summary_line_per_preset():
+    s = Summary("v5.9", generated=107, equivalent=57, undecided=0, killed=40, counted=50,
+                median=0.84, budget=10.0, depth=5, excluded=("pin-coherence:R/O pin",),
+                explain=6, killable=8)
+    first, detail, survivors = s.lines()
+    assert first == "mutants: killed 40 of 50 non-equivalent, median time to kill 0.84 s"
+    assert "107 generated, 57 equivalent within depth 5, 0 undecided" in detail
+    assert "killed 80%" in detail and "pin-coherence:R/O pin" in detail
+    assert survivors == ("  survivors: 8 with a killing trace within depth 6 (the fuzzer's "
+                         "misses), 2 without (only a differential search tells them apart)")

@@ -16,6 +16,9 @@ Prints:
   5. median time to first finding over 5 seeds for each preset bug, wall and CPU
      (target < 1 s), and the trace lengths after shrinking next to the known length
      (the shortest trace known to show it: the scenarios' and earlier shrinks').
+  6. the mutation summary of bench/mutants.py (bugs nobody wrote down: how many
+     mutants of the decision points the fuzzer kills, how fast) on a spread sample of
+     each preset's mutants (--no-mutants leaves it out).
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+import mutants  # noqa: E402
+from bench_util import time_to_first as first_finding  # noqa: E402
 from review.fuzz import search as fuzz  # noqa: E402
 from review.fuzz.strategies import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu  # noqa: E402
 from spec.kernel import Kernel  # noqa: E402
@@ -144,24 +149,16 @@ def hypothesis_floor(examples: int) -> float:
 def time_to_first(preset: str, clause: str, variant: str, seed: int,
                   cap: float) -> tuple[float | None, int, float | None]:
     """Wall seconds to the first report of the bug (shrunk), its length, CPU seconds."""
-    t0, c0 = time.perf_counter(), time.process_time()
-    state: dict = {}
-
-    def progress(info):
-        for f in info["findings"]:
-            if (f.id, f.variant) == (clause, variant) and "at" not in state:
-                state["at"] = time.perf_counter() - t0
-                state["cpu"] = time.process_time() - c0
-                state["len"] = len(f.trace["steps"])
-
-    fuzz.search(PRESETS[preset], seed=seed, budget=cap, database=None,
-                on_progress=progress, should_stop=lambda: "at" in state)
-    return state.get("at"), state.get("len", 0), state.get("cpu")
+    at, f, cpu = first_finding(PRESETS[preset], lambda f: (f.id, f.variant) == (clause, variant),
+                               seed=seed, cap=cap)
+    return at, len(f.trace["steps"]) if f is not None else 0, cpu
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer examples and seeds")
+    ap.add_argument("--no-mutants", dest="mutants", action="store_false",
+                    help="leave out the mutation summary")
     a = ap.parse_args()
     examples = 300 if a.quick else 1000
     seeds = range(1, 3 if a.quick else 6)
@@ -199,6 +196,18 @@ def main() -> None:
         print(f"time to first {clause} [{variant}] on {preset}: median {med} over {len(times)} seeds"
               f"{f' ({missed} not found in 30 s)' if missed else ''} (CPU {cpu_med}); "
               f"shrunk lengths {lens}, known {known}")
+    if a.mutants:
+        mutation_summary(limit=8 if a.quick else 20, budget=3.0 if a.quick else 10.0)
+
+
+def mutation_summary(limit: int, budget: float) -> None:
+    """bench/mutants.py's summary lines per preset, on `limit` mutants spread over the
+    decision points (the whole run is bench/mutants.py)."""
+    for name in mutants.DEFAULT_PRESETS:
+        summary = mutants.run_preset(name, budget=budget, seed=0, limit=limit, out=None)
+        print(f"mutation sample of {name} ({limit} of its mutants):")
+        for line in summary.lines():
+            print(line)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """liblore's trailer reader (split_body_parts, find_trailers), safe on hostile mail.
 
 liblore reads a trailer's value with searches (`(.*\\S+)(\\s+#[^#]+)$` among them) whose
-time grows with the cube of the value's longest run of non-space characters: one
-trailer-shaped line of 2,000 such characters in a reply kept `mmreview show` busy for
-minutes. No real trailer holds such a run (a name, an address, a URL, a commit id), so
-each trailer-shaped line that does is hidden from liblore behind a placeholder and put
-back into the text liblore returns: such a line is text, never a trailer.
+time grows with the cube of the value's length: one trailer-shaped line of 2,000
+characters in a reply kept `mmreview show` busy for minutes, a line of 500 takes a
+second. No real trailer is that long (a name and an address, a URL, a commit id and
+its subject), so each trailer-shaped line longer than MAX_TRAILER_LINE is hidden from
+liblore behind a placeholder and put back into the text liblore returns: such a line
+is text, never a trailer.
 """
 from __future__ import annotations
 
@@ -14,13 +15,12 @@ import secrets
 
 from liblore import utils as lu
 
-MAX_TRAILER_RUN = 128  # non-space characters in a row; longer lines are no trailers
+MAX_TRAILER_LINE = 160  # characters: at most some 0.1 s of liblore's time per line
 _TRAILER_SHAPED = re.compile(r"\s*\w\S*:\s")    # what liblore's trailer line starts with
-_LONG_RUN = re.compile(r"\S{%d}" % (MAX_TRAILER_RUN + 1))
 
 
 class _Shield:
-    """`text` with each trailer-shaped line holding a long run replaced by a placeholder
+    """`text` with each long trailer-shaped line replaced by a placeholder
     (NUL-delimited, never a trailer, unique to this call), and the way back."""
 
     def __init__(self, text: str):
@@ -28,7 +28,7 @@ class _Shield:
         self.saved: dict[str, str] = {}
         lines = text.split("\n")
         for i, line in enumerate(lines):
-            if _TRAILER_SHAPED.match(line) and _LONG_RUN.search(line):
+            if len(line) > MAX_TRAILER_LINE and _TRAILER_SHAPED.match(line):
                 key = f"\0{nonce}:{i}\0"
                 self.saved[key] = line
                 lines[i] = key

@@ -16,6 +16,7 @@ from review.errors import InputError
 from review.report import one_line
 from review.report.formats import FORMAT_NAMES, render
 
+from mmreview.commands.replay import load_trace_json
 from mmreview.commands.sources import add_source_arguments, source_repo
 
 HELP = "check patches: extract their rules and fuzz them against the spec (exit 1 on findings)"
@@ -135,12 +136,7 @@ def run(args) -> int:
                    replay_hint=f"mmreview check {hint_inputs}", tree=args.tree, repo=repo,
                    base=args.base)
     if args.replay:
-        try:
-            trace = json.loads(Path(args.replay).read_text())
-        except OSError as exc:
-            raise InputError(f"{args.replay}: cannot read ({exc.strerror or exc})") from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{args.replay}: not JSON ({exc.msg} at line {exc.lineno})") from None
+        trace = load_trace_json(args.replay)
         try:
             out = C.replay(args.inputs, trace, args.patch, opts, repo=repo)
         except TraceError as exc:

@@ -42,6 +42,8 @@ def load_trace_json(path: str) -> Any:
         raise InputError(f"{name}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise InputError(f"{name}: JSON nested too deeply") from None
+    except ValueError:  # Python's bound on the digits of an integer it converts
+        raise InputError(f"{name}: a number of more than {sys.get_int_max_str_digits()} digits") from None
 
 
 def replay(obj: Any, name: str, ruleset: str | None = None):

@@ -20,6 +20,7 @@ import git
 from liblore import utils as lu
 
 from review.errors import InputError
+from review.inputs import bodyparts
 from review.inputs.patch import parse_diff
 from review.inputs.series import is_trailer_name, parse_trailer, trailer_from_lore
 from review.model import Collection, Patch, Series
@@ -102,7 +103,7 @@ def commit_patch(repo, commit) -> Patch:
     # The summary line is not part of the trailer search: liblore would read a
     # one-paragraph "mm: fix x" as a trailer named "mm".
     rest = message.split("\n", 1)[1].strip("\n") if "\n" in message.strip("\n") else ""
-    parts = lu.split_body_parts(rest) if rest else lu.BodyParts([], "", [], "", "")
+    parts = bodyparts.split_body_parts(rest) if rest else lu.BodyParts([], "", [], "", "")
     body = parts.message.strip("\n")
     patch = Patch(
         title=commit.summary if isinstance(commit.summary, str) else str(commit.summary),

@@ -281,6 +281,13 @@ def _patch_attachments(em: EmailMessage, body_part) -> list[_EmailMessageBase]:
 
 def decode_body(em: EmailMessage) -> tuple[str, list[str]]:
     """The text/plain body (plus patch attachments), with a warning for every repair."""
+    try:
+        return _decode_body(em)
+    except RecursionError:  # the email package parses a header's nested comments recursively
+        return "", ["a MIME header nests too deeply (comments in parentheses); body not read"]
+
+
+def _decode_body(em: EmailMessage) -> tuple[str, list[str]]:
     warnings: list[str] = []
     part = _text_part(em)
     if part is None:

@@ -23,6 +23,7 @@ from liblore.series import parse_patch_subject
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
+from review.inputs import bodyparts
 from review.model import DiffLine, FileDiff, Hunk, Patch
 
 _HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
@@ -42,7 +43,7 @@ def split_patch_body(body: str) -> dict:
     between '---' and the diff (diffstat, changelog); 'diff' starts at the first
     file header.
     """
-    parts = lu.split_body_parts(body)
+    parts = bodyparts.split_body_parts(body)
     basement = parts.basement
     m = _DIFF_START.search(basement)
     if m:

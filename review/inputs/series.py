@@ -21,6 +21,7 @@ from liblore.series import Trailer as _LoreTrailer
 from liblore.utils import strip_reply_prefixes
 
 from review.model import Message, Patch, Series, ThreadNode, Trailer
+from review.inputs import bodyparts
 from review.inputs.patch import build_patch, find_inline_patch
 
 _CHANGE_ID = re.compile(r"^change-id:\s*(\S+)\s*$", re.I | re.M)
@@ -347,8 +348,8 @@ def reply_trailers(m: Message) -> list[_LoreTrailer]:
     of every message once more."""
     if lu.body_has_diff(m.body):
         return [parse_trailer(n, v, msgid=m.msgid, date=m.date)
-                for n, v in lu.split_body_parts(m.body).trailers]
-    found, _ = lu.find_trailers(m.body, followup=True)
+                for n, v in bodyparts.split_body_parts(m.body).trailers]
+    found, _ = bodyparts.find_trailers(m.body, followup=True)
     out = []
     for n, v in found:
         if n.lower() in _REPLY_IGNORES:

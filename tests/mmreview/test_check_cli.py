@@ -130,3 +130,19 @@ def test_a_crash_of_the_check_is_exit_2_and_named(capsys, fixtures_dir, tmp_path
     assert code == 2 and ET.fromstring(out).get("errors") == "1"
     code, out, _ = _run(capsys, *args, "--format", "checkpatch")
     assert out.startswith("-:1: ERROR: mmreview: check failed on [1/1]: RuntimeError")
+
+
+@pytest.mark.parametrize("raw, words", [
+    (b"\xff\xfe", "not UTF-8 text"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"steps": [', "not JSON"),
+    (b'{"steps": [{"op": "read", "mm": 0, "vpn": 1' + b"0" * 5000 + b"}]}", "more than 4300 digits"),
+], ids=["not-utf8", "deep", "cut", "digits"])
+def test_a_broken_replay_trace_is_one_line_naming_it_and_exit_2(capsys, fixtures_dir, tmp_path, raw, words):
+    trace = tmp_path / "trace.json"
+    trace.write_bytes(raw)
+    patch = fixtures_dir / "patches" / "0004-mm-memory-simplify-do_wp_page-reuse-checks.patch"
+    code, out, err = _run(capsys, str(patch), "--tree", str(fixtures_dir / "ctree"), "--replay", str(trace))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"mmreview check: {trace}: ") and err.count("\n") == 1
+    assert words in err

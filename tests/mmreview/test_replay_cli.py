@@ -84,6 +84,13 @@ def test_bad_input_exit_2_one_line(tmp_path, capsys, obj, raw, words):
     assert words in err
 
 
+def test_a_number_of_too_many_digits_is_one_line_exit_2(tmp_path, capsys):
+    raw = '{"steps": [{"op": "read", "mm": 0, "vpn": 1' + "0" * 5000 + '}]}'
+    code, out, err, path = replay(tmp_path, capsys, None, raw=raw)
+    assert (code, out) == (2, "")
+    assert err == f"mmreview replay: {path}: a number of more than 4300 digits\n"
+
+
 def test_missing_file(tmp_path, capsys):
     code = main(["replay", str(tmp_path / "absent.json")])
     err = capsys.readouterr().err

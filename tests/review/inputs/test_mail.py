@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from review.errors import InputError
-from review.inputs.load import load
+from review.inputs.load import from_mbox_bytes, load
 
 
 def mail(fixtures_dir, name):
@@ -222,3 +222,11 @@ def test_crlf_inside_base64_and_quoted_printable_bodies_is_decoded(tmp_path):
     assert b64_msg.body == "Line one.\nLine two.\n\n-- \nSig\n"
     assert "\r" not in qp_msg.body and qp_msg.body.startswith("Line one.\nLine two.")
     assert b64_msg.raw.startswith(b"From: A <a@example.org>") and b64.encode()[:20] in b64_msg.raw
+
+
+def test_a_mime_header_nested_too_deeply_is_a_warning_not_a_crash():
+    raw = ("From mboxrd@z Thu Jan  1 00:00:00 1970\nFrom: Ann <ann@example.org>\n"
+           "Subject: [PATCH] mm: x\nMessage-Id: <n@example.org>\n"
+           f"Content-Transfer-Encoding: {'(' * 3000}\n\nbody\n").encode()
+    coll = from_mbox_bytes(raw, "nested.mbox")
+    assert any("nests too deeply" in w for w in coll.messages[0].warnings)

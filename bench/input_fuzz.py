@@ -1,0 +1,94 @@
+"""Fuzz mmreview's own inputs for a long time: damaged mail, lying diffs, hostile C
+and broken replay traces through `mmreview show`, `extract`, `check` and `replay`,
+with the properties the test suite checks with few examples
+(tests/inputs_fuzz/: no traceback, a failure is one line on stderr naming the input
+with exit 2, nothing written but the declared outputs).
+
+    .venv/bin/python bench/input_fuzz.py [--examples N] [--seed S]
+                                         [--target show|extract|check|replay|all] [--cli]
+
+--cli runs `mmreview` in a subprocess per example (slow: use fewer examples); without
+it the commands run in this process. Prints per target the examples run, the
+tracebacks and other failures seen (0 expected) and the slowest example; exits 1
+after printing the minimal failing input when a property failed.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
+
+from tests.inputs_fuzz.harness import TARGETS, Outcome, describe, run  # noqa: E402
+
+
+@dataclass
+class Tally:
+    examples: int = 0
+    tracebacks: int = 0
+    failures: int = 0
+    slowest: float = 0.0
+    slowest_size: int = 0
+    last_failure: tuple[bytes, str] | None = None  # hypothesis runs the minimal one last
+
+    def add(self, data: bytes, o: Outcome) -> None:
+        self.examples += 1
+        self.tracebacks += o.crashed
+        if o.problems:
+            self.failures += 1
+            self.last_failure = (data, describe(o))
+        if o.seconds > self.slowest:
+            self.slowest, self.slowest_size = o.seconds, len(data)
+
+
+def fuzz(name: str, examples: int, seed_value: int, cli: bool) -> tuple[Tally, BaseException | None]:
+    target, tally = TARGETS[name], Tally()
+
+    @seed(seed_value)
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
+              suppress_health_check=list(HealthCheck))
+    @given(target.inputs())
+    def prop(data: bytes) -> None:
+        o = run(target, data, cli=cli)
+        tally.add(data, o)
+        assert not o.problems, describe(o)
+
+    try:
+        prop()
+    except Exception as exc:  # the property failed: reported below, with the input
+        return tally, exc
+    return tally, None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--examples", type=int, default=200, help="examples per target (default 200)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--target", choices=(*TARGETS, "all"), default="all")
+    ap.add_argument("--cli", action="store_true", help="run `mmreview` in a subprocess per example")
+    args = ap.parse_args()
+    names = list(TARGETS) if args.target == "all" else [args.target]
+    failed = False
+    mode = "cli" if args.cli else "in-process"
+    print(f"{'target':8} {'mode':10} {'examples':>8} {'tracebacks':>10} {'failures':>8} "
+          f"{'slowest s':>9} {'(bytes)':>8} {'wall s':>7}")
+    for name in names:
+        start = time.perf_counter()
+        tally, error = fuzz(name, args.examples, args.seed, args.cli)
+        print(f"{name:8} {mode:10} {tally.examples:8d} {tally.tracebacks:10d} {tally.failures:8d} "
+              f"{tally.slowest:9.3f} {tally.slowest_size:8d} {time.perf_counter() - start:7.1f}", flush=True)
+        if error is not None:
+            failed = True
+            data, problems = tally.last_failure or (b"", str(error))
+            print(f"  FAILED {name}: minimal input ({len(data)} bytes):\n  {data!r}\n  {problems}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

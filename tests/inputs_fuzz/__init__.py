@@ -1,0 +1,1 @@
+"""Malformed inputs for mmreview's own commands: generators, harness, properties."""

@@ -4,13 +4,16 @@ with the properties the test suite checks with few examples
 (tests/inputs_fuzz/: no traceback, a failure is one line on stderr naming the input
 with exit 2, nothing written but the declared outputs).
 
-    .venv/bin/python bench/input_fuzz.py [--examples N] [--seed S]
+    .venv/bin/python bench/input_fuzz.py [--examples N] [--seed S] [--db DIR]
                                          [--target show|extract|check|replay|all] [--cli]
 
 --cli runs `mmreview` in a subprocess per example (slow: use fewer examples); without
 it the commands run in this process. Prints per target the examples run, the
-tracebacks and other failures seen (0 expected) and the slowest example; exits 1
-after printing the minimal failing input when a property failed.
+tracebacks and other failures seen (0 expected) and the slowest example, with a
+progress line every --every examples so that a stopped run still says how far it got;
+exits 1 after printing the minimal failing input when a property failed. --db keeps
+hypothesis's example database in DIR between runs: a failing input found once is
+tried first next time, until it passes.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
+from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
 
 from tests.inputs_fuzz.harness import TARGETS, Outcome, describe, run  # noqa: E402
 
@@ -47,17 +51,24 @@ class Tally:
             self.slowest, self.slowest_size = o.seconds, len(data)
 
 
-def fuzz(name: str, examples: int, seed_value: int, cli: bool) -> tuple[Tally, BaseException | None]:
+def fuzz(name: str, examples: int, seed_value: int, cli: bool, db: Path | None = None,
+         every: int = 0) -> tuple[Tally, BaseException | None]:
     target, tally = TARGETS[name], Tally()
+    database = DirectoryBasedExampleDatabase(str(db / name)) if db is not None else None
+    start = time.perf_counter()
 
-    @seed(seed_value)
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
+    # @seed turns hypothesis's database off; the same attribute set directly keeps it
+    @settings(max_examples=examples, deadline=None, database=database, derandomize=False,
               suppress_health_check=list(HealthCheck))
     @given(target.inputs())
     def prop(data: bytes) -> None:
         o = run(target, data, cli=cli)
         tally.add(data, o)
+        if every and tally.examples % every == 0:
+            print(f"  {name}: {tally.examples} examples, {tally.tracebacks} tracebacks, "
+                  f"{tally.failures} failures, {time.perf_counter() - start:.0f} s", flush=True)
         assert not o.problems, describe(o)
+    prop._hypothesis_internal_use_seed = seed_value
 
     try:
         prop()
@@ -72,6 +83,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--target", choices=(*TARGETS, "all"), default="all")
     ap.add_argument("--cli", action="store_true", help="run `mmreview` in a subprocess per example")
+    ap.add_argument("--db", type=Path, metavar="DIR",
+                    help="keep hypothesis's example database here between runs (default: none)")
+    ap.add_argument("--every", type=int, default=1000, metavar="N",
+                    help="a progress line every N examples (0: none; default 1000)")
     args = ap.parse_args()
     names = list(TARGETS) if args.target == "all" else [args.target]
     failed = False
@@ -80,7 +95,7 @@ def main() -> int:
           f"{'slowest s':>9} {'(bytes)':>8} {'wall s':>7}")
     for name in names:
         start = time.perf_counter()
-        tally, error = fuzz(name, args.examples, args.seed, args.cli)
+        tally, error = fuzz(name, args.examples, args.seed, args.cli, args.db, args.every)
         print(f"{name:8} {mode:10} {tally.examples:8d} {tally.tracebacks:10d} {tally.failures:8d} "
               f"{tally.slowest:9.3f} {tally.slowest_size:8d} {time.perf_counter() - start:7.1f}", flush=True)
         if error is not None:

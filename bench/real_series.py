@@ -52,7 +52,7 @@ def generated_c(i: int) -> str:
     """A plausible, unrelated driver file: includes, a struct, a few functions that
     call kernel APIs with the usual error paths."""
     name = f"gen{i:05d}"
-    return (f"// SPDX-License-Identifier: GPL-2.0\n/* Generated for a benchmark: driver {name}. */\n"
+    return (f"/* Generated for a benchmark: driver {name}. */\n"
             "#include <linux/module.h>\n#include <linux/slab.h>\n#include <linux/spinlock.h>\n\n"
             f"struct {name}_dev {{\n\tspinlock_t lock;\n\tunsigned long flags;\n\tvoid *buf;\n\tint users;\n}};\n\n"
             f"static int {name}_open(struct {name}_dev *dev)\n{{\n\tunsigned long irqflags;\n\n"

@@ -4,16 +4,12 @@ bug, and check flags it on the changed line with a shrunk trace that replays. Sm
 budgets, fixed seed; the shortest-trace pass finds these within its depth."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-from pathlib import Path
 
 import pytest
 
-from mmreview.cli import main
+from tests.review.check.test_check_fixtures import ROOT, run_cli
 
-ROOT = Path(__file__).resolve().parents[3]
 TREE = ROOT / "fixtures" / "ctree-later"
 PATCHES = ROOT / "fixtures" / "patches-later"
 CASES = {
@@ -27,13 +23,6 @@ CASES = {
     "gup-fast": ("0003-mm-gup-fast-without-unshare-check.patch", "mm/gup.c",
                  "gup.fast", "pin-coherence", ("fork", "pin")),
 }
-
-
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -119,3 +119,21 @@ def pytest_pyfunc_call(pyfuncitem):
 def notices(app) -> str:
     """The text of every notification (toast) the app has shown and still holds."""
     return "\n".join(n.message for n in app._notifications)
+
+
+async def wait_until(pilot, cond, timeout: float = 10.0) -> bool:
+    """Let the app run until `cond()` holds, at most `timeout` seconds."""
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return True
+        await pilot.pause(0.05)
+    return cond()
+
+
+async def fuzz_second_patch(pilot, scripted_fuzz) -> None:
+    """Go to the demo thread's second patch and start `f` with the scripted fuzzer
+    allowed to finish."""
+    await pilot.pause()
+    await pilot.press("right_square_bracket", "right_square_bracket")
+    scripted_fuzz.release.set()
+    await pilot.press("f")

@@ -10,18 +10,10 @@ from spec.trace import parse_trace
 
 from review.check.replay import replay_trace
 from review.inputs.load import load
-from tests.tui.conftest import screen_text
+from tests.tui.conftest import fuzz_second_patch, screen_text, wait_until
 from tui.widgets.rules.timeline import replayed, timeline_rows
 from tui.widgets.status.fuzz_bar import FuzzBar
 from tui.worker.runs import ChildRun
-
-
-async def _wait(pilot, cond, timeout=10.0):
-    for _ in range(int(timeout / 0.05)):
-        if cond():
-            return True
-        await pilot.pause(0.05)
-    return cond()
 
 
 def _fuzz_workers(app):
@@ -35,10 +27,10 @@ async def test_progress_then_findings_then_cancel_keeps_them(make_app, demo_mbox
         await pilot.pause()
         await pilot.press("right_square_bracket", "right_square_bracket")   # v1 2/3
         await pilot.press("f")
-        assert await _wait(pilot, lambda: scripted_fuzz.started.is_set())
+        assert await wait_until(pilot, lambda: scripted_fuzz.started.is_set())
         bar = app.screen.query_one(FuzzBar)
         # the finding shows while the worker still runs
-        assert await _wait(pilot, lambda: app.main.session.findings_for(app.main.patch))
+        assert await wait_until(pilot, lambda: app.main.session.findings_for(app.main.patch))
         assert not bar.has_class("idle")
         assert "1 finding" in screen_text(app)
         assert [w.state for w in _fuzz_workers(app)] == [WorkerState.RUNNING]
@@ -49,7 +41,7 @@ async def test_progress_then_findings_then_cancel_keeps_them(make_app, demo_mbox
         assert app.main.fuzz_worker is first
         assert len([w for w in app.workers if w.group == "fuzz"]) == 1
         await pilot.press("x")
-        assert await _wait(pilot, lambda: _fuzz_workers(app)[0].state == WorkerState.CANCELLED)
+        assert await wait_until(pilot, lambda: _fuzz_workers(app)[0].state == WorkerState.CANCELLED)
         await pilot.pause()
         assert bar.has_class("idle") and "stopped" in screen_text(app)
         assert [f.id for f in app.main.session.findings_for(app.main.patch)] == ["pin-coherence"]
@@ -60,11 +52,8 @@ async def test_progress_then_findings_then_cancel_keeps_them(make_app, demo_mbox
 async def test_completed_run_and_finding_timeline_jumps_to_line(make_app, demo_mbox, scripted_fuzz):
     app = make_app(demo_mbox)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.pause()
-        await pilot.press("right_square_bracket", "right_square_bracket")
-        scripted_fuzz.release.set()
-        await pilot.press("f")
-        assert await _wait(pilot, lambda: _fuzz_workers(app) and
+        await fuzz_second_patch(pilot, scripted_fuzz)
+        assert await wait_until(pilot, lambda: _fuzz_workers(app) and
                            _fuzz_workers(app)[0].state == WorkerState.SUCCESS)
         await pilot.pause()
         assert "fuzzing done: 1 finding" in screen_text(app)
@@ -113,7 +102,7 @@ async def test_real_pipeline_finds_the_dropped_pin_check(make_app, demo_mbox):
         await pilot.pause()
         await pilot.press("right_square_bracket", "right_square_bracket")
         await pilot.press("f")
-        assert await _wait(pilot, lambda: _fuzz_workers(app) and
+        assert await wait_until(pilot, lambda: _fuzz_workers(app) and
                            _fuzz_workers(app)[0].state in (WorkerState.SUCCESS, WorkerState.ERROR),
                            timeout=120)
         assert _fuzz_workers(app)[0].state == WorkerState.SUCCESS, _fuzz_workers(app)[0].error
@@ -154,7 +143,7 @@ async def test_F_on_a_cover_letter_fuzzes_each_patch_of_its_series(make_app, dem
         assert main.current is main.session.collection.series[0].cover
         scripted_fuzz.release.set()
         await pilot.press("F")
-        assert await _wait(pilot, lambda: main.fuzz_worker.state == WorkerState.SUCCESS)
+        assert await wait_until(pilot, lambda: main.fuzz_worker.state == WorkerState.SUCCESS)
         series = main.session.collection.series[0]
         assert all(main.session.findings_for(p) for p in series.patches)
         assert not any(main.session.findings_for(p) for p in main.session.collection.series[1].patches)

@@ -11,18 +11,10 @@ import stat
 from textual.worker import WorkerState
 
 from review.model import patch_key
-from tests.tui.conftest import FakeFinding, notices, pin_finding, screen_text
+from tests.tui.conftest import FakeFinding, fuzz_second_patch, notices, pin_finding, screen_text, wait_until
 from tui.dialogs.choice import ExportDialog
 from tui.dialogs.note import NoteDialog
 from tui.dialogs.pager import PagerScreen
-
-
-async def _wait(pilot, cond, timeout=10.0):
-    for _ in range(int(timeout / 0.05)):
-        if cond():
-            return True
-        await pilot.pause(0.05)
-    return cond()
 
 
 async def _export(pilot, app, out) -> list:
@@ -163,7 +155,7 @@ async def test_x_leaves_the_bar_stopped_not_running(make_app, demo_mbox, scripte
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         await pilot.press("right_square_bracket", "right_square_bracket", "f")
-        assert await _wait(pilot, lambda: "x stops" in screen_text(app))
+        assert await wait_until(pilot, lambda: "x stops" in screen_text(app))
         await pilot.press("x")
         await pilot.pause()
         assert "fuzzing stopped" in screen_text(app)
@@ -172,18 +164,15 @@ async def test_x_leaves_the_bar_stopped_not_running(make_app, demo_mbox, scripte
         main.fuzzer._progress(main.patch, "v1 2/3", type("P", (), {"done": 3.0, "total": 4.0,
                                                                    "findings": [pin_finding()]})())
         await pilot.pause()
-        assert await _wait(pilot, lambda: main.fuzz_worker.state == WorkerState.CANCELLED)
+        assert await wait_until(pilot, lambda: main.fuzz_worker.state == WorkerState.CANCELLED)
         assert "fuzzing stopped" in screen_text(app) and "x stops" not in screen_text(app)
 
 
 async def test_findings_and_traces_come_back_when_the_input_is_reopened(make_app, demo_mbox, scripted_fuzz):
     app = make_app(demo_mbox)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.pause()
-        await pilot.press("right_square_bracket", "right_square_bracket")
-        scripted_fuzz.release.set()
-        await pilot.press("f")
-        assert await _wait(pilot, lambda: app.main.fuzz_worker.state == WorkerState.SUCCESS)
+        await fuzz_second_patch(pilot, scripted_fuzz)
+        assert await wait_until(pilot, lambda: app.main.fuzz_worker.state == WorkerState.SUCCESS)
         patch_msgid = app.main.patch.message.msgid
     again = make_app(demo_mbox)
     async with again.run_test(size=(120, 36)) as pilot:
@@ -195,7 +184,7 @@ async def test_findings_and_traces_come_back_when_the_input_is_reopened(make_app
         assert "!" in str(main.thread.label_for(patch.message.thread))
         main.go_to(patch.message)
         await pilot.press("2", "enter")
-        assert await _wait(pilot, lambda: main.spec.timeline.model is not None
+        assert await wait_until(pilot, lambda: main.spec.timeline.model is not None
                            and main.spec.timeline.model.marked == 5)
 
 

@@ -78,10 +78,11 @@ def get_user_page(k, mm, vpn: int, write: bool, pin: bool, longterm: bool,
     if has_pinned:
         mm.has_pinned = True
     foll_write = write
-    ctx = DecisionContext(foll_pin=pin, foll_get=not pin, foll_write=write,
-                          foll_longterm=longterm, vm_write=bool(fl & VM_WRITE),
-                          cow_mapping=not fl & VM_SHARED, foll_force=force)
-    if not write and k.ask("gup.cow_break", ctx) == "break":
+    # should_force_cow_break is asked of R/O GUP only: no context built for a write
+    if not write and k.ask("gup.cow_break", DecisionContext(
+            foll_pin=pin, foll_get=not pin, foll_longterm=longterm,
+            vm_write=bool(fl & VM_WRITE), cow_mapping=not fl & VM_SHARED,
+            foll_force=force)) == "break":
         foll_write = True                 # FOLL_WRITE added: a COW-breaking fault
     # A write fault returned VM_FAULT_WRITE in this call: faultin_page sets FOLL_COW on
     # it ("do_wp_page has broken COW"), v4.9-v5.19. do_wp_page returns it, and so does

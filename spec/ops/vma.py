@@ -87,11 +87,12 @@ def _file(st, backing: str, shared: bool, hugetlb: bool) -> int:
 
 def splits_hugetlb(mm: Mm, vpn: int, npages: int) -> bool:
     """Whether [vpn, vpn + npages) ends inside a hugetlb folio's range."""
+    # both ends written out, not looped over: this runs on every munmap, madvise, mprotect
+    # and MAP_FIXED mmap
     vmas = mm.vmas
-    for v in (vpn, vpn + npages):
-        if v % HPAGE_NR and vmas.get(v - v % HPAGE_NR, 0) & VM_HUGETLB:
-            return True
-    return False
+    end = vpn + npages
+    return bool(vpn % HPAGE_NR and vmas.get(vpn - vpn % HPAGE_NR, 0) & VM_HUGETLB
+                or end % HPAGE_NR and vmas.get(end - end % HPAGE_NR, 0) & VM_HUGETLB)
 
 
 def unmap(k, mm: Mm, vpn: int, npages: int) -> None:

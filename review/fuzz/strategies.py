@@ -6,13 +6,12 @@
     first_mmap(choices, world)         every trace starts by mapping something in mm 0
     draw_step(choices, kind, contract, world) -> Step | [Step, Step] | None
 
-Two vocabularies: the first (KINDS: anonymous memory, fork, pins, FOLL_GET, swap,
-migration, KSM, THP, madvise) and the later one (LATER_KINDS: file, shmem and hugetlb
-mappings, protections, mTHP, GUP-fast and FOLL_FORCE pins, /proc/pid/mem pokes,
-soft-dirty, mremap, swapoff, writeback, the pte/pfn queries). One flag per example
-(P_LATER) turns the later one on; off, an example draws exactly what the first
-vocabulary's fuzzer drew, so its bugs are still found, and a finding that needs none of the later ops
-shrinks to a trace without them.
+Two vocabularies: the first (KINDS: anonymous memory, fork, pins and FOLL_GET
+references, GUP-fast and FOLL_FORCE among them, swap, migration, KSM, THP, madvise)
+and the later one (LATER_KINDS: file, shmem and hugetlb mappings, protections, mTHP,
+/proc/pid/mem pokes, soft-dirty, mremap, swapoff, writeback, the pte/pfn queries).
+One flag per example (P_LATER) turns the later one on; off, an example draws only the
+first vocabulary's ops and mappings, so its bugs are still found quickly.
 
 Kinds and arguments are drawn from the contract's view of the current state (live
 processes, their mapped pages, live pins and references), so almost every step is
@@ -211,17 +210,15 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
         id = f"p{w.next_ref}"
         w.next_ref += 1
         args = {"mm": mm, "vpn": vpn, "write": data.flag(), "longterm": data.flag(), "id": id}
-        if w.later:
-            _gup_flags(data, args)
+        _gup_flags(data, args, vpn in c.procs[mm].readonly)
         return Step("pin", args)
     if kind == "get":
         id = f"g{w.next_ref}"
         w.next_ref += 1
         args = {"mm": mm, "vpn": vpn, "id": id}
-        if w.later:
-            if data.flag(0.3):
-                args["write"] = True
-            _gup_flags(data, args)
+        if w.later and data.flag(0.3):
+            args["write"] = True
+        _gup_flags(data, args, vpn in c.procs[mm].readonly)
         return Step("get", args)
     if kind in ("read", "swapout", "swapin", "migrate", "split_pmd", "split_folio"):
         return Step(kind, {"mm": mm, "vpn": vpn})
@@ -241,11 +238,14 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
     return Step("madvise", {"mm": mm, "vpn": vpn, "npages": npages, "advice": advice})
 
 
-def _gup_flags(data: Choices, args: dict) -> None:
-    """GUP-fast and FOLL_FORCE, in the step only when set (as a hand-written trace would)."""
-    if data.flag(0.3):
+def _gup_flags(data: Choices, args: dict, readonly: bool) -> None:
+    """GUP-fast and FOLL_FORCE, in the step only when set (as a hand-written trace
+    would), in every example: GUP-fast as often as the slow path (it decides apart
+    whether it may pin, and falls back to the slow path when it may not), FOLL_FORCE
+    as often as not where the mapping is read-only (where it changes what GUP may do)."""
+    if data.flag(0.5):
         args["fast"] = True
-    if data.flag(0.2):
+    if data.flag(0.5 if readonly else 0.2):
         args["force"] = True
 
 

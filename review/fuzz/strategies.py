@@ -19,9 +19,11 @@ meaningful: `enabled` keeps the menu's kinds the state gives something to act on
 (weighting forks and writes up while pins or references exist), and a page is drawn
 among the mapped ones with the hot ones (`hot_pages`: held, or mapped by more than
 one process) counted twice;
-`World` hands out fresh process ids, reference ids and write values (1, 2, 3, ...:
-every write is distinct, so foreign data is recognisable, and values need no
-shrinking). Everything shrinks toward index 0 / False: fewer kinds disabled, earlier
+`World` hands out fresh process ids, reference ids and write values (1, 2, 3, ...);
+a store mostly writes a fresh value (so foreign data is recognisable by its origin),
+else one a mapped page holds now (`_value`), so that pages end up with equal contents
+and KSM has something to merge: a KSM merge pairs such pages (`_twins`), in half the
+draws just after advising both mergeable. Everything shrinks toward index 0 / False: fewer kinds disabled, earlier
 kinds in KINDS, the first process and page, shorter traces (the search no longer
 runs hypothesis's shrink, review/fuzz/shrink.py shrinks the trace; the order still
 makes the database's examples small).
@@ -50,9 +52,14 @@ KINDS = ("fork", "get", "exit", "dma_read", "read", "pin", "munmap", "dontneed",
 LATER_KINDS = ("mmapfile", "hugetlb", "mthp", "prot", "poke", "clearsd", "mremap", "swapoff",
                "writeback", "query")
 P_LATER = 0.5
+P_REUSE = 0.3          # a store reuses a value some page holds (else a fresh one)
+P_TWIN = 0.75          # a KSM merge pairs pages of equal contents when there are any
+P_ADVISED = 0.5        # ... after MADV_MERGEABLE on both
 ALWAYS = ("write",)
 # Extra weight: how many times a kind appears in the menu an example draws from.
 WEIGHT = {"write": 4, "fork": 2, "pin": 2, "get": 2, "clearsd": 3, "prot": 2}
+# A kind that never succeeds without another: ksmd merges only in VM_MERGEABLE areas.
+NEEDS = {"ksm_merge": "ksmadvice"}
 # Kinds that act on a pin or reference, and kinds that act on a mapped page.
 _NEEDS_REF = frozenset({"unpin", "put", "dma_read", "dma_write"})
 _NEEDS_PAGE = frozenset({"get", "read", "pin", "munmap", "dontneed", "write", "mprotect",
@@ -161,8 +168,8 @@ def _pick_page(data: Choices, c: Contract) -> tuple[int, int] | None:
 
 def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[Step] | None:
     """Draw the arguments of one step of `kind` from the current state; None when the
-    kind has nothing to act on now; a list for a kind that draws a pair of steps (an
-    mprotect round trip)."""
+    kind has nothing to act on now; a list for a kind that draws a few steps (an
+    mprotect round trip, a KSM merge of pages just advised mergeable)."""
     alive = sorted(c.procs)
     if kind == "mmap":
         mm = alive[data.index(len(alive))]
@@ -193,9 +200,7 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
             return None
         id = ids[data.index(len(ids))]
         if kind == "dma_write":
-            value = w.next_value
-            w.next_value += 1
-            return Step("dma_write", {"id": id, "value": value})
+            return Step("dma_write", {"id": id, "value": _value(data, c, w)})
         return Step(kind, {"id": id})
     # everything else acts on a mapped page
     at = _pick_page(data, c)
@@ -203,9 +208,7 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
         return None
     mm, vpn = at
     if kind == "write":
-        value = w.next_value
-        w.next_value += 1
-        return Step("write", {"mm": mm, "vpn": vpn, "value": value})
+        return Step("write", {"mm": mm, "vpn": vpn, "value": _value(data, c, w)})
     if kind == "pin":
         id = f"p{w.next_ref}"
         w.next_ref += 1
@@ -223,10 +226,20 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
     if kind in ("read", "swapout", "swapin", "migrate", "split_pmd", "split_folio"):
         return Step(kind, {"mm": mm, "vpn": vpn})
     if kind == "ksm_merge":
-        mm2, vpn2 = _pick_page(data, c)
+        twins = _twins(c)
+        if twins and data.flag(P_TWIN):
+            (mm, vpn), (mm2, vpn2) = twins[data.index(len(twins))]
+        else:
+            mm2, vpn2 = _pick_page(data, c)
         if (mm2, vpn2) == (mm, vpn):
             return None
-        return Step("ksm_merge", {"mm": mm, "vpn": vpn, "mm2": mm2, "vpn2": vpn2})
+        merge = Step("ksm_merge", {"mm": mm, "vpn": vpn, "mm2": mm2, "vpn2": vpn2})
+        if not data.flag(P_ADVISED):
+            return merge
+        # ksmd scans only VM_MERGEABLE areas: advise both pages first (the shrink
+        # drops an advice a finding does not need)
+        return [Step("madvise", {"mm": m, "vpn": v, "npages": 1, "advice": "mergeable"})
+                for m, v in ((mm, vpn), (mm2, vpn2))] + [merge]
     # ranges: munmap, mprotect, madvise
     npages = 1 + data.index(min(HPAGE_NR, NPAGES - vpn))
     if kind == "munmap":
@@ -236,6 +249,30 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
     advices = ADVICE_OF[kind]
     advice = advices[data.index(len(advices))]
     return Step("madvise", {"mm": mm, "vpn": vpn, "npages": npages, "advice": advice})
+
+
+def _value(data: Choices, c: Contract, w: World) -> int:
+    """A value to store: mostly a fresh one (foreign data stays recognisable by its
+    origin), else (P_REUSE) one a mapped page holds now, its own or another's: pages
+    with equal contents are what KSM merges, and a store may leave a page as it was."""
+    if data.flag(P_REUSE):
+        held = sorted({v for p in c.procs.values() for v in p.mem.values() if v})
+        if held:
+            return held[data.index(len(held))]
+    value = w.next_value
+    w.next_value += 1
+    return value
+
+
+def _twins(c: Contract) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Pairs of mapped pages that hold the same written value: what ksmd would merge
+    (memcmp_pages); pages never written map the zero page, which it does not."""
+    by_value: dict[int, list[tuple[int, int]]] = {}
+    for mm, p in sorted(c.procs.items()):
+        for vpn in sorted(p.mem):
+            if p.mem[vpn]:
+                by_value.setdefault(p.mem[vpn], []).append((mm, vpn))
+    return [(a, b) for pages in by_value.values() for a in pages for b in pages if a != b]
 
 
 def _gup_flags(data: Choices, args: dict, readonly: bool) -> None:
@@ -285,9 +322,7 @@ def _on_page(data: Choices, c: Contract, w: World, alive: list,
         return None
     mm, vpn = at
     if kind == "poke":
-        value = w.next_value
-        w.next_value += 1
-        return Step("poke", {"mm": mm, "vpn": vpn, "value": value})
+        return Step("poke", {"mm": mm, "vpn": vpn, "value": _value(data, c, w)})
     if kind == "writeback":
         return Step("writeback", {"mm": mm, "vpn": vpn})
     if kind == "query":
@@ -330,24 +365,26 @@ def draw_menu(data: Choices, w: World | None = None) -> list[str]:
     for k in ALWAYS:
         menu.extend([k] * WEIGHT.get(k, 1))
     if w is None or not data.flag(P_LATER):
-        for bit, k in enumerate(KINDS):
-            if not mask >> bit & 1:
-                menu.extend([k] * WEIGHT.get(k, 1))
+        _add_kinds(menu, KINDS, mask)
         return menu
     # The later vocabulary: its kinds off with probability 1/4, the first vocabulary's
     # with probability 1/2 (one mask): the later bugs need a few kinds of each, in a
     # short trace (5/8 left the pins and forks a hugetlb bug needs on together in one
     # example in seven).
     w.later = True
-    mask = data.index(1 << len(KINDS))
-    for bit, k in enumerate(KINDS):
-        if not mask >> bit & 1:
-            menu.extend([k] * WEIGHT.get(k, 1))
+    _add_kinds(menu, KINDS, data.index(1 << len(KINDS)))
     mask = data.index(1 << len(LATER_KINDS)) & data.index(1 << len(LATER_KINDS))
-    for bit, k in enumerate(LATER_KINDS):
-        if not mask >> bit & 1:
-            menu.extend([k] * WEIGHT.get(k, 1))
+    _add_kinds(menu, LATER_KINDS, mask)
     return menu
+
+
+def _add_kinds(menu: list[str], kinds: tuple[str, ...], mask: int) -> None:
+    """The kinds whose bit is clear, each WEIGHT times, and what each of them needs
+    (NEEDS) even if its own bit is set."""
+    on = [k for bit, k in enumerate(kinds) if not mask >> bit & 1]
+    on += [NEEDS[k] for k in on if k in NEEDS and NEEDS[k] not in on]
+    for k in on:
+        menu.extend([k] * WEIGHT.get(k, 1))
 
 
 def first_mmap(data: Choices, w: World | None = None) -> Step:

@@ -109,8 +109,8 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
     """The entries of `menu` the current state gives something to act on (a kind with
     nothing to act on would draw a choice and no step), weighted toward what the
     state makes interesting: a fork while pins or references exist (the page they
-    hold gets shared), and writes while pages are shared or held (what COW and
-    page reuse must get right)."""
+    hold gets shared), writes while pages are held, and writes and pins while more
+    than one process lives (what COW, page reuse and unsharing must get right)."""
     refs = c.refs
     off: set[str] = set()
     if w.next_mm >= MAX_PROCS:
@@ -135,6 +135,11 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
             out.extend(("fork",) * WEIGHT["fork"])
         if "write" in out:
             out.extend(("write",) * WEIGHT["write"])
+    if len(c.procs) > 1:
+        # after a fork: a write or a pin by either process on what they may share
+        for k in ("write", "pin"):
+            if k in out:
+                out.extend((k,) * WEIGHT[k])
     return out
 
 
@@ -293,7 +298,9 @@ def _mmap_file(data: Choices, c: Contract, w: World, alive: list) -> Step:
     npages = 1 + data.index(min(2, NPAGES - vpn))
     backing = ("file", "shmem", "anon")[data.index(3)]
     args = {"mm": mm, "vpn": vpn, "npages": npages, "thp": False}
-    if data.flag(0.3):
+    if data.flag():
+        # as often R/O as not: a R/O file mapping is where FOLL_FORCE and
+        # /proc/pid/mem pokes take their own paths
         args["prot"] = "r"
     if backing != "anon":
         args["backing"] = backing

@@ -52,7 +52,7 @@ KINDS = ("fork", "get", "exit", "dma_read", "read", "pin", "munmap", "dontneed",
 LATER_KINDS = ("mmapfile", "hugetlb", "mthp", "prot", "poke", "clearsd", "mremap", "swapoff",
                "writeback", "query")
 P_LATER = 0.5
-P_REUSE = 0.3          # a store reuses a value some page holds (else a fresh one)
+P_REUSE = 0.2          # a store reuses a value some page holds (else a fresh one)
 P_TWIN = 0.75          # a KSM merge pairs pages of equal contents when there are any
 P_ADVISED = 0.5        # ... after MADV_MERGEABLE on both
 ALWAYS = ("write",)
@@ -205,7 +205,8 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
             return None
         id = ids[data.index(len(ids))]
         if kind == "dma_write":
-            return Step("dma_write", {"id": id, "value": _value(data, c, w)})
+            ref = c.refs[id]
+            return Step("dma_write", {"id": id, "value": _value(data, c, w, ref.mm, ref.vpn)})
         return Step(kind, {"id": id})
     # everything else acts on a mapped page
     at = _pick_page(data, c)
@@ -213,7 +214,7 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
         return None
     mm, vpn = at
     if kind == "write":
-        return Step("write", {"mm": mm, "vpn": vpn, "value": _value(data, c, w)})
+        return Step("write", {"mm": mm, "vpn": vpn, "value": _value(data, c, w, mm, vpn)})
     if kind == "pin":
         id = f"p{w.next_ref}"
         w.next_ref += 1
@@ -256,12 +257,17 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
     return Step("madvise", {"mm": mm, "vpn": vpn, "npages": npages, "advice": advice})
 
 
-def _value(data: Choices, c: Contract, w: World) -> int:
-    """A value to store: mostly a fresh one (foreign data stays recognisable by its
-    origin), else (P_REUSE) one a mapped page holds now, its own or another's: pages
-    with equal contents are what KSM merges, and a store may leave a page as it was."""
+def _value(data: Choices, c: Contract, w: World, mm: int, vpn: int) -> int:
+    """A value to store at (mm, vpn): mostly a fresh one (so what a reference or
+    another process sees is recognisable by its origin), else (P_REUSE) the value
+    the page holds now or one another page holds, so that pages end up with equal
+    contents (what KSM merges) and a store may leave a page as it was. Not a value a
+    live reference has seen: what it shows must stay attributable."""
     if data.flag(P_REUSE):
-        held = sorted({v for p in c.procs.values() for v in p.mem.values() if v})
+        seen = {v for r in c.refs.values() for v in (*r.held, *r.device)}
+        own = c.logical(mm, vpn)
+        held = sorted({v for p in c.procs.values() for v in p.mem.values()
+                       if v and v not in seen} | ({own} if own else set()))
         if held:
             return held[data.index(len(held))]
     value = w.next_value
@@ -329,7 +335,7 @@ def _on_page(data: Choices, c: Contract, w: World, alive: list,
         return None
     mm, vpn = at
     if kind == "poke":
-        return Step("poke", {"mm": mm, "vpn": vpn, "value": _value(data, c, w)})
+        return Step("poke", {"mm": mm, "vpn": vpn, "value": _value(data, c, w, mm, vpn)})
     if kind == "writeback":
         return Step("writeback", {"mm": mm, "vpn": vpn})
     if kind == "query":

@@ -9,8 +9,10 @@ invariant (mode "invariants"), or that two rule sets answer differently (mode
 How a trace is drawn (review/fuzz/strategies.py): swarm testing (each example disables a
 random quarter of the operation kinds), a small world (up to 4 processes, 8 pages, THP
 mappings, pins and FOLL_GET references), kinds and arguments drawn from what exists
-now (review/fuzz/strategies.py: enabled, hot_pages), and a fresh value for every write; in half the examples, the later vocabulary too (files,
-hugetlb, protections, GUP-fast, FOLL_FORCE, soft-dirty, mremap, swapoff, writeback).
+now (review/fuzz/strategies.py: enabled, hot_pages), GUP-fast and FOLL_FORCE pins
+in every example, writes of fresh values or of values other pages hold (so KSM finds
+pages to merge); in half the examples, the later vocabulary too (files, hugetlb,
+protections, soft-dirty, mremap, swapoff, writeback).
 Probes: after each step the fuzzer peeks (without side effects) what each read and
 each dma_read would return, and the soft-dirty bit of each page a process wrote since
 clear_softdirty; when a peek disagrees with the contract (or, in differential mode,

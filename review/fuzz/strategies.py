@@ -6,13 +6,12 @@
     first_mmap(choices, world)         every trace starts by mapping something in mm 0
     draw_step(choices, kind, contract, world) -> Step | [Step, Step] | None
 
-Two vocabularies: the first (KINDS: anonymous memory, fork, pins, FOLL_GET, swap,
-migration, KSM, THP, madvise) and the later one (LATER_KINDS: file, shmem and hugetlb
-mappings, protections, mTHP, GUP-fast and FOLL_FORCE pins, /proc/pid/mem pokes,
-soft-dirty, mremap, swapoff, writeback, the pte/pfn queries). One flag per example
-(P_LATER) turns the later one on; off, an example draws exactly what the first
-vocabulary's fuzzer drew, so its bugs are still found, and a finding that needs none of the later ops
-shrinks to a trace without them.
+Two vocabularies: the first (KINDS: anonymous memory, fork, pins and FOLL_GET
+references, GUP-fast and FOLL_FORCE among them, swap, migration, KSM, THP, madvise)
+and the later one (LATER_KINDS: file, shmem and hugetlb mappings, protections, mTHP,
+/proc/pid/mem pokes, soft-dirty, mremap, swapoff, writeback, the pte/pfn queries).
+One flag per example (P_LATER) turns the later one on; off, an example draws only the
+first vocabulary's ops and mappings, so its bugs are still found quickly.
 
 Kinds and arguments are drawn from the contract's view of the current state (live
 processes, their mapped pages, live pins and references), so almost every step is
@@ -20,9 +19,11 @@ meaningful: `enabled` keeps the menu's kinds the state gives something to act on
 (weighting forks and writes up while pins or references exist), and a page is drawn
 among the mapped ones with the hot ones (`hot_pages`: held, or mapped by more than
 one process) counted twice;
-`World` hands out fresh process ids, reference ids and write values (1, 2, 3, ...:
-every write is distinct, so foreign data is recognisable, and values need no
-shrinking). Everything shrinks toward index 0 / False: fewer kinds disabled, earlier
+`World` hands out fresh process ids, reference ids and write values (1, 2, 3, ...);
+a store mostly writes a fresh value (so foreign data is recognisable by its origin),
+else one a mapped page holds now (`_value`), so that pages end up with equal contents
+and KSM has something to merge: a KSM merge pairs such pages (`_twins`), in half the
+draws just after advising both mergeable. Everything shrinks toward index 0 / False: fewer kinds disabled, earlier
 kinds in KINDS, the first process and page, shorter traces (the search no longer
 runs hypothesis's shrink, review/fuzz/shrink.py shrinks the trace; the order still
 makes the database's examples small).
@@ -51,9 +52,14 @@ KINDS = ("fork", "get", "exit", "dma_read", "read", "pin", "munmap", "dontneed",
 LATER_KINDS = ("mmapfile", "hugetlb", "mthp", "prot", "poke", "clearsd", "mremap", "swapoff",
                "writeback", "query")
 P_LATER = 0.5
+P_REUSE = 0.2          # a store reuses a value some page holds (else a fresh one)
+P_TWIN = 0.75          # a KSM merge pairs pages of equal contents when there are any
+P_ADVISED = 0.5        # ... after MADV_MERGEABLE on both
 ALWAYS = ("write",)
 # Extra weight: how many times a kind appears in the menu an example draws from.
 WEIGHT = {"write": 4, "fork": 2, "pin": 2, "get": 2, "clearsd": 3, "prot": 2}
+# A kind that never succeeds without another: ksmd merges only in VM_MERGEABLE areas.
+NEEDS = {"ksm_merge": "ksmadvice"}
 # Kinds that act on a pin or reference, and kinds that act on a mapped page.
 _NEEDS_REF = frozenset({"unpin", "put", "dma_read", "dma_write"})
 _NEEDS_PAGE = frozenset({"get", "read", "pin", "munmap", "dontneed", "write", "mprotect",
@@ -103,8 +109,8 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
     """The entries of `menu` the current state gives something to act on (a kind with
     nothing to act on would draw a choice and no step), weighted toward what the
     state makes interesting: a fork while pins or references exist (the page they
-    hold gets shared), and writes while pages are shared or held (what COW and
-    page reuse must get right)."""
+    hold gets shared), writes while pages are held, and writes and pins while more
+    than one process lives (what COW, page reuse and unsharing must get right)."""
     refs = c.refs
     off: set[str] = set()
     if w.next_mm >= MAX_PROCS:
@@ -129,6 +135,11 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
             out.extend(("fork",) * WEIGHT["fork"])
         if "write" in out:
             out.extend(("write",) * WEIGHT["write"])
+    if len(c.procs) > 1:
+        # after a fork: a write or a pin by either process on what they may share
+        for k in ("write", "pin"):
+            if k in out:
+                out.extend((k,) * WEIGHT[k])
     return out
 
 
@@ -162,8 +173,8 @@ def _pick_page(data: Choices, c: Contract) -> tuple[int, int] | None:
 
 def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[Step] | None:
     """Draw the arguments of one step of `kind` from the current state; None when the
-    kind has nothing to act on now; a list for a kind that draws a pair of steps (an
-    mprotect round trip)."""
+    kind has nothing to act on now; a list for a kind that draws a few steps (an
+    mprotect round trip, a KSM merge of pages just advised mergeable)."""
     alive = sorted(c.procs)
     if kind == "mmap":
         mm = alive[data.index(len(alive))]
@@ -194,9 +205,8 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
             return None
         id = ids[data.index(len(ids))]
         if kind == "dma_write":
-            value = w.next_value
-            w.next_value += 1
-            return Step("dma_write", {"id": id, "value": value})
+            ref = c.refs[id]
+            return Step("dma_write", {"id": id, "value": _value(data, c, w, ref.mm, ref.vpn)})
         return Step(kind, {"id": id})
     # everything else acts on a mapped page
     at = _pick_page(data, c)
@@ -204,32 +214,38 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
         return None
     mm, vpn = at
     if kind == "write":
-        value = w.next_value
-        w.next_value += 1
-        return Step("write", {"mm": mm, "vpn": vpn, "value": value})
+        return Step("write", {"mm": mm, "vpn": vpn, "value": _value(data, c, w, mm, vpn)})
     if kind == "pin":
         id = f"p{w.next_ref}"
         w.next_ref += 1
         args = {"mm": mm, "vpn": vpn, "write": data.flag(), "longterm": data.flag(), "id": id}
-        if w.later:
-            _gup_flags(data, args)
+        _gup_flags(data, args, vpn in c.procs[mm].readonly)
         return Step("pin", args)
     if kind == "get":
         id = f"g{w.next_ref}"
         w.next_ref += 1
         args = {"mm": mm, "vpn": vpn, "id": id}
-        if w.later:
-            if data.flag(0.3):
-                args["write"] = True
-            _gup_flags(data, args)
+        if w.later and data.flag(0.3):
+            args["write"] = True
+        _gup_flags(data, args, vpn in c.procs[mm].readonly)
         return Step("get", args)
     if kind in ("read", "swapout", "swapin", "migrate", "split_pmd", "split_folio"):
         return Step(kind, {"mm": mm, "vpn": vpn})
     if kind == "ksm_merge":
-        mm2, vpn2 = _pick_page(data, c)
+        twins = _twins(c)
+        if twins and data.flag(P_TWIN):
+            (mm, vpn), (mm2, vpn2) = twins[data.index(len(twins))]
+        else:
+            mm2, vpn2 = _pick_page(data, c)
         if (mm2, vpn2) == (mm, vpn):
             return None
-        return Step("ksm_merge", {"mm": mm, "vpn": vpn, "mm2": mm2, "vpn2": vpn2})
+        merge = Step("ksm_merge", {"mm": mm, "vpn": vpn, "mm2": mm2, "vpn2": vpn2})
+        if not data.flag(P_ADVISED):
+            return merge
+        # ksmd scans only VM_MERGEABLE areas: advise both pages first (the shrink
+        # drops an advice a finding does not need)
+        return [Step("madvise", {"mm": m, "vpn": v, "npages": 1, "advice": "mergeable"})
+                for m, v in ((mm, vpn), (mm2, vpn2))] + [merge]
     # ranges: munmap, mprotect, madvise
     npages = 1 + data.index(min(HPAGE_NR, NPAGES - vpn))
     if kind == "munmap":
@@ -241,11 +257,43 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
     return Step("madvise", {"mm": mm, "vpn": vpn, "npages": npages, "advice": advice})
 
 
-def _gup_flags(data: Choices, args: dict) -> None:
-    """GUP-fast and FOLL_FORCE, in the step only when set (as a hand-written trace would)."""
-    if data.flag(0.3):
+def _value(data: Choices, c: Contract, w: World, mm: int, vpn: int) -> int:
+    """A value to store at (mm, vpn): mostly a fresh one (so what a reference or
+    another process sees is recognisable by its origin), else (P_REUSE) the value
+    the page holds now or one another page holds, so that pages end up with equal
+    contents (what KSM merges) and a store may leave a page as it was. Not a value a
+    live reference has seen: what it shows must stay attributable."""
+    if data.flag(P_REUSE):
+        seen = {v for r in c.refs.values() for v in (*r.held, *r.device)}
+        own = c.logical(mm, vpn)
+        held = sorted({v for p in c.procs.values() for v in p.mem.values()
+                       if v and v not in seen} | ({own} if own else set()))
+        if held:
+            return held[data.index(len(held))]
+    value = w.next_value
+    w.next_value += 1
+    return value
+
+
+def _twins(c: Contract) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Pairs of mapped pages that hold the same written value: what ksmd would merge
+    (memcmp_pages); pages never written map the zero page, which it does not."""
+    by_value: dict[int, list[tuple[int, int]]] = {}
+    for mm, p in sorted(c.procs.items()):
+        for vpn in sorted(p.mem):
+            if p.mem[vpn]:
+                by_value.setdefault(p.mem[vpn], []).append((mm, vpn))
+    return [(a, b) for pages in by_value.values() for a in pages for b in pages if a != b]
+
+
+def _gup_flags(data: Choices, args: dict, readonly: bool) -> None:
+    """GUP-fast and FOLL_FORCE, in the step only when set (as a hand-written trace
+    would), in every example: GUP-fast as often as the slow path (it decides apart
+    whether it may pin, and falls back to the slow path when it may not), FOLL_FORCE
+    as often as not where the mapping is read-only (where it changes what GUP may do)."""
+    if data.flag(0.5):
         args["fast"] = True
-    if data.flag(0.2):
+    if data.flag(0.5 if readonly else 0.2):
         args["force"] = True
 
 
@@ -256,7 +304,9 @@ def _mmap_file(data: Choices, c: Contract, w: World, alive: list) -> Step:
     npages = 1 + data.index(min(2, NPAGES - vpn))
     backing = ("file", "shmem", "anon")[data.index(3)]
     args = {"mm": mm, "vpn": vpn, "npages": npages, "thp": False}
-    if data.flag(0.3):
+    if data.flag():
+        # as often R/O as not: a R/O file mapping is where FOLL_FORCE and
+        # /proc/pid/mem pokes take their own paths
         args["prot"] = "r"
     if backing != "anon":
         args["backing"] = backing
@@ -285,9 +335,7 @@ def _on_page(data: Choices, c: Contract, w: World, alive: list,
         return None
     mm, vpn = at
     if kind == "poke":
-        value = w.next_value
-        w.next_value += 1
-        return Step("poke", {"mm": mm, "vpn": vpn, "value": value})
+        return Step("poke", {"mm": mm, "vpn": vpn, "value": _value(data, c, w, mm, vpn)})
     if kind == "writeback":
         return Step("writeback", {"mm": mm, "vpn": vpn})
     if kind == "query":
@@ -330,24 +378,26 @@ def draw_menu(data: Choices, w: World | None = None) -> list[str]:
     for k in ALWAYS:
         menu.extend([k] * WEIGHT.get(k, 1))
     if w is None or not data.flag(P_LATER):
-        for bit, k in enumerate(KINDS):
-            if not mask >> bit & 1:
-                menu.extend([k] * WEIGHT.get(k, 1))
+        _add_kinds(menu, KINDS, mask)
         return menu
     # The later vocabulary: its kinds off with probability 1/4, the first vocabulary's
     # with probability 1/2 (one mask): the later bugs need a few kinds of each, in a
     # short trace (5/8 left the pins and forks a hugetlb bug needs on together in one
     # example in seven).
     w.later = True
-    mask = data.index(1 << len(KINDS))
-    for bit, k in enumerate(KINDS):
-        if not mask >> bit & 1:
-            menu.extend([k] * WEIGHT.get(k, 1))
+    _add_kinds(menu, KINDS, data.index(1 << len(KINDS)))
     mask = data.index(1 << len(LATER_KINDS)) & data.index(1 << len(LATER_KINDS))
-    for bit, k in enumerate(LATER_KINDS):
-        if not mask >> bit & 1:
-            menu.extend([k] * WEIGHT.get(k, 1))
+    _add_kinds(menu, LATER_KINDS, mask)
     return menu
+
+
+def _add_kinds(menu: list[str], kinds: tuple[str, ...], mask: int) -> None:
+    """The kinds whose bit is clear, each WEIGHT times, and what each of them needs
+    (NEEDS) even if its own bit is set."""
+    on = [k for bit, k in enumerate(kinds) if not mask >> bit & 1]
+    on += [NEEDS[k] for k in on if k in NEEDS and NEEDS[k] not in on]
+    for k in on:
+        menu.extend([k] * WEIGHT.get(k, 1))
 
 
 def first_mmap(data: Choices, w: World | None = None) -> Step:

@@ -34,10 +34,19 @@ def thp_eligible(mm: Mm, block: int) -> bool:
     if not first & VM_HUGEPAGE or first & _NOT_PMD_THP or block in mm.pte_tables \
             or block in mm.pmds or (mm.files and base in mm.files):
         return False
-    # one VMA covers the whole block: equal flags on every page (VMAs with equal flags
-    # would have been merged, VM_SOFTDIRTY aside: vma_merge ignores it; a flag change
-    # on part of the block split the VMA)
+    return one_vma_covers(mm, block)
+
+
+def one_vma_covers(mm: Mm, block: int) -> bool:
+    """transhuge_vma_suitable: one VMA spans the whole aligned block. The model keeps
+    flags per page: equal flags on every page (VMAs with equal flags would have been
+    merged, VM_SOFTDIRTY aside: vma_merge ignores it; a flag change on part of the
+    block split the VMA)."""
+    base = block * HPAGE_NR
     vmas = mm.vmas
+    first = vmas.get(base)
+    if first is None:
+        return False
     first |= VM_SOFTDIRTY
     return all(vmas.get(v, 0) | VM_SOFTDIRTY == first for v in range(base + 1, base + HPAGE_NR))
 

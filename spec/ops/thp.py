@@ -15,6 +15,7 @@ reclaim and KSM split THPs through split_folio.
 from __future__ import annotations
 
 from spec import primitives as P
+from spec.ops.huge_pmd import one_vma_covers
 from spec.ops.migrate import remove_migration_pte, try_to_migrate
 from spec.ops.pgtable import on_mapped_folio
 from spec.result import EAGAIN, EINVAL, OK, Result
@@ -86,6 +87,10 @@ def collapse(k, mm: Mm, block: int) -> Result:
         fl = vmas.get(v)
         if fl is None or fl & (VM_NOHUGEPAGE | VM_HUGETLB | VM_SHARED) or v in mm.files:
             return EINVAL   # anonymous private memory only (the model has no file THP)
+    if not one_vma_covers(mm, block):
+        # hugepage_vma_check -> transhuge_vma_suitable: no PMD spans two VMAs (an
+        # mprotect of part of the block split it): SCAN_ADDRESS_RANGE, -EINVAL
+        return EINVAL
     if block in mm.pmds:
         return OK if mm.pmds[block].kind == PRESENT else EINVAL
     st = k.state

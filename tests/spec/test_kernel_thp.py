@@ -97,6 +97,19 @@ def test_collapse_copies_small_pages_into_a_new_thp():
     assert [k.peek(0, v) for v in range(4)] == [1, 0, 3, 0] and not violations(k)
 
 
+def test_collapse_refuses_a_block_that_two_vmas_share():
+    """An mprotect of one page split the VMA: no PMD may span it (transhuge_vma_suitable
+    in hugepage_vma_check), so the R/O page is never mapped writable by a later split."""
+    k = kernel()
+    step(k, "mmap", mm=0, vpn=0, npages=4)
+    step(k, "mprotect", mm=0, vpn=1, npages=1, prot="r")
+    step(k, "write", mm=0, vpn=0, value=1)
+    assert step(k, "madvise", mm=0, vpn=0, npages=4, advice="collapse").status == "EINVAL"
+    assert not k.state.mms[0].pmds
+    step(k, "split_pmd", mm=0, vpn=1)
+    assert not violations(k)
+
+
 def test_collapse_refuses_referenced_pages_and_old_eras():
     k = kernel()
     step(k, "mmap", mm=0, vpn=0, npages=4)

@@ -11,6 +11,7 @@ import json
 import signal
 import sys
 
+from mmreview.commands.replay import load_trace_json
 from review.errors import InputError
 
 HELP = "exhaustively explore every operation sequence up to a depth; print the shortest violating trace"
@@ -83,12 +84,9 @@ def _load_start(path: str):
     from spec.trace import parse_trace
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            obj = json.load(fh)
-    except OSError as exc:
-        raise InputError(f"--from {path}: {exc.strerror}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"--from {path}: not JSON ({exc})") from None
+        obj = load_trace_json(path)   # replay's reader: every broken file is one line
+    except InputError as exc:
+        raise InputError(f"--from {exc}") from None
     try:
         return parse_trace(obj)
     except TraceError as exc:

@@ -125,3 +125,11 @@ def test_cli_ctrl_c_gives_the_depth_verified_so_far(tmp_path):
     assert proc.returncode == 130, err
     assert out.startswith("verify: interrupted: verified up to depth "), out
     assert "Traceback" not in err
+
+
+def test_a_from_trace_nested_too_deeply_is_one_line_and_exit_2(tmp_path, capsys):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    code = main(["verify", "--from", str(deep), "--depth", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == [f"mmreview verify: --from {deep}: JSON nested too deeply"]

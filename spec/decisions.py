@@ -280,9 +280,12 @@ class RuleSet:
     ) -> "RuleSet":
         """This rule set with extracted decisions replacing (or refining) its own and
         extracted assertions added at their primitives."""
-        decide = dict(self.decide)
         valuation = dict(self.free)
         valuation.update(free or {})
+        # decisions extracted earlier read the valuation they were built with: a new
+        # valuation (a replayed trace's "free") must reach them too
+        decide = {p: _revalued(fn, valuation) for p, fn in self.decide.items()} if free \
+            else dict(self.decide)
         for d in decisions:
             decide[d.point] = _extracted(d, self.decide[d.point], valuation)
         merged: dict[str, tuple[AssertionRule, ...]] = dict(self.assertions)
@@ -312,4 +315,15 @@ def _extracted(d: ExtractedDecision, base: Decide, valuation: Mapping[str, bool]
         return default if default is not None else base(ctx)
 
     decide.__name__ = f"extracted_{d.point.replace('.', '_')}"
+    decide.extracted = (d, base)   # what _revalued rebuilds it from
     return decide
+
+
+def _revalued(fn: Decide, valuation: Mapping[str, bool]) -> Decide:
+    """`fn` as it decides under `valuation`: an extracted decision (and the extracted
+    ones it falls back to) rebuilt; a preset's decision as it is."""
+    made = getattr(fn, "extracted", None)
+    if made is None:
+        return fn
+    d, base = made
+    return _extracted(d, _revalued(base, valuation), valuation)

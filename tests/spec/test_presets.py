@@ -266,3 +266,24 @@ def test_rw_pin_then_fork_early_cow_since_v5_9(era, child_sees, pin_sees):
     k = kernel(era)
     res = run(k, *RW_PIN_FORK_DEVICE_WRITE)
     assert (res[4].value, res[6].value) == (child_sees, pin_sees)
+
+
+def test_a_later_valuation_reaches_decisions_extracted_before_it():
+    """A replayed trace's "free" valuation (spec.run.rules_for) applies to the extracted
+    decisions of the overlay it is laid on, and to those they fall back to."""
+    from spec import expr as E
+    from spec.decisions import DecisionContext, ExtractedDecision, GuardedOutcome
+    from spec.run import rules_for
+    from spec.trace import parse_trace
+
+    inner = PRESETS["current"].with_overlay(
+        (ExtractedDecision("wp.reuse", (GuardedOutcome(E.Free("y"), "reuse"),)),), free={"y": False})
+    outer = inner.with_overlay(
+        (ExtractedDecision("wp.reuse", (GuardedOutcome(E.Free("x"), "copy"),)),), free={"x": False},
+        name="patched")
+    ctx = DecisionContext(anon=True, ksm=True)      # current alone: a KSM page is copied
+    assert outer.ask("wp.reuse", ctx) == "copy"
+    trace = parse_trace({"ruleset": "current", "steps": [], "free": {"x": False, "y": True}})
+    assert rules_for(trace, "patched", presets={"patched": outer}).ask("wp.reuse", ctx) == "reuse"
+    trace = parse_trace({"ruleset": "current", "steps": [], "free": {"x": True, "y": True}})
+    assert rules_for(trace, "patched", presets={"patched": outer}).ask("wp.reuse", ctx) == "copy"

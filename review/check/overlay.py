@@ -11,7 +11,7 @@ from spec.decisions import AssertionRule, ExtractedDecision, GuardedOutcome, Rul
 from spec.run import Session
 from spec.trace import parse_trace
 
-from review.extract.hunks import is_entry_atom
+from review.extract.hunks import is_entry_atom, is_rest_atom
 from review.extract.rules import ImageRules, PatchRules
 
 MAX_FREE_ATOMS = 3      # 2**3 valuations explored exhaustively; more get sampled
@@ -111,7 +111,10 @@ def owned_cases(rules: PatchRules, added: list) -> list:
     out: list = []
     for d in rules.post.decisions:
         if d.point in changed:
-            out += [c for c in d.cases if id(c) in fresh]
+            # a case that holds only when the unseen rest of the function decides is
+            # that code's choice, which the patch neither shows nor changes
+            out += [c for c in d.cases if id(c) in fresh
+                    and not any(is_rest_atom(a) for a in E.free_atoms(c.guard))]
             out += [d] if d.default is not None else []
     return out
 

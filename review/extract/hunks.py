@@ -36,8 +36,18 @@ _CLOSES_TOP = re.compile(r"^}\s*[;,]?\s*(?:/\*.*)?$")
 ENTRY_PREFIX = "reaching "
 
 
+# The atom that stands for the unseen rest of a function a window falls off the end
+# of ("the rest of F after @@...@@ decides X"): code the hunk does not show, which
+# the patch did not change.
+REST_PREFIX = "the rest of "
+
+
 def is_entry_atom(name: str) -> bool:
     return name.startswith(ENTRY_PREFIX)
+
+
+def is_rest_atom(name: str) -> bool:
+    return name.startswith(REST_PREFIX)
 
 
 @dataclass

@@ -35,6 +35,7 @@ from review.extract.cparse import CFunction
 from review.extract.equivalence import Comparison, compare
 from review.extract.apply import LineMap
 from review.extract.flag_alias import FlagAlias
+from review.extract.hunks import REST_PREFIX
 from review.extract.patchfiles import Found, PatchFiles, read_patch_files
 from review.extract.sources import NO_BASE, Base, FileSource, SeriesFiles
 from review.extract.paths import Walker
@@ -229,7 +230,7 @@ def _unseen_rest(point: str, fn: CFunction, left: E.Expr, prov: Provenance) -> l
     out = []
     outcomes = DECISION_POINTS[point].outcomes
     for o in outcomes[:-1]:
-        choice = E.Free(f"the rest of {fn.name} after {where} decides {o}")
+        choice = E.Free(f"{REST_PREFIX}{fn.name} after {where} decides {o}")
         out.append(GuardedOutcome(mk_and(left, choice), o, prov))
         left = mk_and(left, mk_not(choice))
     out.append(GuardedOutcome(left, outcomes[-1], prov))

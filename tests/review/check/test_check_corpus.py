@@ -140,7 +140,9 @@ def test_real_thread_text_report_fits_a_screen_per_patch(tree_report):
 def test_real_thread_every_error_and_warning_replays(tree_report, tmp_path):
     """No error or warning without a trace that replays it, and the patch line it cites."""
     failing = [(p, f) for p in tree_report.patches for f in p.findings if f.fails]
-    assert failing
+    # only 14/15's R/O pin: a violation that holds only when the unseen rest of a
+    # function decides (09/15's do_huge_pmd_wp_page window) is not the patch's
+    assert {p.patch.label for p, _ in failing} == {"v1 14/15"}, [(p.patch.label, f.message) for p, f in failing]
     for p, f in failing:
         assert f.file and f.line and f.steps and f.replay.endswith(f.trace_file), f
         code = main(["check", str(CORPUS / "cow-fixes-part2-v1.mbox"), "--tree",

@@ -256,14 +256,6 @@ class PatchChecker:
         # pre and post decisions agree for every context (their truth tables are
         # equal): no observable difference is possible, so no differential search
         identical = not rules.changed_points()
-        has_post_decisions = bool(rules.post.decisions)
-        searches = _planned_searches(len(vals), identical, has_post_decisions)
-        modes = ["invariants"] + (["reference"] if has_post_decisions else [])
-        modes += ["differential"] if not identical else []
-        if claim:
-            modes.append("nfc")
-        res.modes = modes
-        self.deadline = time.monotonic() + opts.budget
         added, removed = changed_cases(rules.pre, rules.post)
         if identical and not any(isinstance(c, AssertionRule) for c in added + removed):
             # Every decision has the same truth table before and after, and no
@@ -275,6 +267,14 @@ class PatchChecker:
                                "and no assertion changed: every trace runs the same under both, so "
                                "nothing is searched")
             return
+        has_post_decisions = bool(rules.post.decisions)
+        searches = _planned_searches(len(vals), identical, has_post_decisions)
+        modes = ["invariants"] + (["reference"] if has_post_decisions else [])
+        modes += ["differential"] if not identical else []
+        if claim:
+            modes.append("nfc")
+        res.modes = modes
+        self.deadline = time.monotonic() + opts.budget
         # a patch claiming no functional change leaves every case as it was: the
         # pre-image's violations stay the pre-image's (its claim gets its own verdict)
         self.owned = [] if claim else owned_cases(rules, added)

@@ -16,6 +16,9 @@ Modes:
                   differs: `difference` says where) or "outcome-difference" (only the
                   decisions taken inside differ: `outcome_differences`); kind
                   "differential"
+    introduced    two rule sets on the same trace (reference first); `id` is a clause
+                  the patched rule set breaks and the reference, stepped on the same
+                  trace, does not (kind "contract" or "invariant")
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ class Finding:
     trace: dict | None = None         # replay JSON: {"ruleset", ["free"], "steps"}
     step: int = 0                     # index of the step at which it was seen
     rulesets: tuple[str, ...] = ()    # (ruleset,) or (reference, patched)
-    mode: str = "invariants"          # "invariants" | "differential"
+    mode: str = "invariants"          # "invariants" | "differential" | "introduced"
     kind: str = ""                    # "contract" | "invariant" | "differential" | ...
     # differential only: the first observable difference, e.g.
     # {"step": 5, "op": "dma_read id=p0", "reference": {"status": "ok", "value": 1},

@@ -1,7 +1,9 @@
 """mmreview fuzz --ruleset NAME [--max-examples N | --budget SECONDS] [--seed S] [--out DIR]
 
 hypothesis searches the spec for traces that break a contract clause or an invariant
-under the rule set NAME (or, with --against REF, for traces where NAME and REF differ).
+under the rule set NAME (or, with --against REF, for traces where NAME and REF differ;
+with --against REF --introduced, for traces on which NAME breaks a clause that REF,
+replaying the same trace, does not: what NAME brings in, REF's own bugs aside).
 Each finding is shrunk, printed with the violated id and its steps, and written as a
 replay trace to --out. Exit 1 when something was found, 0 when not, 2 on bad usage.
 """
@@ -32,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write each finding as DIR/<clause>[--<variant>].json")
     parser.add_argument("--against", metavar="REF",
                         help="differential mode: compare --ruleset with the rule set REF")
+    parser.add_argument("--introduced", action="store_true",
+                        help="with --against REF: report only the clauses --ruleset breaks "
+                             "on a trace that REF does not break there")
     parser.add_argument("--exclude", action="append", default=[], metavar="ID[:VARIANT]",
                         help="clause id (or one variant of it, e.g. 'pin-coherence:R/O "
                              "longterm pin of never-written memory') not to report; repeatable")
@@ -75,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
                              f"fuzzer ({reported})")
     rules = _preset(args.ruleset)
     reference = _preset(args.against) if args.against else None
-    mode = "differential" if reference is not None else "invariants"
+    if args.introduced and reference is None:
+        raise InputError("--introduced needs --against REF (the rule set to compare with)")
+    mode = "invariants" if reference is None else "introduced" if args.introduced else "differential"
     out = Path(args.out) if args.out else None
     if out is not None:
         try:
@@ -99,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
             trace = {"name": f"{f.id} on {' vs '.join(f.rulesets)}", "about": f.message,
                      "source": f"mmreview fuzz --ruleset {args.ruleset}"
                                + (f" --against {args.against}" if args.against else "")
+                               + (" --introduced" if args.introduced else "")
                                + f" --seed {seed}", **f.trace}
             path.write_text(json.dumps(trace, indent=2) + "\n", encoding="utf-8")
             written.append(str(path))

@@ -1,6 +1,8 @@
 """hypothesis drives the spec: search for traces that break a contract clause or an
-invariant (mode "invariants"), or that two rule sets answer differently (mode
-"differential").
+invariant (mode "invariants"), that two rule sets answer differently (mode
+"differential"), or that break a clause under one rule set which the reference rule set
+does not break on the same trace (mode "introduced": what a change of rules brings in,
+the reference's own bugs aside).
 
     search(rules, *, reference=None, mode="invariants", max_examples=None, budget=None,
            seed=None, database=None, exclude=(), on_progress=None, should_stop=None)
@@ -54,7 +56,7 @@ from spec.errors import StepError, TraceError
 from spec.run import Session
 from spec.trace import Step, Trace
 
-MODES = ("invariants", "differential")
+MODES = ("invariants", "differential", "introduced")
 ROUND = 200            # examples per hypothesis run between checks of budget/stop
 DEFAULT_MAX_EXAMPLES = 2000
 DEFAULT_DB = ".hypothesis/mmreview"
@@ -107,9 +109,17 @@ class _Runner:
         self.free = free
         self.seed = seed
         self.main = Session(rules)
-        self.other = Session(reference, check_invariants=False) if mode == "differential" else None
-        if self.other is not None:
+        self.other = None
+        if mode == "differential":
+            self.other = Session(reference, check_invariants=False)
             self.main.check_invariants = False
+        elif mode == "introduced":
+            # stepped lazily (_reference_broke): most traces break nothing, and then
+            # the reference need not run at all
+            self.other = Session(reference)
+        self.reference_done = 0           # introduced: steps the reference has run
+        self.reference_broke: set[str] = set()
+        self.reference_lost = False       # introduced: the reference cannot apply a step
         self.steps: list[Step] = []
         self.outcome_diffs: list[dict] = []
         self.results: list = []
@@ -149,10 +159,10 @@ class _Runner:
             result, found = self.main.step(s)
         except TraceError:
             raise _Invalid from None   # the kernel cannot apply what was drawn
-        if self.other is None:
+        if self.mode != "differential":
             for v in found:
                 variant = self._variant(v.id, s, result.value)
-                if self.wanted(v.id, variant):
+                if self.wanted(v.id, variant) and v.id not in self._reference_broke():
                     self.fail(v.id, v.message, index, variant=variant)
             return result
         try:
@@ -175,6 +185,23 @@ class _Runner:
                                        "patched": [list(x) for x in b]})
         return result
 
+    def _reference_broke(self) -> set[str]:
+        """Mode introduced: the clauses the reference breaks on the trace so far (it
+        catches up here, only when the rules break something). A trace the reference
+        cannot apply, where the rules can, is the rules' own from there on: nothing is
+        excluded (as a replay under the reference would refuse it). Other modes: none."""
+        if self.mode != "introduced":
+            return set()
+        while not self.reference_lost and self.reference_done < len(self.steps):
+            try:
+                _, found = self.other.step(self.steps[self.reference_done])
+            except TraceError:
+                self.reference_lost = True
+                break
+            self.reference_broke.update(v.id for v in found)
+            self.reference_done += 1
+        return set() if self.reference_lost else self.reference_broke
+
     def finish(self) -> None:
         if self.outcome_diffs and self.wanted("outcome-difference"):
             d = self.outcome_diffs[0]
@@ -187,7 +214,7 @@ class _Runner:
     def probe(self) -> Step | None:
         k = self.main.kernel
         c = self.main.contract
-        if self.other is None:
+        if self.mode != "differential":
             for id in list(c.refs):
                 try:
                     v = k.dma_peek(id)
@@ -354,8 +381,8 @@ def search(
     ids (or "clause:variant") not to report. Reproducible from `seed`."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
-    if mode == "differential" and reference is None:
-        raise ValueError("differential mode needs a reference rule set")
+    if mode != "invariants" and reference is None:
+        raise ValueError(f"{mode} mode needs a reference rule set")
     if max_examples is None and budget is None:
         max_examples = DEFAULT_MAX_EXAMPLES
     if seed is None:

@@ -8,11 +8,12 @@ import json
 from hypothesis.database import InMemoryExampleDatabase
 
 from mmreview.cli import main
+import review.fuzz.search as fuzz_search
 from review.fuzz.search import search
 from spec.errors import TraceError
 from spec.presets import PRESETS
 from spec.run import run_trace
-from spec.trace import parse_trace
+from spec.trace import Step, parse_trace
 
 BOUND = 600
 
@@ -205,3 +206,43 @@ def test_same_seed_same_findings_whatever_else_is_imported():
         "import mmreview.cli, review.check.run, review.extract.rules, review.verify.search, tui.app")
     assert json.loads(bare), "the v5.9 search found nothing to compare"
     assert bare == loaded
+
+
+def test_introduced_mode_reports_only_what_the_reference_does_not_break():
+    v59, current = PRESETS["v5.9"], PRESETS["current"]
+    own = variants(search(v59, seed=1, max_examples=300, database=None))
+    assert ("pin-coherence", "R/O pin") in own
+    # against itself, a rule set brings in nothing: its own bugs are turned away trace by trace
+    assert search(v59, reference=v59, mode="introduced", seed=1, max_examples=300,
+                  database=None) == []
+    # against a rule set without those bugs, they are all new; each trace replays
+    # breaking the clause under the rule set and not under the reference
+    found = variants(search(v59, reference=current, mode="introduced", seed=1,
+                            max_examples=300, database=None))
+    f = found[("pin-coherence", "R/O pin")]
+    assert f.mode == "introduced" and f.rulesets == ("current", "v5.9")
+    assert replays_to(f, "pin-coherence")
+    assert "pin-coherence" not in run_trace(parse_trace(f.trace), current).clauses
+
+
+def test_introduced_mode_a_trace_the_reference_cannot_apply_excludes_nothing(monkeypatch):
+    r = fuzz_search._Runner(PRESETS["v5.9"], PRESETS["v5.9"], "introduced", frozenset(), frozenset(),
+                     {}, 0)
+    r.run(Step("mmap", {"mm": 0, "vpn": 0, "npages": 1}))
+    r.run(Step("write", {"mm": 0, "vpn": 0, "value": 1}))
+    r.reference_broke.add("pin-coherence")
+    assert r._reference_broke() == {"pin-coherence"} and r.reference_done == 2
+
+    def refuse(step):
+        raise TraceError("the reference cannot apply it", 2)
+    monkeypatch.setattr(r.other, "step", refuse)
+    r.steps.append(Step("read", {"mm": 0, "vpn": 0}))
+    assert r._reference_broke() == set() and r.reference_lost
+
+
+def test_cli_introduced_needs_against(capsys):
+    assert main(["fuzz", "--ruleset", "v5.9", "--introduced", "--no-db"]) == 2
+    assert "--introduced needs --against" in capsys.readouterr().err
+    assert main(["fuzz", "--ruleset", "v5.9", "--against", "v5.9", "--introduced",
+                 "--max-examples", "100", "--seed", "1", "--no-db"]) == 0
+    assert "0 finding(s) on v5.9 vs v5.9" in capsys.readouterr().out

@@ -28,8 +28,10 @@ def timed(fn, repeat: int):
 
 
 def time_to_first(rules: RuleSet, wanted: Callable[[Finding], bool], *, seed: int,
-                  cap: float, exclude: Iterable[str] = ()) -> tuple[float | None, Finding | None, float | None]:
-    """Fuzz `rules` (invariants mode, no example database) until the first finding that
+                  cap: float, exclude: Iterable[str] = (), reference: RuleSet | None = None
+                  ) -> tuple[float | None, Finding | None, float | None]:
+    """Fuzz `rules` (invariants mode; with `reference`, introduced mode: only what the
+    reference does not break; no example database) until the first finding that
     `wanted` accepts, at most `cap` seconds: (seconds to it, shrinking included, and the
     finding, and the CPU seconds of this process to it) or (None, None, None). The
     search reports findings once per round of examples, so the time is that of the
@@ -44,6 +46,7 @@ def time_to_first(rules: RuleSet, wanted: Callable[[Finding], bool], *, seed: in
                 state["cpu"] = time.process_time() - c0
                 state["finding"] = f
 
-    fuzz.search(rules, seed=seed, budget=cap, database=None, exclude=exclude,
+    fuzz.search(rules, reference=reference, mode="introduced" if reference else "invariants",
+                seed=seed, budget=cap, database=None, exclude=exclude,
                 on_progress=progress, should_stop=lambda: "at" in state)
     return state.get("at"), state.get("finding"), state.get("cpu")

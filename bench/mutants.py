@@ -10,11 +10,12 @@ swapped for a refcount test, a boundary shifted, a returned outcome replaced), t
      every trace up to --depth steps; no observable difference: "equivalent within
      depth D", not counted; the state budget spent first: "undecided", fuzzed and
      counted (and reported apart);
-  2. the fuzzer on each other mutant (invariants mode, as `mmreview fuzz` runs it,
-     --budget seconds, seed --seed, no example database) up to its first finding that
-     the preset itself does not produce: the preset is fuzzed first (three times the
-     budget, the same seed) and its findings are excluded (clause:variant), and a
-     finding whose trace breaks the same clause under the preset too does not count.
+  2. the fuzzer on each other mutant (`mmreview fuzz --ruleset MUTANT --against PRESET
+     --introduced`: a clause the mutant breaks where the preset, stepped on the same
+     trace, does not; --budget seconds, seed --seed, no example database) up to its
+     first finding. The preset's own bugs (v5.9 has some) are turned away trace by
+     trace, not by clause or variant, so a mutant that breaks the same clause in a new
+     way is still killed; the shrunk trace is replayed under the preset once more.
 
 One line per mutant (killed by which clause and variant, time to the kill, shrunk
 trace length, and the length of the shortest observable difference the equivalence
@@ -41,7 +42,6 @@ from bench_util import time_to_first  # noqa: E402
 from equivalence import equivalence, fields_read, shortest_kill  # noqa: E402
 from mutation import Mutant, mutants, reached  # noqa: E402
 from review.findings import Finding  # noqa: E402
-from review.fuzz.search import search  # noqa: E402
 from spec.decisions import RuleSet  # noqa: E402
 from spec.errors import TraceError  # noqa: E402
 from spec.presets import PRESETS  # noqa: E402
@@ -93,7 +93,6 @@ class Summary:
     median: float | None    # median time to kill
     budget: float
     depth: int
-    excluded: tuple[str, ...]
     explain: int = 0        # the --explain depth (0: survivors not explained)
     killable: int = 0       # survivors with a killing trace within that depth
 
@@ -104,8 +103,7 @@ class Summary:
                f"median time to kill {med} s",
                f"  {self.preset}: {self.generated} generated, {self.equivalent} equivalent "
                f"within depth {self.depth}, {self.undecided} undecided (fuzzed and counted); "
-               f"killed {share:.0%}; budget {self.budget:g} s per mutant; the preset's own "
-               f"findings excluded: {', '.join(self.excluded) or 'none'}; targets: killed "
+               f"killed {share:.0%}; budget {self.budget:g} s per mutant; targets: killed "
                f">= {TARGET_KILLED:.0%} with a 10 s budget, median under {TARGET_SECONDS:g} s"]
         if self.explain:
             safe = self.counted - self.killed - self.killable
@@ -128,8 +126,8 @@ def counts_against(original: RuleSet) -> Callable[[Finding], bool]:
     return kills
 
 
-def judge(m: Mutant, original: RuleSet, exclude: tuple[str, ...], *, budget: float,
-          seed: int, depth: int, explain: int = 0) -> Outcome:
+def judge(m: Mutant, original: RuleSet, *, budget: float, seed: int, depth: int,
+          explain: int = 0) -> Outcome:
     """Equivalence, then the fuzzer; for a survivor, with `explain`, the shortest trace
     that kills it within that depth."""
     fields = fields_read(reached(original.decide[m.point]))
@@ -137,7 +135,7 @@ def judge(m: Mutant, original: RuleSet, exclude: tuple[str, ...], *, budget: flo
     if verdict.status == "equivalent":
         return Outcome(m.label, "equivalent")
     at, f, _ = time_to_first(m.rules, counts_against(original), seed=seed, cap=budget,
-                          exclude=exclude)
+                             reference=original)
     undecided = verdict.status == "undecided"
     if f is None:
         hint = explained(m, original, fields, explain) if explain else ""
@@ -162,18 +160,10 @@ _JOB: dict = {}
 
 
 def _judge_index(i: int) -> Outcome:
-    return judge(_JOB["mutants"][i], _JOB["original"], _JOB["exclude"], **_JOB["args"])
+    return judge(_JOB["mutants"][i], _JOB["original"], **_JOB["args"])
 
 
 # ---------------------------------------------------------------- one preset
-def known_findings(original: RuleSet, *, budget: float, seed: int) -> tuple[str, ...]:
-    """The preset's own findings, as "clause:variant" exclusions, from three times the
-    budget (once per preset): a bug of the preset that a mutant's search finds anyway is
-    turned away by the replay (counts_against), but only after shrinking it."""
-    found = search(original, seed=seed, budget=3 * budget, database=None)
-    return tuple(sorted({f"{f.id}:{f.variant}" for f in found}))
-
-
 def sample(items: list, limit: int | None) -> list:
     """At most `limit` items, evenly spread (so every decision point has its share)."""
     if limit is None or limit >= len(items):
@@ -189,9 +179,8 @@ def run_preset(name: str, *, budget: float, seed: int, depth: int = DEPTH,
     original = PRESETS[name]
     all_mutants = mutants(original)
     chosen = sample(all_mutants, limit)
-    exclude = known_findings(original, budget=budget, seed=seed)
     args = {"budget": budget, "seed": seed, "depth": depth, "explain": explain}
-    _JOB.update(mutants=chosen, original=original, exclude=exclude, args=args)
+    _JOB.update(mutants=chosen, original=original, args=args)
     if jobs > 1:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             outcomes = _report(pool.imap(_judge_index, range(len(chosen))), depth, out)
@@ -201,8 +190,7 @@ def run_preset(name: str, *, budget: float, seed: int, depth: int = DEPTH,
     counted = [o for o in outcomes if o.status != "equivalent"]
     return Summary(name, len(chosen), len(outcomes) - len(counted),
                    sum(o.undecided for o in outcomes), len(kills), len(counted),
-                   statistics.median(kills) if kills else None, budget, depth, exclude,
-                   explain, sum(o.killable for o in outcomes))
+                   statistics.median(kills) if kills else None, budget, depth, explain, sum(o.killable for o in outcomes))
 
 
 def _report(outcomes, depth: int, out) -> list[Outcome]:

@@ -134,6 +134,10 @@ class _Runner:
         return (self.rules.name,)
 
     def wanted(self, clause: str, variant: str = "") -> bool:
+        # introduced: a clause the reference broke earlier on this trace can no longer
+        # be the rules' own on it (what it broke only grows), so probes stop asking
+        if clause in self.reference_broke and not self.reference_lost:
+            return False
         if self.target is not None:
             return (clause, variant) == self.target
         return clause not in self.exclude and (clause, variant) not in self.found

@@ -6,7 +6,10 @@ characters in a reply kept `mmreview show` busy for minutes, a line of 500 takes
 second. No real trailer is that long (a name and an address, a URL, a commit id and
 its subject), so each trailer-shaped line longer than MAX_TRAILER_LINE is hidden from
 liblore behind a placeholder and put back into the text liblore returns: such a line
-is text, never a trailer.
+is text, never a trailer. Many shorter ones add up (hundreds of 150-character lines
+kept `show` busy for 17 s), so the lines liblore is handed may cost at most
+TRAILER_WORK (the sum of their lengths cubed): beyond it, the longest are hidden
+first. A real mail's trailers and prose are far below it, and they are short.
 """
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ import secrets
 
 from liblore import utils as lu
 
-MAX_TRAILER_LINE = 160  # characters: at most some 0.1 s of liblore's time per line
+MAX_TRAILER_LINE = 160  # characters: at most some 0.02 s of liblore's time per line
+TRAILER_WORK = 24 * MAX_TRAILER_LINE ** 3   # some 0.5 s per call in the worst case
 _TRAILER_SHAPED = re.compile(r"\s*\w\S*:\s")    # what liblore's trailer line starts with
 
 
@@ -27,16 +31,31 @@ class _Shield:
         nonce = secrets.token_hex(8)
         self.saved: dict[str, str] = {}
         lines = text.split("\n")
-        for i, line in enumerate(lines):
-            if len(line) > MAX_TRAILER_LINE and _TRAILER_SHAPED.match(line):
-                key = f"\0{nonce}:{i}\0"
-                self.saved[key] = line
-                lines[i] = key
+        for i in _too_costly(lines):
+            key = f"\0{nonce}:{i}\0"
+            self.saved[key] = lines[i]
+            lines[i] = key
         self.text = "\n".join(lines)
         self._key = re.compile(f"\0{nonce}:\\d+\0")
 
     def restore(self, text: str) -> str:
         return self._key.sub(lambda m: self.saved[m.group()], text) if self.saved else text
+
+
+def _too_costly(lines: list[str]) -> list[int]:
+    """The indices of the trailer-shaped lines to hide: every one longer than
+    MAX_TRAILER_LINE, then the longest of the others until the rest cost at most
+    TRAILER_WORK."""
+    shaped = sorted(((len(line), i) for i, line in enumerate(lines)
+                     if _TRAILER_SHAPED.match(line)), reverse=True)
+    hide = [i for n, i in shaped if n > MAX_TRAILER_LINE]
+    work = sum(n ** 3 for n, _ in shaped[len(hide):])
+    for n, i in shaped[len(hide):]:
+        if work <= TRAILER_WORK:
+            break
+        hide.append(i)
+        work -= n ** 3
+    return hide
 
 
 def split_body_parts(body: str) -> lu.BodyParts:

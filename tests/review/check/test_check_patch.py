@@ -40,7 +40,6 @@ def test_a_stop_request_ends_the_searches(job):
     result = check_patch(job, Options(budget=30.0, max_examples=100_000), should_stop=lambda: True)
     runs = [c for c in result.checked if "search(es)" in c]
     assert runs and all(c.endswith(" 0 traces run") for c in runs)
-    assert result.seconds < 20
 
 
 def test_replay_gives_the_violation_back_and_refuses_foreign_rule_sets(job):

@@ -68,10 +68,6 @@ class FileContent:
                         f"after {step.op}, read(2) of {name} at page {i} returns "
                         f"{self._origin_text(got)}; the file holds {want}"))
 
-    def _file_value(self, key, i: int) -> int:
-        content = self.files.get(key)
-        return 0 if content is None else content.get(i, 0)
-
     def _follow(self, p: Proc, mm: int, vpn: int, key, i: int) -> int:
         """(mm, vpn) maps (key, i) and shows what the file holds: its value now."""
         self.mappers.setdefault((key, i), set()).add((mm, vpn))

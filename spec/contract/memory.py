@@ -16,6 +16,8 @@ from spec.clauses import Violation
 
 @dataclass(slots=True)
 class Proc:
+    """One process as the contract sees it: its logical memory, and what decides what
+    a fork, a file write or a soft-dirty query gives it."""
     mem: dict = field(default_factory=dict)        # vpn -> logical value (mapped vpns only)
     written: set = field(default_factory=set)      # vpns holding a real page in user terms
     dontfork: set = field(default_factory=set)

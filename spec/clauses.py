@@ -2,7 +2,7 @@
 
 Ids are used in reports, traces, tests and the TUI: add new ones, never rename.
 Each entry: kind, what a violation means, its source. The contract's clauses are
-stated here and checked by spec/contract.py; the internal invariants and lifetime
+stated here and checked by spec/contract/; the internal invariants and lifetime
 clauses are stated once, with their predicates, in spec/invariant_table.py, and their
 entries here come from that table.
 """

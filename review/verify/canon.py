@@ -64,7 +64,10 @@ from hashlib import blake2b
 from itertools import permutations
 from operator import attrgetter
 
-from spec import contract, kernel, state
+from spec import kernel, state
+from spec.contract import Contract
+from spec.contract.memory import Proc
+from spec.contract.pins import PinBinding
 from spec.errors import StepError, TraceError
 from spec.state import MIGRATION, PRESENT, SWAP, VM_HUGEPAGE, VM_NOHUGEPAGE, Folio, Pte, SwapSlot
 
@@ -115,7 +118,7 @@ def check_schema(session=None) -> None:
     """Raise SchemaError when a model class has fields KNOWN_FIELDS lacks."""
     classes = {"State": state.State, "Mm": state.Mm, "Pte": state.Pte, "Folio": state.Folio,
                "SwapSlot": state.SwapSlot, "KRef": state.Ref, "Kernel": kernel.Kernel,
-               "Contract": contract.Contract, "Proc": contract.Proc, "CRef": contract.PinBinding}
+               "Contract": Contract, "Proc": Proc, "CRef": PinBinding}
     problems = []
     for name, cls in classes.items():
         extra = _fields(cls) - KNOWN_FIELDS[name]
@@ -492,7 +495,7 @@ def _ref_order(kref, cref, order: list[int], fmap: dict[int, int]) -> tuple:
 
 
 def _overlap(a, b) -> bool:
-    """spec.contract._overlap: were both bound at some moment ([taken, unbound_at))."""
+    """spec.contract.pins._overlap: were both bound at some moment ([taken, unbound_at))."""
     a_end = None if a.bound else a.unbound_at
     b_end = None if b.bound else b.unbound_at
     return (b_end is None or a.taken < b_end) and (a_end is None or b.taken < a_end)

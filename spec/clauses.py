@@ -61,6 +61,12 @@ CLAUSES: dict[str, Clause] = {c.id: c for c in (
        "effect on shared mappings"),
     _c("softdirty", "a page written after clear_refs reads not soft-dirty",
        "Documentation/admin-guide/mm/soft-dirty.rst; 64e455079e1b, 76aefad628aa"),
+    _c("gup-progress", "GUP faults a page in again and again and never takes it: the "
+       "pin, reference or poke never returns",
+       "__get_user_pages: faultin_page, then follow_page_mask again, until a page is "
+       "returned; 4ceb5db9757a 'Fix get_user_pages() race for write access' (a failed "
+       "COW break loops around and tries again); 19be0eaffa3a (FOLL_COW: after the COW "
+       "break a forced write follows the R/O entry it left)"),
     *_table("contract"),     # the lifetime clauses: no-leak, no-use-after-free
     *_table("invariant"),
     _i("patch-assertion", "a VM_BUG_ON/WARN_ON condition extracted from the patch holds when the spec runs its primitive",

@@ -69,7 +69,7 @@ _NAMED_FILES = {name: fid for fid, name in FILE_KINDS.items()}
 
 
 class Kernel:
-    __slots__ = ("state", "rules", "outcomes", "assertion_failures", "step_count",
+    __slots__ = ("state", "rules", "outcomes", "assertion_failures", "stalled", "step_count",
                  "has_ae", "check_assertions", "_ops", "_decide")
 
     def __init__(self, rules: RuleSet, state: State | None = None):
@@ -77,6 +77,9 @@ class Kernel:
         self.state = state if state is not None else State()
         self.outcomes: list[tuple[str, str]] = []
         self.assertion_failures: list[tuple[AssertionRule, str]] = []
+        # what kept the last step from making progress (GUP faulting a page in for
+        # ever: the gup-progress clause); "" when it made progress
+        self.stalled = ""
         self.step_count = 0
         # Era features read on hot paths, cached (RuleSet is frozen).
         self.has_ae = bool(rules.feature("anon_exclusive"))
@@ -90,6 +93,8 @@ class Kernel:
         self.outcomes = []
         if self.assertion_failures:
             self.assertion_failures = []
+        if self.stalled:
+            self.stalled = ""
         self.step_count += 1
         fn = self._ops.get(op)
         if fn is None:
@@ -102,6 +107,7 @@ class Kernel:
         k.rules = self.rules
         k.outcomes = list(self.outcomes)
         k.assertion_failures = list(self.assertion_failures)
+        k.stalled = self.stalled
         k.step_count = self.step_count
         k.has_ae = self.has_ae
         k.check_assertions = self.check_assertions

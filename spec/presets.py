@@ -434,6 +434,19 @@ def follow_write_foll_cow(c: C) -> str:
     return "follow" if c.foll_force and c.foll_cow and c.pte_dirty else "fault"
 
 
+def follow_write_forced_cow_v5_8(c: C) -> str:
+    """can_follow_write_pte as 17839856fd58 ('gup: document and work around "COW can
+    break either way" issue', v5.8) left it: pte_write || (FOLL_COW && pte_dirty),
+    "FOLL_FORCE or a forced COW break can write even to unwritable pte's". The forced
+    COW break (gup.cow_break) adds FOLL_WRITE to R/O GUP without FOLL_FORCE; its COW
+    fault in a VMA without VM_WRITE leaves the entry R/O, and asking for FOLL_FORCE
+    there would fault for ever. a308c71bf1e6 (v5.9) put the FOLL_FORCE test back as
+    it removed the forced COW break."""
+    if c.pte_write:
+        return "follow"
+    return "follow" if c.foll_cow and c.pte_dirty else "fault"
+
+
 def follow_write_exclusive_v6_0(c: C) -> str:
     """can_follow_write_pte (5535be309971 'mm/gup: fix FOLL_FORCE COW security issue and
     remove FOLL_COW', v6.0): FOLL_FORCE has no effect on shared mappings nor on ones with
@@ -569,8 +582,10 @@ PRESETS: dict[str, RuleSet] = {
     "v5.8": _preset(
         "v5.8", "v5.8",
         "17839856fd58 'gup: document and work around \"COW can break either way\" issue': "
-        "should_force_cow_break; GUP-fast takes writable entries only",
-        {}, **{**_OLD, "gup__cow_break": cow_break_v5_8, "gup__fast": gup_fast_writable_only_v5_8}),
+        "should_force_cow_break, and can_follow_write_pte without FOLL_FORCE; GUP-fast takes "
+        "writable entries only",
+        {}, **{**_OLD, "gup__cow_break": cow_break_v5_8, "gup__fast": gup_fast_writable_only_v5_8,
+               "gup__follow_write": follow_write_forced_cow_v5_8}),
     "v5.9": _preset(
         "v5.9", "v5.9",
         "09854ba94c6a 'mm: do_wp_page() simplification'; a308c71bf1e6 'mm/gup: Remove "

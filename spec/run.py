@@ -82,6 +82,8 @@ class Session:
         failed = kernel.assertion_failures
         if failed:
             found.extend(_assertion_violations(failed, index))
+        if kernel.stalled:
+            found.append(Violation("gup-progress", index, kernel.stalled))
         return result, (found if len(found) < 2 else _first_per_clause(found))
 
 

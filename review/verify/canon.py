@@ -86,7 +86,7 @@ KNOWN_FIELDS = {
     "SwapSlot": {"id", "count", "data", "folio"},
     "KRef": {"id", "pin", "write", "longterm", "folio", "subpage", "mm", "vpn", "fast",
              "slow_ok"},
-    "Kernel": {"state", "rules", "outcomes", "assertion_failures", "step_count", "has_ae",
+    "Kernel": {"state", "rules", "outcomes", "assertion_failures", "stalled", "step_count", "has_ae",
                "check_assertions", "_ops", "_decide"},
     "Contract": {"procs", "exited", "history", "origin", "refs", "_bound", "_snapshot",
                  "files", "mappers", "next_shared", "file_bad", "_sharing"},

@@ -42,7 +42,14 @@ from spec.ops.fault import handle_mm_fault
 from spec.state import HPAGE_NR, PRESENT, SWAP, VM_HUGETLB, VM_READ, VM_SHARED, VM_WRITE, ZERO, \
     ZERO_FOLIO, Ref
 
-MAX_RETRIES = 8   # a rule set that never lets GUP succeed would livelock the kernel
+# __get_user_pages loops until follow_page_mask returns a page, faulting it in (or
+# unsharing it) between tries: a fault must make the next try succeed. A rule set under
+# which it does not (can_follow_write_pte still refusing the entry the COW break left,
+# gup_must_unshare still asking to unshare the page the unshare made exclusive) would
+# loop for ever; a correct one needs at most a swap-in, an unshare and a COW break.
+# After MAX_RETRIES the model reports gup-progress and takes the page, so that the
+# trace goes on.
+MAX_RETRIES = 8
 
 
 def check_vma_flags(k, mm, vpn: int, fl: int | None, write: bool, pin: bool,
@@ -98,10 +105,8 @@ def get_user_page(k, mm, vpn: int, write: bool, pin: bool, longterm: bool,
             cowed = cowed or (foll_write and pte is not None and pte.kind == SWAP)
             continue
         if foll_write and (pte.kind == ZERO or not pte.writable):
-            # can_follow_write_pte; a rule set that never lets the write follow would
-            # fault for ever: after one write fault the model takes the page (livelock)
             if not _follow_write(k, mm, vpn, fl, pte, is_pmd, pin, longterm, force,
-                                 cowed) and not cowed:
+                                 cowed):
                 handle_mm_fault(k, mm, vpn, write=True)
                 cowed = True
                 continue
@@ -123,6 +128,9 @@ def get_user_page(k, mm, vpn: int, write: bool, pin: bool, longterm: bool,
                 continue
         break
     else:
+        k.stalled = (f"GUP on mm {mm.id} vpn {vpn} faulted the page in {MAX_RETRIES} times "
+                     f"and the rule set still refused it ({'write' if foll_write else 'read'}"
+                     f"{', FOLL_FORCE' if force else ''}): the call never returns")
         pte, is_pmd = st.entry(mm, vpn)
         if pte.kind == ZERO:
             return ZERO_FOLIO, 1 if is_pmd else 0, False, True

@@ -148,3 +148,32 @@ def test_a_follow_rule_that_skips_cow_writes_the_file_and_the_zero_page():
     report = run_trace(t, rules)
     assert report.clauses == {"file-integrity", "zero-page"}
     assert run_trace(t, PRESETS["current"]).clauses == set()
+
+
+def test_a_follow_rule_that_never_follows_stalls_gup():
+    """A rule that refuses a forced write even after the COW break it asked for: the
+    kernel would fault for ever (__get_user_pages loops until follow_page_mask returns a
+    page). The model reports gup-progress after MAX_RETRIES faults and goes on."""
+    never = ExtractedDecision("gup.follow_write", (
+        GuardedOutcome(E.Not(E.Atom("pte_write")), "fault"),))
+    rules = PRESETS["current"].with_overlay(decisions=(never,), name="never-follows")
+    t = parse_trace({"steps": [
+        {"op": "mmap", "mm": 0, "vpn": 0, "npages": 1, "prot": "r"},
+        {"op": "poke", "mm": 0, "vpn": 0, "value": 5}]})
+    report = run_trace(t, rules)
+    assert report.clauses == {"gup-progress"}
+    (v,) = report.violations
+    assert v.step == 1 and "faulted the page in 8 times" in v.message
+    assert run_trace(t, PRESETS["current"]).clauses == set()
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_every_era_ends_a_forced_cow_break_in_a_read_only_mapping(era):
+    """A R/O reference on a R/O private page: v5.8's forced COW break adds FOLL_WRITE
+    without FOLL_FORCE, and its can_follow_write_pte follows the dirty entry the break
+    left (17839856fd58); no era stalls, forced writes neither."""
+    k = kernel(era)
+    run(k, ("mmap", dict(mm=0, vpn=0, npages=1)), ("write", dict(mm=0, vpn=0, value=1)),
+        ("mprotect", dict(mm=0, vpn=0, npages=1, prot="r")))
+    assert step(k, "get", mm=0, vpn=0, id="g").status == "ok" and not k.stalled
+    assert step(k, "poke", mm=0, vpn=0, value=2).status == "ok" and not k.stalled

@@ -70,6 +70,11 @@ class DecisionContext:
 
 
 CONTEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(DecisionContext))
+# Context fields only one design's state keeps: under a rule set without its feature
+# they stay at their default (PageAnonExclusive before v5.19, 6c287605fd56;
+# MMF_HAS_PINNED before v5.9, 008cfe4418b3), so a rule that waits for one of them to
+# change waits for ever there.
+FIELD_FEATURE = {"anon_exclusive": "anon_exclusive", "mm_has_pinned": "mm_has_pinned"}
 INT_FIELDS = frozenset({"refcount", "mapcount", "folio_mapcount", "thp_mapcount", "pincount",
                         "swapcount"})
 
@@ -267,6 +272,10 @@ class RuleSet:
 
     def ask(self, point: str, ctx: DecisionContext) -> str:
         return self.decide[point](ctx)
+
+    def unkept_fields(self) -> set[str]:
+        """The context fields of FIELD_FEATURE this rule set's state does not keep."""
+        return {f for f, feature in FIELD_FEATURE.items() if not self.feature(feature)}
 
     def feature(self, name: str, default: object = False) -> object:
         return self.features.get(name, default)

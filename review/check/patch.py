@@ -8,6 +8,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Callable
 
+from spec import expr as E
 from spec.decisions import AssertionRule, RuleSet
 from spec.invariant_table import INVARIANTS, applicable
 from spec.run import run_trace
@@ -43,6 +44,16 @@ class PatchJob:
     mail_lines: list[str] | None   # the mail as given, for checkpatch's -:N:
     extract_error: str = ""
     era: eras.Era | None = None    # None: chosen from the patch and the options
+
+
+def _waits_on_unkept(fid: str, fired, rules: RuleSet) -> list[str]:
+    """For a GUP stall (gup-progress): the context fields the patch's cases that decided
+    the trace read and the rule set's era does not keep (spec.decisions.FIELD_FEATURE):
+    a rule waiting on PageAnonExclusive in an era without it (a series that adds the
+    flag in one patch and relies on it in a later one, checked on its base's era)."""
+    if fid != "gup-progress":
+        return []
+    return sorted({a for c in fired for a in E.atoms(c.guard)} & rules.unkept_fields())
 
 
 def _steps_with_results(trace: dict, rules: RuleSet) -> list[str]:
@@ -449,6 +460,13 @@ class PatchChecker:
         if rule is None and fired:
             rule = fired[-1]    # the default of the patch's rule decided
         message = ff.message
+        unkept = _waits_on_unkept(fid, fired, post)
+        if unkept:
+            # the fault GUP asks for cannot set what the rule waits for: not in this era
+            sev = "note"
+            message += (f" (the patch's rule reads {', '.join(unkept)}, which the era "
+                        f"{self.era.name} does not keep: no fault can change it there, so the "
+                        f"stall is the era's, not this patch's)")
         # Did the pre-image rules break the same clause on this trace? Then the
         # patch did not introduce it: a note, not a failure; unless the patch's own
         # rule decided a step of the trace: it still breaks a case it decides.
@@ -456,7 +474,7 @@ class PatchChecker:
             pre_rep = run_trace(parse_trace(trace), pre)
         except Exception:  # a trace the pre-image cannot run: nothing to excuse it
             pre_rep = None
-        if pre_rep is not None and fid in pre_rep.clauses:
+        if pre_rep is not None and fid in pre_rep.clauses and not unkept:
             owned = {id(c) for c in self.owned}
             if any(id(c) in owned for c in fired):
                 message += (" (the pre-image rules break it on this trace too, and the patch's own "

@@ -287,3 +287,9 @@ def test_a_later_valuation_reaches_decisions_extracted_before_it():
     assert rules_for(trace, "patched", presets={"patched": outer}).ask("wp.reuse", ctx) == "reuse"
     trace = parse_trace({"ruleset": "current", "steps": [], "free": {"x": True, "y": True}})
     assert rules_for(trace, "patched", presets={"patched": outer}).ask("wp.reuse", ctx) == "copy"
+
+
+def test_unkept_fields_follow_the_era_features():
+    assert PRESETS["v5.7"].unkept_fields() == {"anon_exclusive", "mm_has_pinned"}
+    assert PRESETS["v5.18"].unkept_fields() == {"anon_exclusive"}
+    assert PRESETS["current"].unkept_fields() == set()

@@ -155,3 +155,17 @@ def test_a_difference_resting_on_unmodelled_atoms_contradicts_nothing(checked):
     for f in p["findings"]:
         if f["id"] == "behaviour-change":
             assert f["severity"] == "note" and "for some values of unmodelled atoms only" in f["message"]
+
+
+def test_a_gup_stall_on_a_flag_the_era_does_not_keep_is_the_eras(checked):
+    """gup_must_unshare() waits for PageAnonExclusive, which v5.18 does not keep: every
+    unshare fault leaves it clear, so the model's GUP stalls (gup-progress). That is
+    the era's gap, not the patch's bug: a note that says why. On v5.19, which keeps
+    the flag, the unshare ends and nothing stalls."""
+    _, rep = checked("unshare-anon-only.patch")
+    stalls = [f for f in _patch(rep)["findings"] if f["id"] == "gup-progress"]
+    assert stalls, "a R/O pin of a written anonymous page stalls on v5.18"
+    assert all(f["severity"] == "note" for f in stalls)
+    assert "reads anon_exclusive, which the era v5.18 does not keep" in stalls[0]["message"]
+    _, later = checked("unshare-anon-only.patch", "--era", "v5.19")
+    assert not [f for f in _patch(later)["findings"] if f["id"] == "gup-progress"]

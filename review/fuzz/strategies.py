@@ -66,6 +66,8 @@ _NEEDS_PAGE = frozenset({"get", "read", "pin", "munmap", "dontneed", "write", "m
                          "swapout", "swapin", "migrate", "ksm_merge", "split_pmd",
                          "split_folio", "forkadvice", "pageout", "ksmadvice", "thpadvice",
                          "prot", "poke", "mremap", "writeback", "query"})
+# Kinds that leave pages in swap (a swap entry or the swap cache): what swapoff brings back.
+_SWAPS = frozenset({"swapout", "pageout", "writeback"})
 ADVICE_OF = {"dontneed": ("dontneed",), "forkadvice": ("dontfork", "dofork", "wipeonfork"),
              "pageout": ("pageout",), "ksmadvice": ("mergeable", "unmergeable"),
              "thpadvice": ("hugepage", "nohugepage", "collapse")}
@@ -78,6 +80,7 @@ class World:
     next_ref: int = 0
     next_value: int = 1
     later: bool = False   # the later vocabulary is on: pin/get flags, device writes via FOLL_GET
+    swapped: bool = False  # a kind that may put pages in swap (_SWAPS) was drawn
 
 
 class Choices:
@@ -110,7 +113,9 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
     nothing to act on would draw a choice and no step), weighted toward what the
     state makes interesting: a fork while pins or references exist (the page they
     hold gets shared), writes while pages are held, and writes and pins while more
-    than one process lives (what COW, page reuse and unsharing must get right)."""
+    than one process lives (what COW, page reuse and unsharing must get right).
+    swapoff waits until something may be in swap: before, it has nothing to bring
+    back."""
     refs = c.refs
     off: set[str] = set()
     if w.next_mm >= MAX_PROCS:
@@ -127,6 +132,8 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
             off.add("put")
         if not any(r.write for r in refs.values()):
             off.add("dma_write")
+    if not w.swapped:
+        off.add("swapoff")
     if not any(p.mem for p in c.procs.values()):
         off.update(_NEEDS_PAGE)
     out = [k for k in menu if k not in off] if off else list(menu)
@@ -160,15 +167,37 @@ def hot_pages(c: Contract) -> list[tuple[int, int]]:
     return sorted(x for x in hot if x[1] in procs[x[0]].mem) if hot else []
 
 
-def _pick_page(data: Choices, c: Contract) -> tuple[int, int] | None:
-    """A mapped page: any, or (as likely) one of the hot pages (hot_pages)."""
+def _pick_page(data: Choices, c: Contract, kind: str = "") -> tuple[int, int] | None:
+    """A mapped page: any, or (as likely) one of the hot pages (hot_pages). For a kind
+    that reclaims to swap, among the pages it can reclaim when there are any
+    (`_swappable`)."""
     pages = [(mm, vpn) for mm, p in sorted(c.procs.items()) for vpn in sorted(p.mem)]
     if not pages:
         return None
     hot = hot_pages(c)
+    if kind in _SWAPS:
+        can = _swappable(c)
+        if any(at in can for at in pages):
+            pages = [at for at in pages if at in can]
+            hot = [at for at in hot if at in can]
     if hot:
         pages = hot + pages
     return pages[data.index(len(pages))]
+
+
+def _swappable(c: Contract) -> set[tuple[int, int]]:
+    """Pages reclaim can put in swap: private anonymous memory that holds a page of
+    its own (written, or faulted in for writing). The model keeps page-cache and
+    hugetlb folios out of swap, and a never-written page maps the zero page: reclaim
+    refuses them, and a step spent on them shows nothing."""
+    out = set()
+    for mm, p in c.procs.items():
+        pages = p.pages
+        for vpn in p.written:
+            kind = pages.get(vpn) if pages else None
+            if kind is None or not (kind[1] or kind[2]):
+                out.add((mm, vpn))
+    return out
 
 
 def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[Step] | None:
@@ -193,6 +222,8 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
         return Step("fork", {"mm": mm, "child": child})
     if kind == "exit":
         return Step("exit", {"mm": alive[data.index(len(alive))]})
+    if kind in _SWAPS:
+        w.swapped = True
     if kind in LATER_DRAW:
         return LATER_DRAW[kind](data, c, w, alive)
     if kind in _NEEDS_REF:
@@ -209,7 +240,7 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
             return Step("dma_write", {"id": id, "value": _value(data, c, w, ref.mm, ref.vpn)})
         return Step(kind, {"id": id})
     # everything else acts on a mapped page
-    at = _pick_page(data, c)
+    at = _pick_page(data, c, kind)
     if at is None:
         return None
     mm, vpn = at
@@ -330,7 +361,7 @@ def _mmap_huge(data: Choices, c: Contract, w: World, alive: list, kind: str) -> 
 
 def _on_page(data: Choices, c: Contract, w: World, alive: list,
              kind: str) -> Step | list[Step] | None:
-    at = _pick_page(data, c)
+    at = _pick_page(data, c, kind)
     if at is None:
         return None
     mm, vpn = at
@@ -343,8 +374,12 @@ def _on_page(data: Choices, c: Contract, w: World, alive: list,
     npages = 1 + data.index(min(HPAGE_NR, NPAGES - vpn))
     if kind == "prot":
         # mostly a round trip, R/O (or PROT_NONE) and back to R/W: what the upgrade
-        # paths of mprotect (change_pte_range) see
-        prot = ("r", "none", "rw")[data.index(3)]
+        # paths of mprotect (change_pte_range) see. R/W alone only where the page is
+        # not writable now: elsewhere it would change nothing.
+        if vpn in c.procs[mm].readonly:
+            prot = ("r", "none", "rw")[data.index(3)]
+        else:
+            prot = ("r", "none")[data.index(2)]
         first = Step("mprotect", {"mm": mm, "vpn": vpn, "npages": npages, "prot": prot})
         if prot == "rw" or not data.flag(0.75):
             return first
@@ -403,8 +438,11 @@ def _add_kinds(menu: list[str], kinds: tuple[str, ...], mask: int) -> None:
 def first_mmap(data: Choices, w: World | None = None) -> Step:
     """Every trace starts by mapping something at vpn 0 of process 0: a THP, or one or
     two small pages (later mmaps go anywhere in the NPAGES pages); with the later
-    vocabulary on, in half the examples a file, shmem, shared, hugetlb or mTHP mapping."""
-    if w is not None and w.later and data.flag(0.75):
+    vocabulary on, a file, shmem, shared, hugetlb or mTHP mapping (what the later
+    example is about: its steps act on that mapping from the start; the plain and THP
+    mappings are what the first vocabulary's examples start with, and its mmap kind
+    still draws them)."""
+    if w is not None and w.later:
         kind = ("mmapfile", "mmapfile", "hugetlb", "mthp")[data.index(4)]
         first = LATER_DRAW[kind](data, None, w, [0])
         return Step("mmap", {**first.args, "vpn": 0})

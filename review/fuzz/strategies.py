@@ -66,6 +66,9 @@ _NEEDS_PAGE = frozenset({"get", "read", "pin", "munmap", "dontneed", "write", "m
                          "swapout", "swapin", "migrate", "ksm_merge", "split_pmd",
                          "split_folio", "forkadvice", "pageout", "ksmadvice", "thpadvice",
                          "prot", "poke", "mremap", "writeback", "query"})
+# Kinds that rewrite a page's entries, leaving its data as it was.
+_REWRITES_ENTRIES = ("prot", "mprotect", "mremap", "swapout", "pageout", "swapoff", "migrate",
+                     "split_pmd", "split_folio", "writeback")
 # Kinds that leave pages in swap (a swap entry or the swap cache): what swapoff brings back.
 _SWAPS = frozenset({"swapout", "pageout", "writeback"})
 ADVICE_OF = {"dontneed": ("dontneed",), "forkadvice": ("dontfork", "dofork", "wipeonfork"),
@@ -112,10 +115,11 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
     """The entries of `menu` the current state gives something to act on (a kind with
     nothing to act on would draw a choice and no step), weighted toward what the
     state makes interesting: a fork while pins or references exist (the page they
-    hold gets shared), writes while pages are held, and writes and pins while more
-    than one process lives (what COW, page reuse and unsharing must get right).
-    swapoff waits until something may be in swap: before, it has nothing to bring
-    back."""
+    hold gets shared), writes while pages are held, writes and pins while more
+    than one process lives (what COW, page reuse and unsharing must get right),
+    pins and forks while a file, shared or hugetlb mapping exists, and writes and
+    the kinds that rewrite entries while a process tracks soft-dirty bits. swapoff
+    waits until something may be in swap: before, it has nothing to bring back."""
     refs = c.refs
     off: set[str] = set()
     if w.next_mm >= MAX_PROCS:
@@ -142,6 +146,20 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
             out.extend(("fork",) * WEIGHT["fork"])
         if "write" in out:
             out.extend(("write",) * WEIGHT["write"])
+    if any(p.sd_tracking for p in c.procs.values()):
+        # after clear_softdirty: a write is what the soft-dirty bit must record, and
+        # what rewrites entries (protections, swap, migration, remapping, splits)
+        # must carry the bit over
+        for k in _REWRITES_ENTRIES + ("write",):
+            if k in out:
+                out.extend((k,) * WEIGHT.get(k, 1))
+    if any(p.pages for p in c.procs.values()):
+        # a file, shared or hugetlb mapping: GUP (what it may pin, and how), fork
+        # (copy_page_range skips or copies it per type) and COW take their own paths
+        # for it, which private anonymous memory never shows
+        for k in ("pin", "fork"):
+            if k in out:
+                out.extend((k,) * WEIGHT[k])
     if len(c.procs) > 1:
         # after a fork: a write or a pin by either process on what they may share
         for k in ("write", "pin"):
@@ -151,20 +169,31 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
 
 
 def hot_pages(c: Contract) -> list[tuple[int, int]]:
-    """Mapped pages where bugs live: held by a pin or reference, or mapped at the same
-    address by more than one process (shared since fork)."""
-    hot = {(r.mm, r.vpn) for r in c.refs.values() if r.bound}
+    """Mapped pages where bugs live: held by a pin or reference, mapped at the same
+    address by more than one process (shared since fork), or written since the
+    process cleared its soft-dirty bits (the bit must survive what happens to the
+    page). A held page that is also shared comes twice: after a fork every page is
+    shared, and the held ones are still where a pin's promise lives."""
     procs = c.procs
+    held = {(r.mm, r.vpn) for r in c.refs.values() if r.bound}
+    hot = set(held)
+    for mm, p in procs.items():
+        if p.sd_written:
+            hot.update((mm, vpn) for vpn in p.sd_written)
+    shared: set[tuple[int, int]] = set()
     if len(procs) > 1:
         seen: dict[int, int] = {}
         for mm, p in procs.items():
             for vpn in p.mem:
                 if vpn in seen:
-                    hot.add((mm, vpn))
-                    hot.add((seen[vpn], vpn))
+                    shared.add((mm, vpn))
+                    shared.add((seen[vpn], vpn))
                 else:
                     seen[vpn] = mm
-    return sorted(x for x in hot if x[1] in procs[x[0]].mem) if hot else []
+    if not hot and not shared:
+        return []
+    out = sorted(x for x in hot | shared if x[1] in procs[x[0]].mem)
+    return out + sorted(x for x in held & shared if x[1] in procs[x[0]].mem)
 
 
 def _pick_page(data: Choices, c: Contract, kind: str = "") -> tuple[int, int] | None:

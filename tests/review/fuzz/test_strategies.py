@@ -4,13 +4,14 @@ running steps on the spec; drawn traces come from bounded searches with fixed se
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pytest
 
 import review.fuzz.strategies as strategies
 from review.fuzz.search import search
 from review.fuzz.strategies import (KINDS, LATER_KINDS, WEIGHT, World, _pick_page,
-                                    draw_step, enabled, first_mmap)
+                                    draw_step, enabled, first_mmap, hot_pages)
 from spec.presets import PRESETS
 from spec.run import Session
 from spec.trace import step
@@ -52,6 +53,42 @@ def test_swapoff_waits_until_something_may_be_in_swap():
         w = later_world()
         draw_step(Fixed(), kind, c, w)
         assert w.swapped
+
+
+def test_soft_dirty_tracking_weights_writes_and_what_rewrites_entries():
+    base = [step("mmap", mm=0, vpn=0, npages=2), step("write", mm=0, vpn=0, value=1)]
+    before = Counter(enabled(MENU, contract(*base), later_world(swapped=True)))
+    after = Counter(enabled(MENU, contract(*base, step("clear_softdirty", mm=0)),
+                            later_world(swapped=True)))
+    for kind in ("write", "prot", "mprotect", "swapout", "swapoff", "migrate", "mremap"):
+        assert after[kind] > before[kind], kind
+    for kind in ("read", "get", "exit", "ksm_merge"):
+        assert after[kind] == before[kind], kind
+
+
+def test_file_shared_and_hugetlb_mappings_weight_pins_and_forks():
+    anon = Counter(enabled(MENU, contract(step("mmap", mm=0, vpn=0, npages=4)), later_world()))
+    for args in ({"backing": "file"}, {"backing": "shmem", "shared": True},
+                 {"hugetlb": True}):
+        c = contract(step("mmap", mm=0, vpn=0, npages=4, **args))
+        other = Counter(enabled(MENU, c, later_world()))
+        assert other["pin"] > anon["pin"] and other["fork"] > anon["fork"], args
+        assert other["write"] == anon["write"] and other["read"] == anon["read"]
+
+
+def test_hot_pages_include_pages_written_since_clear_softdirty():
+    c = contract(step("mmap", mm=0, vpn=0, npages=4), step("write", mm=0, vpn=1, value=1),
+                 step("clear_softdirty", mm=0), step("write", mm=0, vpn=2, value=2))
+    assert hot_pages(c) == [(0, 2)]
+
+
+def test_a_held_page_shared_after_fork_counts_once_more_than_other_shared_pages():
+    c = contract(step("mmap", mm=0, vpn=0, npages=2), step("write", mm=0, vpn=0, value=1),
+                 step("pin", mm=0, vpn=1, write=False, longterm=False, id="p"),
+                 step("fork", mm=0, child=1))
+    hot = Counter(hot_pages(c))
+    assert hot[(0, 1)] == 2
+    assert hot[(0, 0)] == hot[(1, 0)] == hot[(1, 1)] == 1
 
 
 def test_swap_kinds_draw_pages_reclaim_can_swap():

@@ -11,22 +11,28 @@ references, GUP-fast and FOLL_FORCE among them, swap, migration, KSM, THP, madvi
 and the later one (LATER_KINDS: file, shmem and hugetlb mappings, protections, mTHP,
 /proc/pid/mem pokes, soft-dirty, mremap, swapoff, writeback, the pte/pfn queries).
 One flag per example (P_LATER) turns the later one on; off, an example draws only the
-first vocabulary's ops and mappings, so its bugs are still found quickly.
+first vocabulary's ops and mappings, so its bugs are still found quickly. On, the
+trace starts with one of the later vocabulary's mappings (`first_mmap`).
 
 Kinds and arguments are drawn from the contract's view of the current state (live
 processes, their mapped pages, live pins and references), so almost every step is
 meaningful: `enabled` keeps the menu's kinds the state gives something to act on
-(weighting forks and writes up while pins or references exist), and a page is drawn
-among the mapped ones with the hot ones (`hot_pages`: held, or mapped by more than
-one process) counted twice;
+(swapoff only once something may be in swap) and weights up what the state makes
+interesting (forks and writes while pins or references exist; pins and forks while
+a file, shared or hugetlb mapping exists; writes and the kinds that rewrite entries
+while a process tracks soft-dirty bits); a page is drawn among the mapped ones with
+the hot ones (`hot_pages`: held, mapped by more than one process, or written since
+clear_softdirty) counted twice, held and shared ones three times; swap-out kinds
+draw among the pages reclaim can swap (`_swappable`), and an mprotect to R/W alone
+only where the page is not writable;
 `World` hands out fresh process ids, reference ids and write values (1, 2, 3, ...);
 a store mostly writes a fresh value (so foreign data is recognisable by its origin),
 else one a mapped page holds now (`_value`), so that pages end up with equal contents
 and KSM has something to merge: a KSM merge pairs such pages (`_twins`), in half the
-draws just after advising both mergeable. Everything shrinks toward index 0 / False: fewer kinds disabled, earlier
-kinds in KINDS, the first process and page, shorter traces (the search no longer
-runs hypothesis's shrink, review/fuzz/shrink.py shrinks the trace; the order still
-makes the database's examples small).
+draws just after advising both mergeable. Everything shrinks toward index 0 /
+False: fewer kinds disabled, earlier kinds in KINDS, the first process and page,
+shorter traces (the search no longer runs hypothesis's shrink, review/fuzz/shrink.py
+shrinks the trace; the order still makes the database's examples small).
 """
 from __future__ import annotations
 

@@ -11,22 +11,28 @@ references, GUP-fast and FOLL_FORCE among them, swap, migration, KSM, THP, madvi
 and the later one (LATER_KINDS: file, shmem and hugetlb mappings, protections, mTHP,
 /proc/pid/mem pokes, soft-dirty, mremap, swapoff, writeback, the pte/pfn queries).
 One flag per example (P_LATER) turns the later one on; off, an example draws only the
-first vocabulary's ops and mappings, so its bugs are still found quickly.
+first vocabulary's ops and mappings, so its bugs are still found quickly. On, the
+trace starts with one of the later vocabulary's mappings (`first_mmap`).
 
 Kinds and arguments are drawn from the contract's view of the current state (live
 processes, their mapped pages, live pins and references), so almost every step is
 meaningful: `enabled` keeps the menu's kinds the state gives something to act on
-(weighting forks and writes up while pins or references exist), and a page is drawn
-among the mapped ones with the hot ones (`hot_pages`: held, or mapped by more than
-one process) counted twice;
+(swapoff only once something may be in swap) and weights up what the state makes
+interesting (forks and writes while pins or references exist; pins and forks while
+a file, shared or hugetlb mapping exists; writes and the kinds that rewrite entries
+while a process tracks soft-dirty bits); a page is drawn among the mapped ones with
+the hot ones (`hot_pages`: held, mapped by more than one process, or written since
+clear_softdirty) counted twice, held and shared ones three times; swap-out kinds
+draw among the pages reclaim can swap (`_swappable`), and an mprotect to R/W alone
+only where the page is not writable;
 `World` hands out fresh process ids, reference ids and write values (1, 2, 3, ...);
 a store mostly writes a fresh value (so foreign data is recognisable by its origin),
 else one a mapped page holds now (`_value`), so that pages end up with equal contents
 and KSM has something to merge: a KSM merge pairs such pages (`_twins`), in half the
-draws just after advising both mergeable. Everything shrinks toward index 0 / False: fewer kinds disabled, earlier
-kinds in KINDS, the first process and page, shorter traces (the search no longer
-runs hypothesis's shrink, review/fuzz/shrink.py shrinks the trace; the order still
-makes the database's examples small).
+draws just after advising both mergeable. Everything shrinks toward index 0 /
+False: fewer kinds disabled, earlier kinds in KINDS, the first process and page,
+shorter traces (the search no longer runs hypothesis's shrink, review/fuzz/shrink.py
+shrinks the trace; the order still makes the database's examples small).
 """
 from __future__ import annotations
 
@@ -66,6 +72,11 @@ _NEEDS_PAGE = frozenset({"get", "read", "pin", "munmap", "dontneed", "write", "m
                          "swapout", "swapin", "migrate", "ksm_merge", "split_pmd",
                          "split_folio", "forkadvice", "pageout", "ksmadvice", "thpadvice",
                          "prot", "poke", "mremap", "writeback", "query"})
+# Kinds that rewrite a page's entries, leaving its data as it was.
+_REWRITES_ENTRIES = ("prot", "mprotect", "mremap", "swapout", "pageout", "swapoff", "migrate",
+                     "split_pmd", "split_folio", "writeback")
+# Kinds that leave pages in swap (a swap entry or the swap cache): what swapoff brings back.
+_SWAPS = frozenset({"swapout", "pageout", "writeback"})
 ADVICE_OF = {"dontneed": ("dontneed",), "forkadvice": ("dontfork", "dofork", "wipeonfork"),
              "pageout": ("pageout",), "ksmadvice": ("mergeable", "unmergeable"),
              "thpadvice": ("hugepage", "nohugepage", "collapse")}
@@ -78,6 +89,7 @@ class World:
     next_ref: int = 0
     next_value: int = 1
     later: bool = False   # the later vocabulary is on: pin/get flags, device writes via FOLL_GET
+    swapped: bool = False  # a kind that may put pages in swap (_SWAPS) was drawn
 
 
 class Choices:
@@ -109,8 +121,11 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
     """The entries of `menu` the current state gives something to act on (a kind with
     nothing to act on would draw a choice and no step), weighted toward what the
     state makes interesting: a fork while pins or references exist (the page they
-    hold gets shared), writes while pages are held, and writes and pins while more
-    than one process lives (what COW, page reuse and unsharing must get right)."""
+    hold gets shared), writes while pages are held, writes and pins while more
+    than one process lives (what COW, page reuse and unsharing must get right),
+    pins and forks while a file, shared or hugetlb mapping exists, and writes and
+    the kinds that rewrite entries while a process tracks soft-dirty bits. swapoff
+    waits until something may be in swap: before, it has nothing to bring back."""
     refs = c.refs
     off: set[str] = set()
     if w.next_mm >= MAX_PROCS:
@@ -127,6 +142,8 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
             off.add("put")
         if not any(r.write for r in refs.values()):
             off.add("dma_write")
+    if not w.swapped:
+        off.add("swapoff")
     if not any(p.mem for p in c.procs.values()):
         off.update(_NEEDS_PAGE)
     out = [k for k in menu if k not in off] if off else list(menu)
@@ -135,6 +152,20 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
             out.extend(("fork",) * WEIGHT["fork"])
         if "write" in out:
             out.extend(("write",) * WEIGHT["write"])
+    if any(p.sd_tracking for p in c.procs.values()):
+        # after clear_softdirty: a write is what the soft-dirty bit must record, and
+        # what rewrites entries (protections, swap, migration, remapping, splits)
+        # must carry the bit over
+        for k in _REWRITES_ENTRIES + ("write",):
+            if k in out:
+                out.extend((k,) * WEIGHT.get(k, 1))
+    if any(p.pages for p in c.procs.values()):
+        # a file, shared or hugetlb mapping: GUP (what it may pin, and how), fork
+        # (copy_page_range skips or copies it per type) and COW take their own paths
+        # for it, which private anonymous memory never shows
+        for k in ("pin", "fork"):
+            if k in out:
+                out.extend((k,) * WEIGHT[k])
     if len(c.procs) > 1:
         # after a fork: a write or a pin by either process on what they may share
         for k in ("write", "pin"):
@@ -144,31 +175,64 @@ def enabled(menu: list[str], c: Contract, w: World) -> list[str]:
 
 
 def hot_pages(c: Contract) -> list[tuple[int, int]]:
-    """Mapped pages where bugs live: held by a pin or reference, or mapped at the same
-    address by more than one process (shared since fork)."""
-    hot = {(r.mm, r.vpn) for r in c.refs.values() if r.bound}
+    """Mapped pages where bugs live: held by a pin or reference, mapped at the same
+    address by more than one process (shared since fork), or written since the
+    process cleared its soft-dirty bits (the bit must survive what happens to the
+    page). A held page that is also shared comes twice: after a fork every page is
+    shared, and the held ones are still where a pin's promise lives."""
     procs = c.procs
+    held = {(r.mm, r.vpn) for r in c.refs.values() if r.bound}
+    hot = set(held)
+    for mm, p in procs.items():
+        if p.sd_written:
+            hot.update((mm, vpn) for vpn in p.sd_written)
+    shared: set[tuple[int, int]] = set()
     if len(procs) > 1:
         seen: dict[int, int] = {}
         for mm, p in procs.items():
             for vpn in p.mem:
                 if vpn in seen:
-                    hot.add((mm, vpn))
-                    hot.add((seen[vpn], vpn))
+                    shared.add((mm, vpn))
+                    shared.add((seen[vpn], vpn))
                 else:
                     seen[vpn] = mm
-    return sorted(x for x in hot if x[1] in procs[x[0]].mem) if hot else []
+    if not hot and not shared:
+        return []
+    out = sorted(x for x in hot | shared if x[1] in procs[x[0]].mem)
+    return out + sorted(x for x in held & shared if x[1] in procs[x[0]].mem)
 
 
-def _pick_page(data: Choices, c: Contract) -> tuple[int, int] | None:
-    """A mapped page: any, or (as likely) one of the hot pages (hot_pages)."""
+def _pick_page(data: Choices, c: Contract, kind: str = "") -> tuple[int, int] | None:
+    """A mapped page: any, or (as likely) one of the hot pages (hot_pages). For a kind
+    that reclaims to swap, among the pages it can reclaim when there are any
+    (`_swappable`)."""
     pages = [(mm, vpn) for mm, p in sorted(c.procs.items()) for vpn in sorted(p.mem)]
     if not pages:
         return None
     hot = hot_pages(c)
+    if kind in _SWAPS:
+        can = _swappable(c)
+        if any(at in can for at in pages):
+            pages = [at for at in pages if at in can]
+            hot = [at for at in hot if at in can]
     if hot:
         pages = hot + pages
     return pages[data.index(len(pages))]
+
+
+def _swappable(c: Contract) -> set[tuple[int, int]]:
+    """Pages reclaim can put in swap: private anonymous memory that holds a page of
+    its own (written, or faulted in for writing). The model keeps page-cache and
+    hugetlb folios out of swap, and a never-written page maps the zero page: reclaim
+    refuses them, and a step spent on them shows nothing."""
+    out = set()
+    for mm, p in c.procs.items():
+        pages = p.pages
+        for vpn in p.written:
+            kind = pages.get(vpn) if pages else None
+            if kind is None or not (kind[1] or kind[2]):
+                out.add((mm, vpn))
+    return out
 
 
 def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[Step] | None:
@@ -193,6 +257,8 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
         return Step("fork", {"mm": mm, "child": child})
     if kind == "exit":
         return Step("exit", {"mm": alive[data.index(len(alive))]})
+    if kind in _SWAPS:
+        w.swapped = True
     if kind in LATER_DRAW:
         return LATER_DRAW[kind](data, c, w, alive)
     if kind in _NEEDS_REF:
@@ -209,7 +275,7 @@ def draw_step(data: Choices, kind: str, c: Contract, w: World) -> Step | list[St
             return Step("dma_write", {"id": id, "value": _value(data, c, w, ref.mm, ref.vpn)})
         return Step(kind, {"id": id})
     # everything else acts on a mapped page
-    at = _pick_page(data, c)
+    at = _pick_page(data, c, kind)
     if at is None:
         return None
     mm, vpn = at
@@ -330,7 +396,7 @@ def _mmap_huge(data: Choices, c: Contract, w: World, alive: list, kind: str) -> 
 
 def _on_page(data: Choices, c: Contract, w: World, alive: list,
              kind: str) -> Step | list[Step] | None:
-    at = _pick_page(data, c)
+    at = _pick_page(data, c, kind)
     if at is None:
         return None
     mm, vpn = at
@@ -343,8 +409,12 @@ def _on_page(data: Choices, c: Contract, w: World, alive: list,
     npages = 1 + data.index(min(HPAGE_NR, NPAGES - vpn))
     if kind == "prot":
         # mostly a round trip, R/O (or PROT_NONE) and back to R/W: what the upgrade
-        # paths of mprotect (change_pte_range) see
-        prot = ("r", "none", "rw")[data.index(3)]
+        # paths of mprotect (change_pte_range) see. R/W alone only where the page is
+        # not writable now: elsewhere it would change nothing.
+        if vpn in c.procs[mm].readonly:
+            prot = ("r", "none", "rw")[data.index(3)]
+        else:
+            prot = ("r", "none")[data.index(2)]
         first = Step("mprotect", {"mm": mm, "vpn": vpn, "npages": npages, "prot": prot})
         if prot == "rw" or not data.flag(0.75):
             return first
@@ -403,8 +473,11 @@ def _add_kinds(menu: list[str], kinds: tuple[str, ...], mask: int) -> None:
 def first_mmap(data: Choices, w: World | None = None) -> Step:
     """Every trace starts by mapping something at vpn 0 of process 0: a THP, or one or
     two small pages (later mmaps go anywhere in the NPAGES pages); with the later
-    vocabulary on, in half the examples a file, shmem, shared, hugetlb or mTHP mapping."""
-    if w is not None and w.later and data.flag(0.75):
+    vocabulary on, a file, shmem, shared, hugetlb or mTHP mapping (what the later
+    example is about: its steps act on that mapping from the start; the plain and THP
+    mappings are what the first vocabulary's examples start with, and its mmap kind
+    still draws them)."""
+    if w is not None and w.later:
         kind = ("mmapfile", "mmapfile", "hugetlb", "mthp")[data.index(4)]
         first = LATER_DRAW[kind](data, None, w, [0])
         return Step("mmap", {**first.args, "vpn": 0})

@@ -278,11 +278,13 @@ def quick_groups(post: RuleSet, pre: RuleSet, points: list[str], *, depth: int,
                  groups: dict[str, tuple[str, ...]], deadline: float | None, max_states: int,
                  watch=None) -> tuple[list[Finding], dict[str, str], str]:
     """One "introduced" pass for several groups of clauses (the contract's, the
-    invariants'): the shortest trace of each group, as separate passes with `quick`
-    would give them, from one breadth-first search that goes on past violations
-    (an invariant that breaks first does not hide a contract clause), so that the
-    states are expanded once, not once per group. Returns (at most one finding per
-    group, each group's verdict, the alphabet's description)."""
+    invariants'): the shortest trace of each clause, from one breadth-first search
+    that goes on past violations, so that the states are expanded once, not once per
+    group. Each group's first finding is the shortest trace a separate pass with
+    `quick` would give it; the group's other clauses follow, each at its shortest (a
+    clause that breaks first does not hide another: an era's gap that stalls GUP in two
+    steps does not hide a stale pin in three). Returns (at most one finding per clause,
+    each group's verdict, the alphabet's description)."""
     bounds = _bounds(points, depth, deadline, max_states)
     stop = None if deadline is None else (lambda: time.monotonic() >= deadline)
     wanted = frozenset(c for clauses in groups.values() for c in clauses)
@@ -295,11 +297,14 @@ def quick_groups(post: RuleSet, pre: RuleSet, points: list[str], *, depth: int,
     verdicts: dict[str, str] = {}
     for name, clauses in groups.items():
         # findings come in the order the search met them: shortest first
-        first = next((f for f in res.findings if f.id in clauses), None)
-        if first is not None:
-            trace = {"ruleset": post.name, "steps": first.trace["steps"]}
-            found.append(Finding(first.id, first.message, trace, first.step, (post.name,)))
-            verdicts[name] = f"violation of {first.id} by a shortest trace of {first.length} steps"
+        hits = [f for f in res.findings if f.id in clauses]
+        for f in hits:
+            trace = {"ruleset": post.name, "steps": f.trace["steps"]}
+            found.append(Finding(f.id, f.message, trace, f.step, (post.name,)))
+        if hits:
+            first, more = hits[0], hits[1:]
+            verdicts[name] = (f"violation of {first.id} by a shortest trace of {first.length} "
+                              f"steps" + "".join(f", of {f.id} by one of {f.length}" for f in more))
         elif res.status == "exhausted" or not complete:
             verdicts[name] = res.summary().split(" (", 1)[0]
         else:

@@ -76,7 +76,13 @@ _HUGETLB = ({"op": "mmap", "mm": 0, "vpn": 0, "npages": 4, "hugetlb": True},)
 _RO_FILE = ({"op": "mmap", "mm": 0, "vpn": 0, "npages": 1, "backing": "file", "prot": "r"},)
 START = {"hugetlb.fork": _HUGETLB, "hugetlb.reuse": _HUGETLB, "gup.follow_write": _RO_FILE,
          "wp.pagecache": _RO_FILE}
-PIN_KINDS_OF = {"gup.fast": ("ro-fast", "ro-longterm-fast", "rw-longterm-fast")}
+# GUP-fast pins for gup.fast itself, and for the slow path's R/O decisions that the
+# gup-fast-as-slow invariant asks whether GUP-fast agreed with (spec/ops/gup.py
+# _slow_would_take): a patch that changes gup_must_unshare or should_force_cow_break
+# without GUP-fast breaks it in three steps.
+PIN_KINDS_OF = {"gup.fast": ("ro-fast", "ro-longterm-fast", "rw-longterm-fast"),
+                "gup.unshare": ("ro-fast", "ro-longterm-fast"),
+                "gup.cow_break": ("ro-fast",)}
 
 
 def later_bounds(points: list[str]) -> dict:

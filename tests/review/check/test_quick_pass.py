@@ -70,3 +70,20 @@ def test_a_clause_that_breaks_first_does_not_hide_another_of_its_group():
     assert "gup-progress" in by_id and "pin-coherence" in by_id
     assert verdicts["contract"].startswith("violation of ")
     assert ", of " in verdicts["contract"]
+
+
+def test_a_slow_path_unshare_change_is_checked_against_gup_fast():
+    """A patch that adds gup_must_unshare() to the slow path and leaves GUP-fast taking
+    what is mapped: GUP-fast takes a shared anonymous page the slow path would unshare
+    first (gup-fast-as-slow), in a shortest trace with a GUP-fast pin."""
+    v519 = PRESETS["v5.19"]
+    pre = replace(v519, name="slow-pins-as-mapped", decide={
+        **v519.decide, "gup.unshare": lambda c: "pin", "gup.fast": lambda c: "pin"})
+    post = replace(pre, name="slow-unshares", decide={
+        **pre.decide, "gup.unshare": v519.decide["gup.unshare"]})
+    found, _, alphabet = quick_groups(
+        post, pre, ["gup.unshare"], depth=4, groups={"invariants": INVARIANT_IDS},
+        deadline=None, max_states=2_000_000)
+    assert "gup-fast-as-slow" in {f.id for f in found}, alphabet
+    (f,) = [f for f in found if f.id == "gup-fast-as-slow"]
+    assert any(s["op"] == "pin" and s.get("fast") for s in f.trace["steps"])

@@ -192,3 +192,13 @@ def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
         if id(c) in changed_ids:
             return c
     return fired[-1]
+
+
+def waits_on_unkept(fid: str, fired, rules: RuleSet) -> list[str]:
+    """For a GUP stall (gup-progress): the context fields the patch's cases that decided
+    the trace read and the rule set's era does not keep (spec.decisions.FIELD_FEATURE):
+    a rule waiting on PageAnonExclusive in an era without it (a series that adds the
+    flag in one patch and relies on it in a later one, checked on its base's era)."""
+    if fid != "gup-progress":
+        return []
+    return sorted({a for c in fired for a in E.atoms(c.guard)} & rules.unkept_fields())

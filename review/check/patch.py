@@ -8,7 +8,6 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Callable
 
-from spec import expr as E
 from spec.decisions import AssertionRule, RuleSet
 from spec.invariant_table import INVARIANTS, applicable
 from spec.run import run_trace
@@ -22,7 +21,7 @@ from review.check.options import (
 )
 from review.check.overlay import (
     MAX_FREE_ATOMS, OwnedWatch, changed_atoms, changed_cases, fired_cases, implicated, overlays, owned_cases,
-    valuations,
+    valuations, waits_on_unkept,
 )
 from review.check.place import Placer, point_of
 from review.errors import InputError
@@ -44,16 +43,6 @@ class PatchJob:
     mail_lines: list[str] | None   # the mail as given, for checkpatch's -:N:
     extract_error: str = ""
     era: eras.Era | None = None    # None: chosen from the patch and the options
-
-
-def _waits_on_unkept(fid: str, fired, rules: RuleSet) -> list[str]:
-    """For a GUP stall (gup-progress): the context fields the patch's cases that decided
-    the trace read and the rule set's era does not keep (spec.decisions.FIELD_FEATURE):
-    a rule waiting on PageAnonExclusive in an era without it (a series that adds the
-    flag in one patch and relies on it in a later one, checked on its base's era)."""
-    if fid != "gup-progress":
-        return []
-    return sorted({a for c in fired for a in E.atoms(c.guard)} & rules.unkept_fields())
 
 
 def _steps_with_results(trace: dict, rules: RuleSet) -> list[str]:
@@ -460,7 +449,7 @@ class PatchChecker:
         if rule is None and fired:
             rule = fired[-1]    # the default of the patch's rule decided
         message = ff.message
-        unkept = _waits_on_unkept(fid, fired, post)
+        unkept = waits_on_unkept(fid, fired, post)
         if unkept:
             # the fault GUP asks for cannot set what the rule waits for: not in this era
             sev = "note"

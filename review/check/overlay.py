@@ -194,6 +194,11 @@ def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
     return fired[-1]
 
 
+def read_fields(image: ImageRules) -> set[str]:
+    """The context fields an image's extracted decisions read."""
+    return {a for d in image.decisions for c in d.cases for a in E.atoms(c.guard)}
+
+
 def waits_on_unkept(fid: str, fired, rules: RuleSet) -> list[str]:
     """For a GUP stall (gup-progress): the context fields the patch's cases that decided
     the trace read and the rule set's era does not keep (spec.decisions.FIELD_FEATURE):

@@ -21,7 +21,7 @@ from review.check.options import (
 )
 from review.check.overlay import (
     MAX_FREE_ATOMS, OwnedWatch, changed_atoms, changed_cases, fired_cases, implicated, overlays, owned_cases,
-    valuations, waits_on_unkept,
+    read_fields, valuations, waits_on_unkept,
 )
 from review.check.place import Placer, point_of
 from review.errors import InputError
@@ -163,7 +163,7 @@ class PatchChecker:
                 self._judge_claim(rules)
             res.seconds = time.monotonic() - t0
             return res
-        self._era_line()
+        self._era_line(rules)
         self._run_searches(rules, claim)
         if self.opts.exhaustive and self.verify is not None:
             self._run_exhaustive(rules)
@@ -172,9 +172,16 @@ class PatchChecker:
         res.seconds = time.monotonic() - t0
         return res
 
-    def _era_line(self) -> None:
-        """Which invariants the era promises, when a later design's are left out."""
+    def _era_line(self, rules: PatchRules) -> None:
+        """Which invariants the era promises, when a later design's are left out; and
+        the state the patch's rules read that the era does not keep (they read its
+        default there)."""
         preset = self.presets[self.era.name]
+        unkept = sorted(read_fields(rules.post) & preset.unkept_fields())
+        if unkept:
+            self.result.checked.append(
+                f"era {self.era.name} does not keep {', '.join(unkept)}, which the patch's rules "
+                f"read: they read its default (false) there; a GUP stall waiting on it is a note")
         own = applicable(preset)
         kept = [i.id for i in own if i.kind == "invariant"]
         later = [i.id for i in INVARIANTS if i not in own and i.kind == "invariant"]

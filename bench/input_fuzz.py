@@ -6,6 +6,7 @@ with exit 2, nothing written but the declared outputs).
 
     .venv/bin/python bench/input_fuzz.py [--examples N] [--seed S] [--db DIR]
                                          [--target show|extract|check|replay|all] [--cli]
+                                         [--slowest DIR]
 
 --cli runs `mmreview` in a subprocess per example (slow: use fewer examples); without
 it the commands run in this process. Prints per target the examples run, the
@@ -39,6 +40,7 @@ class Tally:
     failures: int = 0
     slowest: float = 0.0
     slowest_size: int = 0
+    slowest_input: bytes = b""   # what took longest: to read and profile (--slowest DIR)
     last_failure: tuple[bytes, str] | None = None  # hypothesis runs the minimal one last
 
     def add(self, data: bytes, o: Outcome) -> None:
@@ -48,7 +50,7 @@ class Tally:
             self.failures += 1
             self.last_failure = (data, describe(o))
         if o.seconds > self.slowest:
-            self.slowest, self.slowest_size = o.seconds, len(data)
+            self.slowest, self.slowest_size, self.slowest_input = o.seconds, len(data), data
 
 
 def fuzz(name: str, examples: int, seed_value: int, cli: bool, db: Path | None = None,
@@ -87,6 +89,8 @@ def main() -> int:
                     help="keep hypothesis's example database here between runs (default: none)")
     ap.add_argument("--every", type=int, default=1000, metavar="N",
                     help="a progress line every N examples (0: none; default 1000)")
+    ap.add_argument("--slowest", type=Path, metavar="DIR",
+                    help="write each target's slowest input to DIR/<target>-slowest.bin")
     args = ap.parse_args()
     names = list(TARGETS) if args.target == "all" else [args.target]
     failed = False
@@ -98,6 +102,9 @@ def main() -> int:
         tally, error = fuzz(name, args.examples, args.seed, args.cli, args.db, args.every)
         print(f"{name:8} {mode:10} {tally.examples:8d} {tally.tracebacks:10d} {tally.failures:8d} "
               f"{tally.slowest:9.3f} {tally.slowest_size:8d} {time.perf_counter() - start:7.1f}", flush=True)
+        if args.slowest is not None and tally.slowest_input:
+            args.slowest.mkdir(parents=True, exist_ok=True)
+            (args.slowest / f"{name}-slowest.bin").write_bytes(tally.slowest_input)
         if error is not None:
             failed = True
             data, problems = tally.last_failure or (b"", str(error))

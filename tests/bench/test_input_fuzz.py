@@ -37,3 +37,22 @@ def test_a_failing_input_is_kept_in_the_database_and_tried_first_next_time(tmp_p
     seen.clear()
     input_fuzz.fuzz("replay", examples=20, seed_value=2, cli=False, db=tmp_path / "db", every=0)
     assert seen[0] == minimal
+
+
+def test_the_slowest_input_is_kept_to_look_at(monkeypatch):
+    times = iter([0.1, 0.7, 0.2, 0.3] * 5)
+
+    def timed(target, data, cli=False):
+        return Outcome(code=0, stdout="", stderr="", seconds=next(times), problems=[])
+    monkeypatch.setattr(input_fuzz, "run", timed)
+    seen: list[bytes] = []
+    real_add = input_fuzz.Tally.add
+
+    def add(self, data, o):
+        seen.append((o.seconds, data))
+        real_add(self, data, o)
+    monkeypatch.setattr(input_fuzz.Tally, "add", add)
+    tally, error = input_fuzz.fuzz("replay", examples=4, seed_value=1, cli=False, every=0)
+    assert error is None and tally.slowest == max(s for s, _ in seen)
+    assert tally.slowest_input == max(seen, key=lambda x: x[0])[1]
+    assert tally.slowest_size == len(tally.slowest_input)

@@ -103,6 +103,7 @@ def parse_bytes(raw: bytes, source: str, index: int) -> tuple[Message, EmailMess
         em.set_payload(raw.decode("utf-8", "replace"))
     for defect in getattr(em, "defects", []):
         warnings.append(f"mail defect: {type(defect).__name__}")
+    _drop_oversized_mime_headers(em, warnings)
 
     # liblore's get_clean_msgid reads the raw value first too, but builds its
     # fallback (the parsed header) eagerly; only ask it when the raw value fails.
@@ -199,6 +200,24 @@ def _safe(fn, warnings: list[str], what: str):
     except Exception as exc:  # a malformed header: keep the message, note the damage
         warnings.append(f"unreadable {what} header ({type(exc).__name__})")
         return None
+
+
+# The email package parses a structured MIME header in time that grows with the square
+# of its length (it sums the defects of every token again at each level): one
+# Content-Transfer-Encoding header of 51,000 characters kept `show` busy for 18 s. No
+# real MIME header comes near RFC 5322's line limit, so a longer one is dropped and the
+# part's defaults apply (text/plain, 7bit), with a warning.
+MAX_MIME_HEADER = 998
+_MIME_HEADERS = frozenset({"content-type", "content-transfer-encoding", "content-disposition"})
+
+
+def _drop_oversized_mime_headers(em: _EmailMessageBase, warnings: list[str]) -> None:
+    for part in em.walk():
+        for key, value in part.raw_items():
+            if key.lower() in _MIME_HEADERS and len(str(value)) > MAX_MIME_HEADER:
+                del part[key]
+                warnings.append(f"{key} header of {len(str(value)):,} characters ignored "
+                                f"(longer than any real one); the part's default applies")
 
 
 def _raw_header(em: _EmailMessageBase, name: str, warnings: list[str] | None = None) -> str | None:

@@ -9,6 +9,7 @@ import pytest
 
 from review.errors import InputError
 from review.inputs.load import from_mbox_bytes, load
+from review.inputs.mail import parse_bytes
 
 
 def mail(fixtures_dir, name):
@@ -227,6 +228,20 @@ def test_crlf_inside_base64_and_quoted_printable_bodies_is_decoded(tmp_path):
 def test_a_mime_header_nested_too_deeply_is_a_warning_not_a_crash():
     raw = ("From mboxrd@z Thu Jan  1 00:00:00 1970\nFrom: Ann <ann@example.org>\n"
            "Subject: [PATCH] mm: x\nMessage-Id: <n@example.org>\n"
-           f"Content-Transfer-Encoding: {'(' * 3000}\n\nbody\n").encode()
+           f"Content-Transfer-Encoding: {'(' * 900}\n\nbody\n").encode()
     coll = from_mbox_bytes(raw, "nested.mbox")
     assert any("nests too deeply" in w for w in coll.messages[0].warnings)
+
+
+@pytest.mark.parametrize("header", ["Content-Transfer-Encoding", "Content-Type"])
+def test_an_oversized_mime_header_is_dropped_with_a_warning_and_the_body_read(header):
+    """The email package parses a structured header in time quadratic in its length:
+    a MIME header far past any real one is dropped before anything parses it, and the
+    part's default (text/plain, 7bit) reads the body."""
+    raw = (f"From: Ann Example <ann@example.org>\nSubject: [PATCH] mm: frob\n"
+           f"Message-Id: <m1@example.org>\nMIME-Version: 1.0\n"
+           f"{header}: {'BASE64 junk' * 5000}\n\nThe body, as sent.\n").encode()
+    msg, em = parse_bytes(raw, "big-header.eml", 0)
+    assert em[header] is None
+    assert any(w.startswith(f"{header} header of 55,000 characters ignored") for w in msg.warnings)
+    assert msg.body.strip() == "The body, as sent."

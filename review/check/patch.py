@@ -177,19 +177,20 @@ class PatchChecker:
         the state the patch's rules read that the era does not keep (they read its
         default there)."""
         preset = self.presets[self.era.name]
-        unkept = sorted(read_fields(rules.post) & preset.unkept_fields())
-        if unkept:
-            self.result.checked.append(
-                f"era {self.era.name} does not keep {', '.join(unkept)}, which the patch's rules "
-                f"read: they read its default (false) there; a GUP stall waiting on it is a note")
+        said = []
         own = applicable(preset)
         kept = [i.id for i in own if i.kind == "invariant"]
         later = [i.id for i in INVARIANTS if i not in own and i.kind == "invariant"]
         if later:
             shown = ", ".join(later[:2]) + (", ..." if len(later) > 2 else "")
-            self.result.checked.append(
-                f"era {self.era.name}: the contract and its {len(kept)} internal invariants; "
-                f"{len(later)} of a later design are not charged ({shown})")
+            said.append(f"the contract and its {len(kept)} internal invariants; "
+                        f"{len(later)} of a later design are not charged ({shown})")
+        unkept = sorted(read_fields(rules.post) & preset.unkept_fields())
+        if unkept:
+            said.append(f"it does not keep {', '.join(unkept)}, which the patch's rules read: "
+                        f"they read false there, and a GUP stall waiting on it is a note")
+        if said:
+            self.result.checked.append(f"era {self.era.name}: " + "; ".join(said))
 
     def _judge_claim(self, rules: PatchRules) -> None:
         """The verdict on the patch's claim of no functional change (review/check/nfc.py)."""

@@ -171,7 +171,8 @@ def test_a_gup_stall_on_a_flag_the_era_does_not_keep_is_the_eras(checked):
     assert stalls, "a R/O pin of a written anonymous page stalls on v5.18"
     assert all(f["severity"] == "note" for f in stalls)
     assert "reads anon_exclusive, which the era v5.18 does not keep" in stalls[0]["message"]
-    assert any(c.startswith("era v5.18 does not keep anon_exclusive, which the patch's rules read")
+    assert any(c.startswith("era v5.18: ") and
+               "it does not keep anon_exclusive, which the patch's rules read" in c
                for c in _patch(rep)["checked"])
     _, later = checked("unshare-anon-only.patch", "--era", "v5.19")
     assert not [f for f in _patch(later)["findings"] if f["id"] == "gup-progress"]

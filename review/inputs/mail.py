@@ -95,8 +95,9 @@ def parse_bytes(raw: bytes, source: str, index: int) -> tuple[Message, EmailMess
     raw = raw.replace(b"\r\n", b"\n")
     if b"\n\n" not in raw:
         warnings.append("no blank line after the headers (truncated message?)")
+    raw_for_parser = _without_oversized_mime_headers(raw, warnings)
     try:
-        em = lu.parse_message(raw)
+        em = lu.parse_message(raw_for_parser)
     except Exception as exc:  # the stdlib parser is lenient; this is a last resort
         warnings.append(f"unparsable message ({type(exc).__name__}); read as plain text")
         em = EmailMessage()
@@ -206,9 +207,37 @@ def _safe(fn, warnings: list[str], what: str):
 # of its length (it sums the defects of every token again at each level): one
 # Content-Transfer-Encoding header of 51,000 characters kept `show` busy for 18 s. No
 # real MIME header comes near RFC 5322's line limit, so a longer one is dropped and the
-# part's defaults apply (text/plain, 7bit), with a warning.
+# part's defaults apply (text/plain, 7bit), with a warning: from the raw message's own
+# header before parsing (the parser reads Content-Type as it splits the body), and from
+# every part after.
 MAX_MIME_HEADER = 998
 _MIME_HEADERS = frozenset({"content-type", "content-transfer-encoding", "content-disposition"})
+
+
+def _without_oversized_mime_headers(raw: bytes, warnings: list[str]) -> bytes:
+    """`raw` without its top-level MIME headers (with their folded lines) longer than
+    MAX_MIME_HEADER: the parser itself reads Content-Type while it splits the body."""
+    end = raw.find(b"\n\n")
+    head = raw if end < 0 else raw[:end]
+    if len(head) <= MAX_MIME_HEADER:
+        return raw
+    fields: list[list[bytes]] = []
+    for line in head.split(b"\n"):
+        if fields and line[:1] in (b" ", b"\t"):
+            fields[-1].append(line)       # a folded continuation of the field above
+        else:
+            fields.append([line])
+    kept = []
+    for field in fields:
+        name, _, value = b"\n".join(field).partition(b":")
+        name = name.strip().decode("ascii", "replace")
+        size = len(value.strip())
+        if name.lower() in _MIME_HEADERS and size > MAX_MIME_HEADER:
+            warnings.append(f"{name} header of {size:,} characters ignored (longer than any "
+                            f"real one); the part's default applies")
+            continue
+        kept.extend(field)
+    return b"\n".join(kept) + (b"" if end < 0 else raw[end:])
 
 
 def _drop_oversized_mime_headers(em: _EmailMessageBase, warnings: list[str]) -> None:

@@ -245,3 +245,17 @@ def test_an_oversized_mime_header_is_dropped_with_a_warning_and_the_body_read(he
     assert em[header] is None
     assert any(w.startswith(f"{header} header of 55,000 characters ignored") for w in msg.warnings)
     assert msg.body.strip() == "The body, as sent."
+
+
+def test_an_oversized_mime_header_of_a_part_is_dropped_too():
+    raw = ("From: Ann Example <ann@example.org>\nSubject: [PATCH] mm: frob\n"
+           "Message-Id: <m2@example.org>\nMIME-Version: 1.0\n"
+           'Content-Type: multipart/mixed; boundary="b"\n\n--b\n'
+           f"Content-Type: text/plain\nContent-Transfer-Encoding: {'x-junk ' * 2000}\n\n"
+           "The part, as sent.\n--b--\n").encode()
+    msg, em = parse_bytes(raw, "big-part-header.eml", 0)
+    (part,) = [p for p in em.walk() if not p.is_multipart()]
+    assert part["Content-Transfer-Encoding"] is None
+    assert any(w.startswith("Content-Transfer-Encoding header of 14,000 characters ignored")
+               for w in msg.warnings)
+    assert msg.body.strip() == "The part, as sent."

@@ -194,9 +194,14 @@ def implicated(trace: dict, rules: RuleSet, image: ImageRules, changed: list,
     return fired[-1]
 
 
+def guard_fields(cases) -> set[str]:
+    """The context fields (and free atoms) the guards of `cases` read."""
+    return {a for c in cases for a in E.atoms(c.guard)}
+
+
 def read_fields(image: ImageRules) -> set[str]:
     """The context fields an image's extracted decisions read."""
-    return {a for d in image.decisions for c in d.cases for a in E.atoms(c.guard)}
+    return guard_fields(c for d in image.decisions for c in d.cases)
 
 
 def waits_on_unkept(fid: str, fired, rules: RuleSet) -> list[str]:
@@ -206,4 +211,4 @@ def waits_on_unkept(fid: str, fired, rules: RuleSet) -> list[str]:
     flag in one patch and relies on it in a later one, checked on its base's era)."""
     if fid != "gup-progress":
         return []
-    return sorted({a for c in fired for a in E.atoms(c.guard)} & rules.unkept_fields())
+    return sorted(guard_fields(fired) & rules.unkept_fields())

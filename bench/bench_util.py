@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -28,7 +28,7 @@ def timed(fn, repeat: int):
 
 
 def time_to_first(rules: RuleSet, wanted: Callable[[Finding], bool], *, seed: int,
-                  cap: float, exclude: Iterable[str] = (), reference: RuleSet | None = None
+                  cap: float, reference: RuleSet | None = None
                   ) -> tuple[float | None, Finding | None, float | None]:
     """Fuzz `rules` (invariants mode; with `reference`, introduced mode: only what the
     reference does not break; no example database) until the first finding that
@@ -47,6 +47,6 @@ def time_to_first(rules: RuleSet, wanted: Callable[[Finding], bool], *, seed: in
                 state["finding"] = f
 
     fuzz.search(rules, reference=reference, mode="introduced" if reference else "invariants",
-                seed=seed, budget=cap, database=None, exclude=exclude,
+                seed=seed, budget=cap, database=None,
                 on_progress=progress, should_stop=lambda: "at" in state)
     return state.get("at"), state.get("finding"), state.get("cpu")

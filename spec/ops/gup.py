@@ -132,6 +132,8 @@ def get_user_page(k, mm, vpn: int, write: bool, pin: bool, longterm: bool,
                      f"and the rule set still refused it ({'write' if foll_write else 'read'}"
                      f"{', FOLL_FORCE' if force else ''}): the call never returns")
         pte, is_pmd = st.entry(mm, vpn)
+        if pte is None or (pte.kind != PRESENT and pte.kind != ZERO):
+            return None     # no page to take after all: the call fails (-EFAULT)
         if pte.kind == ZERO:
             return ZERO_FOLIO, 1 if is_pmd else 0, False, True
         folio = st.folios[pte.folio]

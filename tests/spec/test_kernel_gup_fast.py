@@ -177,3 +177,15 @@ def test_every_era_ends_a_forced_cow_break_in_a_read_only_mapping(era):
         ("mprotect", dict(mm=0, vpn=0, npages=1, prot="r")))
     assert step(k, "get", mm=0, vpn=0, id="g").status == "ok" and not k.stalled
     assert step(k, "poke", mm=0, vpn=0, value=2).status == "ok" and not k.stalled
+
+
+def test_gup_whose_faults_never_map_the_page_fails_instead_of_taking_nothing(monkeypatch):
+    """If no fault maps the page (a fault handler that does nothing, as a broken rule
+    set's could), GUP reports the stall and then fails with -EFAULT: there is no page
+    to take a reference on."""
+    import spec.ops.gup as gup
+    monkeypatch.setattr(gup, "handle_mm_fault", lambda *a, **kw: None)
+    k = kernel("current")
+    run(k, ("mmap", dict(mm=0, vpn=0, npages=1)))
+    assert step(k, "get", mm=0, vpn=0, id="g").status == "EFAULT"
+    assert "faulted the page in 8 times" in k.stalled

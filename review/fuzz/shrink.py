@@ -6,10 +6,15 @@ took most of the time to a first finding, while a simplification that needs two
 choices to change at once (a THP mapping that becomes a small page *and* the
 MADV_DONTNEED that split it disappears) was out of its reach anyway. This pass works
 on the replay steps: it deletes steps one at a time, folds a forked process into its
-parent (the fork goes, the child's later steps act on the parent), simplifies
-arguments, and renames processes, references and values in order of appearance,
-keeping each change only if the trace still shows the same (clause, variant). The
-result is 1-minimal: no single step can be removed, no fork folded.
+parent (the fork goes, the child's later steps act on the parent) and an mremap into
+the range it moved (the later steps act on the old addresses), contracts two
+adjacent steps into one that prepares the page as they did together (`contract`),
+simplifies steps (a pin or reference whose handle nothing uses becomes the access
+it made, a page moves to a lower address the trace uses, arguments go), and renames
+processes, references and values in order of appearance, keeping each change only
+if the trace still shows the same (clause, variant). The result is 1-minimal: no
+single step can be removed, no fork or mremap folded, no two adjacent steps
+contracted.
 
     shrink_steps(steps, reproduces) -> steps
 
@@ -51,11 +56,19 @@ def shrink_steps(steps: Sequence[Step], reproduces: Check) -> list[Step]:
             i = min(i, len(best)) - 1
         i = 0
         while i < len(best):
-            if best[i].op == "fork" and attempt(fold_fork(best, i)):
+            fold = _FOLDS.get(best[i].op)
+            if fold is not None and attempt(fold(best, i)):
                 changed = True
             i += 1
+        i = 0
+        while i < len(best) - 1:
+            for one in contract(best, i):
+                if attempt(best[:i] + [one] + best[i + 2:]):
+                    changed = True
+                    break
+            i += 1
         for i in range(len(best)):
-            for simpler in _simpler(best[i]):
+            for simpler in _simpler(best[i]) + _as_access(best, i) + _lower(best, i):
                 if attempt(best[:i] + [simpler] + best[i + 1:]):
                     changed = True
                     break
@@ -96,6 +109,76 @@ def _simpler(s: Step) -> list[Step]:
     return out
 
 
+def _fresh_value(steps: Sequence[Step]) -> int:
+    """A value no step writes (a store of a fresh value keeps foreign data
+    recognisable by its origin; rename() renumbers values in order anyway)."""
+    return 1 + max((s.args["value"] for s in steps if "value" in s.args), default=0)
+
+
+def _as_access(steps: Sequence[Step], i: int) -> list[Step]:
+    """A pin or reference whose handle nothing later uses served only to fault the
+    page in: the access it made says the same (a replay refuses the candidate if the
+    handle is used after all)."""
+    s = steps[i]
+    if s.op not in ("pin", "get"):
+        return []
+    where = {"mm": s.args["mm"], "vpn": s.args["vpn"]}
+    if s.args.get("write"):
+        return [Step("write", where | {"value": _fresh_value(steps)})]
+    return [Step("read", where)]
+
+
+# Ops on one page whose page may move to another the trace uses.
+_ONE_PAGE = frozenset({"read", "write", "pin", "get", "swapout", "swapin", "migrate",
+                       "split_pmd", "split_folio", "poke", "softdirty", "pte", "pfn",
+                       "writeback"})
+
+
+def _lower(steps: Sequence[Step], i: int) -> list[Step]:
+    """Step i on a lower page that another step of the same process touches: traces
+    that act on one page read more easily than traces spread over a mapping (a write
+    to the middle of a THP that populated the page a reference then took)."""
+    s = steps[i]
+    if s.op not in _ONE_PAGE:
+        return []
+    mm, vpn = s.args["mm"], s.args["vpn"]
+    used = sorted({t.args["vpn"] for t in steps if t.op in _ONE_PAGE and t.args["mm"] == mm
+                   and t.args["vpn"] < vpn})
+    return [Step(s.op, {**s.args, "vpn": v}) for v in used]
+
+
+def _pages(steps: Sequence[Step]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s in steps:
+        if "vpn" in s.args and "mm" in s.args and (s.args["mm"], s.args["vpn"]) not in out:
+            out.append((s.args["mm"], s.args["vpn"]))
+    return out
+
+
+def contract(steps: Sequence[Step], i: int) -> list[Step]:
+    """Single steps that may do what steps i and i+1 did together to a page they act
+    on: fault it in (a write or a read), write-protect its entry (a fork, an mprotect
+    to R/O, clear_softdirty, a swap-out), or share it (a fork). Two steps that reach a
+    state one step reaches are a detour the deletions cannot remove: each of the two
+    is needed while the other is there (a swap-out and a second pin that together
+    left the entry R/O, where clearing the soft-dirty bits does it at once). The fork
+    keeps the child id the window forked, if it forked one, so later steps of the
+    child still find it."""
+    window = steps[i:i + 2]
+    children = [s.args["child"] for s in window if s.op == "fork"]
+    child = children[0] if children else 1 + max(
+        (s.args[k] for s in steps for k in ("mm", "child", "mm2") if k in s.args), default=0)
+    out: list[Step] = []
+    for mm, vpn in _pages(window):
+        out += [Step("write", {"mm": mm, "vpn": vpn, "value": _fresh_value(steps)}),
+                Step("read", {"mm": mm, "vpn": vpn}),
+                Step("mprotect", {"mm": mm, "vpn": vpn, "npages": 1, "write": False}),
+                Step("swapout", {"mm": mm, "vpn": vpn})]
+    for mm in dict.fromkeys(s.args["mm"] for s in window if "mm" in s.args):
+        out += [Step("fork", {"mm": mm, "child": child}), Step("clear_softdirty", {"mm": mm})]
+    return [c for c in out if c not in window]
+
+
 def fold_fork(steps: Sequence[Step], i: int) -> list[Step]:
     """`steps` without the fork at `i`, the child's later steps done by its parent: a
     bug a grandchild shows often shows in the child, and one a child shows in the
@@ -110,6 +193,26 @@ def fold_fork(steps: Sequence[Step], i: int) -> list[Step]:
             s = Step(s.op, a)
         out.append(s)
     return out
+
+
+def fold_mremap(steps: Sequence[Step], i: int) -> list[Step]:
+    """`steps` without the mremap at `i`, the later steps of its process (and of
+    children it forks afterwards, which inherit the layout) on the moved range back on
+    the old one."""
+    a = steps[i].args
+    old, new, n = a["vpn"], a["new_vpn"], a["npages"]
+    family = {a["mm"]}
+    out = list(steps[:i])
+    for s in steps[i + 1:]:
+        if s.op == "fork" and s.args["mm"] in family:
+            family.add(s.args["child"])
+        if s.args.get("mm") in family and "vpn" in s.args and new <= s.args["vpn"] < new + n:
+            s = Step(s.op, {**s.args, "vpn": s.args["vpn"] - new + old})
+        out.append(s)
+    return out
+
+
+_FOLDS = {"fork": fold_fork, "mremap": fold_mremap}
 
 
 def rename(steps: Sequence[Step]) -> list[Step]:

@@ -215,29 +215,48 @@ _MIME_HEADERS = frozenset({"content-type", "content-transfer-encoding", "content
 
 
 def _without_oversized_mime_headers(raw: bytes, warnings: list[str]) -> bytes:
-    """`raw` without its top-level MIME headers (with their folded lines) longer than
-    MAX_MIME_HEADER: the parser itself reads Content-Type while it splits the body."""
-    end = raw.find(b"\n\n")
-    head = raw if end < 0 else raw[:end]
-    if len(head) <= MAX_MIME_HEADER:
+    """`raw` without MIME headers (with their folded lines) longer than MAX_MIME_HEADER
+    in the message's own header and in the header of every part: the parser reads a
+    part's Content-Type while it splits the body, before anything could drop it. A
+    part's header is the lines after a line that starts with "--" (a boundary) up to
+    the first blank line; a block that only looks like one (a diff's "--- a/file"
+    line and what follows) keeps every line that is not an oversized MIME field."""
+    if len(raw) <= MAX_MIME_HEADER:
         return raw
-    fields: list[list[bytes]] = []
-    for line in head.split(b"\n"):
-        if fields and line[:1] in (b" ", b"\t"):
-            fields[-1].append(line)       # a folded continuation of the field above
-        else:
-            fields.append([line])
-    kept = []
-    for field in fields:
+    lines = raw.split(b"\n")
+    kept: list[bytes] = []
+    field: list[bytes] = []       # the header field being read, with its folded lines
+    in_head = True
+
+    def flush() -> None:
         name, _, value = b"\n".join(field).partition(b":")
-        name = name.strip().decode("ascii", "replace")
+        name_text = name.strip().decode("ascii", "replace")
         size = len(value.strip())
-        if name.lower() in _MIME_HEADERS and size > MAX_MIME_HEADER:
-            warnings.append(f"{name} header of {size:,} characters ignored (longer than any "
-                            f"real one); the part's default applies")
+        if name_text.lower() in _MIME_HEADERS and size > MAX_MIME_HEADER:
+            warnings.append(f"{name_text} header of {size:,} characters ignored (longer than "
+                            f"any real one); the part's default applies")
+        else:
+            kept.extend(field)
+        field.clear()
+
+    for line in lines:
+        if in_head:
+            if field and line[:1] in (b" ", b"\t"):
+                field.append(line)        # a folded continuation of the field above
+                continue
+            if field:
+                flush()
+            if line.strip(b"\r") == b"":
+                in_head = False
+                kept.append(line)
+            else:
+                field.append(line)
             continue
-        kept.extend(field)
-    return b"\n".join(kept) + (b"" if end < 0 else raw[end:])
+        kept.append(line)
+        in_head = line.startswith(b"--")
+    if field:
+        flush()
+    return b"\n".join(kept)
 
 
 def _drop_oversized_mime_headers(em: _EmailMessageBase, warnings: list[str]) -> None:

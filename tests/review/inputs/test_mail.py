@@ -256,6 +256,29 @@ def test_an_oversized_mime_header_of_a_part_is_dropped_too():
     msg, em = parse_bytes(raw, "big-part-header.eml", 0)
     (part,) = [p for p in em.walk() if not p.is_multipart()]
     assert part["Content-Transfer-Encoding"] is None
-    assert any(w.startswith("Content-Transfer-Encoding header of 14,000 characters ignored")
+    assert any(w.startswith("Content-Transfer-Encoding header of 13,999 characters ignored")
                for w in msg.warnings)
     assert msg.body.strip() == "The part, as sent."
+
+
+def test_a_parts_oversized_content_type_is_gone_before_the_parser_splits_the_body():
+    """The parser reads each part's Content-Type while it splits a multipart body, in
+    time quadratic in the header's length: the bytes it is given no longer hold it.
+    Everything else, a diff's "--- a/file" block included, is byte for byte as sent."""
+    from review.inputs.mail import _without_oversized_mime_headers
+    diff = ("--- a/mm/memory.c\n+++ b/mm/memory.c\n@@ -1,1 +1,1 @@\n-a\n+b\n"
+            "Content-Type: text/plain\n")
+    raw = ("From: Ann Example <ann@example.org>\nSubject: [PATCH] mm: frob\n"
+           'Message-Id: <m3@example.org>\nContent-Type: multipart/mixed; boundary="b"\n\n'
+           "--b\n"
+           f"Content-Type: text/plain;\n name={'y' * 700}\n x={'z' * 700}\n\n"
+           f"{diff}\n--b--\n").encode()
+    warnings: list[str] = []
+    out = _without_oversized_mime_headers(raw, warnings)
+    assert b"yyyy" not in out and b"zzzz" not in out
+    assert out == raw.replace(f"Content-Type: text/plain;\n name={'y' * 700}\n x={'z' * 700}\n"
+                              .encode(), b"")
+    assert warnings == ["Content-Type header of 1,422 characters ignored (longer than any real "
+                        "one); the part's default applies"]
+    msg, _ = parse_bytes(raw, "part-header.eml", 0)
+    assert "+++ b/mm/memory.c" in msg.body

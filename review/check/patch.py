@@ -9,19 +9,21 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 from spec.decisions import AssertionRule, RuleSet
-from spec.invariant_table import INVARIANTS, applicable
 from spec.run import run_trace
 from spec.trace import format_step, parse_trace
 
 from review.check import era as eras
 from review.check import nfc
 from review.check.explore import quick, quick_groups
+from review.check.extraction_notes import (
+    coverage_lines, era_line, extraction_notes, input_warnings, why_not_fuzzed,
+)
 from review.check.options import (
     QUICK_DEPTH, QUICK_MAX_STATES, QUICK_MIN_SECONDS, QUICK_SHARE, Options, derive_seed,
 )
 from review.check.overlay import (
-    MAX_FREE_ATOMS, OwnedWatch, changed_atoms, changed_cases, fired_cases, implicated, overlays, owned_cases,
-    read_fields, valuations, waits_on_unkept,
+    MAX_FREE_ATOMS, OwnedWatch, changed_cases, fired_cases, implicated, overlays, owned_cases,
+    valuations, waits_on_unkept,
 )
 from review.check.place import Placer, point_of
 from review.errors import InputError
@@ -146,24 +148,31 @@ class PatchChecker:
         claim = nfc.find_claim(getattr(patch, "commit_message", "") or "", getattr(patch, "title", "") or "")
         if claim:
             res.nfc_claim = claim.text
-        res.warnings = _input_warnings(patch, job.rules)
+        res.warnings = input_warnings(patch, job.rules)
         if job.extract_error:
             res.skipped = f"extraction failed: {job.extract_error}"
             return res
         rules = job.rules
         res.coverage = rules.coverage.line()
         res.touched = [asdict(t) for t in rules.coverage.touched]
-        self._extraction_notes(rules)
+        found, checked = extraction_notes(rules)
+        for f in found:
+            if f.id != "flag-alias-use":    # a use elsewhere in the tree has no place in the mail
+                self.placer.locate_in_mail(f)
+        res.findings += found
+        res.checked += checked
         if rules.told_sources():
             res.checked.append(pre_images_line(rules.told_sources()))
-        res.checked += _coverage_lines(rules)
+        res.checked += coverage_lines(rules)
         if rules.empty:
-            res.skipped = _why_not_fuzzed(rules)
+            res.skipped = why_not_fuzzed(rules)
             if claim:
                 self._judge_claim(rules)
             res.seconds = time.monotonic() - t0
             return res
-        self._era_line(rules)
+        line = era_line(self.presets[self.era.name], rules)
+        if line:
+            res.checked.append(f"era {self.era.name}: {line}")
         self._run_searches(rules, claim)
         if self.opts.exhaustive and self.verify is not None:
             self._run_exhaustive(rules)
@@ -171,26 +180,6 @@ class PatchChecker:
             self._judge_claim(rules)
         res.seconds = time.monotonic() - t0
         return res
-
-    def _era_line(self, rules: PatchRules) -> None:
-        """Which invariants the era promises, when a later design's are left out; and
-        the state the patch's rules read that the era does not keep (they read its
-        default there)."""
-        preset = self.presets[self.era.name]
-        said = []
-        own = applicable(preset)
-        kept = [i.id for i in own if i.kind == "invariant"]
-        later = [i.id for i in INVARIANTS if i not in own and i.kind == "invariant"]
-        if later:
-            shown = ", ".join(later[:2]) + (", ..." if len(later) > 2 else "")
-            said.append(f"the contract and its {len(kept)} internal invariants; "
-                        f"{len(later)} of a later design are not charged ({shown})")
-        unkept = sorted(read_fields(rules.post) & preset.unkept_fields())
-        if unkept:
-            said.append(f"it does not keep {', '.join(unkept)}, which the patch's rules read: "
-                        f"they read false there, and a GUP stall waiting on it is a note")
-        if said:
-            self.result.checked.append(f"era {self.era.name}: " + "; ".join(said))
 
     def _judge_claim(self, rules: PatchRules) -> None:
         """The verdict on the patch's claim of no functional change (review/check/nfc.py)."""
@@ -201,61 +190,6 @@ class PatchChecker:
                             contradicted=any(f.id == "nfc-claim" for f in res.findings),
                             whole=not (rules.windows or rules.partial))
         res.nfc_verdict, res.nfc_why = verdict.verdict, verdict.why
-
-    def _extraction_notes(self, rules: PatchRules) -> None:
-        # an unmodelled atom matters to the reviewer where the change depends on it;
-        # the others (conditions of unchanged code the inlined callees brought in)
-        # are explored all the same, and said once
-        relevant = changed_atoms(*changed_cases(rules.pre, rules.post))
-        seen = set()
-        context: dict[str, str] = {}
-        for atom, file, line, image in rules.unmodelled:
-            if (atom, file, line) in seen:
-                continue
-            seen.add((atom, file, line))
-            if atom not in relevant:
-                context.setdefault(atom, f"{file}:{line}")
-                continue
-            f = CheckFinding(severity="note", id="unmodelled",
-                             message=f"`{atom}` is not in the vocabulary: explored both ways",
-                             file=file, line=line, image=image, mode="extract")
-            self.placer.locate_in_mail(f)
-            self.result.findings.append(f)
-        if context:
-            shown = ", ".join(f"`{a}` ({w})" for a, w in list(context.items())[:3])
-            self.result.checked.append(
-                f"unmodelled conditions of code the patch does not change ({len(context)}: {shown}"
-                f"{', ...' if len(context) > 3 else ''}): explored as context, not reported one by one")
-        # one note per function, however many images and hunks showed it in part
-        partial: dict[tuple[str, str], list] = {}
-        for function, file, line, why in rules.partial:
-            partial.setdefault((function, file), []).append((line, why))
-        for (function, file), seen_at in partial.items():
-            line = min(ln for ln, _ in seen_at)
-            whys = sorted({why.split(":", 1)[0] for _, why in seen_at})
-            detail = sorted({why for _, why in seen_at})[0]
-            if ":" in detail:
-                detail = detail.split(":", 1)[1].strip()
-            f = CheckFinding(severity="note", id="partial",
-                             message=f"{function} ({' and '.join(whys)}-image): {detail}",
-                             file=file, line=line, function=function, mode="extract")
-            self.placer.locate_in_mail(f)
-            self.result.findings.append(f)
-        self._flag_alias_notes(rules)
-
-    def _flag_alias_notes(self, rules: PatchRules) -> None:
-        """The flag-alias audit (review/extract/flag_alias.py): what was searched, and
-        each use of the other flag that can meet a page of the new meaning."""
-        for alias in rules.flag_aliases:
-            meet = ", ".join(f"{u.file}:{u.line}" + (f" {u.function}()" if u.function else "")
-                             for u in alias.of("can meet"))
-            self.result.checked.append(f"flag alias: {alias.summary()}" + (f"; can meet: {meet}" if meet else ""))
-            for use in alias.of("can meet"):
-                where = f"{use.function}()" if use.function else "a table or macro at file level"
-                self.result.findings.append(CheckFinding(
-                    severity="note", id="flag-alias-use", file=use.file, line=use.line, function=use.function,
-                    mode="extract", message=f"{use.text} in {where} {use.access} {alias.old}, which now also "
-                                            f"means {alias.new} ({alias.meaning}): {use.why}"))
 
     def _run_searches(self, rules: PatchRules, claim) -> None:
         opts, res = self.opts, self.result
@@ -550,50 +484,6 @@ def _keys(f: CheckFinding) -> set[tuple]:
     """A finding is reported once: one per id and place, and one per id and trace
     (the same steps under two valuations may implicate two rules)."""
     return {(f.id, f.where()), (f.id, tuple(f.steps))}
-
-
-def _why_not_fuzzed(rules: PatchRules) -> str:
-    """Why a patch without rules is not fuzzed."""
-    partial = sorted({fn for fn, _, _, _ in rules.partial})
-    if partial:
-        return f"bound functions seen only in part, so no rule is trusted: {', '.join(partial)}"
-    if rules.bound:
-        return "the bound functions it touches yield no decision or assertion rule"
-    return ("touches no function bound to a decision point or primitive"
-            + (" (C outside the model)" if rules.unbound else ""))
-
-
-_CLASS_WORDS = {"bound": "bound (checked)", "equivalent": "equivalent (nothing to check)",
-                "outside": "outside the model (not checked)", "unmodelled": "unmodelled (not checked)"}
-
-
-def _coverage_lines(rules: PatchRules) -> list[str]:
-    """What became of each touched function, one line per class it has."""
-    out = []
-    for cls, words in _CLASS_WORDS.items():
-        items = rules.coverage.of(cls)
-        if items:
-            out.append(f"{words}: " + ", ".join(f"{t.function} ({t.reason})" for t in items))
-    return out
-
-
-def _input_warnings(patch, rules) -> list[str]:
-    """What reading the mail and the C warned about, once each."""
-    out: list[str] = []
-    msg = getattr(patch, "message", None)
-    sources = [getattr(patch, "warnings", []), getattr(msg, "warnings", []) if msg else []]
-    for fd in getattr(patch, "files", []):
-        sources.append(getattr(fd, "warnings", []))
-        for h in fd.hunks:
-            sources.append(getattr(h, "warnings", []))
-    if rules is not None:
-        sources.append(getattr(rules, "warnings", []))
-    for ws in sources:
-        for w in ws or ():
-            # a format-patch file has no Message-Id, and needs none to be checked
-            if w not in out and not w.startswith("no Message-Id"):
-                out.append(w)
-    return out
 
 
 def _names_assertion(a, message: str) -> bool:

@@ -12,7 +12,9 @@ Prints:
      over the whole search (target < 1/3);
   4. hypothesis's floor: the same data-driven loop (given(st.data()), a swarm menu,
      then per step the continue flag, the kind and two arguments) with no spec behind
-     it, in steps/s of CPU time, and the fuzzer's fraction of it;
+     it, every choice drawn from hypothesis, in steps/s of CPU time, and the fuzzer's
+     ratio to it; beside it the loop drawn as the fuzzer draws (a seed per example
+     from hypothesis, the choices from a seeded generator), the fuzzer's own ceiling;
   5. median time to first finding over 5 seeds for each preset bug, wall and CPU
      (target < 1 s), and the trace lengths after shrinking next to the known length
      (the shortest trace known to show it: the scenarios' and earlier shrinks').
@@ -120,15 +122,28 @@ def fuzz_share(examples: int) -> tuple[list, float, int, float, float]:
     return traces, total, progress.get("steps", 0), spent[0], cpu
 
 
-def hypothesis_floor(examples: int) -> float:
+class PerChoice:
+    """Choices drawn one by one from hypothesis's choice sequence (what st.integers and
+    st.booleans draw through), as a hypothesis state machine draws its rules and
+    arguments: the floor's way of drawing."""
+
+    def __init__(self, hypothesis_data):
+        cd = hypothesis_data.conjecture_data
+        self.index = lambda n: 0 if n <= 1 else cd.draw_integer(0, n - 1)
+        self.flag = cd.draw_boolean
+
+
+def hypothesis_floor(examples: int, per_choice: bool = True) -> float:
     """Steps/s of CPU time of the fuzzer's data-driven loop with nothing behind it:
     given(st.data()), the swarm menu, then per step the continue flag, the kind and two
-    arguments (an mm and a page), as many steps as the fuzzer would draw. What
-    hypothesis alone costs: the fuzzer cannot go faster."""
+    arguments (an mm and a page), as many steps as the fuzzer would draw. per_choice:
+    every choice drawn from hypothesis (the floor of a hypothesis-driven state machine);
+    else the fuzzer's own Choices (one seed per example from hypothesis, the choices
+    from a seeded generator: the fuzzer cannot go faster than that)."""
     steps = [0]
 
     def loop(hypothesis_data):
-        data = Choices(hypothesis_data)
+        data = PerChoice(hypothesis_data) if per_choice else Choices(hypothesis_data)
         menu = draw_menu(data, World())
         for _ in range(MAX_STEPS):
             if not data.flag(P_CONTINUE):
@@ -178,9 +193,13 @@ def main() -> None:
               f"{cpu:,.0f} steps/s of CPU time, {wall:,.0f} steps/s of wall time"
               + (" (target >= 100,000)" if what == "session" else ""))
     floor = hypothesis_floor(examples)
-    print(f"hypothesis floor (the same data-driven loop, no spec; {examples} examples): "
-          f"{floor:,.0f} steps/s of CPU time; the fuzzer runs at 1/{floor / (steps / fuzz_cpu):.1f} "
-          f"of it")
+    ceiling = hypothesis_floor(examples, per_choice=False)
+    rate = steps / fuzz_cpu
+    print(f"hypothesis floor (the same data-driven loop, no spec, every choice drawn from "
+          f"hypothesis; {examples} examples): {floor:,.0f} steps/s of CPU time; the fuzzer "
+          f"runs at {rate / floor:.2f} times it")
+    print(f"the loop drawn as the fuzzer draws (one seed per example, no spec): "
+          f"{ceiling:,.0f} steps/s of CPU time; the fuzzer runs at 1/{ceiling / rate:.1f} of it")
     for preset, clause, variant, known in BUGS:
         times, cpus, lens, missed = [], [], [], 0
         for s in seeds:

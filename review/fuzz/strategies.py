@@ -1,6 +1,6 @@
 """Drawing traces for the fuzzer (review/fuzz/search.py): what one hypothesis example is made of.
 
-    choices = Choices(data)            hypothesis's choice sequence, as indices and flags
+    choices = Choices(data)            an example's choices (hypothesis draws its seed)
     world = World()
     menu = draw_menu(choices, world)   swarm testing: the op kinds this example may use
     first_mmap(choices, world)         every trace starts by mapping something in mm 0
@@ -29,13 +29,13 @@ only where the page is not writable;
 a store mostly writes a fresh value (so foreign data is recognisable by its origin),
 else one a mapped page holds now (`_value`), so that pages end up with equal contents
 and KSM has something to merge: a KSM merge pairs such pages (`_twins`), in half the
-draws just after advising both mergeable. Everything shrinks toward index 0 /
-False: fewer kinds disabled, earlier kinds in KINDS, the first process and page,
-shorter traces (the search no longer runs hypothesis's shrink, review/fuzz/shrink.py
-shrinks the trace; the order still makes the database's examples small).
+draws just after advising both mergeable. hypothesis chooses each example's seed
+and keeps the seeds of failing examples in its database; the search shrinks the
+trace itself (review/fuzz/shrink.py), not the choices.
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,7 @@ from spec.contract import Contract
 from spec.state import HPAGE_NR
 from spec.trace import Step
 
+SEED_MAX = (1 << 64) - 1   # an example's seed (Choices)
 MAX_PROCS = 4          # processes ever created in one trace (mm ids 0..3)
 NPAGES = 8             # vpns 0..7: two THP blocks
 MAX_STEPS = 30         # drawn steps per trace (probes come on top)
@@ -93,21 +94,26 @@ class World:
 
 
 class Choices:
-    """The few kinds of choice a trace needs, drawn straight from hypothesis's choice
-    sequence (ConjectureData.draw_integer/draw_boolean: what st.integers and
-    st.booleans draw through, without the per-draw bookkeeping of st.data(), which
-    dominated the fuzzer's time). Falls back to st.data() draws if a future hypothesis
-    moves them. Both shrink toward 0 / False."""
+    """The few kinds of choice a trace needs: indices and flags. hypothesis draws one
+    64-bit seed per example (ConjectureData.draw_integer, what st.integers draws
+    through), and the example's choices come from random.Random(seed). Drawing each
+    choice from hypothesis cost about 19 us of its bookkeeping per choice, some 50 a
+    trace: 40% of the fuzzer's time, for structure nothing uses, since the search
+    shrinks the trace itself (review/fuzz/shrink.py) and not the choice sequence. The
+    seed is what hypothesis stores in its example database, so a stored example
+    replays the same trace. Falls back to st.data() if a future hypothesis moves
+    draw_integer."""
     __slots__ = ("_int", "_bool")
 
     def __init__(self, data: Any):
         cd = getattr(data, "conjecture_data", None)
-        if cd is not None and hasattr(cd, "draw_integer") and hasattr(cd, "draw_boolean"):
-            self._int = lambda n: cd.draw_integer(0, n - 1)
-            self._bool = cd.draw_boolean
+        if cd is not None and hasattr(cd, "draw_integer"):
+            seed = cd.draw_integer(0, SEED_MAX)
         else:  # pragma: no cover - older/newer hypothesis internals
-            self._int = lambda n: data.draw(st.integers(0, n - 1))
-            self._bool = lambda p: data.draw(st.integers(0, 999)) < p * 1000
+            seed = data.draw(st.integers(0, SEED_MAX))
+        rng = random.Random(seed)
+        self._int = rng.randrange
+        self._bool = lambda p: rng.random() < p
 
     def index(self, n: int) -> int:
         """0..n-1 (0 when there is one choice or none)."""

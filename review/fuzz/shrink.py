@@ -6,15 +6,16 @@ took most of the time to a first finding, while a simplification that needs two
 choices to change at once (a THP mapping that becomes a small page *and* the
 MADV_DONTNEED that split it disappears) was out of its reach anyway. This pass works
 on the replay steps: it deletes steps one at a time, folds a forked process into its
-parent (the fork goes, the child's later steps act on the parent) and an mremap into
-the range it moved (the later steps act on the old addresses), contracts two
-adjacent steps into one that prepares the page as they did together (`contract`),
-simplifies steps (a pin or reference whose handle nothing uses becomes the access
-it made, a page moves to a lower address the trace uses, arguments go), and renames
-processes, references and values in order of appearance, keeping each change only
-if the trace still shows the same (clause, variant). The result is 1-minimal: no
-single step can be removed, no fork or mremap folded, no two adjacent steps
-contracted.
+parent or into another process made before it (the fork goes, the child's later
+steps act on that process) and an mremap into the range it moved (the later steps
+act on the old addresses), contracts two adjacent steps into one that prepares the
+page as they did together (`contract`), simplifies steps (a pin or reference whose
+handle nothing uses becomes the access it made, a page moves to a lower address
+the trace uses, arguments go), deletes pairs of steps when nothing else helps, and
+renames processes, references and values in order of appearance, keeping each
+change only if the trace still shows the same (clause, variant). The result is
+1-minimal and more: no single step or pair of steps can be removed, no fork or
+mremap folded, no two adjacent steps contracted.
 
     shrink_steps(steps, reproduces) -> steps
 
@@ -29,6 +30,7 @@ from spec.trace import Step
 
 Check = Callable[[Sequence[Step]], "Sequence[Step] | None"]
 MAX_TRIES = 1000  # replays per finding: a trace is at most a few dozen steps
+MAX_PAIR_LENGTH = 16  # deleting pairs of steps: at most 120 replays a pass
 
 
 def shrink_steps(steps: Sequence[Step], reproduces: Check) -> list[Step]:
@@ -56,9 +58,10 @@ def shrink_steps(steps: Sequence[Step], reproduces: Check) -> list[Step]:
             i = min(i, len(best)) - 1
         i = 0
         while i < len(best):
-            fold = _FOLDS.get(best[i].op)
-            if fold is not None and attempt(fold(best, i)):
-                changed = True
+            for folded in _folds(best, i):
+                if attempt(folded):
+                    changed = True
+                    break
             i += 1
         i = 0
         while i < len(best) - 1:
@@ -72,6 +75,8 @@ def shrink_steps(steps: Sequence[Step], reproduces: Check) -> list[Step]:
                 if attempt(best[:i] + [simpler] + best[i + 1:]):
                     changed = True
                     break
+        if not changed and len(best) <= MAX_PAIR_LENGTH:
+            changed = any(attempt(c) for c in _two_changes(best))
     renamed = rename(best)
     if renamed != best and reproduces(renamed) is not None:
         best = renamed
@@ -155,16 +160,16 @@ def _pages(steps: Sequence[Step]) -> list[tuple[int, int]]:
     return out
 
 
-def contract(steps: Sequence[Step], i: int) -> list[Step]:
-    """Single steps that may do what steps i and i+1 did together to a page they act
-    on: fault it in (a write or a read), write-protect its entry (a fork, an mprotect
+def contract(steps: Sequence[Step], i: int, j: int | None = None) -> list[Step]:
+    """Single steps that may do what steps i and j (default i+1) did together to a
+    page they act on: fault it in (a write or a read), write-protect its entry (a fork, an mprotect
     to R/O, clear_softdirty, a swap-out), or share it (a fork). Two steps that reach a
     state one step reaches are a detour the deletions cannot remove: each of the two
     is needed while the other is there (a swap-out and a second pin that together
     left the entry R/O, where clearing the soft-dirty bits does it at once). The fork
     keeps the child id the window forked, if it forked one, so later steps of the
     child still find it."""
-    window = steps[i:i + 2]
+    window = [steps[i], steps[i + 1 if j is None else j]]
     children = [s.args["child"] for s in window if s.op == "fork"]
     child = children[0] if children else 1 + max(
         (s.args[k] for s in steps for k in ("mm", "child", "mm2") if k in s.args), default=0)
@@ -183,16 +188,7 @@ def fold_fork(steps: Sequence[Step], i: int) -> list[Step]:
     """`steps` without the fork at `i`, the child's later steps done by its parent: a
     bug a grandchild shows often shows in the child, and one a child shows in the
     parent (a pin and a write in one process where the drawn trace forked first)."""
-    parent, child = steps[i].args["mm"], steps[i].args["child"]
-    out = list(steps[:i])
-    for s in steps[i + 1:]:
-        a = s.args
-        if any(a.get(key) == child for key in ("mm", "child", "mm2")):
-            a = {k: (parent if k in ("mm", "child", "mm2") and v == child else v)
-                 for k, v in a.items()}
-            s = Step(s.op, a)
-        out.append(s)
-    return out
+    return merge_process(steps, i, steps[i].args["mm"])
 
 
 def fold_mremap(steps: Sequence[Step], i: int) -> list[Step]:
@@ -212,7 +208,54 @@ def fold_mremap(steps: Sequence[Step], i: int) -> list[Step]:
     return out
 
 
-_FOLDS = {"fork": fold_fork, "mremap": fold_mremap}
+def _two_changes(steps: list[Step]):
+    """Candidates that change two things at once, for when no single change helps:
+    - a pair of steps deleted (each needed while the other is there: a process's
+      write that made it COW away, and the fork that made the process);
+    - a fork folded and one more step deleted (a grandchild's part suits the first
+      process once that process's own earlier write is gone);
+    - two steps one apart contracted into one, at either's place (an mprotect to R/O
+      and back around a pin, where a fork after the pin write-protects at once)."""
+    n = len(steps)
+    for i in range(n):
+        for j in range(i + 1, n):
+            yield steps[:i] + steps[i + 1:j] + steps[j + 1:]
+    for i in range(n):
+        for folded in _folds(steps, i):
+            for k in range(len(folded)):
+                yield folded[:k] + folded[k + 1:]
+    for i in range(n - 2):
+        j = i + 2
+        for one in contract(steps, i, j):
+            yield steps[:i] + [one] + steps[i + 1:j] + steps[j + 1:]
+            yield steps[:i] + steps[i + 1:j] + [one] + steps[j + 1:]
+
+
+def merge_process(steps: Sequence[Step], i: int, into: int) -> list[Step]:
+    """`steps` without the fork at `i`, its child's later steps done by process
+    `into` (fold_fork is the case of the parent)."""
+    child = steps[i].args["child"]
+    out = list(steps[:i])
+    for s in steps[i + 1:]:
+        if any(s.args.get(key) == child for key in ("mm", "child", "mm2")):
+            s = Step(s.op, {k: (into if k in ("mm", "child", "mm2") and v == child else v)
+                            for k, v in s.args.items()})
+        out.append(s)
+    return out
+
+
+def _folds(steps: Sequence[Step], i: int) -> list[list[Step]]:
+    """Step i folded away: a fork into its parent, then into each other process the
+    trace made before it (a grandchild's part often suits the first process); an
+    mremap back onto its old range."""
+    s = steps[i]
+    if s.op == "mremap":
+        return [fold_mremap(steps, i)]
+    if s.op != "fork":
+        return []
+    others = dict.fromkeys(t.args[k] for t in steps[:i] for k in ("mm", "child")
+                           if k in t.args and t.args[k] not in (s.args["mm"], s.args["child"]))
+    return [fold_fork(steps, i)] + [merge_process(steps, i, mm) for mm in others]
 
 
 def rename(steps: Sequence[Step]) -> list[Step]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from review.findings import Finding
 from review.fuzz.search import _polish
-from review.fuzz.shrink import contract, fold_mremap, shrink_steps
+from review.fuzz.shrink import contract, fold_mremap, merge_process, shrink_steps
 from spec.presets import PRESETS
 from spec.trace import step
 
@@ -82,3 +82,38 @@ def test_every_candidate_must_reproduce():
     steps = [step("mmap", mm=0, vpn=0, npages=1), step("write", mm=0, vpn=0, value=1),
              step("read", mm=0, vpn=0)]
     assert shrink_steps(steps, lambda s: None) == steps
+
+
+def test_a_grandchilds_part_merges_into_the_first_process_once_its_own_write_goes():
+    # CVE-2020-29374's shape with a detour: a second child plays the part the parent
+    # can play, but only once the parent's first write (which made it COW away
+    # early) goes too: two changes at once
+    steps = [step("mmap", mm=0, vpn=0, npages=1), step("write", mm=0, vpn=0, value=1),
+             step("fork", mm=0, child=1), step("fork", mm=0, child=2),
+             step("write", mm=0, vpn=0, value=2), step("get", mm=1, vpn=0, id="g0"),
+             step("write", mm=1, vpn=0, value=3), step("write", mm=2, vpn=0, value=4),
+             step("dma_read", id="g0")]
+    out = _polished("v5.7", "no-foreign-data", "FOLL_GET sees process write", steps)
+    assert len(out) == 7
+    assert [s["op"] for s in out].count("fork") == 1
+
+
+def test_an_mprotect_round_trip_around_a_pin_contracts_into_one_step():
+    # R/O, pin, R/W again: the two mprotects are one step apart, and a fork after the
+    # pin write-protects the entry as they did together
+    steps = [step("mmap", mm=0, vpn=0, npages=2), step("write", mm=0, vpn=1, value=1),
+             step("mprotect", mm=0, vpn=0, npages=2, write=False),
+             step("pin", mm=0, vpn=1, write=False, longterm=False, id="p0"),
+             step("mprotect", mm=0, vpn=1, npages=1, write=True),
+             step("write", mm=0, vpn=1, value=2), step("dma_read", id="p0")]
+    out = _polished("v5.9", "pin-coherence", "R/O pin", steps)
+    assert len(out) == 6 and "mprotect" not in [s["op"] for s in out]
+
+
+def test_merge_process_hands_the_childs_later_steps_to_the_chosen_process():
+    steps = [step("mmap", mm=0, vpn=0, npages=1), step("fork", mm=0, child=1),
+             step("fork", mm=1, child=2), step("write", mm=2, vpn=0, value=1),
+             step("ksm_merge", mm=1, vpn=0, mm2=2, vpn2=0)]
+    out = merge_process(steps, 2, 0)
+    assert [s.op for s in out] == ["mmap", "fork", "write", "ksm_merge"]
+    assert out[2].args["mm"] == 0 and out[3].args["mm2"] == 0 and out[3].args["mm"] == 1

@@ -38,7 +38,7 @@ from hypothesis import strategies as st  # noqa: E402
 import mutants  # noqa: E402
 from bench_util import time_to_first as first_finding  # noqa: E402
 from review.fuzz import search as fuzz  # noqa: E402
-from review.fuzz.strategies import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu  # noqa: E402
+from review.fuzz.strategies import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu, draw_seed  # noqa: E402
 from spec.kernel import Kernel  # noqa: E402
 from spec.presets import PRESETS  # noqa: E402
 from spec.run import Session  # noqa: E402
@@ -143,7 +143,7 @@ def hypothesis_floor(examples: int, per_choice: bool = True) -> float:
     steps = [0]
 
     def loop(hypothesis_data):
-        data = PerChoice(hypothesis_data) if per_choice else Choices(hypothesis_data)
+        data = PerChoice(hypothesis_data) if per_choice else Choices(draw_seed(hypothesis_data))
         menu = draw_menu(data, World())
         for _ in range(MAX_STEPS):
             if not data.flag(P_CONTINUE):

@@ -49,7 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget", type=_positive_float, default=DEFAULT_BUDGET, metavar="SECONDS",
                    help=f"fuzzing time per patch (default {DEFAULT_BUDGET:g})")
     p.add_argument("--max-examples", type=_positive_int, default=DEFAULT_MAX_EXAMPLES, metavar="N",
-                   help=f"traces per search at most (default {DEFAULT_MAX_EXAMPLES})")
+                   help=f"traces per search at most, rounded up to hypothesis examples of 4 "
+                        f"(default {DEFAULT_MAX_EXAMPLES})")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="same seed, same result (default 0)")
     p.add_argument("--database", metavar="DIR|redis://HOST:PORT/N",
                    help="hypothesis example database shared by runs (a directory or Redis)")

@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "v6.5 v6.8 current)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--max-examples", type=int, metavar="N",
-                       help="examples to try (default 2000 unless --budget is given)")
+                       help="traces to try, in hypothesis examples of 4 (default 2000 unless --budget "
+                            "is given)")
     group.add_argument("--budget", type=float, metavar="SECONDS",
                        help="wall-clock time to search")
     parser.add_argument("--seed", type=int, metavar="S", help="seed (default: random, printed)")

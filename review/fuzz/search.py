@@ -49,15 +49,20 @@ from review.fuzz.determinism import local_constants_frozen
 from review.finding_ids import DIFFERENCE_IDS
 from review.findings import Finding
 from review.fuzz.shrink import shrink_steps
-from review.fuzz.strategies import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu, draw_step, \
-    enabled, first_mmap
+from review.fuzz.strategies import MAX_STEPS, P_CONTINUE, Choices, World, draw_menu, draw_seed, \
+    draw_step, enabled, first_mmap
 from spec.decisions import RuleSet
 from spec.errors import StepError, TraceError
 from spec.run import Session
 from spec.trace import Step, Trace
 
 MODES = ("invariants", "differential", "introduced")
-ROUND = 200            # examples per hypothesis run between checks of budget/stop
+ROUND = 200            # traces per hypothesis run between checks of budget/stop
+# Traces per hypothesis example, each from its own seed derived from the one
+# hypothesis drew: hypothesis's own work per example (its data, its PRNG state saved
+# and restored, its engine's bookkeeping) cost a quarter of the fuzzer's time, one
+# example per trace.
+TRACES_PER_EXAMPLE = 4
 DEFAULT_MAX_EXAMPLES = 2000
 DEFAULT_DB = ".hypothesis/mmreview"
 
@@ -283,11 +288,10 @@ def _pairs(pairs: list) -> str:
     return ", ".join(f"{p}={o}" for p, o in pairs) or "nothing"
 
 
-def _example(hypothesis_data: Any, rules: RuleSet, reference: RuleSet | None, mode: str,
+def _example(data: Choices, rules: RuleSet, reference: RuleSet | None, mode: str,
              exclude: frozenset[str], found: frozenset[tuple[str, str]], seed: int | None,
              counters: dict) -> None:
-    """One hypothesis example: draw and run a trace."""
-    data = Choices(hypothesis_data)
+    """Draw and run one trace."""
     # The valuation of unmodelled atoms is the caller's choice (review/check/run.py
     # enumerates valuations, one search each); the trace records it for replay.
     free = dict(rules.free)
@@ -450,22 +454,29 @@ def _round(rules, reference, mode, exclude, found, seed, round_no, n, database, 
     state = {"failed": False}
 
     def test(data):
-        # Once this round has failed, let hypothesis replay the failure whatever the
-        # clock says; before that, a spent budget or a stop request turns examples away.
-        if not state["failed"]:
-            if (should_stop is not None and should_stop()) or \
-                    (deadline is not None and time.monotonic() >= deadline):
-                reject()
-        try:
-            _example(data, rules, reference, mode, exclude, found, seed, counters)
-        except _Invalid:
-            reject()
-        except ClauseViolated:
-            state["failed"] = True
-            raise
+        base = draw_seed(data)
+        for j in range(TRACES_PER_EXAMPLE):
+            # Once this round has failed, let hypothesis replay the failure whatever
+            # the clock says; before that, a spent budget or a stop request ends the
+            # batch (before its first trace: the example is turned away). A whole
+            # batch runs otherwise, so that a stored example replays to its failure.
+            if not state["failed"] and (
+                    (should_stop is not None and should_stop())
+                    or (deadline is not None and time.monotonic() >= deadline)):
+                if j == 0:
+                    reject()
+                return
+            try:
+                _example(Choices(base * TRACES_PER_EXAMPLE + j), rules, reference, mode,
+                         exclude, found, seed, counters)
+            except _Invalid:
+                continue     # a trace the kernel cannot apply: the batch goes on
+            except ClauseViolated:
+                state["failed"] = True
+                raise
 
     wrapped = settings(
-        max_examples=n,
+        max_examples=-(-n // TRACES_PER_EXAMPLE),
         database=database,
         deadline=None,
         derandomize=False,

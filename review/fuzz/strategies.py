@@ -93,24 +93,27 @@ class World:
     swapped: bool = False  # a kind that may put pages in swap (_SWAPS) was drawn
 
 
+def draw_seed(data: Any) -> int:
+    """The one choice hypothesis makes for an example: a 64-bit seed
+    (ConjectureData.draw_integer, what st.integers draws through; st.data() if a
+    future hypothesis moves it)."""
+    cd = getattr(data, "conjecture_data", None)
+    if cd is not None and hasattr(cd, "draw_integer"):
+        return cd.draw_integer(0, SEED_MAX)
+    return data.draw(st.integers(0, SEED_MAX))  # pragma: no cover - other hypothesis internals
+
+
 class Choices:
-    """The few kinds of choice a trace needs: indices and flags. hypothesis draws one
-    64-bit seed per example (ConjectureData.draw_integer, what st.integers draws
-    through), and the example's choices come from random.Random(seed). Drawing each
+    """The few kinds of choice a trace needs: indices and flags, from
+    random.Random(seed), where hypothesis chose the seed (draw_seed). Drawing each
     choice from hypothesis cost about 19 us of its bookkeeping per choice, some 50 a
     trace: 40% of the fuzzer's time, for structure nothing uses, since the search
     shrinks the trace itself (review/fuzz/shrink.py) and not the choice sequence. The
     seed is what hypothesis stores in its example database, so a stored example
-    replays the same trace. Falls back to st.data() if a future hypothesis moves
-    draw_integer."""
+    replays the same trace."""
     __slots__ = ("_int", "_bool")
 
-    def __init__(self, data: Any):
-        cd = getattr(data, "conjecture_data", None)
-        if cd is not None and hasattr(cd, "draw_integer"):
-            seed = cd.draw_integer(0, SEED_MAX)
-        else:  # pragma: no cover - older/newer hypothesis internals
-            seed = data.draw(st.integers(0, SEED_MAX))
+    def __init__(self, seed: int):
         rng = random.Random(seed)
         self._int = rng.randrange
         self._bool = lambda p: rng.random() < p

@@ -234,15 +234,21 @@ class _Runner:
                     s = Step("dma_read", {"id": id})
                     if any(self.wanted(cl, c.variant(cl, s, v)) for cl in clauses):
                         return s
-            for mm, vpn in list(c.mapped()):
-                v = k.peek(mm, vpn)
-                if v is None:
+            # every mapped page, a process at a time (peek_many looks the process up
+            # once); a page that reads its logical value breaks nothing
+            for mm, p in list(c.procs.items()):
+                mem = p.mem
+                if not mem:
                     continue
-                cl = c.read_violation(mm, vpn, v)
-                if cl:
-                    s = Step("read", {"mm": mm, "vpn": vpn})
-                    if self.wanted(cl, c.variant(cl, s, v)):
-                        return s
+                vpns = list(mem)
+                for vpn, v in zip(vpns, k.peek_many(mm, vpns)):
+                    if v is None or v == mem[vpn]:
+                        continue
+                    cl = c.read_violation(mm, vpn, v)
+                    if cl:
+                        s = Step("read", {"mm": mm, "vpn": vpn})
+                        if self.wanted(cl, c.variant(cl, s, v)):
+                            return s
             for mm, vpn in c.softdirty_due():
                 if not k.soft_dirty(mm, vpn):
                     s = Step("softdirty", {"mm": mm, "vpn": vpn})

@@ -143,12 +143,11 @@ def hypothesis_floor(examples: int, per_choice: bool = True) -> float:
     given(st.data()), the swarm menu, then per step the continue flag, the kind and two
     arguments (an mm and a page), as many steps as the fuzzer would draw. per_choice:
     every choice drawn from hypothesis (the floor of a hypothesis-driven state machine);
-    else the fuzzer's own Choices (one seed per example from hypothesis, the choices
-    from a seeded generator: the fuzzer cannot go faster than that)."""
+    else as the fuzzer draws (one seed per example from hypothesis, TRACES_PER_EXAMPLE
+    traces from seeded generators: the fuzzer cannot go faster than that)."""
     steps = [0]
 
-    def loop(hypothesis_data):
-        data = PerChoice(hypothesis_data) if per_choice else Choices(draw_seed(hypothesis_data))
+    def one_trace(data) -> None:
         menu = draw_menu(data, World())
         for _ in range(MAX_STEPS):
             if not data.flag(P_CONTINUE):
@@ -157,6 +156,14 @@ def hypothesis_floor(examples: int, per_choice: bool = True) -> float:
             data.index(4)
             data.index(8)
             steps[0] += 1
+
+    def loop(hypothesis_data):
+        if per_choice:
+            one_trace(PerChoice(hypothesis_data))
+            return
+        base = draw_seed(hypothesis_data)
+        for j in range(fuzz.TRACES_PER_EXAMPLE):
+            one_trace(Choices(base * fuzz.TRACES_PER_EXAMPLE + j))
 
     test = settings(max_examples=examples, database=None, deadline=None,
                     verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
@@ -199,12 +206,13 @@ def main() -> None:
               f"{cpu:,.0f} steps/s of CPU time, {wall:,.0f} steps/s of wall time"
               + (" (target >= 100,000)" if what == "session" else ""))
     floor = hypothesis_floor(examples)
-    ceiling = hypothesis_floor(examples, per_choice=False)
+    ceiling = hypothesis_floor(examples // fuzz.TRACES_PER_EXAMPLE, per_choice=False)
     rate = steps / fuzz_cpu
     print(f"hypothesis floor (the same data-driven loop, no spec, every choice drawn from "
           f"hypothesis; {examples} examples): {floor:,.0f} steps/s of CPU time; the fuzzer "
           f"runs at {rate / floor:.2f} times it")
-    print(f"the loop drawn as the fuzzer draws (one seed per example, no spec): "
+    print(f"the loop drawn as the fuzzer draws (one seed per example, "
+          f"{fuzz.TRACES_PER_EXAMPLE} traces from it, no spec): "
           f"{ceiling:,.0f} steps/s of CPU time; the fuzzer runs at 1/{ceiling / rate:.1f} of it")
     for preset, clause, variant, known, routes in BUGS:
         times, cpus, lens, missed = [], [], [], 0

@@ -6,7 +6,8 @@ A bounded symbolic walk over the tree-sitter tree: each live path carries its pa
 condition (a spec.expr tree) and the values of the local variables assigned so far.
 `if` splits paths; `return`, `goto` and markers end them; forward gotos resume at
 their label. Loops and switches are read once, under their condition, for the
-markers, returns and assertions in them, and the paths that skip them go on.
+markers, returns and assertions in them, and the paths that skip them go on; a
+backward goto (a retry loop written with a label) ends its path the same way.
 Limits (paths, nesting, inlining depth) give warnings, never hangs.
 """
 from __future__ import annotations
@@ -97,6 +98,7 @@ class Walker:
                               unmodelled=self.result.unmodelled, warnings=self.result.warnings,
                               file=fn.file)
         self.pending: dict[str, list[PathState]] = {}
+        self.labels_seen: set[str] = set()   # labels the walk has passed: a goto to one jumps back
         self._inline_cache: dict[object, object] = {}
         self.markers = binding.markers if binding else ()
         self.inlined: set[str] = set()
@@ -117,8 +119,8 @@ class Walker:
             if self.fn.entry_atom:
                 left += [s.pc for s in st]  # jumps out of the window: its unseen rest decides
             elif self.fn.complete:
-                self.result.warnings.append(f"{self.fn.name}: goto {label}: label not found after the goto "
-                                            f"(backward goto or missing label): path not followed")
+                self.result.warnings.append(f"{self.fn.name}: goto {label}: no such label in the "
+                                            f"function: path not followed")
         self.result.fallthrough = mk_or(*left) if left else E.FALSE
         return self.result
 
@@ -197,6 +199,7 @@ class Walker:
         for node in nodes:
             if node.type == "labeled_statement":
                 label = text(node.child_by_field_name("label"))
+                self.labels_seen.add(label)
                 states = _join(states + self.pending.pop(label, []))
                 m = self._marker("label", label)
                 if m is not None:
@@ -251,8 +254,10 @@ class Walker:
             for st in states:
                 if m is not None:
                     self._reach(st, m.outcome, node)
-                else:
+                elif label not in self.labels_seen:
                     self.pending.setdefault(label, []).append(st)
+                # else a backward goto (a retry loop's back edge): the path ends, as
+                # a loop's second pass does, for loops are read once
             return []
         if t == "break_statement":
             if self._breaks:

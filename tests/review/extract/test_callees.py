@@ -127,3 +127,50 @@ def test_plumbing_normal_form_reads_gnu_c_elvis_and_folds_constant_conditions():
     (post,) = functions("int f(struct page *p)\n{\n\treturn g(p, 2, p ?: q);\n}\n")
     nothing = {}.get
     assert plumbing.same_code(pre, post, nothing, nothing, {})
+
+
+RETRY_C = """
+static int retry_then_copy(struct page *page)
+{
+	int tries = 0;
+retry:
+	if (PageKsm(page))
+		return 0;
+	if (page_count(page) > 1 && tries++ < 3)
+		goto retry;
+	if (PageAnonExclusive(page))
+		goto out;
+	copy_it(page);
+out:
+	return 0;
+}
+
+static int jumps_nowhere(struct page *page)
+{
+	if (PageKsm(page))
+		goto nowhere;
+	copy_it(page);
+	return 0;
+}
+"""
+
+
+def _walk_retry(name: str):
+    from review.extract.bindings import DecisionBinding, Marker
+    fns = {f.name: f for f in functions(RETRY_C)}
+    binding = DecisionBinding("fork.anon_pte", (Marker("call", "copy_it", "copy"),), default="share")
+    return Walker(fns[name], binding, fns.get).run()
+
+
+def test_a_backward_goto_is_a_retry_loop_read_once_and_not_a_warning():
+    res = _walk_retry("retry_then_copy")
+    assert res.warnings == []
+    (copy,) = [r for r in res.reached if r.outcome == "copy"]
+    # the path that jumps back ends, as a loop's second pass does; the one that
+    # falls through the retry test goes on to the copy, the forward goto skips it
+    assert "anon_exclusive" in str(copy.guard) and "ksm" in str(copy.guard)
+
+
+def test_a_goto_to_no_label_is_still_a_warning():
+    res = _walk_retry("jumps_nowhere")
+    assert res.warnings == ["jumps_nowhere: goto nowhere: no such label in the function: path not followed"]

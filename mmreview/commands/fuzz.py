@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
                       exclude=args.exclude, on_progress=progress.update)
     seed = progress.get("seed", args.seed)
     names = f"{reference.name} vs {rules.name}" if reference else rules.name
-    summary = (f"{len(findings)} finding(s) on {names} in {progress.get('examples', 0)} examples, "
+    summary = (f"{len(findings)} finding(s) on {names} in {progress.get('examples', 0)} traces, "
                f"{progress.get('elapsed', 0.0):.1f} s (seed {seed})")
     written = []
     for f in findings:

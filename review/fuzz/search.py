@@ -459,18 +459,22 @@ def _round(rules, reference, mode, exclude, found, seed, round_no, n, database, 
            deadline, should_stop) -> list[Finding]:
     state = {"failed": False}
 
+    def spent() -> bool:
+        return (should_stop is not None and should_stop()) or \
+            (deadline is not None and time.monotonic() >= deadline)
+
     def test(data):
+        # Once this round has failed, let hypothesis replay the failure whatever the
+        # clock says; before that, a spent budget or a stop request turns the example
+        # away before it draws anything (an example that draws nothing is one
+        # hypothesis soon knows it has tried, and it ends the round), or ends the
+        # batch. A whole batch runs otherwise, so a stored example replays to its
+        # failure.
+        if not state["failed"] and spent():
+            reject()
         base = draw_seed(data)
         for j in range(TRACES_PER_EXAMPLE):
-            # Once this round has failed, let hypothesis replay the failure whatever
-            # the clock says; before that, a spent budget or a stop request ends the
-            # batch (before its first trace: the example is turned away). A whole
-            # batch runs otherwise, so that a stored example replays to its failure.
-            if not state["failed"] and (
-                    (should_stop is not None and should_stop())
-                    or (deadline is not None and time.monotonic() >= deadline)):
-                if j == 0:
-                    reject()
+            if j and not state["failed"] and spent():
                 return
             try:
                 _example(Choices(base * TRACES_PER_EXAMPLE + j), rules, reference, mode,

@@ -107,6 +107,18 @@ def test_stop_and_progress_callbacks():
     assert seen and seen[-1]["examples"] >= 50 and seen[-1]["seed"] == 1
 
 
+def test_a_search_asked_to_stop_draws_no_further_example(monkeypatch):
+    """Once the budget is spent or a stop is asked, each further example is turned away
+    before it draws anything, so hypothesis ends the round at once instead of
+    generating examples to turn away (a 0.05 s budget once ran for a second)."""
+    draws = []
+    real = fuzz_search.draw_seed
+    monkeypatch.setattr(fuzz_search, "draw_seed", lambda data: draws.append(1) or real(data))
+    search(PRESETS["current"], seed=1, max_examples=400, database=None,
+           should_stop=lambda: len(draws) >= 3)
+    assert len(draws) == 3
+
+
 def test_findings_are_stored_in_the_example_database_and_replayed_first():
     db = InMemoryExampleDatabase()
     first = by_clause(search(PRESETS["v5.7"], seed=1, max_examples=BOUND, database=db))

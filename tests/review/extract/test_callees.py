@@ -77,8 +77,8 @@ static int other(struct page *page)
 """
 
 
-def _walk(name: str):
-    fns = {f.name: f for f in functions(CALLEE_C)}
+def _walk(name: str, source: str | None = None):
+    fns = {f.name: f for f in functions(source or CALLEE_C)}
     from review.extract.bindings import DecisionBinding, Marker
     binding = DecisionBinding("fork.anon_pte", (Marker("call", "copy_it", "copy"),), default="share")
     return Walker(fns[name], binding, fns.get).run()
@@ -155,15 +155,8 @@ static int jumps_nowhere(struct page *page)
 """
 
 
-def _walk_retry(name: str):
-    from review.extract.bindings import DecisionBinding, Marker
-    fns = {f.name: f for f in functions(RETRY_C)}
-    binding = DecisionBinding("fork.anon_pte", (Marker("call", "copy_it", "copy"),), default="share")
-    return Walker(fns[name], binding, fns.get).run()
-
-
 def test_a_backward_goto_is_a_retry_loop_read_once_and_not_a_warning():
-    res = _walk_retry("retry_then_copy")
+    res = _walk("retry_then_copy", RETRY_C)
     assert res.warnings == []
     (copy,) = [r for r in res.reached if r.outcome == "copy"]
     # the path that jumps back ends, as a loop's second pass does; the one that
@@ -172,5 +165,5 @@ def test_a_backward_goto_is_a_retry_loop_read_once_and_not_a_warning():
 
 
 def test_a_goto_to_no_label_is_still_a_warning():
-    res = _walk_retry("jumps_nowhere")
+    res = _walk("jumps_nowhere", RETRY_C)
     assert res.warnings == ["jumps_nowhere: goto nowhere: no such label in the function: path not followed"]

@@ -14,8 +14,9 @@ handle nothing uses becomes the access it made, a page moves to a lower address
 the trace uses, arguments go), deletes pairs of steps when nothing else helps, and
 renames processes, references and values in order of appearance, keeping each
 change only if the trace still shows the same (clause, variant). The result is
-1-minimal and more: no single step or pair of steps can be removed, no fork or
-mremap folded, no two adjacent steps contracted.
+1-minimal and more: no single step can be removed, no fork or mremap folded, no two
+adjacent steps contracted, and (up to MAX_PAIR_LENGTH steps) no pair of steps
+removed; unless the MAX_TRIES replays ran out first.
 
     shrink_steps(steps, reproduces) -> steps
 
@@ -162,13 +163,13 @@ def _pages(steps: Sequence[Step]) -> list[tuple[int, int]]:
 
 def contract(steps: Sequence[Step], i: int, j: int | None = None) -> list[Step]:
     """Single steps that may do what steps i and j (default i+1) did together to a
-    page they act on: fault it in (a write or a read), write-protect its entry (a fork, an mprotect
-    to R/O, clear_softdirty, a swap-out), or share it (a fork). Two steps that reach a
-    state one step reaches are a detour the deletions cannot remove: each of the two
-    is needed while the other is there (a swap-out and a second pin that together
-    left the entry R/O, where clearing the soft-dirty bits does it at once). The fork
-    keeps the child id the window forked, if it forked one, so later steps of the
-    child still find it."""
+    page they act on: fault it in (a write or a read), write-protect its entry (a
+    fork, an mprotect to R/O, clear_softdirty, a swap-out), or share it (a fork). Two
+    steps that reach a state one step reaches are a detour the deletions cannot
+    remove: each of the two is needed while the other is there (a swap-out and a
+    second pin that together left the entry R/O, where clearing the soft-dirty bits
+    does it at once). The fork keeps the child id the window forked, if it forked
+    one, so later steps of the child still find it."""
     window = [steps[i], steps[i + 1 if j is None else j]]
     children = [s.args["child"] for s in window if s.op == "fork"]
     child = children[0] if children else 1 + max(

@@ -1,6 +1,6 @@
 """Drawing traces for the fuzzer (review/fuzz/search.py): what one hypothesis example is made of.
 
-    choices = Choices(data)            an example's choices (hypothesis draws its seed)
+    choices = Choices(seed)            a trace's choices, from a seed (draw_seed: hypothesis draws it)
     world = World()
     menu = draw_menu(choices, world)   swarm testing: the op kinds this example may use
     first_mmap(choices, world)         every trace starts by mapping something in mm 0

@@ -24,11 +24,12 @@ every step. The trace stays an ordinary replayable
 trace; the probe only saves hypothesis from guessing when to look.
 
 Every clause found is reported, each shrunk on its own (review/fuzz/shrink.py, on the
-trace; hypothesis's shrink phase is off, so a round ends at its first failure): each
-(clause, variant) raises its own exception type (the variant,
-spec.contract.Contract.variant, tells apart different bugs behind one clause), and
-after a round that found something, the search goes on with what was found excluded
-until the budget is spent. Findings are stored in
+trace; hypothesis's shrink phase is off, so a round ends at its first failing
+example): a trace runs to its end after what it breaks first, and everything it
+breaks is reported with it; each (clause, variant) raises its own exception type
+(the variant, spec.contract.Contract.variant, tells apart different bugs behind one
+clause), and after a round that found something, the search goes on with what was
+found excluded until the budget is spent. Findings are stored in
 hypothesis's example database under a key per (mode, rule sets, excluded clauses), so
 a later run replays them first.
 """
@@ -69,12 +70,14 @@ DEFAULT_DB = ".hypothesis/mmreview"
 
 # ---------------------------------------------------------------- failures
 class ClauseViolated(Exception):
-    """Base of the per-clause exception types hypothesis tells apart."""
+    """Base of the per-clause exception types hypothesis tells apart. `also`: what the
+    same trace broke after it, other clauses or variants."""
     clause = ""
 
     def __init__(self, finding: Finding):
         super().__init__(f"{finding.id}: {finding.message}")
         self.finding = finding
+        self.also: list[Finding] = []
 
 
 _EXCEPTIONS: dict[tuple[str, str], type[ClauseViolated]] = {}
@@ -126,6 +129,8 @@ class _Runner:
         self.reference_broke: set[str] = set()
         self.reference_lost = False       # introduced: the reference cannot apply a step
         self.steps: list[Step] = []
+        self.first: ClauseViolated | None = None        # the first thing the trace broke
+        self.seen_here: set[tuple[str, str]] = set()    # (clause, variant) it broke so far
         self.outcome_diffs: list[dict] = []
         self.results: list = []
 
@@ -145,15 +150,32 @@ class _Runner:
             return False
         if self.target is not None:
             return (clause, variant) == self.target
-        return clause not in self.exclude and (clause, variant) not in self.found
+        return clause not in self.exclude and (clause, variant) not in self.found \
+            and (clause, variant) not in self.seen_here
 
     def fail(self, clause: str, message: str, index: int, difference: dict | None = None,
              variant: str = "") -> None:
+        """Record what the trace broke, with the trace up to here. Re-checking one
+        finding (`target`), raise at once; searching, run the trace on: a later step
+        may break another clause, which would otherwise wait for a round of its own
+        (v5.9 has a dozen bugs, and a round ends at its first failure). `raise_first`
+        raises the first at the end of the trace, the others riding along."""
         f = Finding(id=clause, message=message, trace=self.trace_json(), step=index,
                     rulesets=self.rulesets(), mode=self.mode, difference=difference,
                     outcome_differences=list(self.outcome_diffs), seed=self.seed,
                     variant=variant)
-        raise _exception(clause, variant)(f)
+        exc = _exception(clause, variant)(f)
+        if self.target is not None:
+            raise exc
+        self.seen_here.add((clause, variant))
+        if self.first is None:
+            self.first = exc
+        else:
+            self.first.also.append(f)
+
+    def raise_first(self) -> None:
+        if self.first is not None:
+            raise self.first
 
     def _variant(self, clause: str, s: Step, value: Any) -> str:
         if s.op in ("read", "dma_read") or clause in _ANY_STEP_VARIANTS:
@@ -305,6 +327,20 @@ def _example(data: Choices, rules: RuleSet, reference: RuleSet | None, mode: str
     menu = draw_menu(data, w)
     r = _Runner(rules, reference, mode, exclude, found, free, seed)
     counters["examples"] += 1
+    try:
+        _draw_and_run(data, r, menu, w)
+    except _Invalid:
+        r.raise_first()     # what the trace broke before the step it could not apply
+        raise
+    counters["steps"] += len(r.steps)
+    record = counters.get("record")
+    if record is not None:
+        record.append(r.trace_json())
+    r.finish()
+    r.raise_first()
+
+
+def _draw_and_run(data: Choices, r: _Runner, menu: list[str], w: World) -> None:
     r.run(first_mmap(data, w))
     contract = r.main.contract
     for _ in range(MAX_STEPS):
@@ -321,11 +357,6 @@ def _example(data: Choices, rules: RuleSet, reference: RuleSet | None, mode: str
             p = r.probe()
             if p is not None:
                 r.run(p)
-    counters["steps"] += len(r.steps)
-    record = counters.get("record")
-    if record is not None:
-        record.append(r.trace_json())
-    r.finish()
 
 
 def _polish(f: Finding, rules: RuleSet, reference: RuleSet | None, mode: str) -> Finding:
@@ -508,12 +539,12 @@ def _round(rules, reference, mode, exclude, found, seed, round_no, n, database, 
         with local_constants_frozen():
             wrapped()
     except ClauseViolated as exc:
-        return [exc.finding]
+        return [exc.finding, *exc.also]
     except BaseExceptionGroup as group:
         out = []
         for exc in _leaves(group):
             if isinstance(exc, ClauseViolated):
-                out.append(exc.finding)
+                out += [exc.finding, *exc.also]
             else:
                 raise
         return out

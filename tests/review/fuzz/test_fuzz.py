@@ -259,3 +259,31 @@ def test_cli_introduced_needs_against(capsys):
     assert main(["fuzz", "--ruleset", "v5.9", "--against", "v5.9", "--introduced",
                  "--max-examples", "100", "--seed", "1", "--no-db"]) == 0
     assert "0 finding(s) on v5.9 vs v5.9" in capsys.readouterr().out
+
+
+def test_one_trace_reports_every_clause_and_variant_it_breaks():
+    """A search does not end a trace at its first failure: what the trace breaks later
+    rides along with it, each with the trace up to its own step, instead of waiting
+    for a round of its own."""
+    r = fuzz_search._Runner(PRESETS["v5.9"], None, "invariants", frozenset(), frozenset(),
+                            {}, 1)
+    steps = [Step("mmap", {"mm": 0, "vpn": 0, "npages": 1, "thp": False}),
+             Step("pin", {"mm": 0, "vpn": 0, "write": False, "longterm": True, "id": "p0"}),
+             Step("write", {"mm": 0, "vpn": 0, "value": 1}),
+             Step("dma_read", {"id": "p0"}),
+             Step("mmap", {"mm": 0, "vpn": 4, "npages": 1, "thp": False, "prot": "r"}),
+             Step("pin", {"mm": 0, "vpn": 4, "write": True, "longterm": False, "id": "p1",
+                          "force": True}),
+             Step("poke", {"mm": 0, "vpn": 4, "value": 2}),
+             Step("dma_read", {"id": "p1"})]
+    for s in steps:
+        r.run(s)
+    try:
+        r.raise_first()
+    except fuzz_search.ClauseViolated as exc:
+        found = [exc.finding, *exc.also]
+    else:
+        raise AssertionError("the trace broke nothing")
+    assert [(f.id, f.variant, len(f.trace["steps"])) for f in found] == [
+        ("pin-coherence", "R/O longterm pin of never-written memory", 4),
+        ("pin-coherence", "R/W pin", 8)]

@@ -22,10 +22,10 @@ from spec import expr as E
 from review.extract.bindings import DecisionBinding, Marker
 from review.extract.cparse import CFunction, call_arguments, callee, text
 from review.extract.expr import INT_ATOMS, Converter, Guarded, Lazy, Unmodelled
+from review.extract.locals import assignments, relevant_variables
 from review.extract.simplify import mk_and, mk_not, mk_or
-from review.extract.vocab import TRANSPARENT, level_condition
+from review.extract.vocab import ASSERT_RE, level_condition
 
-ASSERT_RE = re.compile(r"^(?:VM_BUG_ON\w*|VM_WARN_ON\w*|WARN_ON\w*|WARN|WARN_ONCE|BUG_ON)$")
 MAX_PATHS = 64
 MAX_NESTING = 120
 MAX_INLINE_DEPTH = 4
@@ -288,7 +288,7 @@ class Walker:
             # A recovered parse: read what statements tree-sitter found inside.
             inner = [c for c in node.named_children if c.type.endswith("statement") or c.type == "declaration"]
             return self._block(inner, states, depth + 1) if inner else states
-        assigned = [(n, rhs) for n, rhs in _assignments(node) if n in self.relevant]
+        assigned = [(n, rhs) for n, rhs in assignments(node) if n in self.relevant]
         if not assigned:
             return states
         out = []
@@ -513,93 +513,9 @@ def _join(states: list[PathState]) -> list[PathState]:
     return out
 
 
-def _assignments(node: Node):
-    """(variable, value node) pairs assigned by a declaration or expression statement."""
-    if node.type == "declaration":
-        for d in node.children_by_field_name("declarator"):
-            if d.type == "init_declarator":
-                target = d.child_by_field_name("declarator")
-                while target is not None and target.type == "pointer_declarator":
-                    target = target.child_by_field_name("declarator")
-                if target is not None and target.type == "identifier":
-                    yield text(target), d.child_by_field_name("value")
-        return
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if n.type == "assignment_expression":
-            op = text(n.child_by_field_name("operator"))
-            left = n.child_by_field_name("left")
-            if op == "=" and left is not None and left.type in ("identifier", "field_expression"):
-                yield re.sub(r"\s+", "", text(left)), n.child_by_field_name("right")
-                continue
-        if n.type in ("call_expression",):
-            continue
-        stack.extend(n.children)
-
-
 def _one_line(node: Node | None) -> str:
     s = re.sub(r"\s+", " ", text(node)).strip()
     return s if len(s) <= 200 else s[:197] + "..."
-
-
-def _bare_names(node: Node | None, out: set[str]) -> None:
-    """Variables read directly (not only as arguments of a call) under `node`: the
-    vocabulary reads calls by name, so only these can change a condition."""
-    stack = [node] if node is not None else []
-    while stack:
-        n = stack.pop()
-        t = n.type
-        if t == "identifier":
-            out.add(text(n))
-        elif t == "field_expression":
-            out.add(re.sub(r"\s+", "", text(n)))
-        elif t == "call_expression":
-            name = callee(n)
-            if name in TRANSPARENT or ASSERT_RE.match(name):
-                args = n.child_by_field_name("arguments")
-                if args is not None:
-                    stack.extend(args.named_children[:1])
-        else:
-            stack.extend(n.named_children)
-
-
-def relevant_variables(body: Node) -> set[str]:
-    """Local names whose assigned values can reach a condition, a return value or an
-    assertion: the only ones the walk tracks (others would split paths for nothing)."""
-    roots: set[str] = set()
-    assigns: dict[str, list[Node]] = {}
-    stack = [body]
-    while stack:
-        n = stack.pop()
-        t = n.type
-        if t in ("if_statement", "while_statement", "do_statement", "for_statement", "switch_statement",
-                 "conditional_expression"):
-            _bare_names(n.child_by_field_name("condition"), roots)
-        elif t == "return_statement":
-            for c in n.named_children:
-                _bare_names(c, roots)
-        elif t == "call_expression":
-            if ASSERT_RE.match(callee(n)):
-                args = n.child_by_field_name("arguments")
-                if args is not None:
-                    _bare_names(args.named_children[0] if args.named_children else None, roots)
-        if t in ("declaration", "expression_statement"):
-            for name, rhs in _assignments(n):
-                if rhs is not None:
-                    assigns.setdefault(name, []).append(rhs)
-        stack.extend(n.children)
-    relevant = set(roots)
-    frontier = list(relevant)
-    while frontier:
-        name = frontier.pop()
-        for rhs in assigns.get(name, ()):
-            found: set[str] = set()
-            _bare_names(rhs, found)
-            for f in found - relevant:
-                relevant.add(f)
-                frontier.append(f)
-    return relevant
 
 
 def _value_unused(call: Node) -> bool:

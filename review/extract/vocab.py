@@ -15,6 +15,7 @@ set of expression nodes (review/extract/expr.py does the reading).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from spec import expr as E
@@ -158,6 +159,9 @@ _add("try_grab_folio try_grab_page", _e(E.TRUE,
      "mm/gup.c try_grab_folio(): the reference is taken; the model's refcounts do not overflow"))
 _add("pte_protnone pmd_protnone", _e(E.FALSE,
      "include/linux/pgtable.h pte_protnone(): NUMA hinting entries are not modelled (always false)"))
+
+# The kernel's assertion macros: what they test is an assertion rule, not a branch.
+ASSERT_RE = re.compile(r"^(?:VM_BUG_ON\w*|VM_WARN_ON\w*|WARN_ON\w*|WARN|WARN_ONCE|BUG_ON)$")
 
 # Pure wrappers: their value is their (first) argument's.
 TRANSPARENT = frozenset({
